@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Creates ./.venv with Python 3.13 and installs the locked dependencies.
+#   scripts/bootstrap.sh app   - what `make run` needs
+#   scripts/bootstrap.sh test  - plus test tools, Debian chromium and a CJK font
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-app}"
+want="$(cat .python-version)"
+
+find_python() {
+  if command -v pyenv >/dev/null 2>&1; then
+    local root; root="$(pyenv root)"
+    if [ -x "$root/versions/$want/bin/python" ]; then echo "$root/versions/$want/bin/python"; return; fi
+  fi
+  for candidate in "python${want%.*}" python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "import sys; sys.exit(sys.version_info < (3, 12))"; then
+      command -v "$candidate"; return
+    fi
+  done
+  echo "Python $want (or any 3.12+) is required; install it with pyenv: pyenv install $want" >&2
+  exit 1
+}
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import sys; sys.exit(sys.version_info < (3, 12))"; then
+  rm -rf .venv
+  "$(find_python)" -m venv .venv
+fi
+
+lock="requirements/$profile.lock"
+stamp=".venv/.installed-$profile"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
+  # The source tree goes on the path with a .pth file instead of an editable install: no build backend needed.
+  site="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$PWD/src" > "$site/refill-src.pth"
+  touch "$stamp"
+fi
+
+if [ "$profile" = "test" ]; then
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  fc-list 2>/dev/null | grep -qiE "WenQuanYi|Noto Sans CJK" || need+=(fonts-wqy-microhei)
+  command -v pg_ctl >/dev/null 2>&1 || [ -x "$(pg_config --bindir 2>/dev/null)/pg_ctl" ] || need+=(postgresql)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "Installing Debian packages: ${need[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "Please install: sudo apt-get install ${need[*]}" >&2
+      exit 1
+    fi
+  fi
+fi

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from refill.ops.request_context import current_request_id
+
+from .models import AuditEvent
+
+
+def audit_record(
+    *, actor: Any, action: str, obj: models.Model, reason: str = "", data: dict | None = None
+) -> AuditEvent:
+    actor_user = actor if getattr(actor, "pk", None) and hasattr(actor, "is_staff") else None
+    label = str(actor) if actor is not None else "system"
+    return AuditEvent.objects.create(
+        actor=actor_user,
+        actor_label=label[:100],
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        reason=reason,
+        request_id=current_request_id(),
+        data=data or {},
+    )

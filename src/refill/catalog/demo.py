@@ -1,0 +1,163 @@
+"""Demo data: markets, a plan catalog with versioned prices, and customers whose lines were
+renewed through the real renewal service (backdated), so every period has its paid order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from refill.catalog.models import Market, Plan, PlanPrice
+from refill.customers.models import Customer, User
+from refill.domain.identifiers import normalize_iccid, normalize_msisdn
+from refill.integrations.payments.sandbox import SandboxGateway
+from refill.lines.models import Line
+from refill.lines.services import lines_lapse_sweep
+from refill.renewals.services import order_create_renewal, order_pay_card
+from refill.subscriptions.models import Bucket
+
+GB = 1024
+
+# code, kind, en, zh, validity kind, count, data MB (None = unlimited), minutes, sms, price, max prepaid, rollover
+US_PLANS = [
+    ("us-daily", "base", "Day Pass", "日套餐", "days", 1, 1 * GB, 100, 100, "1.50", 30, "expire"),
+    ("us-week", "base", "7-Day Plan", "7天套餐", "days", 7, 5 * GB, 500, 500, "7.00", 12, "expire"),
+    ("us-30day", "base", "30-Day Plan", "30天套餐", "days", 30, 20 * GB, None, None, "25.00", 12, "expire"),
+    ("us-month", "base", "Monthly Unlimited", "包月无限", "months", 1, None, None, None, "35.00", 12, "once"),
+    ("us-annual", "base", "Annual Plan", "年度套餐", "years", 1, 240 * GB, None, None, "300.00", 2, "expire"),
+    ("us-keep", "retention", "Keep My Number", "保号套餐", "days", 30, 0, 0, 0, "2.00", 12, "expire"),
+    ("us-data-5gb", "addon", "5 GB Data Booster", "5GB 流量加油包", "days", 30, 5 * GB, 0, 0, "10.00", 12, "expire"),
+]
+CN_PLANS = [
+    ("cn-daily", "base", "Day Pass", "日套餐", "days", 1, 1 * GB, 30, 30, "5.00", 30, "expire"),
+    ("cn-30day", "base", "30-Day Plan", "30天套餐", "days", 30, 30 * GB, 500, 200, "68.00", 12, "expire"),
+    ("cn-month", "base", "Monthly Plan", "月套餐", "months", 1, 40 * GB, 1000, 300, "88.00", 12, "once"),
+    ("cn-annual", "base", "Annual Plan", "年度套餐", "years", 1, 480 * GB, None, None, "880.00", 2, "expire"),
+    ("cn-keep", "retention", "Keep My Number", "保号套餐", "months", 1, 0, 0, 0, "8.00", 12, "expire"),
+    ("cn-voice-300", "addon", "300-Minute Voice Pack", "300分钟语音包", "days", 30, 0, 300, 0, "20.00", 12, "expire"),
+]
+
+DEMO_PASSWORDS = {
+    "demo@example.com": "demo-pass-1234",
+    "admin@example.com": "admin-pass-1234",
+    "agent@example.com": "agent-pass-1234",
+    "li.wei@example.com": "demo-pass-1234",
+}
+
+
+def _plans(market: Market, rows, since) -> None:
+    for order, (code, kind, en, zh, vkind, count, data, voice, sms, price, max_ahead, rollover) in enumerate(rows):
+        plan, _ = Plan.objects.update_or_create(
+            code=code,
+            defaults=dict(
+                market=market, kind=kind, name_en=en, name_zh_hans=zh, validity_kind=vkind, validity_count=count,
+                data_mb=data, voice_minutes=voice, sms=sms, max_prepaid_periods=max_ahead, rollover=rollover,
+                sort_order=order, throttle_after_mb=100 * GB if data is None else None,
+            ),
+        )
+        PlanPrice.objects.get_or_create(
+            plan=plan, currency=market.currency, version=1, defaults={"amount": Decimal(price), "valid_from": since}
+        )
+
+
+def _user(email: str, *, role: str, customer: Customer | None = None, staff: bool = False, phone: str | None = None) -> User:
+    user = User.objects.create_user(
+        email, DEMO_PASSWORDS[email], role=role, customer=customer, is_staff=staff, is_superuser=staff, phone=phone,
+        phone_verified=bool(phone),
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _line(owner, market, plan, msisdn, iccid, sim_type, label="") -> Line:
+    return Line.objects.create(
+        msisdn=normalize_msisdn(msisdn, market.region),
+        iccid=normalize_iccid(iccid),
+        sim_type=sim_type,
+        owner=owner,
+        market=market,
+        plan=plan,
+        label=label,
+    )
+
+
+def _renew(line: Line, plan_code: str, *, at, periods: int = 1, key: str) -> None:
+    gateway = SandboxGateway()
+    token = gateway.tokenize(_demo_card())
+    plan = Plan.objects.get(code=plan_code)
+    order = order_create_renewal(
+        customer=line.owner, line=line, plan=plan, periods=periods, idempotency_key=key, now=at,
+        language=line.owner.preferred_language,
+    )
+    order_pay_card(order=order, token=token, gateway=gateway, now=at)
+
+
+def _demo_card():
+    from refill.integrations.payments.base import CardDetails
+
+    return CardDetails(number="4242424242424242", exp_month=12, exp_year=timezone.now().year + 4, cvc="123")
+
+
+def _use(line: Line, *, data_mb: int = 0, minutes: int = 0, sms: int = 0) -> None:
+    for kind, amount in ((Bucket.Kind.DATA, data_mb), (Bucket.Kind.VOICE, minutes), (Bucket.Kind.SMS, sms)):
+        bucket = Bucket.objects.filter(line=line, kind=kind, unlimited=False).order_by("expires_at", "pk").first()
+        if bucket and amount:
+            bucket.used = min(amount, bucket.granted)
+            bucket.save(update_fields=["used"])
+
+
+def demo_seed(stdout=None) -> bool:
+    """Load the demo data once. Returns False (and changes nothing) if it is already there."""
+    if not settings.REFILL_DEMO:
+        raise RuntimeError("demo data is disabled in these settings (REFILL_DEMO is off)")
+    if User.objects.filter(email="demo@example.com").exists():
+        return False
+    now = timezone.now()
+    since = now - timedelta(days=400)
+    with transaction.atomic():
+        us = Market.objects.create(
+            code="us", name="United States", region="US", currency="USD", time_zone="America/New_York",
+            tax_rate=Decimal("0"), tax_inclusive=False,
+        )
+        cn = Market.objects.create(
+            code="cn", name="中国大陆 / Mainland China", region="CN", currency="CNY", time_zone="Asia/Shanghai",
+            tax_rate=Decimal("0.06"), tax_inclusive=True,
+        )
+        _plans(us, US_PLANS, since)
+        _plans(cn, CN_PLANS, since)
+        # A price change: the 7-day plan cost $8.00 until 60 days ago; orders before that keep $8.00.
+        week = Plan.objects.get(code="us-week")
+        PlanPrice.objects.filter(plan=week, version=1).update(amount=Decimal("8.00"), valid_until=now - timedelta(days=60))
+        PlanPrice.objects.create(plan=week, currency="USD", version=2, amount=Decimal("7.00"), valid_from=now - timedelta(days=60))
+
+        demo = Customer.objects.create(display_name="Demo Customer", preferred_language="en", time_zone="America/New_York")
+        _user("demo@example.com", role=User.Role.CUSTOMER, customer=demo)
+        _user("admin@example.com", role=User.Role.STAFF, staff=True)
+        _user("agent@example.com", role=User.Role.AGENT)
+        li = Customer.objects.create(display_name="李伟", preferred_language="zh-hans", time_zone="Asia/Shanghai")
+        _user("li.wei@example.com", role=User.Role.CUSTOMER, customer=li)
+
+        p30 = Plan.objects.get(code="us-30day")
+        esim = _line(demo, us, p30, "(202) 555-0143", "8901410321111851072", "esim", "My phone")
+        _renew(esim, "us-30day", at=now - timedelta(days=10), key="demo-esim-1")
+        _use(esim, data_mb=6 * GB + 300)
+
+        physical = _line(demo, us, Plan.objects.get(code="us-week"), "(415) 555-0199", "8931070820307245732", "physical", "Old phone")
+        _renew(physical, "us-week", at=now - timedelta(days=9), key="demo-physical-1")
+        _use(physical, data_mb=4 * GB, minutes=120, sms=40)
+
+        cn_plan = Plan.objects.get(code="cn-30day")
+        travel = _line(demo, cn, cn_plan, "+86 138 0013 8000", "89860012345678901238", "esim", "China travel")
+        _renew(travel, "cn-30day", at=now - timedelta(days=28), key="demo-travel-1")
+        _use(travel, data_mb=22 * GB, minutes=310, sms=12)
+
+        li_line = _line(li, cn, Plan.objects.get(code="cn-month"), "+86 139 1234 5678", "89860098765432109876", "esim")
+        _renew(li_line, "cn-month", at=now - timedelta(days=3), key="demo-li-1")
+
+        # The physical line's 7-day period ended two days ago: the sweep moves it to grace.
+        lines_lapse_sweep(now=now)
+    return True

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from refill.domain.periods import Validity, ValidityKind
+
+
+class Market(models.Model):
+    """Where lines live: currency, time zone for "midnight", tax and lifecycle timers."""
+
+    code = models.SlugField(max_length=16, unique=True)
+    name = models.CharField(max_length=100)
+    region = models.CharField(max_length=2, help_text="ISO 3166 region used to read national numbers")
+    currency = models.CharField(max_length=3)
+    time_zone = models.CharField(max_length=64)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    tax_inclusive = models.BooleanField(default=True)
+    grace_days = models.PositiveIntegerField(default=7)
+    suspend_days = models.PositiveIntegerField(default=60)
+    reactivation_days = models.PositiveIntegerField(default=15)
+    aging_days = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(aging_days__gte=45), name="market_aging_min_45")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Plan(models.Model):
+    class Kind(models.TextChoices):
+        BASE = "base", _("Base plan")
+        ADDON = "addon", _("Add-on pass")
+        RETENTION = "retention", _("Keep my number")
+
+    class Rollover(models.TextChoices):
+        EXPIRE = "expire", _("Unused allowance expires")
+        ONCE = "once", _("Unused allowance rolls over once")
+
+    code = models.SlugField(max_length=40, unique=True)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="plans")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name_en = models.CharField(max_length=100)
+    name_zh_hans = models.CharField(max_length=100)
+    validity_kind = models.CharField(max_length=8, choices=[(k.value, k.value) for k in ValidityKind])
+    validity_count = models.PositiveIntegerField(default=1)
+    # None means unlimited; throttle_after_mb applies to unlimited data.
+    data_mb = models.PositiveBigIntegerField(null=True, blank=True)
+    voice_minutes = models.PositiveIntegerField(null=True, blank=True)
+    sms = models.PositiveIntegerField(null=True, blank=True)
+    throttle_after_mb = models.PositiveBigIntegerField(null=True, blank=True)
+    max_prepaid_periods = models.PositiveIntegerField(default=12)
+    rollover = models.CharField(max_length=8, choices=Rollover.choices, default=Rollover.EXPIRE)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["market", "kind", "sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(validity_count__gte=1), name="plan_validity_positive"),
+            models.CheckConstraint(condition=models.Q(max_prepaid_periods__gte=1), name="plan_max_prepaid_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_zh_hans if translation.get_language() == "zh-hans" else self.name_en
+
+    @property
+    def validity(self) -> Validity:
+        return Validity(ValidityKind(self.validity_kind), self.validity_count)
+
+    def current_price(self, currency: str, at=None) -> PlanPrice | None:
+        at = at or timezone.now()
+        return (
+            self.prices.filter(currency=currency, valid_from__lte=at)
+            .filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=at))
+            .order_by("-version")
+            .first()
+        )
+
+
+class PlanPrice(models.Model):
+    """A price version. Sold prices point here and never change; a new price is a new version."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="prices")
+    version = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency", "version"], name="plan_price_version_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="plan_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} v{self.version} {self.amount} {self.currency}"

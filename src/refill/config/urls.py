@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from refill.ops import views as ops_views
+
+urlpatterns = [
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("refill.portal.urls")),
+]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
+from refill.integrations.sms.base import send_sms
+
+from .models import Customer, User
+
+DEMO_EMAILS = frozenset({"demo@example.com", "admin@example.com", "agent@example.com"})
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Phone numbers live on our User; every new login gets a Customer in its chosen language."""
+
+    def clean_phone(self, phone: str) -> str:
+        region = getattr(settings, "REFILL_DEFAULT_REGION", "US")
+        try:
+            return normalize_msisdn(phone, region)
+        except InvalidIdentifier:
+            from django import forms
+
+            raise forms.ValidationError(_("Enter a valid mobile number, e.g. +1 202 555 0143.")) from None
+
+    def phone_form_field(self, **kwargs):
+        from django import forms
+
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+        kwargs.setdefault("help_text", _("Include the country code, e.g. +1 or +86."))
+        return forms.CharField(max_length=20, **kwargs)
+
+    def set_phone(self, user: User, phone: str, verified: bool) -> None:
+        user.phone = phone
+        user.phone_verified = verified
+        user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user: User):
+        return (user.phone, user.phone_verified) if user.phone else None
+
+    def set_phone_verified(self, user: User, phone: str) -> None:
+        User.objects.filter(pk=user.pk, phone=phone).update(phone_verified=True)
+        user.phone_verified = True
+
+    def get_user_by_phone(self, phone: str):
+        return User.objects.filter(phone=phone).order_by("pk").first()
+
+    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        send_sms(to=phone, body=_("Your Refill verification code is %(code)s.") % {"code": code})
+
+    def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
+        send_sms(to=phone, body=_("Someone asked for a Refill code for this number, but it has no account."))
+
+    def save_user(self, request, user, form, commit=True):
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                preferred_language=translation.get_language() or "en",
+                time_zone=settings.REFILL_DEFAULT_TIME_ZONE,
+            )
+            user.customer = customer
+            user.role = User.Role.CUSTOMER
+            return super().save_user(request, user, form, commit=commit)
+
+    def pre_authenticate(self, request, **credentials):
+        login = (credentials.get("email") or credentials.get("login") or "").lower()
+        if not settings.REFILL_DEMO and login in DEMO_EMAILS:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("demo accounts are disabled")
+        return super().pre_authenticate(request, **credentials)

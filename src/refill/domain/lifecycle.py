@@ -1,0 +1,53 @@
+"""Line lifecycle state machine (domain.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LineStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    GRACE = "grace"
+    SUSPENDED = "suspended"
+    DEACTIVATED = "deactivated"
+    AGING = "aging"
+    AVAILABLE = "available"
+    RETAINED = "retained"
+    PORTED_OUT = "ported_out"
+
+
+class IllegalTransition(ValueError):
+    code = "illegal_transition"
+
+
+TRANSITIONS: dict[LineStatus, frozenset[LineStatus]] = {
+    LineStatus.PENDING: frozenset({LineStatus.ACTIVE}),
+    LineStatus.ACTIVE: frozenset({LineStatus.GRACE, LineStatus.RETAINED}),
+    LineStatus.GRACE: frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED}),
+    LineStatus.SUSPENDED: frozenset({LineStatus.ACTIVE, LineStatus.DEACTIVATED}),
+    LineStatus.DEACTIVATED: frozenset({LineStatus.ACTIVE, LineStatus.AGING}),
+    LineStatus.AGING: frozenset({LineStatus.AVAILABLE}),
+    LineStatus.RETAINED: frozenset({LineStatus.ACTIVE}),
+    LineStatus.AVAILABLE: frozenset(),
+    LineStatus.PORTED_OUT: frozenset(),
+}
+# Port-out is possible from any live state.
+for _state in (LineStatus.ACTIVE, LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.RETAINED, LineStatus.PENDING):
+    TRANSITIONS[_state] = TRANSITIONS[_state] | {LineStatus.PORTED_OUT}
+
+TERMINAL = frozenset({LineStatus.AVAILABLE, LineStatus.PORTED_OUT})
+# States in which the line has no running paid period: a renewal restarts it now.
+LAPSED = frozenset({LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.DEACTIVATED})
+RENEWABLE = frozenset({LineStatus.PENDING, LineStatus.ACTIVE, LineStatus.RETAINED}) | LAPSED
+
+
+def check_transition(current: LineStatus, target: LineStatus) -> None:
+    if target == current:
+        return
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"a line cannot go from {current} to {target}")
+
+
+def is_renewable(status: LineStatus) -> bool:
+    return status in RENEWABLE

@@ -1,0 +1,88 @@
+"""The payment gateway port. The rest of Refill knows only this interface and its results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+
+class ChargeStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class DeclineCode(StrEnum):
+    """Normalised reasons; every adapter maps its provider's codes onto these."""
+
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    OVER_LIMIT = "card_over_limit"
+    CARD_FROZEN = "card_frozen"
+    EXPIRED_CARD = "expired_card"
+    INCORRECT_CVC = "incorrect_cvc"
+    DO_NOT_HONOUR = "do_not_honour"
+    NETWORK_ERROR = "network_error"
+    INVALID_CARD = "invalid_card"
+
+
+@dataclass(frozen=True, slots=True)
+class CardDetails:
+    """Card data as typed by the customer. Lives only in memory until tokenised; never stored."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+    holder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentToken:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    amount: Decimal
+    currency: str
+    token: str
+    idempotency_key: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    status: ChargeStatus
+    provider_reference: str = ""
+    decline_code: DeclineCode | None = None
+
+
+class TokenizationError(ValueError):
+    def __init__(self, code: DeclineCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def tokenize(self, card: CardDetails) -> PaymentToken: ...
+
+    def charge(self, request: ChargeRequest) -> ChargeResult: ...
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    from django.conf import settings
+
+    name = name or settings.REFILL_PAYMENT_GATEWAY
+    if name == "sandbox":
+        from .sandbox import SandboxGateway
+
+        return SandboxGateway()
+    raise LookupError(f"no payment gateway named {name!r}")

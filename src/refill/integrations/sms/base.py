@@ -1,0 +1,20 @@
+"""SMS backend port. Pick one with REFILL_SMS_BACKEND (dotted path)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class SmsBackend(Protocol):
+    def send(self, *, to: str, body: str) -> None: ...
+
+
+def get_sms_backend() -> SmsBackend:
+    return import_string(settings.REFILL_SMS_BACKEND)()
+
+
+def send_sms(*, to: str, body: str) -> None:
+    get_sms_backend().send(to=to, body=body)

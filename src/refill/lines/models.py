@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refill.domain.identifiers import format_msisdn
+from refill.domain.lifecycle import LineStatus
+
+STATUS_LABELS = {
+    LineStatus.PENDING: _("Pending activation"),
+    LineStatus.ACTIVE: _("Active"),
+    LineStatus.GRACE: _("Grace period"),
+    LineStatus.SUSPENDED: _("Suspended"),
+    LineStatus.DEACTIVATED: _("Deactivated"),
+    LineStatus.AGING: _("Number released"),
+    LineStatus.AVAILABLE: _("Number released"),
+    LineStatus.RETAINED: _("Number kept"),
+    LineStatus.PORTED_OUT: _("Ported out"),
+}
+
+
+class Line(models.Model):
+    class SimType(models.TextChoices):
+        ESIM = "esim", _("eSIM")
+        PHYSICAL = "physical", _("Physical SIM")
+
+    msisdn = models.CharField(max_length=16, unique=True)
+    iccid = models.CharField(max_length=20, unique=True)
+    sim_type = models.CharField(max_length=16, choices=SimType.choices)
+    owner = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="lines")
+    market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="lines")
+    plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="lines")
+    status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in LineStatus], default="pending")
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # Denormalised from the periods for display and sweeps; only ever moves forward (invariant 5).
+    period_end = models.DateTimeField(null=True, blank=True)
+    # The day of month a calendar-month plan keeps (rule 3), set by the first monthly period.
+    anchor_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["msisdn"]
+        indexes = [models.Index(fields=["status", "period_end"])]
+
+    def __str__(self) -> str:
+        return self.msisdn
+
+    @property
+    def msisdn_display(self) -> str:
+        return format_msisdn(self.msisdn)
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[LineStatus(self.status)])
+
+
+class LineStatusChange(models.Model):
+    """Every lifecycle transition, with its cause (append-only)."""
+
+    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    cause = models.CharField(max_length=64)
+    reference = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]

@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """A message owed by a rule, sent at most once per (rule, subject key)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        SKIPPED = "skipped"
+
+    rule = models.CharField(max_length=40)
+    subject_key = models.CharField(max_length=80)
+    channel = models.CharField(max_length=8, default="email")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="notifications")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    language = models.CharField(max_length=16)
+    recipient = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "subject_key", "channel"], name="notification_once_per_rule_subject")
+        ]

@@ -1,0 +1,64 @@
+"""The scheduler: enqueues idempotent sweeps on a fixed cadence. Correctness never depends on
+it running alone: every sweep is safe to run twice, late, or on two machines at once."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from .models import Heartbeat
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    name: str
+    every_seconds: int
+    task_path: str
+    last_run: float = 0.0
+
+
+def default_jobs() -> list[Job]:
+    return [
+        Job("worker_heartbeat", 10, "refill.ops.tasks.worker_heartbeat"),
+        Job("lapse_sweep", 60, "refill.lines.tasks.lapse_sweep"),
+    ]
+
+
+def run_scheduler(*, once: bool = False, jobs: list[Job] | None = None) -> None:
+    from django.utils.module_loading import import_string
+
+    jobs = jobs or default_jobs()
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    if not once:
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        now = time.monotonic()
+        for job in jobs:
+            if job.last_run and now - job.last_run < job.every_seconds:
+                continue
+            try:
+                import_string(job.task_path).enqueue()
+                job.last_run = now
+            except Exception:
+                logger.exception("scheduler: could not enqueue %s", job.name)
+        Heartbeat.objects.update_or_create(name="scheduler", defaults={"at": timezone.now()})
+        close_old_connections()
+        if once:
+            return
+        for _ in range(10):
+            if stopping:
+                break
+            time.sleep(0.1)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Payment failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="orders")
+    idempotency_key = models.CharField(max_length=80)
+    # sha256 of the request body that created the order: same key + other body is refused.
+    request_fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=4)
+    discount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=4)
+    total = models.DecimalField(max_digits=12, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
+    tax_inclusive = models.BooleanField()
+    language = models.CharField(max_length=16, default="en")
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_unique"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_paid_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.pk}"
+
+
+class OrderItem(models.Model):
+    class Kind(models.TextChoices):
+        RENEWAL = "renewal", _("Renewal")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RENEWAL)
+    plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="+")
+    plan_price = models.ForeignKey("catalog.PlanPrice", on_delete=models.PROTECT, related_name="order_items")
+    periods = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=4)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(periods__gte=1), name="order_item_periods_positive")]
+
+
+class ReceiptSeries(models.Model):
+    """A gap-free counter. The row is locked while a number is taken inside the payment
+    transaction, so a rolled-back payment gives its number back."""
+
+    code = models.CharField(max_length=32, primary_key=True)
+    next_number = models.PositiveBigIntegerField(default=1)
+
+
+class Receipt(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="receipt")
+    series = models.ForeignKey(ReceiptSeries, on_delete=models.PROTECT, related_name="receipts")
+    number = models.PositiveBigIntegerField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    total = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["series", "number"]
+        constraints = [models.UniqueConstraint(fields=["series", "number"], name="receipt_series_number_unique")]
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.series_id}-{self.number:06d}"

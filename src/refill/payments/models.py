@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Payment(models.Model):
+    """One attempt to collect an order's total. Holds no card number: only the provider's
+    reference, brand, last 4 and expiry."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Processing")
+        SUCCEEDED = "succeeded", _("Paid")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Checking with the bank")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    gateway = models.CharField(max_length=32)
+    method = models.CharField(max_length=16, default="card")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    decline_code = models.CharField(max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Invariant 4: one successful charge per order, and no new attempt while one is open.
+            models.UniqueConstraint(fields=["order"], condition=Q(status="succeeded"), name="payment_one_success_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status__in=["pending", "unknown"]), name="payment_one_open_per_order"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
+        ]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refill.customers.models import LANGUAGE_CHOICES, Customer, time_zone_choices
+
+
+class RenewForm(forms.Form):
+    plan = forms.ChoiceField(label=_("Plan"), widget=forms.RadioSelect)
+    periods = forms.TypedChoiceField(label=_("How many periods"), coerce=int)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    expected_total = forms.DecimalField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, plans, max_periods: int = 12, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(plan.code, plan.name) for plan in plans]
+        self.fields["periods"].choices = [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)]
+
+
+class CardForm(forms.Form):
+    """Card fields for the sandbox gateway. The number is tokenised at once and never stored."""
+
+    card_number = forms.CharField(
+        label=_("Card number"),
+        max_length=23,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}),
+    )
+    card_expiry = forms.CharField(
+        label=_("Expiry (MM/YY)"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-exp", "placeholder": "12/30"}),
+    )
+    card_cvc = forms.CharField(
+        label=_("Security code"),
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
+    )
+    card_holder = forms.CharField(label=_("Name on card"), max_length=100, required=False,
+                                  widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
+
+    def clean_card_expiry(self) -> tuple[int, int]:
+        raw = self.cleaned_data["card_expiry"].replace(" ", "")
+        try:
+            month_text, year_text = raw.split("/")
+            month, year = int(month_text), int(year_text)
+        except ValueError:
+            raise forms.ValidationError(_("Enter the expiry as MM/YY, e.g. 12/30.")) from None
+        if year < 100:
+            year += 2000
+        if not 1 <= month <= 12:
+            raise forms.ValidationError(_("Enter the expiry as MM/YY, e.g. 12/30."))
+        today = datetime.date.today()
+        if (year, month) < (today.year, today.month):
+            raise forms.ValidationError(_("This card has expired. Check the expiry date or use another card."))
+        return month, year
+
+    def clean_card_number(self) -> str:
+        digits = "".join(ch for ch in self.cleaned_data["card_number"] if ch.isdigit())
+        if not 12 <= len(digits) <= 19:
+            raise forms.ValidationError(_("The card number is not valid. Check it and try again."))
+        return digits
+
+
+class PreferencesForm(forms.ModelForm):
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+
+    class Meta:
+        model = Customer
+        fields = ["display_name", "preferred_language", "time_zone", "notify_email", "notify_sms"]
+        labels = {
+            "display_name": _("Your name"),
+            "notify_email": _("Send me reminders and receipts by email"),
+            "notify_sms": _("Send me reminders by SMS"),
+        }

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("lines/", views.home, name="home"),
+    path("lines/<int:pk>/renew/", views.renew, name="renew"),
+    path("lines/<int:pk>/renew/quote/", views.renew_quote, name="renew_quote"),
+    path("orders/", views.order_list, name="orders"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("language/", views.set_language, name="set_language"),
+]

@@ -1,0 +1,80 @@
+"""Domain errors with stable codes, mapped once to translated messages (and later to HTTP problems)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class RefillError(Exception):
+    code = "error"
+    message = _("Something went wrong. Nothing was charged. Please try again.")
+
+    def __init__(self, message=None, **params) -> None:
+        self.params = params
+        if message is not None:
+            self.message = message
+        super().__init__(self.code)
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+class LineNotRenewable(RefillError):
+    code = "line_not_renewable"
+    message = _("This number can no longer be renewed. Please contact us to get a new number.")
+
+
+class PlanNotAvailable(RefillError):
+    code = "plan_not_available"
+    message = _("This plan is not available for this number.")
+
+
+class TooManyPeriods(RefillError):
+    code = "too_many_periods"
+    message = _("You can prepay at most %(limit)s periods of this plan ahead. You can add %(allowed)s now.")
+
+
+class PriceChanged(RefillError):
+    code = "price_changed"
+    message = _("The price changed while you were choosing. Please check the new price and confirm again.")
+
+
+class IdempotencyConflict(RefillError):
+    code = "idempotency_conflict"
+    message = _("This form was already used for a different purchase. Please start again.")
+
+
+class PaymentInProgress(RefillError):
+    code = "payment_in_progress"
+    message = _("A payment for this order is already being processed. Please wait a moment.")
+
+
+class OrderNotPayable(RefillError):
+    code = "order_not_payable"
+    message = _("This order can no longer be paid. Please start a new renewal.")
+
+
+class NotOwner(RefillError):
+    code = "not_found"
+    message = _("We could not find that number in your account.")
+
+
+DECLINE_MESSAGES = {
+    "insufficient_funds": _(
+        "Your card was declined because there is not enough money in the account. "
+        "Top up the account or use another card."
+    ),
+    "card_over_limit": _(
+        "Your card was declined because it is over its spending limit. Use another card or ask your bank to raise the limit."
+    ),
+    "card_frozen": _("Your bank has frozen this card. Contact your bank, or use another card."),
+    "expired_card": _("This card has expired. Check the expiry date or use another card."),
+    "incorrect_cvc": _("The security code (CVC) is wrong. Check the 3 or 4 digits on the back of the card and try again."),
+    "do_not_honour": _("Your bank declined the payment without giving a reason. Contact your bank, or use another card."),
+    "network_error": _("We could not reach your bank. Nothing was charged. Please try again in a minute."),
+    "invalid_card": _("The card number is not valid. Check it and try again."),
+}
+
+
+def decline_message(code: str) -> str:
+    return str(DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["do_not_honour"]))

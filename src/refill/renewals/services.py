@@ -1,0 +1,372 @@
+"""Renewal: quote, order, pay, grant. The one code path every channel calls.
+
+Money safety (architecture.md): the order is written first; the payment attempt is recorded and
+committed before the provider is called; the provider is called outside any row lock; the result,
+the periods, the buckets, the receipt, the audit row and the confirmation task are written in one
+transaction. Locks are taken order -> line, the same order everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from refill.audit.services import audit_record
+from refill.catalog.models import Plan, PlanPrice
+from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
+from refill.domain.money import Money
+from refill.domain.periods import Span, ValidityKind, plan_periods
+from refill.domain.pricing import Quote, price_item, quote
+from refill.integrations.payments.base import (
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    PaymentGateway,
+    PaymentToken,
+)
+from refill.lines.models import Line
+from refill.lines.services import line_transition
+from refill.orders.models import Order, OrderItem, Receipt, ReceiptSeries
+from refill.payments.models import Payment
+from refill.subscriptions.models import Bucket, Period
+from refill.subscriptions.selectors import periods_ahead
+
+from .errors import (
+    IdempotencyConflict,
+    LineNotRenewable,
+    NotOwner,
+    OrderNotPayable,
+    PaymentInProgress,
+    PlanNotAvailable,
+    PriceChanged,
+    TooManyPeriods,
+)
+
+logger = logging.getLogger(__name__)
+
+RENEWABLE_PLAN_KINDS = (Plan.Kind.BASE, Plan.Kind.RETENTION)
+
+
+@dataclass(frozen=True)
+class RenewalQuote:
+    line: Line
+    plan: Plan
+    price: PlanPrice
+    periods: int
+    quote: Quote
+    spans: tuple[Span, ...]
+    max_periods: int
+
+    @property
+    def new_period_end(self) -> datetime:
+        return self.spans[-1].end
+
+    @property
+    def starts_now(self) -> bool:
+        return self.line.period_end is None or self.spans[0].start != self.line.period_end
+
+
+def renewal_plans(line: Line) -> list[Plan]:
+    """Plans a line can renew onto, with a current price in its market's currency."""
+    plans = Plan.objects.filter(market=line.market, is_active=True, kind__in=RENEWABLE_PLAN_KINDS)
+    return [plan for plan in plans if plan.current_price(line.market.currency) is not None]
+
+
+def _line_lapsed(line: Line, now: datetime) -> bool:
+    return LineStatus(line.status) in LAPSED or line.period_end is None or line.period_end <= now
+
+
+def _spans_for(line: Line, plan: Plan, periods: int, now: datetime) -> list[Span]:
+    lapsed = _line_lapsed(line, now)
+    anchor = None
+    if not lapsed and plan.validity_kind != ValidityKind.DAYS:
+        anchor = line.anchor_day
+    return plan_periods(
+        current_end=line.period_end,
+        now=now,
+        lapsed=lapsed,
+        validity=plan.validity,
+        count=periods,
+        zone=line.market.zone,
+        anchor_day=anchor,
+    )
+
+
+def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None = None) -> RenewalQuote:
+    """What ``periods`` periods of ``plan`` cost and when they would end. Validates everything a
+    renewal must satisfy; raises a RefillError with a customer-facing message otherwise."""
+    now = now or timezone.now()
+    if not is_renewable(LineStatus(line.status)):
+        raise LineNotRenewable()
+    if plan.market_id != line.market_id or not plan.is_active or plan.kind not in RENEWABLE_PLAN_KINDS:
+        raise PlanNotAvailable()
+    price = plan.current_price(line.market.currency, now)
+    if price is None:
+        raise PlanNotAvailable()
+    ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
+    allowed = max(plan.max_prepaid_periods - ahead, 0)
+    if periods < 1 or periods > allowed:
+        raise TooManyPeriods(limit=plan.max_prepaid_periods, allowed=allowed)
+    item = price_item(Money(price.amount, price.currency), periods)
+    order_quote = quote(
+        [item], tax_rate=line.market.tax_rate, tax_inclusive=line.market.tax_inclusive, currency=price.currency
+    )
+    spans = _spans_for(line, plan, periods, now)
+    return RenewalQuote(line, plan, price, periods, order_quote, tuple(spans), allowed)
+
+
+def _fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def order_create_renewal(
+    *,
+    customer,
+    line: Line,
+    plan: Plan,
+    periods: int,
+    idempotency_key: str,
+    expected_total: Decimal | None = None,
+    language: str = "en",
+    actor=None,
+    now: datetime | None = None,
+) -> Order:
+    """Create (or return, for a replayed key) the order to renew ``line``. Charges nothing."""
+    if not idempotency_key or len(idempotency_key) > 80:
+        raise IdempotencyConflict()
+    fingerprint = _fingerprint({"line": line.pk, "plan": plan.pk, "periods": periods})
+    existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict()
+        return existing
+    if line.owner_id != customer.pk:
+        raise NotOwner()
+    try:
+        with transaction.atomic():
+            locked_line = Line.objects.select_related("market").select_for_update().get(pk=line.pk)
+            renewal = renewal_quote(line=locked_line, plan=plan, periods=periods, now=now)
+            total = renewal.quote.total.amount
+            if expected_total is not None and Decimal(expected_total) != total:
+                raise PriceChanged()
+            order = Order.objects.create(
+                customer=customer,
+                line=locked_line,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                currency=renewal.price.currency,
+                subtotal=renewal.quote.subtotal.amount,
+                discount=renewal.quote.discount.amount,
+                tax=renewal.quote.tax.amount,
+                total=total,
+                tax_rate=renewal.quote.tax_rate,
+                tax_inclusive=renewal.quote.tax_inclusive,
+                language=language,
+                created_at=now or timezone.now(),
+            )
+            item = renewal.quote.items[0]
+            OrderItem.objects.create(
+                order=order,
+                plan=plan,
+                plan_price=renewal.price,
+                periods=periods,
+                unit_price=item.unit_price.amount,
+                amount=item.amount.amount,
+            )
+            audit_record(actor=actor or customer, action="order.create", obj=order, data={"line": line.msisdn})
+            return order
+    except IntegrityError:
+        # A concurrent request with the same key won the insert: answer as a replay would.
+        existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict() from None
+        return existing
+
+
+def payment_start(
+    *, order: Order, token: PaymentToken, gateway: PaymentGateway, now: datetime | None = None
+) -> Payment | None:
+    """Record a payment attempt before calling the provider. Returns None if the order is paid."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.PAID:
+            return None
+        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
+            raise OrderNotPayable()
+        line = Line.objects.select_related("market").select_for_update().get(pk=order.line_id)
+        if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
+            raise PaymentInProgress()
+        # Re-check against what was bought meanwhile, before any money moves: periods already
+        # granted plus periods whose payment is in flight on other orders of this line.
+        item = order.items.select_related("plan").get()
+        now = now or timezone.now()
+        if not is_renewable(LineStatus(line.status)):
+            raise LineNotRenewable()
+        in_flight = sum(
+            other.items.get().periods
+            for other in Order.objects.filter(
+                line=line, payments__status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
+            ).exclude(pk=order.pk)
+        )
+        ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
+        if ahead + in_flight + item.periods > item.plan.max_prepaid_periods:
+            raise TooManyPeriods(
+                limit=item.plan.max_prepaid_periods,
+                allowed=max(item.plan.max_prepaid_periods - ahead - in_flight, 0),
+            )
+        attempt = order.payments.count() + 1
+        return Payment.objects.create(
+            order=order,
+            idempotency_key=f"order-{order.pk}-attempt-{attempt}",
+            gateway=gateway.name,
+            method="card",
+            amount=order.total,
+            currency=order.currency,
+            card_brand=token.brand,
+            card_last4=token.last4,
+            card_exp_month=token.exp_month,
+            card_exp_year=token.exp_year,
+        )
+
+
+def order_pay_card(
+    *, order: Order, token: PaymentToken, gateway: PaymentGateway, actor=None, now: datetime | None = None
+) -> Payment | None:
+    """Charge ``token`` for ``order`` exactly once and, if it succeeds, grant the periods."""
+    payment = payment_start(order=order, token=token, gateway=gateway, now=now)
+    if payment is None:
+        return order.payments.filter(status=Payment.Status.SUCCEEDED).first()
+    try:
+        result = gateway.charge(
+            ChargeRequest(
+                amount=payment.amount,
+                currency=payment.currency,
+                token=token.token,
+                idempotency_key=payment.idempotency_key,
+                description=f"Refill order {order.pk}",
+            )
+        )
+    except Exception:
+        # We do not know whether the provider charged: leave it unknown for reconciliation,
+        # never retry blindly (invariant 4).
+        logger.exception("payment %s: provider call failed", payment.pk)
+        result = ChargeResult(ChargeStatus.UNKNOWN)
+    return payment_complete(payment=payment, result=result, actor=actor, now=now)
+
+
+def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.is_terminal:
+            return payment
+        payment.provider_reference = result.provider_reference
+        if result.status == ChargeStatus.SUCCEEDED:
+            payment.status = Payment.Status.SUCCEEDED
+            payment.completed_at = timezone.now()
+            payment.save()
+            order_fulfil(order=order, payment=payment, actor=actor, now=now)
+        elif result.status == ChargeStatus.FAILED:
+            payment.status = Payment.Status.FAILED
+            payment.decline_code = result.decline_code or ""
+            payment.completed_at = timezone.now()
+            payment.save()
+            audit_record(actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code)
+        else:
+            payment.status = Payment.Status.UNKNOWN
+            payment.save()
+            audit_record(actor=actor or order.customer, action="payment.unknown", obj=payment)
+        return payment
+
+
+def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
+    allowances = (
+        (Bucket.Kind.DATA, plan.data_mb),
+        (Bucket.Kind.VOICE, plan.voice_minutes),
+        (Bucket.Kind.SMS, plan.sms),
+    )
+    for kind, amount in allowances:
+        if amount == 0:
+            continue
+        Bucket.objects.create(
+            line=line,
+            period=period,
+            kind=kind,
+            granted=amount or 0,
+            unlimited=amount is None,
+            valid_from=period.start,
+            expires_at=period.end,
+            source=Bucket.Source.PERIOD,
+        )
+    # Rule 6: a plan whose rule is "roll over once" lets the previous period's unused allowance
+    # live on through this period, and only this one.
+    Bucket.objects.filter(
+        line=line,
+        source=Bucket.Source.PERIOD,
+        period__end=period.start,
+        period__plan__rollover=Plan.Rollover.ONCE,
+        rolled_over=False,
+    ).update(expires_at=period.end, rolled_over=True)
+
+
+def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
+    issued_at = now or timezone.now()
+    code = f"{order.line.market.code.upper()}-{issued_at.year}"
+    with transaction.atomic():
+        ReceiptSeries.objects.get_or_create(code=code)
+    series = ReceiptSeries.objects.select_for_update().get(code=code)
+    number = series.next_number
+    series.next_number = number + 1
+    series.save(update_fields=["next_number"])
+    return Receipt.objects.create(
+        order=order, series=series, number=number, issued_at=issued_at, total=order.total, currency=order.currency
+    )
+
+
+def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | None = None) -> None:
+    """Grant what a paid order bought. Called inside payment_complete's transaction with the
+    order locked; the (order_item, sequence) constraint makes a second grant impossible."""
+    if order.status == Order.Status.PAID:
+        return
+    from refill.notifications.tasks import send_order_confirmation
+
+    now = now or timezone.now()
+    line = Line.objects.select_related("market").select_for_update().get(pk=order.line_id)
+    for item in order.items.select_related("plan").order_by("pk"):
+        plan = item.plan
+        spans = _spans_for(line, plan, item.periods, now)
+        if plan.validity_kind == ValidityKind.DAYS:
+            line.anchor_day = None
+        elif _line_lapsed(line, now) or line.anchor_day is None:
+            line.anchor_day = spans[0].start.astimezone(line.market.zone).day
+        for sequence, span in enumerate(spans, start=1):
+            period = Period.objects.create(
+                line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
+            )
+            _grant_buckets(line, plan, period)
+        if line.period_end is None or spans[-1].end > line.period_end:
+            line.period_end = spans[-1].end
+        line.plan = plan
+    line_transition(line=line, target=LineStatus.ACTIVE, cause="renewal", reference=f"order:{order.pk}")
+    line.save()
+    order.status = Order.Status.PAID
+    order.paid_at = now
+    order.save(update_fields=["status", "paid_at"])
+    receipt = receipt_issue(order=order, now=now)
+    audit_record(
+        actor=actor or order.customer,
+        action="order.paid",
+        obj=order,
+        data={"payment": payment.pk, "receipt": receipt.display_number, "period_end": line.period_end.isoformat()},
+    )
+    # Enqueued in this transaction: the database task backend makes it visible only on commit.
+    send_order_confirmation.enqueue(order.pk)

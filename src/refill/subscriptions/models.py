@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Period(models.Model):
+    """One paid validity window [start, end) of a line's base plan."""
+
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="periods")
+    plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="+")
+    order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, related_name="granted_periods")
+    # Which of the item's N periods this is (1-based): (order_item, sequence) is unique, so one paid
+    # item can never grant more periods than it paid for.
+    sequence = models.PositiveIntegerField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["line", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "start"], name="period_line_start_unique"),
+            models.UniqueConstraint(fields=["order_item", "sequence"], name="period_item_sequence_unique"),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="period_end_after_start"),
+        ]
+
+
+class Bucket(models.Model):
+    """An allowance balance. Usage takes the bucket that expires first, then by grant order."""
+
+    class Kind(models.TextChoices):
+        DATA = "data", _("Data")
+        VOICE = "voice", _("Minutes")
+        SMS = "sms", _("SMS")
+
+    class Source(models.TextChoices):
+        PERIOD = "period", _("Plan")
+        ADDON = "addon", _("Add-on")
+        PROMOTION = "promotion", _("Promotion")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="buckets")
+    period = models.ForeignKey(Period, null=True, blank=True, on_delete=models.PROTECT, related_name="buckets")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Data in MB, voice in minutes, SMS in messages. unlimited=True ignores granted.
+    granted = models.PositiveBigIntegerField()
+    used = models.PositiveBigIntegerField(default=0)
+    unlimited = models.BooleanField(default=False)
+    valid_from = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    rolled_over = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expires_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unlimited=True) | Q(used__lte=F("granted")), name="bucket_remaining_non_negative"),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("valid_from")), name="bucket_expires_after_start"),
+        ]
+        indexes = [models.Index(fields=["line", "kind", "expires_at"])]
+
+    @property
+    def remaining(self) -> int:
+        return max(self.granted - self.used, 0)
+
+    @property
+    def used_percent(self) -> int:
+        if self.unlimited or not self.granted:
+            return 0
+        return min(100, round(100 * self.used / self.granted))

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from refill.catalog.models import Plan
+from refill.lines.models import Line
+
+from .models import Bucket, Period
+
+
+@dataclass(frozen=True)
+class Allowance:
+    kind: str
+    granted: int
+    used: int
+    unlimited: bool
+
+    @property
+    def remaining(self) -> int:
+        return max(self.granted - self.used, 0)
+
+    @property
+    def remaining_percent(self) -> int:
+        if self.unlimited or not self.granted:
+            return 100 if self.unlimited else 0
+        return max(0, min(100, round(100 * self.remaining / self.granted)))
+
+
+def period_current(line: Line, now: datetime | None = None) -> Period | None:
+    now = now or timezone.now()
+    return line.periods.filter(start__lte=now, end__gt=now).select_related("plan").first()
+
+
+def periods_ahead(line: Line, now: datetime | None = None) -> int:
+    """Paid periods running now or not yet started (counted against max_prepaid_periods)."""
+    now = now or timezone.now()
+    return line.periods.filter(end__gt=now).count()
+
+
+def line_allowances(line: Line, now: datetime | None = None) -> dict[str, Allowance]:
+    """Usable balance per kind right now: buckets valid now, summed."""
+    now = now or timezone.now()
+    result: dict[str, Allowance] = {}
+    buckets = Bucket.objects.filter(line=line, valid_from__lte=now, expires_at__gt=now)
+    for kind in (Bucket.Kind.DATA, Bucket.Kind.VOICE, Bucket.Kind.SMS):
+        rows = [b for b in buckets if b.kind == kind]
+        if not rows:
+            continue
+        result[kind] = Allowance(
+            kind=kind,
+            granted=sum(b.granted for b in rows if not b.unlimited),
+            used=sum(b.used for b in rows),
+            unlimited=any(b.unlimited for b in rows),
+        )
+    return result
+
+
+def line_current_plan(line: Line, now: datetime | None = None) -> Plan:
+    current = period_current(line, now)
+    return current.plan if current else line.plan
+
+
+def lines_for_customer(customer) -> list[Line]:
+    return list(
+        Line.objects.filter(owner=customer)
+        .exclude(Q(status="available") | Q(status="ported_out"))
+        .select_related("plan", "market")
+        .order_by("msisdn")
+    )
