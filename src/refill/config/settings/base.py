@@ -9,7 +9,7 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-SRC_DIR = Path(__file__).resolve().parents[2]
+SRC_DIR = Path(__file__).resolve().parents[3]
 REPO_DIR = SRC_DIR.parent
 VAR_DIR = Path(os.environ.get("REFILL_VAR_DIR", REPO_DIR / "var"))
 
@@ -164,6 +164,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = REPO_DIR / "staticfiles"
+STATICFILES_DIRS = [SRC_DIR / "refill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

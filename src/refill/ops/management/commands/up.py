@@ -32,7 +32,7 @@ class Command(BaseCommand):
         env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "refill.config.settings.dev"))
         web = [
             sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", "1", "--blocking-threads", "8", "--no-ws", "refill.config.wsgi:application",
+            "--workers", "1", "--blocking-threads", "2", "--no-ws", "refill.config.wsgi:application",
         ]
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.SRC_DIR), env.get("PYTHONPATH", "")]))
         commands = {"web": web, "scheduler": [*manage, "scheduler"]}

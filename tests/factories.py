@@ -1,0 +1,97 @@
+"""Small builders for test data. Renewals always go through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+from stdnum import luhn
+
+from refill.catalog.models import Market, Plan, PlanPrice
+from refill.customers.models import Customer, User
+from refill.integrations.payments.base import CardDetails
+from refill.integrations.payments.sandbox import SandboxGateway
+from refill.lines.models import Line
+from refill.renewals.services import order_create_renewal, order_pay_card
+
+_seq = itertools.count(1)
+SUCCESS_CARD = "4242424242424242"
+
+
+def make_market(code: str = "us", **overrides) -> Market:
+    defaults = dict(
+        name="United States", region="US", currency="USD", time_zone="America/New_York",
+        tax_rate=Decimal("0"), tax_inclusive=False,
+    )
+    defaults.update(overrides)
+    market, _ = Market.objects.get_or_create(code=code, defaults=defaults)
+    return market
+
+
+def make_plan(
+    market: Market,
+    code: str | None = None,
+    *,
+    price: str = "25.00",
+    validity_kind: str = "days",
+    validity_count: int = 30,
+    kind: str = "base",
+    data_mb: int | None = 20480,
+    voice_minutes: int | None = 500,
+    sms: int | None = 100,
+    max_prepaid_periods: int = 12,
+    rollover: str = "expire",
+    name_en: str | None = None,
+    name_zh_hans: str | None = None,
+) -> Plan:
+    code = code or f"plan-{next(_seq)}"
+    plan = Plan.objects.create(
+        code=code, market=market, kind=kind, name_en=name_en or code.title(), name_zh_hans=name_zh_hans or f"{code} 套餐",
+        validity_kind=validity_kind, validity_count=validity_count, data_mb=data_mb, voice_minutes=voice_minutes,
+        sms=sms, max_prepaid_periods=max_prepaid_periods, rollover=rollover,
+    )
+    PlanPrice.objects.create(
+        plan=plan, version=1, currency=market.currency, amount=Decimal(price),
+        valid_from=datetime(2000, 1, 1, tzinfo=UTC),
+    )
+    return plan
+
+
+def make_customer(email: str | None = None, *, language: str = "en", password: str = "secret-pass-1234", tz="America/New_York"):
+    email = email or f"customer{next(_seq)}@example.com"
+    customer = Customer.objects.create(display_name=email.split("@")[0], preferred_language=language, time_zone=tz)
+    user = User.objects.create_user(email, password, customer=customer)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return customer, user
+
+
+def _iccid() -> str:
+    body = f"8901410{next(_seq):011d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def make_line(customer: Customer, market: Market, plan: Plan, *, msisdn: str | None = None, sim_type: str = "esim") -> Line:
+    number = msisdn or f"+1202555{next(_seq) % 10000:04d}"
+    return Line.objects.create(
+        msisdn=number, iccid=_iccid(), sim_type=sim_type, owner=customer, market=market, plan=plan,
+    )
+
+
+def card_token(number: str = SUCCESS_CARD):
+    gateway = SandboxGateway()
+    return gateway, gateway.tokenize(CardDetails(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123"))
+
+
+def renew(line: Line, plan: Plan, *, periods: int = 1, now: datetime | None = None, key: str | None = None, card: str = SUCCESS_CARD):
+    """Create and pay a renewal order through the real services; returns (order, payment)."""
+    order = order_create_renewal(
+        customer=line.owner, line=line, plan=plan, periods=periods, idempotency_key=key or f"test-{next(_seq)}", now=now,
+    )
+    gateway, token = card_token(card)
+    payment = order_pay_card(order=order, token=token, gateway=gateway, now=now)
+    order.refresh_from_db()
+    line.refresh_from_db()
+    return order, payment
