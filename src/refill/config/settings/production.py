@@ -11,7 +11,6 @@ REFILL_DEMO = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY or SECRET_KEY.startswith("refill-insecure"):
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a long random value in production.")
-EMAIL_BACKEND = os.environ.get("REFILL_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = os.environ.get("REFILL_SSL_REDIRECT", "1") == "1"
