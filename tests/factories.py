@@ -95,3 +95,10 @@ def renew(line: Line, plan: Plan, *, periods: int = 1, now: datetime | None = No
     order.refresh_from_db()
     line.refresh_from_db()
     return order, payment
+
+
+AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+
+
+def login(client, user) -> None:
+    client.force_login(user, backend=AUTH_BACKEND)

@@ -27,11 +27,9 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(_("Enter a valid mobile number, e.g. +1 202 555 0143.")) from None
 
     def phone_form_field(self, **kwargs):
-        from django import forms
+        from .forms import MobileNumberField
 
-        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-        kwargs.setdefault("help_text", _("Include the country code, e.g. +1 or +86."))
-        return forms.CharField(max_length=20, **kwargs)
+        return MobileNumberField(**kwargs)
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
         user.phone = phone
@@ -62,6 +60,10 @@ class AccountAdapter(DefaultAccountAdapter):
             )
             user.customer = customer
             user.role = User.Role.CUSTOMER
+            # allauth attaches the phone after the first save; the row must have email or phone.
+            phone = getattr(form, "cleaned_data", {}).get("phone")
+            if phone and not user.phone:
+                user.phone = phone
             return super().save_user(request, user, form, commit=commit)
 
     def pre_authenticate(self, request, **credentials):

@@ -14,3 +14,14 @@ class DemoGuardBackend(BaseBackend):
         if not settings.REFILL_DEMO and login in DEMO_EMAILS:
             raise PermissionDenied
         return None
+
+
+def axes_username(request, credentials) -> str:
+    """The login the lockout counts against: allauth passes email or phone, the form "login"."""
+    credentials = credentials or {}
+    for key in ("email", "phone", "username", "login"):
+        if credentials.get(key):
+            return str(credentials[key]).strip().lower()
+    if request is not None and request.method == "POST":
+        return (request.POST.get("login") or "").strip().lower()
+    return ""

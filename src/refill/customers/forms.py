@@ -3,6 +3,24 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
+class MobileNumberField(forms.CharField):
+    """A mobile number in international or national format (read in REFILL_DEFAULT_REGION),
+    cleaned to E.164 by the account adapter."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile number"))
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("help_text", _("Include the country code, e.g. +1 or +86."))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        from allauth.account.adapter import get_adapter
+
+        value = super().clean(value)
+        return get_adapter().clean_phone(value) if value else value
+
+
 class SignupForm(AllauthSignupForm):
     """Sign up with an email address, a mobile number, or both (at least one)."""
 

@@ -92,3 +92,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email or self.phone or f"user {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Blank means "none": store NULL so that the unique constraints ignore it.
+        self.email = (self.email or "").strip().lower() or None
+        self.phone = (self.phone or "").strip() or None
+        super().save(*args, **kwargs)

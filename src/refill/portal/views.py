@@ -85,7 +85,7 @@ def _parse_periods(raw) -> int:
         return 1
 
 
-def _renew_context(request, line, plans, plan, periods, *, form=None, card_form=None, error=None, key=None):
+def _renew_context(request, line, plans, plan, periods, *, form=None, card_form=None, error=None, key=None, decline=False):
     quote = quote_error = None
     if plan is not None:
         try:
@@ -109,6 +109,7 @@ def _renew_context(request, line, plans, plan, periods, *, form=None, card_form=
         "form": form,
         "card_form": card_form or CardForm(),
         "error": error,
+        "decline": decline,
         "current_plan": line_current_plan(line),
     }
 
@@ -164,7 +165,7 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         )
         payment = order_pay_card(order=order, token=token, gateway=gateway, actor=request.user)
     except TokenizationError as exc:
-        return render(request, "portal/renew.html", context(error=decline_message(exc.code)), status=402)
+        return render(request, "portal/renew.html", context(error=decline_message(exc.code), decline=True), status=402)
     except PaymentInProgress:
         return redirect("portal:order_detail", pk=order.pk)
     except RefillError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -223,10 +224,11 @@ def payment_start(
                 limit=item.plan.max_prepaid_periods,
                 allowed=max(item.plan.max_prepaid_periods - ahead - in_flight, 0),
             )
-        attempt = order.payments.count() + 1
+        # The key sent to the provider must be unique across databases and resets, not just rows:
+        # a provider keeps keys for days and would answer a reused one with an old charge.
         return Payment.objects.create(
             order=order,
-            idempotency_key=f"order-{order.pk}-attempt-{attempt}",
+            idempotency_key=f"pay_{order.pk}_{uuid.uuid4().hex}",
             gateway=gateway.name,
             method="card",
             amount=order.total,

@@ -15,5 +15,5 @@ STORAGES = {
 REFILL_DEMO = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that race tests can start real processes on the same database.
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}.sqlite3")}
+    name = os.environ.get("REFILL_TEST_DB_NAME") or f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{name}.sqlite3")}

@@ -1,0 +1,105 @@
+import re
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.urls import reverse
+
+from refill.customers.models import Customer, User
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-42"
+
+
+def test_register_with_email_creates_customer_in_chosen_language(client):
+    client.post(reverse("portal:set_language"), {"language": "zh-hans", "next": "/"})
+    response = client.post(
+        reverse("account_signup"), {"email": "new@example.com", "phone": "", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="new@example.com")
+    assert user.customer.preferred_language == "zh-hans"
+    assert client.get(reverse("portal:home")).status_code == 200  # logged in straight away
+
+
+def test_register_with_mobile_number_and_sms_code(client, _sms_outbox):
+    response = client.post(
+        reverse("account_signup"), {"email": "", "phone": "(202) 555-0177", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 302
+    user = User.objects.get(phone="+12025550177")
+    assert user.email is None and not user.phone_verified
+    assert len(_sms_outbox) == 1 and _sms_outbox[0]["to"] == "+12025550177"
+    code = re.search(r"code is (\S+?)\.", _sms_outbox[0]["body"]).group(1)
+    response = client.post(response.url, {"code": code})
+    user.refresh_from_db()
+    assert user.phone_verified
+    client.post(reverse("account_logout"))
+    response = client.post(reverse("account_login"), {"login": "+12025550177", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_register_needs_email_or_phone(client):
+    response = client.post(reverse("account_signup"), {"email": "", "phone": "", "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 200
+    assert "Enter an email address or a mobile number." in response.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_register_refuses_a_bad_mobile_number(client):
+    response = client.post(reverse("account_signup"), {"phone": "12345", "password1": PASSWORD, "password2": PASSWORD})
+    assert "Enter a valid mobile number" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_passwords_are_hashed_with_argon2_outside_tests():
+    from django.conf import settings
+
+    from refill.config.settings import base
+
+    assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert settings.PASSWORD_HASHERS  # tests use a fast hasher
+
+
+def test_lockout_after_repeated_failures(client):
+    customer, user = make_customer("victim@example.com", password=PASSWORD)
+    for _ in range(4):
+        client.post(reverse("account_login"), {"login": "victim@example.com", "password": "wrong-password"})
+    fifth = client.post(reverse("account_login"), {"login": "victim@example.com", "password": "wrong-password"})
+    assert fifth.status_code == 429 and "locked for 30 minutes" in fifth.content.decode()
+    # even the right password is refused now
+    response = client.post(reverse("account_login"), {"login": "victim@example.com", "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode() or response.status_code == 429
+    assert client.get(reverse("portal:home")).status_code == 302  # not logged in
+
+
+def test_password_reset_by_emailed_link(client):
+    customer, user = make_customer("forgetful@example.com", password=PASSWORD)
+    client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    page = client.get(link, follow=True)
+    form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    client.post(form_url, {"password1": "brand-new-pass-77", "password2": "brand-new-pass-77"})
+    user.refresh_from_db()
+    assert user.check_password("brand-new-pass-77")
+
+
+@override_settings(REFILL_DEMO=False)
+def test_demo_logins_are_refused_when_demo_is_off(client):
+    User.objects.create_user("demo@example.com", "demo-pass-1234")
+    response = client.post(reverse("account_login"), {"login": "demo@example.com", "password": "demo-pass-1234"})
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert response.status_code in (200, 403)
+
+
+def test_login_and_logout(client):
+    customer, user = make_customer("person@example.com", password=PASSWORD)
+    response = client.post(reverse("account_login"), {"login": "person@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 200
+    client.post(reverse("account_logout"))
+    assert client.get(reverse("portal:home")).status_code == 302

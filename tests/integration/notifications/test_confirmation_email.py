@@ -1,0 +1,50 @@
+"""The renewal confirmation goes through the task queue and a real SMTP server on loopback."""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from refill.notifications.models import Notification
+from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.smtp_server import LoopbackSmtp
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _run_worker():
+    # The real worker, draining the queue once: the same path the demo and production take.
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--no-reload", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_words", "body_words"),
+    [
+        ("en", "Renewal confirmed for +1 202-555-0143", ["Thank you. Your number +1 202-555-0143 is renewed.", "Receipt number", "$25.00", "30-Day Plan"]),
+        ("zh-hans", "+1 202-555-0143", ["续费", "收据编号", "US$25.00", "30天套餐"]),
+    ],
+)
+def test_confirmation_email_in_the_customers_language(settings, language, subject_words, body_words):
+    with LoopbackSmtp() as smtp:
+        settings.MAILERS = smtp.mailers_setting()
+        market = make_market()
+        plan = make_plan(market, "us-30day", name_en="30-Day Plan", name_zh_hans="30天套餐")
+        customer, user = make_customer("subscriber@example.com", language=language)
+        line = make_line(customer, market, plan, msisdn="+12025550143")
+        order, _ = renew(line, plan, now=timezone.now())
+        assert smtp.messages == []  # nothing leaves before the worker runs the task
+        _run_worker()
+        _run_worker()  # a second run sends nothing more
+        assert len(smtp.messages) == 1
+        message = smtp.messages[0]
+        assert message["To"] == "subscriber@example.com"
+        assert subject_words in message["Subject"]
+        assert message["Content-Language"] == language
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        for words in body_words:
+            assert words in text, words
+        assert order.receipt.display_number in text and order.receipt.display_number in html
+        if language == "zh-hans":
+            assert "续费成功" in message["Subject"] or "续费" in message["Subject"]
+        notification = Notification.objects.get(rule="order_confirmation", subject_key=f"order:{order.pk}")
+        assert notification.status == "sent"
