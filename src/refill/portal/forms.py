@@ -20,13 +20,20 @@ class RenewForm(forms.Form):
         self.fields["periods"].choices = [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)]
 
 
+class SecretInput(forms.TextInput):
+    """A text input that never writes its value back into the page (card number, CVC)."""
+
+    def format_value(self, value):
+        return None
+
+
 class CardForm(forms.Form):
     """Card fields for the sandbox gateway. The number is tokenised at once and never stored."""
 
     card_number = forms.CharField(
         label=_("Card number"),
         max_length=23,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}),
+        widget=SecretInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}),
     )
     card_expiry = forms.CharField(
         label=_("Expiry (MM/YY)"),
@@ -36,7 +43,7 @@ class CardForm(forms.Form):
     card_cvc = forms.CharField(
         label=_("Security code"),
         max_length=4,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
+        widget=SecretInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
     )
     card_holder = forms.CharField(label=_("Name on card"), max_length=100, required=False,
                                   widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
