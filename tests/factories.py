@@ -23,8 +23,12 @@ SUCCESS_CARD = "4242424242424242"
 
 def make_market(code: str = "us", **overrides) -> Market:
     defaults = dict(
-        name="United States", region="US", currency="USD", time_zone="America/New_York",
-        tax_rate=Decimal("0"), tax_inclusive=False,
+        name="United States",
+        region="US",
+        currency="USD",
+        time_zone="America/New_York",
+        tax_rate=Decimal("0"),
+        tax_inclusive=False,
     )
     defaults.update(overrides)
     market, _ = Market.objects.get_or_create(code=code, defaults=defaults)
@@ -49,18 +53,32 @@ def make_plan(
 ) -> Plan:
     code = code or f"plan-{next(_seq)}"
     plan = Plan.objects.create(
-        code=code, market=market, kind=kind, name_en=name_en or code.title(), name_zh_hans=name_zh_hans or f"{code} 套餐",
-        validity_kind=validity_kind, validity_count=validity_count, data_mb=data_mb, voice_minutes=voice_minutes,
-        sms=sms, max_prepaid_periods=max_prepaid_periods, rollover=rollover,
+        code=code,
+        market=market,
+        kind=kind,
+        name_en=name_en or code.title(),
+        name_zh_hans=name_zh_hans or f"{code} 套餐",
+        validity_kind=validity_kind,
+        validity_count=validity_count,
+        data_mb=data_mb,
+        voice_minutes=voice_minutes,
+        sms=sms,
+        max_prepaid_periods=max_prepaid_periods,
+        rollover=rollover,
     )
     PlanPrice.objects.create(
-        plan=plan, version=1, currency=market.currency, amount=Decimal(price),
+        plan=plan,
+        version=1,
+        currency=market.currency,
+        amount=Decimal(price),
         valid_from=datetime(2000, 1, 1, tzinfo=UTC),
     )
     return plan
 
 
-def make_customer(email: str | None = None, *, language: str = "en", password: str = "secret-pass-1234", tz="America/New_York"):
+def make_customer(
+    email: str | None = None, *, language: str = "en", password: str = "secret-pass-1234", tz="America/New_York"
+):
     email = email or f"customer{next(_seq)}@example.com"
     customer = Customer.objects.create(display_name=email.split("@")[0], preferred_language=language, time_zone=tz)
     user = User.objects.create_user(email, password, customer=customer)
@@ -73,22 +91,44 @@ def _iccid() -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def make_line(customer: Customer, market: Market, plan: Plan, *, msisdn: str | None = None, sim_type: str = "esim") -> Line:
+def make_line(
+    customer: Customer, market: Market, plan: Plan, *, msisdn: str | None = None, sim_type: str = "esim"
+) -> Line:
     number = msisdn or f"+1202555{next(_seq) % 10000:04d}"
     return Line.objects.create(
-        msisdn=number, iccid=_iccid(), sim_type=sim_type, owner=customer, market=market, plan=plan,
+        msisdn=number,
+        iccid=_iccid(),
+        sim_type=sim_type,
+        owner=customer,
+        market=market,
+        plan=plan,
     )
 
 
 def card_token(number: str = SUCCESS_CARD):
     gateway = SandboxGateway()
-    return gateway, gateway.tokenize(CardDetails(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123"))
+    return gateway, gateway.tokenize(
+        CardDetails(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123")
+    )
 
 
-def renew(line: Line, plan: Plan, *, periods: int = 1, now: datetime | None = None, key: str | None = None, card: str = SUCCESS_CARD):
+def renew(
+    line: Line,
+    plan: Plan,
+    *,
+    periods: int = 1,
+    now: datetime | None = None,
+    key: str | None = None,
+    card: str = SUCCESS_CARD,
+):
     """Create and pay a renewal order through the real services; returns (order, payment)."""
     order = order_create_renewal(
-        customer=line.owner, line=line, plan=plan, periods=periods, idempotency_key=key or f"test-{next(_seq)}", now=now,
+        customer=line.owner,
+        line=line,
+        plan=plan,
+        periods=periods,
+        idempotency_key=key or f"test-{next(_seq)}",
+        now=now,
     )
     gateway, token = card_token(card)
     payment = order_pay_card(order=order, token=token, gateway=gateway, now=now)

@@ -15,7 +15,6 @@ sys.path.insert(0, str(REPO / "tools"))
 
 from pgcluster import PgCluster  # noqa: E402
 
-
 TOTALS = {"passed": 0, "failed": 0, "skipped": 0}
 
 
@@ -67,8 +66,11 @@ def main() -> int:
         pg_status = pytest(["-p", "no:cacheprovider", "-m", "not browser", *extra], pg_env, "postgres")
     finally:
         cluster.stop()
-    print(f"\nSQLite run: {'passed' if sqlite_status == 0 else 'FAILED'}; "
-          f"PostgreSQL run: {'passed' if pg_status == 0 else 'FAILED'}", flush=True)
+    print(
+        f"\nSQLite run: {'passed' if sqlite_status == 0 else 'FAILED'}; "
+        f"PostgreSQL run: {'passed' if pg_status == 0 else 'FAILED'}",
+        flush=True,
+    )
     # One plain closing line over both runs.
     print(f"refill: {TOTALS['passed']} passed, {TOTALS['failed']} failed, {TOTALS['skipped']} skipped", flush=True)
     return sqlite_status or pg_status

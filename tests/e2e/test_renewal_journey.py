@@ -6,17 +6,30 @@ import pytest
 from playwright.sync_api import expect
 
 from refill.customers.models import User
-from refill.lines.models import Line
 from refill.subscriptions.models import Period
 from tests.factories import make_line, make_market, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
-    "en": {"register": "Register", "renew": "Renew", "confirmed": "Renewal confirmed", "my_lines": "My lines",
-           "status_active": "Active", "declined": "not enough money", "subject": "Renewal confirmed for"},
-    "zh-hans": {"register": "注册", "renew": "续费", "confirmed": "续费成功", "my_lines": "我的号码",
-                "status_active": "正常", "declined": "余额不足", "subject": "续费成功"},
+    "en": {
+        "register": "Register",
+        "renew": "Renew",
+        "confirmed": "Renewal confirmed",
+        "my_lines": "My lines",
+        "status_active": "Active",
+        "declined": "not enough money",
+        "subject": "Renewal confirmed for",
+    },
+    "zh-hans": {
+        "register": "注册",
+        "renew": "续费",
+        "confirmed": "续费成功",
+        "my_lines": "我的号码",
+        "status_active": "正常",
+        "declined": "余额不足",
+        "subject": "续费成功",
+    },
 }
 
 

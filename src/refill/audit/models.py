@@ -7,7 +7,9 @@ class AuditEvent(models.Model):
     """Who did what to which object and why; written in the same transaction as the change."""
 
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=100)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
@@ -19,3 +21,6 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_label}"

@@ -54,9 +54,19 @@ def _plans(market: Market, rows, since) -> None:
         plan, _ = Plan.objects.update_or_create(
             code=code,
             defaults=dict(
-                market=market, kind=kind, name_en=en, name_zh_hans=zh, validity_kind=vkind, validity_count=count,
-                data_mb=data, voice_minutes=voice, sms=sms, max_prepaid_periods=max_ahead, rollover=rollover,
-                sort_order=order, throttle_after_mb=100 * GB if data is None else None,
+                market=market,
+                kind=kind,
+                name_en=en,
+                name_zh_hans=zh,
+                validity_kind=vkind,
+                validity_count=count,
+                data_mb=data,
+                voice_minutes=voice,
+                sms=sms,
+                max_prepaid_periods=max_ahead,
+                rollover=rollover,
+                sort_order=order,
+                throttle_after_mb=100 * GB if data is None else None,
             ),
         )
         PlanPrice.objects.get_or_create(
@@ -64,9 +74,17 @@ def _plans(market: Market, rows, since) -> None:
         )
 
 
-def _user(email: str, *, role: str, customer: Customer | None = None, staff: bool = False, phone: str | None = None) -> User:
+def _user(
+    email: str, *, role: str, customer: Customer | None = None, staff: bool = False, phone: str | None = None
+) -> User:
     user = User.objects.create_user(
-        email, DEMO_PASSWORDS[email], role=role, customer=customer, is_staff=staff, is_superuser=staff, phone=phone,
+        email,
+        DEMO_PASSWORDS[email],
+        role=role,
+        customer=customer,
+        is_staff=staff,
+        is_superuser=staff,
+        phone=phone,
         phone_verified=bool(phone),
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
@@ -90,7 +108,12 @@ def _renew(line: Line, plan_code: str, *, at, periods: int = 1, key: str) -> Non
     token = gateway.tokenize(_demo_card())
     plan = Plan.objects.get(code=plan_code)
     order = order_create_renewal(
-        customer=line.owner, line=line, plan=plan, periods=periods, idempotency_key=key, now=at,
+        customer=line.owner,
+        line=line,
+        plan=plan,
+        periods=periods,
+        idempotency_key=key,
+        now=at,
         language=line.owner.preferred_language,
     )
     order_pay_card(order=order, token=token, gateway=gateway, now=at)
@@ -120,21 +143,37 @@ def demo_seed(stdout=None) -> bool:
     since = now - timedelta(days=400)
     with transaction.atomic():
         us = Market.objects.create(
-            code="us", name="United States", region="US", currency="USD", time_zone="America/New_York",
-            tax_rate=Decimal("0"), tax_inclusive=False,
+            code="us",
+            name="United States",
+            region="US",
+            currency="USD",
+            time_zone="America/New_York",
+            tax_rate=Decimal("0"),
+            tax_inclusive=False,
         )
         cn = Market.objects.create(
-            code="cn", name="中国大陆 / Mainland China", region="CN", currency="CNY", time_zone="Asia/Shanghai",
-            tax_rate=Decimal("0.06"), tax_inclusive=True,
+            code="cn",
+            name="中国大陆 / Mainland China",
+            region="CN",
+            currency="CNY",
+            time_zone="Asia/Shanghai",
+            tax_rate=Decimal("0.06"),
+            tax_inclusive=True,
         )
         _plans(us, US_PLANS, since)
         _plans(cn, CN_PLANS, since)
         # A price change: the 7-day plan cost $8.00 until 60 days ago; orders before that keep $8.00.
         week = Plan.objects.get(code="us-week")
-        PlanPrice.objects.filter(plan=week, version=1).update(amount=Decimal("8.00"), valid_until=now - timedelta(days=60))
-        PlanPrice.objects.create(plan=week, currency="USD", version=2, amount=Decimal("7.00"), valid_from=now - timedelta(days=60))
+        PlanPrice.objects.filter(plan=week, version=1).update(
+            amount=Decimal("8.00"), valid_until=now - timedelta(days=60)
+        )
+        PlanPrice.objects.create(
+            plan=week, currency="USD", version=2, amount=Decimal("7.00"), valid_from=now - timedelta(days=60)
+        )
 
-        demo = Customer.objects.create(display_name="Demo Customer", preferred_language="en", time_zone="America/New_York")
+        demo = Customer.objects.create(
+            display_name="Demo Customer", preferred_language="en", time_zone="America/New_York"
+        )
         _user("demo@example.com", role=User.Role.CUSTOMER, customer=demo)
         _user("admin@example.com", role=User.Role.STAFF, staff=True)
         _user("agent@example.com", role=User.Role.AGENT)
@@ -146,7 +185,9 @@ def demo_seed(stdout=None) -> bool:
         _renew(esim, "us-30day", at=now - timedelta(days=10), key="demo-esim-1")
         _use(esim, data_mb=6 * GB + 300)
 
-        physical = _line(demo, us, Plan.objects.get(code="us-week"), "(415) 555-0199", "8931070820307245732", "physical", "Old phone")
+        physical = _line(
+            demo, us, Plan.objects.get(code="us-week"), "(415) 555-0199", "8931070820307245732", "physical", "Old phone"
+        )
         _renew(physical, "us-week", at=now - timedelta(days=9), key="demo-physical-1")
         _use(physical, data_mb=4 * GB, minutes=120, sms=40)
 

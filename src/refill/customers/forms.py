@@ -26,6 +26,11 @@ class SignupForm(AllauthSignupForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone") and not self.errors.get("email") and not self.errors.get("phone"):
+        if (
+            not cleaned.get("email")
+            and not cleaned.get("phone")
+            and not self.errors.get("email")
+            and not self.errors.get("phone")
+        ):
             raise forms.ValidationError(_("Enter an email address or a mobile number."))
         return cleaned

@@ -68,3 +68,6 @@ class LineStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.from_status} -> {self.to_status} ({self.cause})"

@@ -28,10 +28,14 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
     now = now or timezone.now()
     moved = 0
     due = list(
-        Line.objects.filter(status=LineStatus.ACTIVE, period_end__lte=now).order_by("pk").values_list("pk", flat=True)[:batch]
+        Line.objects.filter(status=LineStatus.ACTIVE, period_end__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
     )
     grace = Line.objects.filter(status=LineStatus.GRACE).select_related("market").order_by("pk")[:batch]
-    due_grace = [line.pk for line in grace if line.period_end and line.period_end + timedelta(days=line.market.grace_days) <= now]
+    due_grace = [
+        line.pk for line in grace if line.period_end and line.period_end + timedelta(days=line.market.grace_days) <= now
+    ]
     for pk, target in [(pk, LineStatus.GRACE) for pk in due] + [(pk, LineStatus.SUSPENDED) for pk in due_grace]:
         with transaction.atomic():
             line = Line.objects.select_related("market").select_for_update().get(pk=pk)
@@ -42,7 +46,9 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
             expected = LineStatus.ACTIVE if target == LineStatus.GRACE else LineStatus.GRACE
             if line.status != expected:
                 continue
-            line_transition(line=line, target=target, cause="period_ended" if target == LineStatus.GRACE else "grace_ended")
+            line_transition(
+                line=line, target=target, cause="period_ended" if target == LineStatus.GRACE else "grace_ended"
+            )
             line.save(update_fields=["status", "status_changed_at"])
             moved += 1
     return moved

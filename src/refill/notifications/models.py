@@ -22,5 +22,10 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["rule", "subject_key", "channel"], name="notification_once_per_rule_subject")
+            models.UniqueConstraint(
+                fields=["rule", "subject_key", "channel"], name="notification_once_per_rule_subject"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.subject_key} {self.channel} {self.status}"

@@ -7,3 +7,6 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=32, primary_key=True)
     at = models.DateTimeField()
     detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at.isoformat()}"

@@ -59,6 +59,9 @@ class OrderItem(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(periods__gte=1), name="order_item_periods_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.plan_id} x {self.periods}"
+
 
 class ReceiptSeries(models.Model):
     """A gap-free counter. The row is locked while a number is taken inside the payment
@@ -66,6 +69,9 @@ class ReceiptSeries(models.Model):
 
     code = models.CharField(max_length=32, primary_key=True)
     next_number = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class Receipt(models.Model):
@@ -79,6 +85,9 @@ class Receipt(models.Model):
     class Meta:
         ordering = ["series", "number"]
         constraints = [models.UniqueConstraint(fields=["series", "number"], name="receipt_series_number_unique")]
+
+    def __str__(self) -> str:
+        return self.display_number
 
     @property
     def display_number(self) -> str:

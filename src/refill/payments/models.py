@@ -36,12 +36,17 @@ class Payment(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             # Invariant 4: one successful charge per order, and no new attempt while one is open.
-            models.UniqueConstraint(fields=["order"], condition=Q(status="succeeded"), name="payment_one_success_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="succeeded"), name="payment_one_success_per_order"
+            ),
             models.UniqueConstraint(
                 fields=["order"], condition=Q(status__in=["pending", "unknown"]), name="payment_one_open_per_order"
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"payment {self.pk} {self.status}"
 
     @property
     def is_terminal(self) -> bool:

@@ -33,7 +33,9 @@ class CardForm(forms.Form):
     card_number = forms.CharField(
         label=_("Card number"),
         max_length=23,
-        widget=SecretInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}),
+        widget=SecretInput(
+            attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}
+        ),
     )
     card_expiry = forms.CharField(
         label=_("Expiry (MM/YY)"),
@@ -45,8 +47,12 @@ class CardForm(forms.Form):
         max_length=4,
         widget=SecretInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
     )
-    card_holder = forms.CharField(label=_("Name on card"), max_length=100, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
+    card_holder = forms.CharField(
+        label=_("Name on card"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-name"}),
+    )
 
     def clean_card_expiry(self) -> tuple[int, int]:
         raw = self.cleaned_data["card_expiry"].replace(" ", "")

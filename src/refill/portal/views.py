@@ -85,7 +85,9 @@ def _parse_periods(raw) -> int:
         return 1
 
 
-def _renew_context(request, line, plans, plan, periods, *, form=None, card_form=None, error=None, key=None, decline=False):
+def _renew_context(
+    request, line, plans, plan, periods, *, form=None, card_form=None, error=None, key=None, decline=False
+):
     quote = quote_error = None
     if plan is not None:
         try:
@@ -97,7 +99,11 @@ def _renew_context(request, line, plans, plan, periods, *, form=None, card_form=
         form = RenewForm(
             plans=plans,
             max_periods=max_periods,
-            initial={"plan": plan.code if plan else None, "periods": periods, "idempotency_key": key or uuid.uuid4().hex},
+            initial={
+                "plan": plan.code if plan else None,
+                "periods": periods,
+                "idempotency_key": key or uuid.uuid4().hex,
+            },
         )
     return {
         "line": line,
@@ -120,7 +126,11 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     plans = renewal_plans(line)
     if request.method != "POST":
         plan = _pick_plan(line, plans, request.GET.get("plan"))
-        return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))))
+        return render(
+            request,
+            "portal/renew.html",
+            _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))),
+        )
 
     plan = _pick_plan(line, plans, request.POST.get("plan"))
     periods = _parse_periods(request.POST.get("periods"))
@@ -129,7 +139,10 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
         return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
     card_form = CardForm(request.POST)
-    context = lambda **extra: _renew_context(request, line, plans, plan, periods, form=form, card_form=card_form, **extra)  # noqa: E731
+
+    def context(**extra):
+        return _renew_context(request, line, plans, plan, periods, form=form, card_form=card_form, **extra)
+
     if not form.is_valid() or not card_form.is_valid():
         return render(request, "portal/renew.html", context(), status=400)
     # The key names this form *and* this choice: a double click replays one order, while a
@@ -173,7 +186,9 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     if payment is None or payment.status == Payment.Status.SUCCEEDED:
         return redirect("portal:order_confirmation", pk=order.pk)
     if payment.status == Payment.Status.FAILED:
-        return render(request, "portal/renew.html", context(error=decline_message(payment.decline_code), decline=True), status=402)
+        return render(
+            request, "portal/renew.html", context(error=decline_message(payment.decline_code), decline=True), status=402
+        )
     return redirect("portal:order_detail", pk=order.pk)
 
 
@@ -183,7 +198,11 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
     plans = renewal_plans(line)
     plan = _pick_plan(line, plans, request.GET.get("plan"))
-    return render(request, "portal/_quote.html", _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))))
+    return render(
+        request,
+        "portal/_quote.html",
+        _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))),
+    )
 
 
 @login_required
@@ -259,4 +278,3 @@ def set_language(request: HttpRequest) -> HttpResponse:
         customer.save(update_fields=["preferred_language"])
     response.set_cookie("refill_language", language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
-

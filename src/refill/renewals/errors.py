@@ -65,12 +65,17 @@ DECLINE_MESSAGES = {
         "Top up the account or use another card."
     ),
     "card_over_limit": _(
-        "Your card was declined because it is over its spending limit. Use another card or ask your bank to raise the limit."
+        "Your card was declined because it is over its spending limit. "
+        "Use another card or ask your bank to raise the limit."
     ),
     "card_frozen": _("Your bank has frozen this card. Contact your bank, or use another card."),
     "expired_card": _("This card has expired. Check the expiry date or use another card."),
-    "incorrect_cvc": _("The security code (CVC) is wrong. Check the 3 or 4 digits on the back of the card and try again."),
-    "do_not_honour": _("Your bank declined the payment without giving a reason. Contact your bank, or use another card."),
+    "incorrect_cvc": _(
+        "The security code (CVC) is wrong. Check the 3 or 4 digits on the back of the card and try again."
+    ),
+    "do_not_honour": _(
+        "Your bank declined the payment without giving a reason. Contact your bank, or use another card."
+    ),
     "network_error": _("We could not reach your bank. Nothing was charged. Please try again in a minute."),
     "invalid_card": _("The card number is not valid. Check it and try again."),
 }

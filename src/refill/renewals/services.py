@@ -282,7 +282,9 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
             payment.decline_code = result.decline_code or ""
             payment.completed_at = timezone.now()
             payment.save()
-            audit_record(actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code)
+            audit_record(
+                actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code
+            )
         else:
             payment.status = Payment.Status.UNKNOWN
             payment.save()

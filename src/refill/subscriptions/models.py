@@ -26,6 +26,9 @@ class Period(models.Model):
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="period_end_after_start"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.line_id} [{self.start.isoformat()}, {self.end.isoformat()})"
+
 
 class Bucket(models.Model):
     """An allowance balance. Usage takes the bucket that expires first, then by grant order."""
@@ -57,10 +60,15 @@ class Bucket(models.Model):
     class Meta:
         ordering = ["expires_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(unlimited=True) | Q(used__lte=F("granted")), name="bucket_remaining_non_negative"),
+            models.CheckConstraint(
+                condition=Q(unlimited=True) | Q(used__lte=F("granted")), name="bucket_remaining_non_negative"
+            ),
             models.CheckConstraint(condition=Q(expires_at__gt=F("valid_from")), name="bucket_expires_after_start"),
         ]
         indexes = [models.Index(fields=["line", "kind", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.used}/{self.granted}"
 
     @property
     def remaining(self) -> int:

@@ -16,7 +16,8 @@ PASSWORD = "correct-horse-42"
 def test_register_with_email_creates_customer_in_chosen_language(client):
     client.post(reverse("portal:set_language"), {"language": "zh-hans", "next": "/"})
     response = client.post(
-        reverse("account_signup"), {"email": "new@example.com", "phone": "", "password1": PASSWORD, "password2": PASSWORD}
+        reverse("account_signup"),
+        {"email": "new@example.com", "phone": "", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.com")
@@ -26,7 +27,8 @@ def test_register_with_email_creates_customer_in_chosen_language(client):
 
 def test_register_with_mobile_number_and_sms_code(client, _sms_outbox):
     response = client.post(
-        reverse("account_signup"), {"email": "", "phone": "(202) 555-0177", "password1": PASSWORD, "password2": PASSWORD}
+        reverse("account_signup"),
+        {"email": "", "phone": "(202) 555-0177", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 302
     user = User.objects.get(phone="+12025550177")
@@ -43,7 +45,9 @@ def test_register_with_mobile_number_and_sms_code(client, _sms_outbox):
 
 
 def test_register_needs_email_or_phone(client):
-    response = client.post(reverse("account_signup"), {"email": "", "phone": "", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        reverse("account_signup"), {"email": "", "phone": "", "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 200
     assert "Enter an email address or a mobile number." in response.content.decode()
     assert not Customer.objects.exists()

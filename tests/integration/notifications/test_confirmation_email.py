@@ -19,7 +19,11 @@ def _run_worker():
 @pytest.mark.parametrize(
     ("language", "subject_words", "body_words"),
     [
-        ("en", "Renewal confirmed for +1 202-555-0143", ["Thank you. Your number +1 202-555-0143 is renewed.", "Receipt number", "$25.00", "30-Day Plan"]),
+        (
+            "en",
+            "Renewal confirmed for +1 202-555-0143",
+            ["Thank you. Your number +1 202-555-0143 is renewed.", "Receipt number", "$25.00", "30-Day Plan"],
+        ),
         ("zh-hans", "+1 202-555-0143", ["续费", "收据编号", "US$25.00", "30天套餐"]),
     ],
 )

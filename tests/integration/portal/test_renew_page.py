@@ -17,7 +17,15 @@ pytestmark = pytest.mark.django_db
 def world(client):
     market = make_market()
     plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
-    make_plan(market, "us-daily", price="1.50", validity_count=1, max_prepaid_periods=30, name_en="Day Pass", name_zh_hans="日套餐")
+    make_plan(
+        market,
+        "us-daily",
+        price="1.50",
+        validity_count=1,
+        max_prepaid_periods=30,
+        name_en="Day Pass",
+        name_zh_hans="日套餐",
+    )
     customer, user = make_customer("owner@example.com")
     line = make_line(customer, market, plan, msisdn="+12025550143")
     renew(line, plan, now=timezone.now() - timedelta(days=10))
@@ -30,8 +38,14 @@ def pay_form(client, line, *, plan="us-30day", periods=1, card="4242 4242 4242 4
     key = key or re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page.content.decode()).group(1)
     expected = re.search(r'name="expected_total" value="([0-9.]+)"', page.content.decode()).group(1)
     return {
-        "plan": plan, "periods": periods, "idempotency_key": key, "expected_total": expected,
-        "card_number": card, "card_expiry": "12/39", "card_cvc": "123", "action": "pay",
+        "plan": plan,
+        "periods": periods,
+        "idempotency_key": key,
+        "expected_total": expected,
+        "card_number": card,
+        "card_expiry": "12/39",
+        "card_cvc": "123",
+        "action": "pay",
     }
 
 
@@ -45,7 +59,9 @@ def test_home_shows_lines_with_balances(client, world):
 
 def test_quote_shows_price_and_new_expiry_before_paying(client, world):
     market, plan, customer, line = world
-    page = client.get(reverse("portal:renew_quote", args=[line.pk]), {"plan": "us-30day", "periods": 2}).content.decode()
+    page = client.get(
+        reverse("portal:renew_quote", args=[line.pk]), {"plan": "us-30day", "periods": 2}
+    ).content.decode()
     assert "$50.00" in page
     expected_end = (line.period_end + timedelta(days=60)).astimezone(customer.zone)
     assert expected_end.strftime("%Y") in page and 'data-testid="new-expiry"' in page

@@ -85,9 +85,7 @@ def main() -> int:
     result["start_at"] = _wait_for_go(Path(payload["barrier"]), payload["index"])
     result["started"] = time.time()
     try:
-        order = order_create_renewal(
-            customer=customer, line=line, plan=plan, periods=1, idempotency_key=payload["key"]
-        )
+        order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key=payload["key"])
     except (IdempotencyConflict, TooManyPeriods, PaymentInProgress) as error:
         result.update(stage="order", outcome=error.code, order=None)
     else:

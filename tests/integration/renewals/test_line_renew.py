@@ -82,7 +82,11 @@ def test_lapsed_renewal_starts_now_and_restores_line(setup):
     newest = Period.objects.filter(line=line).order_by("-start").first()
     assert newest.start == later  # the three lapsed days are not charged
     assert line.status == "active"
-    assert list(LineStatusChange.objects.filter(line=line).values_list("to_status", flat=True)) == ["active", "grace", "active"]
+    assert list(LineStatusChange.objects.filter(line=line).values_list("to_status", flat=True)) == [
+        "active",
+        "grace",
+        "active",
+    ]
 
 
 def test_calendar_month_plan_keeps_the_31st(setup):
@@ -103,7 +107,13 @@ def test_decline_changes_nothing_on_the_line(setup):
     assert payment.status == Payment.Status.FAILED and payment.decline_code == "insufficient_funds"
     assert order.status == Order.Status.AWAITING_PAYMENT
     line.refresh_from_db()
-    assert (line.status, line.period_end, Period.objects.count(), Bucket.objects.count(), Receipt.objects.count()) == before
+    assert (
+        line.status,
+        line.period_end,
+        Period.objects.count(),
+        Bucket.objects.count(),
+        Receipt.objects.count(),
+    ) == before
 
 
 @pytest.mark.parametrize(
@@ -150,7 +160,9 @@ def test_replayed_key_returns_the_same_order_and_other_body_is_refused(setup):
 def test_open_payment_blocks_a_second_attempt(setup):
     market, plan, customer, line = setup
     order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="k", now=T0)
-    Payment.objects.create(order=order, idempotency_key="stuck", gateway="sandbox", amount=order.total, currency="USD", status="unknown")
+    Payment.objects.create(
+        order=order, idempotency_key="stuck", gateway="sandbox", amount=order.total, currency="USD", status="unknown"
+    )
     gateway, token = card_token()
     with pytest.raises(PaymentInProgress):
         order_pay_card(order=order, token=token, gateway=gateway, now=T0)
@@ -170,13 +182,22 @@ def test_prepaid_limit(setup):
 def test_sold_price_never_changes(setup):
     market, plan, customer, line = setup
     order, _ = renew(line, plan, now=T0)
-    PlanPrice.objects.create(plan=plan, version=2, currency="USD", amount=Decimal("30.00"), valid_from=T0 + timedelta(days=1))
+    PlanPrice.objects.create(
+        plan=plan, version=2, currency="USD", amount=Decimal("30.00"), valid_from=T0 + timedelta(days=1)
+    )
     item = order.items.get()
     assert item.unit_price == Decimal("25.00") and item.plan_price.version == 1
-    assert renewal_quote(line=line, plan=plan, periods=1, now=T0 + timedelta(days=2)).quote.total.amount == Decimal("30.00")
+    assert renewal_quote(line=line, plan=plan, periods=1, now=T0 + timedelta(days=2)).quote.total.amount == Decimal(
+        "30.00"
+    )
     with pytest.raises(PriceChanged):
         order_create_renewal(
-            customer=customer, line=line, plan=plan, periods=1, idempotency_key="late", expected_total=Decimal("25.00"),
+            customer=customer,
+            line=line,
+            plan=plan,
+            periods=1,
+            idempotency_key="late",
+            expected_total=Decimal("25.00"),
             now=T0 + timedelta(days=2),
         )
 
@@ -218,8 +239,12 @@ def test_database_refuses_a_second_grant_for_the_same_item(setup):
     period = Period.objects.get(line=line)
     with pytest.raises(IntegrityError), transaction.atomic():
         Period.objects.create(
-            line=line, plan=plan, order_item=period.order_item, sequence=1,
-            start=period.end, end=period.end + timedelta(days=30),
+            line=line,
+            plan=plan,
+            order_item=period.order_item,
+            sequence=1,
+            start=period.end,
+            end=period.end + timedelta(days=30),
         )
 
 

@@ -75,7 +75,13 @@ def _race(tmp_path: Path, *, customer, line, plan, keys: list[str], latency_ms: 
         out = (tmp_path / f"worker-{index}.out").open("w")
         err = (tmp_path / f"worker-{index}.err").open("w")
         procs.append(
-            (subprocess.Popen([sys.executable, str(WORKER), json.dumps(payload)], cwd=REPO, env=env, stdout=out, stderr=err), out, err)
+            (
+                subprocess.Popen(
+                    [sys.executable, str(WORKER), json.dumps(payload)], cwd=REPO, env=env, stdout=out, stderr=err
+                ),
+                out,
+                err,
+            )
         )
 
     def report() -> str:
@@ -135,7 +141,9 @@ def _assert_contiguous(periods: list[Period], zone) -> None:
 def test_same_idempotency_key_buys_once(setup, tmp_path, latency_ms):
     market, plan, customer, line = setup
     before = timezone.now()
-    results = _race(tmp_path, customer=customer, line=line, plan=plan, keys=["same-key"] * RACERS, latency_ms=latency_ms)
+    results = _race(
+        tmp_path, customer=customer, line=line, plan=plan, keys=["same-key"] * RACERS, latency_ms=latency_ms
+    )
     after = timezone.now()
 
     order = Order.objects.get()  # exactly one order

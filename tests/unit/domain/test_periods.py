@@ -19,7 +19,9 @@ def test_month_end_clamps_and_never_drifts():
     # given a line first renewed on Jan 31 (New York midnight)
     start = local(2027, 1, 31)
     # when three calendar months are bought at once
-    spans = plan_periods(current_end=None, now=start, lapsed=True, validity=Validity(ValidityKind.MONTHS, 1), count=3, zone=NY)
+    spans = plan_periods(
+        current_end=None, now=start, lapsed=True, validity=Validity(ValidityKind.MONTHS, 1), count=3, zone=NY
+    )
     # then the ends keep the 31st where the month has one
     ends = [span.end.astimezone(NY).date().isoformat() for span in spans]
     assert ends == ["2027-02-28", "2027-03-31", "2027-04-30"]
@@ -34,8 +36,13 @@ def test_stacked_month_renewal_keeps_anchor_day():
     # A line anchored on the 31st whose period ended on Feb 28 renews for one more month.
     current_end = local(2027, 2, 28)
     spans = plan_periods(
-        current_end=current_end, now=local(2027, 2, 20), lapsed=False,
-        validity=Validity(ValidityKind.MONTHS, 1), count=1, zone=NY, anchor_day=31,
+        current_end=current_end,
+        now=local(2027, 2, 20),
+        lapsed=False,
+        validity=Validity(ValidityKind.MONTHS, 1),
+        count=1,
+        zone=NY,
+        anchor_day=31,
     )
     assert spans[0].start == current_end
     assert spans[0].end.astimezone(NY).date().isoformat() == "2027-03-31"
@@ -128,7 +135,9 @@ def test_month_ends_land_on_anchor_or_last_day(year, month, day, count, zone):
 
     day = min(day, calendar.monthrange(year, month)[1])
     start = datetime(year, month, day, 0, 0, tzinfo=zone).astimezone(UTC)
-    spans = plan_periods(current_end=None, now=start, lapsed=True, validity=Validity(ValidityKind.MONTHS, 1), count=count, zone=zone)
+    spans = plan_periods(
+        current_end=None, now=start, lapsed=True, validity=Validity(ValidityKind.MONTHS, 1), count=count, zone=zone
+    )
     for span in spans:
         end_local = span.end.astimezone(zone)
         last = calendar.monthrange(end_local.year, end_local.month)[1]

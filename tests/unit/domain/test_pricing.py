@@ -25,7 +25,9 @@ def test_exclusive_tax_is_added():
 
 
 def test_inclusive_tax_is_part_of_the_price():
-    q = quote([price_item(Money(Decimal("68.00"), "CNY"), 1)], tax_rate=Decimal("0.06"), tax_inclusive=True, currency="CNY")
+    q = quote(
+        [price_item(Money(Decimal("68.00"), "CNY"), 1)], tax_rate=Decimal("0.06"), tax_inclusive=True, currency="CNY"
+    )
     assert q.total == Money(Decimal("68.00"), "CNY")
     assert q.tax == Money(Decimal("3.85"), "CNY")
 

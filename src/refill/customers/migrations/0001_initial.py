@@ -3,8 +3,9 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import refill.customers.models
 from django.db import migrations, models
+
+import refill.customers.models
 
 
 class Migration(migrations.Migration):

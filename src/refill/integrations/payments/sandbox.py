@@ -96,6 +96,8 @@ class SandboxGateway:
             if outcome == SUCCESS:
                 result = ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
             else:
-                result = ChargeResult(ChargeStatus.FAILED, provider_reference=reference, decline_code=DeclineCode(outcome))
+                result = ChargeResult(
+                    ChargeStatus.FAILED, provider_reference=reference, decline_code=DeclineCode(outcome)
+                )
         with self._lock:
             return self._charges.setdefault(request.idempotency_key, result)

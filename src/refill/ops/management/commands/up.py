@@ -31,13 +31,34 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "refill.config.settings.dev"))
         web = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", "1", "--blocking-threads", "2", "--no-ws", "refill.config.wsgi:application",
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "2",
+            "--no-ws",
+            "refill.config.wsgi:application",
         ]
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.SRC_DIR), env.get("PYTHONPATH", "")]))
         commands = {"web": web, "scheduler": [*manage, "scheduler"]}
         for index in range(workers):
-            commands[f"worker-{index + 1}"] = [*manage, "db_worker", "--no-reload", "--interval", "0.5", "--queue-name", "*"]
+            commands[f"worker-{index + 1}"] = [
+                *manage,
+                "db_worker",
+                "--no-reload",
+                "--interval",
+                "0.5",
+                "--queue-name",
+                "*",
+            ]
         processes: dict[str, subprocess.Popen] = {}
         for name, command in commands.items():
             # Own process group per child so a terminal Ctrl-C reaches us first and we stop them in order.
@@ -48,7 +69,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo logins:")
             for role, email, password in DEMO_LOGINS:
                 self.stdout.write(f"  {role:<10} {email} / {password}")
-            self.stdout.write("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 is declined (insufficient funds).")
+            self.stdout.write(
+                "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 is declined (insufficient funds)."
+            )
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
