@@ -38,7 +38,7 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
     ]
     for pk, target in [(pk, LineStatus.GRACE) for pk in due] + [(pk, LineStatus.SUSPENDED) for pk in due_grace]:
         with transaction.atomic():
-            line = Line.objects.select_related("market").select_for_update().get(pk=pk)
+            line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=pk)
             if line.period_end is None or line.period_end > now:
                 continue
             if target == LineStatus.SUSPENDED and line.period_end + timedelta(days=line.market.grace_days) > now:

@@ -152,7 +152,7 @@ def order_create_renewal(
         raise NotOwner()
     try:
         with transaction.atomic():
-            locked_line = Line.objects.select_related("market").select_for_update().get(pk=line.pk)
+            locked_line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=line.pk)
             renewal = renewal_quote(line=locked_line, plan=plan, periods=periods, now=now)
             total = renewal.quote.total.amount
             if expected_total is not None and Decimal(expected_total) != total:
@@ -203,7 +203,7 @@ def payment_start(
             return None
         if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
             raise OrderNotPayable()
-        line = Line.objects.select_related("market").select_for_update().get(pk=order.line_id)
+        line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
         if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
             raise PaymentInProgress()
         # Re-check against what was bought meanwhile, before any money moves: periods already
@@ -298,10 +298,8 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
         (Bucket.Kind.VOICE, plan.voice_minutes),
         (Bucket.Kind.SMS, plan.sms),
     )
-    for kind, amount in allowances:
-        if amount == 0:
-            continue
-        Bucket.objects.create(
+    Bucket.objects.bulk_create(
+        Bucket(
             line=line,
             period=period,
             kind=kind,
@@ -311,6 +309,9 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
             expires_at=period.end,
             source=Bucket.Source.PERIOD,
         )
+        for kind, amount in allowances
+        if amount != 0
+    )
     # Rule 6: a plan whose rule is "roll over once" lets the previous period's unused allowance
     # live on through this period, and only this one.
     Bucket.objects.filter(
@@ -325,9 +326,12 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
 def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
     issued_at = now or timezone.now()
     code = f"{order.line.market.code.upper()}-{issued_at.year}"
-    with transaction.atomic():
-        ReceiptSeries.objects.get_or_create(code=code)
-    series = ReceiptSeries.objects.select_for_update().get(code=code)
+    series = ReceiptSeries.objects.select_for_update().filter(code=code).first()
+    if series is None:
+        # First receipt of a series: create it in a savepoint so a racing creator just loses.
+        with transaction.atomic():
+            ReceiptSeries.objects.get_or_create(code=code)
+        series = ReceiptSeries.objects.select_for_update().get(code=code)
     number = series.next_number
     series.next_number = number + 1
     series.save(update_fields=["next_number"])
@@ -344,7 +348,7 @@ def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | 
     from refill.notifications.tasks import send_order_confirmation
 
     now = now or timezone.now()
-    line = Line.objects.select_related("market").select_for_update().get(pk=order.line_id)
+    line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
     for item in order.items.select_related("plan").order_by("pk"):
         plan = item.plan
         spans = _spans_for(line, plan, item.periods, now)
