@@ -91,7 +91,7 @@ def run(args) -> None:
         body = f"8901410{index:011d}"
         lines.append(
             Line.objects.create(
-                msisdn=f"+1202{index:07d}",
+                msisdn=f"+1202{2000000 + index}",
                 iccid=body + luhn.calc_check_digit(body),
                 sim_type="esim",
                 owner=customer,

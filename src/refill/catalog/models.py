@@ -91,6 +91,10 @@ class Plan(models.Model):
         )
 
 
+class SoldPriceChange(ValueError):
+    code = "sold_price_change"
+
+
 class PlanPrice(models.Model):
     """A price version. Sold prices point here and never change; a new price is a new version."""
 
@@ -109,3 +113,17 @@ class PlanPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.code} v{self.version} {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A sold price never changes: once an order item points at this version, its amount and
+        # currency are frozen. A new price is a new version.
+        if self.pk is not None:
+            stored = PlanPrice.objects.filter(pk=self.pk).values("amount", "currency", "plan_id").first()
+            changed = stored and (
+                stored["amount"] != self.amount
+                or stored["currency"] != self.currency
+                or stored["plan_id"] != self.plan_id
+            )
+            if changed and self.order_items.exists():
+                raise SoldPriceChange(f"price {self} was sold; add a new version instead of editing it")
+        super().save(*args, **kwargs)

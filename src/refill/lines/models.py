@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refill.domain.identifiers import format_msisdn
+from refill.domain.identifiers import format_msisdn, msisdn_region, normalize_iccid, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
 
 STATUS_LABELS = {
@@ -13,7 +13,7 @@ STATUS_LABELS = {
     LineStatus.GRACE: _("Grace period"),
     LineStatus.SUSPENDED: _("Suspended"),
     LineStatus.DEACTIVATED: _("Deactivated"),
-    LineStatus.AGING: _("Number released"),
+    LineStatus.AGING: _("Number being released"),
     LineStatus.AVAILABLE: _("Number released"),
     LineStatus.RETAINED: _("Number kept"),
     LineStatus.PORTED_OUT: _("Ported out"),
@@ -46,6 +46,30 @@ class Line(models.Model):
 
     def __str__(self) -> str:
         return self.msisdn
+
+    def save(self, *args, **kwargs) -> None:
+        # No row with a malformed number or SIM serial, whoever writes it (service, admin, import).
+        self.msisdn = normalize_msisdn(self.msisdn, msisdn_region(self.msisdn) if self.msisdn.startswith("+") else None)
+        self.iccid = normalize_iccid(self.iccid)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from refill.domain.identifiers import InvalidIdentifier
+
+        region = self.market.region if self.market_id else None
+        errors = {}
+        try:
+            self.msisdn = normalize_msisdn(self.msisdn, region)
+        except InvalidIdentifier:
+            errors["msisdn"] = _("Enter a valid phone number for this market.")
+        try:
+            self.iccid = normalize_iccid(self.iccid)
+        except InvalidIdentifier as exc:
+            errors["iccid"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def msisdn_display(self) -> str:

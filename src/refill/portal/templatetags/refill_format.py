@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from refill.domain.identifiers import format_msisdn
@@ -42,3 +43,12 @@ def allowance_text(kind: str, amount: int) -> str:
     if kind == "voice":
         return _("%(amount)s min") % {"amount": format_decimal(amount, locale=locale)}
     return _("%(amount)s SMS") % {"amount": format_decimal(amount, locale=locale)}
+
+
+@register.filter
+def when(value) -> str:
+    """Date and time in the active (customer's) time zone, with the zone's abbreviation."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"

@@ -1,0 +1,18 @@
+"""Benchmarks run in CI only as quick smoke runs: they start, work, and print their JSON line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_checkout_benchmark_smoke():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "checkout.py"), "--renewals", "20", "--lines", "5"],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["renewals"] == 20 and figures["renewals_per_s"] > 0 and figures["sql_per_renewal"] > 0

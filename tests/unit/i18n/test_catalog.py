@@ -1,0 +1,40 @@
+"""Every English string has a Chinese translation, and the compiled catalog matches the source."""
+
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+LOCALE = Path(__file__).resolve().parents[3] / "src" / "refill" / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _messages(catalog):
+    return {_key(message.id): message for message in catalog if message.id}
+
+
+def test_every_message_is_translated_and_not_fuzzy():
+    with open(LOCALE / "django.po", "rb") as handle:
+        catalog = read_po(handle)
+    problems = []
+    for key, message in _messages(catalog).items():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings) or message.fuzzy:
+            problems.append(key)
+    assert problems == []
+
+
+def test_compiled_catalog_is_up_to_date():
+    with open(LOCALE / "django.po", "rb") as handle:
+        source = _messages(read_po(handle))
+    with open(LOCALE / "django.mo", "rb") as handle:
+        compiled = _messages(read_mo(handle))
+    stale = [
+        key
+        for key, message in source.items()
+        if key not in compiled or _key(compiled[key].string) != _key(message.string)
+    ]
+    assert stale == [], "run `make messages` and commit django.mo"
