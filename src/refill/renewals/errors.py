@@ -54,6 +54,14 @@ class OrderNotPayable(RefillError):
     message = _("This order can no longer be paid. Please start a new renewal.")
 
 
+class TooManyDeclines(RefillError):
+    code = "too_many_declines"
+    message = _(
+        "Too many payments were declined in the last hour. For your security, please wait an hour "
+        "before trying again, or contact us."
+    )
+
+
 class NotOwner(RefillError):
     code = "not_found"
     message = _("We could not find that number in your account.")

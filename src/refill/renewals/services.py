@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -47,8 +47,12 @@ from .errors import (
     PaymentInProgress,
     PlanNotAvailable,
     PriceChanged,
+    TooManyDeclines,
     TooManyPeriods,
 )
+
+# Card-testing guard: a customer whose cards were declined this often in the last hour must wait.
+DECLINE_LIMIT_PER_HOUR = 10
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +210,13 @@ def payment_start(
         line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
         if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
             raise PaymentInProgress()
+        declines = Payment.objects.filter(
+            order__customer_id=order.customer_id,
+            status=Payment.Status.FAILED,
+            created_at__gte=timezone.now() - timedelta(hours=1),
+        ).count()
+        if declines >= DECLINE_LIMIT_PER_HOUR:
+            raise TooManyDeclines()
         # Re-check against what was bought meanwhile, before any money moves: periods already
         # granted plus periods whose payment is in flight on other orders of this line.
         item = order.items.select_related("plan").get()

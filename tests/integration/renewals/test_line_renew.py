@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from refill.audit.models import AuditEvent
 from refill.catalog.models import PlanPrice
@@ -255,3 +256,19 @@ def test_receipt_numbers_are_gap_free_per_series(setup):
     renew(line, plan, now=T0)
     numbers = list(Receipt.objects.order_by("number").values_list("series_id", "number"))
     assert numbers == [("US-2027", 1), ("US-2027", 2)]
+
+
+def test_repeated_declines_are_stopped_for_an_hour(setup):
+    from refill.renewals.errors import TooManyDeclines
+
+    market, plan, customer, line = setup
+    order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="cards")
+    gateway, bad = card_token("4000000000000002")
+    for _ in range(10):
+        order_pay_card(order=order, token=bad, gateway=gateway)
+    gateway, good = card_token()
+    with pytest.raises(TooManyDeclines):
+        order_pay_card(order=order, token=good, gateway=gateway)
+    assert order.payments.count() == 10
+    Payment.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert order_pay_card(order=order, token=good, gateway=gateway).status == "succeeded"

@@ -17,3 +17,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that race tests can start real processes on the same database.
     name = os.environ.get("REFILL_TEST_DB_NAME") or f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{name}.sqlite3")}
+# Serve static files from the app folders (no collectstatic in tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
