@@ -231,7 +231,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("REFILL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per task run is noise with a heartbeat every 10 s; REFILL_TASK_LOG_LEVEL=INFO shows them.
+        "django.tasks": {"level": os.environ.get("REFILL_TASK_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # New customers start in this region (to read national phone numbers) and time zone.
