@@ -22,3 +22,20 @@ def _sms_outbox():
 
     locmem.outbox.clear()
     yield locmem.outbox
+
+
+@pytest.fixture(autouse=True)
+def _money_invariants_hold(request):
+    """After every database test, the data it left satisfies every money invariant
+    (the same checks as `manage.py ledger_check`)."""
+    yield
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    ):
+        return
+    if getattr(request.node, "allow_broken_invariants", False):
+        return
+    from refill.ledger.checks import run_all
+
+    problems = run_all()
+    assert problems == [], "money invariants broken by this test:\n" + "\n".join(problems)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from refill.audit.services import audit_record
 from refill.catalog.models import Plan, PlanPrice
 from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
-from refill.domain.money import Money
+from refill.domain.money import Money, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
 from refill.integrations.payments.base import (
@@ -32,6 +32,8 @@ from refill.integrations.payments.base import (
     PaymentGateway,
     PaymentToken,
 )
+from refill.ledger.models import Account, JournalEntry
+from refill.ledger.services import account_for, entry_post
 from refill.lines.models import Line
 from refill.lines.services import line_transition
 from refill.orders.models import Order, OrderItem, Receipt, ReceiptSeries
@@ -351,6 +353,42 @@ def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
     )
 
 
+def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -> None:
+    """Post the order's one capture entry: what each payment brought in, against revenue (per plan
+    kind) and tax. Runs in the fulfilment transaction, so money and service commit together."""
+    currency = order.currency
+    postings = []
+    for payment in payments:
+        if payment.method == "wallet":
+            account = account_for(Account.Purpose.WALLET, currency, customer=order.customer)
+        else:
+            account = account_for(Account.Purpose.CLEARING, currency, reference=payment.gateway)
+        postings.append((account, payment.amount))
+    revenue = order.total - order.tax
+    by_kind: dict[str, Decimal] = {}
+    items = list(order.items.select_related("plan"))
+    gross = sum((item.amount for item in items), Decimal(0)) or Decimal(1)
+    allocated = Decimal(0)
+    for index, item in enumerate(items):
+        kind = item.plan.kind if item.plan_id else item.kind
+        # Revenue is shared across items by their gross amount; the last item takes the rounding rest.
+        share = revenue - allocated if index == len(items) - 1 else quantize(revenue * item.amount / gross, currency)
+        allocated += share
+        by_kind[kind] = by_kind.get(kind, Decimal(0)) + share
+    for kind, amount in by_kind.items():
+        postings.append((account_for(Account.Purpose.REVENUE, currency, reference=kind), -amount))
+    if order.tax:
+        postings.append((account_for(Account.Purpose.TAX, currency, reference=order.line.market.code), -order.tax))
+    entry_post(
+        key=f"order:{order.pk}:capture",
+        cause=JournalEntry.Cause.ORDER,
+        cause_id=order.pk,
+        postings=postings,
+        actor=actor,
+        memo=f"order {order.pk} paid",
+    )
+
+
 def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | None = None) -> None:
     """Grant what a paid order bought. Called inside payment_complete's transaction with the
     order locked; the (order_item, sequence) constraint makes a second grant impossible."""
@@ -380,6 +418,7 @@ def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | 
     order.status = Order.Status.PAID
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
+    ledger_order_capture(order=order, payments=[payment], actor=actor)
     receipt = receipt_issue(order=order, now=now)
     audit_record(
         actor=actor or order.customer,

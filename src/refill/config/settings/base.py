@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "refill.payments",
     "refill.renewals",
     "refill.notifications",
+    "refill.ledger",
     "refill.audit",
     "refill.ops",
     "refill.portal",

@@ -1,0 +1,100 @@
+"""Invariant checks over the whole database (domain.md invariants 1-5 and 10), used by
+`manage.py ledger_check`, by CI on the demo data, and after every database test."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+
+from refill.domain.money import quantize
+from refill.orders.models import Order, Receipt
+from refill.payments.models import Payment
+from refill.subscriptions.models import Period
+
+from .models import Account, JournalEntry, JournalLine
+from .services import account_balance
+
+
+def check_entries() -> list[str]:
+    problems = []
+    unbalanced = (
+        JournalLine.objects.values("entry_id", "currency").annotate(total=Sum("amount")).exclude(total=0)
+    )
+    for row in unbalanced:
+        if quantize(Decimal(row["total"]), row["currency"]) != 0:
+            problems.append(f"entry {row['entry_id']} does not balance in {row['currency']}: {row['total']}")
+    for entry in JournalEntry.objects.annotate(n=Count("lines")).filter(n__lt=2):
+        problems.append(f"entry {entry.pk} has {entry.n} line(s)")
+    mismatched = JournalLine.objects.exclude(currency=F("account__currency"))
+    for line in mismatched:
+        problems.append(f"journal line {line.pk} is in {line.currency} but its account is not")
+    return problems
+
+
+def check_non_negative() -> list[str]:
+    problems = []
+    for account in Account.objects.filter(must_not_go_negative=True):
+        balance = account_balance(account)
+        if balance < 0:
+            problems.append(f"account {account.code} is negative: {balance}")
+    return problems
+
+
+def check_orders() -> list[str]:
+    problems = []
+    captures = Counter(
+        JournalEntry.objects.filter(cause=JournalEntry.Cause.ORDER).values_list("cause_id", flat=True)
+    )
+    capture_totals = defaultdict(Decimal)
+    for cause_id, amount in JournalLine.objects.filter(
+        entry__cause=JournalEntry.Cause.ORDER, amount__gt=0
+    ).values_list("entry__cause_id", "amount"):
+        capture_totals[cause_id] += Decimal(amount)
+    periods = Counter(Period.objects.values_list("order_item__order_id", flat=True))
+    for order in Order.objects.prefetch_related("items"):
+        key = str(order.pk)
+        paid = order.status == Order.Status.PAID
+        if paid and captures[key] != 1:
+            problems.append(f"paid order {order.pk} has {captures[key]} capture entries (want 1)")
+        if not paid and captures[key]:
+            problems.append(f"unpaid order {order.pk} has a capture entry")
+        if paid and quantize(capture_totals[key], order.currency) != order.total:
+            problems.append(f"order {order.pk}: capture {capture_totals[key]} != total {order.total}")
+        wanted = sum(item.periods for item in order.items.all() if item.kind == "renewal") if paid else 0
+        if periods[order.pk] != wanted:
+            problems.append(f"order {order.pk} ({order.status}) has {periods[order.pk]} periods (want {wanted})")
+        succeeded = [p for p in order.payments.all() if p.status == Payment.Status.SUCCEEDED]
+        if not paid and succeeded:
+            problems.append(f"order {order.pk} has a successful payment but is {order.status}")
+    for row in Payment.objects.values("order_id").annotate(n=Count("pk", filter=Q(status="succeeded"))).filter(n__gt=1):
+        if Order.objects.filter(pk=row["order_id"], items__kind="renewal").exists():
+            problems.append(f"order {row['order_id']} has {row['n']} successful card charges")
+    return problems
+
+
+def check_receipts() -> list[str]:
+    problems = []
+    paid = set(Order.objects.filter(status=Order.Status.PAID).values_list("pk", flat=True))
+    receipted = Counter(Receipt.objects.values_list("order_id", flat=True))
+    for order_id in paid:
+        if receipted[order_id] != 1:
+            problems.append(f"paid order {order_id} has {receipted[order_id]} receipts (want 1)")
+    for receipt in Receipt.objects.select_related("order"):
+        if receipt.order_id not in paid:
+            problems.append(f"receipt {receipt.pk} belongs to unpaid order {receipt.order_id}")
+        if receipt.total != receipt.order.total or receipt.currency != receipt.order.currency:
+            problems.append(f"receipt {receipt.pk} total differs from its order")
+    numbers = defaultdict(list)
+    for series_id, number in Receipt.objects.exclude(number=None).values_list("series_id", "number"):
+        numbers[series_id].append(number)
+    for series_id, values in numbers.items():
+        values.sort()
+        if values != list(range(1, len(values) + 1)):
+            problems.append(f"receipt series {series_id} is not gap-free: {values[:10]}...")
+    return problems
+
+
+def run_all() -> list[str]:
+    return check_entries() + check_non_negative() + check_orders() + check_receipts()

@@ -1,0 +1,158 @@
+"""Posting to the journal and reading balances. The only code that writes ledger rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from refill.domain.money import quantize
+from refill.ops.request_context import current_request_id
+
+from .models import Account, JournalEntry, JournalLine
+
+KINDS = {
+    Account.Purpose.WALLET: Account.Kind.LIABILITY,
+    Account.Purpose.WALLET_HOLD: Account.Kind.LIABILITY,
+    Account.Purpose.REVENUE: Account.Kind.REVENUE,
+    Account.Purpose.TAX: Account.Kind.LIABILITY,
+    Account.Purpose.CLEARING: Account.Kind.ASSET,
+    Account.Purpose.VOUCHER_FLOAT: Account.Kind.LIABILITY,
+    Account.Purpose.VOUCHER_RECEIVABLE: Account.Kind.ASSET,
+    Account.Purpose.VOUCHER_BREAKAGE: Account.Kind.REVENUE,
+    Account.Purpose.SHOP_CASH: Account.Kind.ASSET,
+    Account.Purpose.REFUNDS: Account.Kind.EXPENSE,
+    Account.Purpose.PROMOTIONS: Account.Kind.EXPENSE,
+    Account.Purpose.ADJUSTMENTS: Account.Kind.EXPENSE,
+}
+NON_NEGATIVE = {Account.Purpose.WALLET, Account.Purpose.WALLET_HOLD, Account.Purpose.VOUCHER_FLOAT}
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+
+
+class UnbalancedEntry(LedgerError):
+    code = "unbalanced_entry"
+
+
+class InsufficientFunds(LedgerError):
+    code = "insufficient_funds"
+
+    def __init__(self, account: Account, balance: Decimal) -> None:
+        super().__init__(f"{account.code} would go below zero (balance {balance})")
+        self.account = account
+        self.balance = balance
+
+
+def account_for(purpose: str, currency: str, *, customer=None, reference: str = "") -> Account:
+    """The account for a purpose (created on first use). House accounts are shared by reference
+    only: nothing ever locks or updates them, so they are no hot row."""
+    owner = f"customer:{customer.pk}" if customer is not None else "house"
+    code = ":".join(filter(None, [purpose, currency, owner, reference]))
+    account = Account.objects.filter(code=code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                code=code,
+                kind=KINDS[purpose],
+                purpose=purpose,
+                currency=currency,
+                customer=customer,
+                reference=reference,
+                must_not_go_negative=purpose in NON_NEGATIVE,
+            )
+    except IntegrityError:
+        return Account.objects.get(code=code)
+
+
+def wallet_account(customer, currency: str) -> Account:
+    return account_for(Account.Purpose.WALLET, currency, customer=customer)
+
+
+def account_balance(account: Account) -> Decimal:
+    """Balance on the account's normal side (what a wallet holds, what revenue earned)."""
+    total = JournalLine.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    total = quantize(Decimal(total), account.currency)
+    return -total if account.credit_normal else total
+
+
+def wallet_balance(customer, currency: str) -> Decimal:
+    account = Account.objects.filter(
+        purpose=Account.Purpose.WALLET, currency=currency, customer=customer, reference=""
+    ).first()
+    return account_balance(account) if account else quantize(Decimal(0), currency)
+
+
+def lock_accounts(accounts: Iterable[Account]) -> list[Account]:
+    """Lock accounts that must not go negative, in primary-key order (the one lock order used
+    everywhere), so racing spenders of one wallet serialise and nobody else waits."""
+    ids = sorted({account.pk for account in accounts})
+    return list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def entry_post(
+    *,
+    key: str,
+    cause: str,
+    cause_id,
+    postings: list[tuple[Account, Decimal]],
+    actor=None,
+    memo: str = "",
+    corrects: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post one balanced entry, once per ``key``. Must run inside the caller's transaction, so the
+    entry commits (or not) together with the business change it records."""
+    existing = JournalEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if len(postings) < 2:
+        raise UnbalancedEntry("an entry needs at least two lines")
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    rows = []
+    for account, amount in postings:
+        amount = Decimal(amount)
+        if amount == 0:
+            continue
+        if quantize(amount, account.currency) != amount:
+            raise UnbalancedEntry(f"{amount} is not in whole minor units of {account.currency}")
+        totals[account.currency] += amount
+        rows.append((account, amount))
+    if len(rows) < 2 or any(total != 0 for total in totals.values()):
+        raise UnbalancedEntry(f"lines do not sum to zero per currency: {dict(totals)}")
+
+    guarded = [account for account, amount in rows if account.must_not_go_negative and _decreases(account, amount)]
+    entry_id = uuid.uuid4()
+    with transaction.atomic():
+        locked = lock_accounts(guarded) if guarded else []
+        JournalLine.objects.bulk_create(
+            JournalLine(entry_id=entry_id, account=account, amount=amount, currency=account.currency)
+            for account, amount in rows
+        )
+        entry = JournalEntry.objects.create(
+            id=entry_id,
+            idempotency_key=key,
+            cause=cause,
+            cause_id=str(cause_id),
+            memo=memo[:200],
+            actor=actor if getattr(actor, "is_staff", None) is not None and getattr(actor, "pk", None) else None,
+            actor_label=(str(actor) if actor is not None else "system")[:100],
+            request_id=current_request_id(),
+            corrects=corrects,
+        )
+        for account in locked:
+            balance = account_balance(account)
+            if balance < 0:
+                raise InsufficientFunds(account, balance)
+    return entry
+
+
+def _decreases(account: Account, amount: Decimal) -> bool:
+    # A debit lowers a credit-normal account (wallet, float); a credit lowers a debit-normal one.
+    return amount > 0 if account.credit_normal else amount < 0
