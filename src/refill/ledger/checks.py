@@ -19,9 +19,7 @@ from .services import account_balance
 
 def check_entries() -> list[str]:
     problems = []
-    unbalanced = (
-        JournalLine.objects.values("entry_id", "currency").annotate(total=Sum("amount")).exclude(total=0)
-    )
+    unbalanced = JournalLine.objects.values("entry_id", "currency").annotate(total=Sum("amount")).exclude(total=0)
     for row in unbalanced:
         if quantize(Decimal(row["total"]), row["currency"]) != 0:
             problems.append(f"entry {row['entry_id']} does not balance in {row['currency']}: {row['total']}")
@@ -44,13 +42,11 @@ def check_non_negative() -> list[str]:
 
 def check_orders() -> list[str]:
     problems = []
-    captures = Counter(
-        JournalEntry.objects.filter(cause=JournalEntry.Cause.ORDER).values_list("cause_id", flat=True)
-    )
+    captures = Counter(JournalEntry.objects.filter(cause=JournalEntry.Cause.ORDER).values_list("cause_id", flat=True))
     capture_totals = defaultdict(Decimal)
-    for cause_id, amount in JournalLine.objects.filter(
-        entry__cause=JournalEntry.Cause.ORDER, amount__gt=0
-    ).values_list("entry__cause_id", "amount"):
+    for cause_id, amount in JournalLine.objects.filter(entry__cause=JournalEntry.Cause.ORDER, amount__gt=0).values_list(
+        "entry__cause_id", "amount"
+    ):
         capture_totals[cause_id] += Decimal(amount)
     periods = Counter(Period.objects.values_list("order_item__order_id", flat=True))
     for order in Order.objects.prefetch_related("items"):

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from refill.orders.models import Order
+from refill.orders.services import receipts_number
 
 from .models import Notification
 
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 def order_confirmation_send(*, order_id: int) -> Notification:
     """Email the renewal confirmation in the customer's language, once."""
+    receipts_number()  # the email always carries the receipt's number
     order = Order.objects.select_related("customer", "line", "line__market", "receipt").get(pk=order_id)
     customer = order.customer
     recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""

@@ -64,8 +64,9 @@ class OrderItem(models.Model):
 
 
 class ReceiptSeries(models.Model):
-    """A gap-free counter. The row is locked while a number is taken inside the payment
-    transaction, so a rolled-back payment gives its number back."""
+    """A gap-free counter. Checkouts never touch it: a paid order gets a receipt row without a
+    number, and ``receipts_number`` later numbers committed receipts in a short transaction of
+    its own, so a rolled-back checkout can never leave a gap and checkouts never queue on it."""
 
     code = models.CharField(max_length=32, primary_key=True)
     next_number = models.PositiveBigIntegerField(default=1)
@@ -77,7 +78,7 @@ class ReceiptSeries(models.Model):
 class Receipt(models.Model):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="receipt")
     series = models.ForeignKey(ReceiptSeries, on_delete=models.PROTECT, related_name="receipts")
-    number = models.PositiveBigIntegerField()
+    number = models.PositiveBigIntegerField(null=True, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     total = models.DecimalField(max_digits=12, decimal_places=4)
     currency = models.CharField(max_length=3)
@@ -85,10 +86,11 @@ class Receipt(models.Model):
     class Meta:
         ordering = ["series", "number"]
         constraints = [models.UniqueConstraint(fields=["series", "number"], name="receipt_series_number_unique")]
+        indexes = [models.Index(fields=["series", "number", "issued_at"])]
 
     def __str__(self) -> str:
         return self.display_number
 
     @property
     def display_number(self) -> str:
-        return f"{self.series_id}-{self.number:06d}"
+        return f"{self.series_id}-{self.number:06d}" if self.number else f"{self.series_id}-…"

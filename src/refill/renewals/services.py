@@ -36,7 +36,8 @@ from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_for, entry_post
 from refill.lines.models import Line
 from refill.lines.services import line_transition
-from refill.orders.models import Order, OrderItem, Receipt, ReceiptSeries
+from refill.orders.models import Order, OrderItem, Receipt
+from refill.orders.services import receipt_issue, receipts_number
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import periods_ahead
@@ -275,7 +276,11 @@ def order_pay_card(
         # never retry blindly (invariant 4).
         logger.exception("payment %s: provider call failed", payment.pk)
         result = ChargeResult(ChargeStatus.UNKNOWN)
-    return payment_complete(payment=payment, result=result, actor=actor, now=now)
+    payment = payment_complete(payment=payment, result=result, actor=actor, now=now)
+    if payment.status == Payment.Status.SUCCEEDED:
+        # After the checkout transaction: number the receipt in a short transaction of its own.
+        receipts_number(series_code=Receipt.objects.get(order_id=order.pk).series_id)
+    return payment
 
 
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
@@ -334,23 +339,6 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
         period__plan__rollover=Plan.Rollover.ONCE,
         rolled_over=False,
     ).update(expires_at=period.end, rolled_over=True)
-
-
-def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
-    issued_at = now or timezone.now()
-    code = f"{order.line.market.code.upper()}-{issued_at.year}"
-    series = ReceiptSeries.objects.select_for_update().filter(code=code).first()
-    if series is None:
-        # First receipt of a series: create it in a savepoint so a racing creator just loses.
-        with transaction.atomic():
-            ReceiptSeries.objects.get_or_create(code=code)
-        series = ReceiptSeries.objects.select_for_update().get(code=code)
-    number = series.next_number
-    series.next_number = number + 1
-    series.save(update_fields=["next_number"])
-    return Receipt.objects.create(
-        order=order, series=series, number=number, issued_at=issued_at, total=order.total, currency=order.currency
-    )
 
 
 def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -> None:

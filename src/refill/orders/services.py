@@ -1,0 +1,45 @@
+"""Orders and their receipts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Order, Receipt, ReceiptSeries
+
+
+def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
+    """The order's receipt, numbered later by ``receipts_number`` (no lock on the series here)."""
+    issued_at = now or timezone.now()
+    code = f"{order.line.market.code.upper()}-{issued_at.year}"
+    series = ReceiptSeries.objects.filter(code=code).first()
+    if series is None:
+        with transaction.atomic():
+            series, _ = ReceiptSeries.objects.get_or_create(code=code)
+    return Receipt.objects.create(
+        order=order, series=series, issued_at=issued_at, total=order.total, currency=order.currency
+    )
+
+
+def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int:
+    """Give committed, unnumbered receipts their gap-free numbers, oldest first. Holds the series
+    row only for this short transaction; safe to call from anywhere, any number of times."""
+    pending = Receipt.objects.filter(number__isnull=True)
+    if series_code:
+        pending = pending.filter(series_id=series_code)
+    numbered = 0
+    for code in sorted(set(pending.values_list("series_id", flat=True))):
+        with transaction.atomic():
+            series = ReceiptSeries.objects.select_for_update().get(code=code)
+            receipts = list(
+                Receipt.objects.filter(series=series, number__isnull=True).order_by("issued_at", "pk")[:limit]
+            )
+            for offset, receipt in enumerate(receipts):
+                receipt.number = series.next_number + offset
+            Receipt.objects.bulk_update(receipts, ["number"])
+            series.next_number += len(receipts)
+            series.save(update_fields=["next_number"])
+            numbered += len(receipts)
+    return numbered
