@@ -11,7 +11,10 @@ REPO = Path(__file__).resolve().parents[2]
 def test_checkout_benchmark_smoke():
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "checkout.py"), "--renewals", "20", "--lines", "5"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])

@@ -44,7 +44,9 @@ def topup(accounts, amount, key):
 def test_posting_and_balances(accounts):
     topup(accounts, "10.00", "t1")
     entry_post(
-        key="spend1", cause="order", cause_id=1,
+        key="spend1",
+        cause="order",
+        cause_id=1,
         postings=[(accounts["wallet"], Decimal("7.00")), (accounts["revenue"], Decimal("-7.00"))],
     )
     assert wallet_balance(accounts["customer"], "USD") == Decimal("3.00")
@@ -60,31 +62,50 @@ def test_same_key_posts_once(accounts):
 
 def test_service_refuses_unbalanced_and_mixed_currency_entries(accounts):
     with pytest.raises(UnbalancedEntry):
-        entry_post(key="u", cause="adjustment", cause_id=1,
-                   postings=[(accounts["clearing"], Decimal("1.00")), (accounts["revenue"], Decimal("-0.99"))])
+        entry_post(
+            key="u",
+            cause="adjustment",
+            cause_id=1,
+            postings=[(accounts["clearing"], Decimal("1.00")), (accounts["revenue"], Decimal("-0.99"))],
+        )
     with pytest.raises(UnbalancedEntry):
-        entry_post(key="m", cause="adjustment", cause_id=1,
-                   postings=[(accounts["clearing"], Decimal("1.00")), (accounts["cny_revenue"], Decimal("-1.00"))])
+        entry_post(
+            key="m",
+            cause="adjustment",
+            cause_id=1,
+            postings=[(accounts["clearing"], Decimal("1.00")), (accounts["cny_revenue"], Decimal("-1.00"))],
+        )
     with pytest.raises(UnbalancedEntry):
-        entry_post(key="s", cause="adjustment", cause_id=1,
-                   postings=[(accounts["clearing"], Decimal("1.001")), (accounts["revenue"], Decimal("-1.001"))])
+        entry_post(
+            key="s",
+            cause="adjustment",
+            cause_id=1,
+            postings=[(accounts["clearing"], Decimal("1.001")), (accounts["revenue"], Decimal("-1.001"))],
+        )
     assert JournalEntry.objects.count() == 0
 
 
 def test_wallet_cannot_go_negative(accounts):
     topup(accounts, "5.00", "t")
     with pytest.raises(InsufficientFunds):
-        entry_post(key="over", cause="order", cause_id=1,
-                   postings=[(accounts["wallet"], Decimal("5.01")), (accounts["revenue"], Decimal("-5.01"))])
+        entry_post(
+            key="over",
+            cause="order",
+            cause_id=1,
+            postings=[(accounts["wallet"], Decimal("5.01")), (accounts["revenue"], Decimal("-5.01"))],
+        )
     assert wallet_balance(accounts["customer"], "USD") == Decimal("5.00")
 
 
 def _raw_entry(accounts, amounts, key=None):
     entry_id = uuid.uuid4()
     for amount in amounts:
-        JournalLine.objects.create(entry_id=entry_id, account=accounts["clearing"], amount=Decimal(amount), currency="USD")
-    JournalEntry.objects.create(id=entry_id, idempotency_key=key or str(entry_id), cause="adjustment", cause_id="x",
-                                actor_label="test")
+        JournalLine.objects.create(
+            entry_id=entry_id, account=accounts["clearing"], amount=Decimal(amount), currency="USD"
+        )
+    JournalEntry.objects.create(
+        id=entry_id, idempotency_key=key or str(entry_id), cause="adjustment", cause_id="x", actor_label="test"
+    )
     return entry_id
 
 
