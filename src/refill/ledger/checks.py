@@ -40,6 +40,24 @@ def check_non_negative() -> list[str]:
     return problems
 
 
+def check_holds() -> list[str]:
+    """Wallet money on hold equals the wallet parts of payments still in progress."""
+    problems = []
+    pending = defaultdict(Decimal)
+    for customer_id, currency, amount in Payment.objects.filter(
+        method="wallet", status__in=["pending", "unknown"]
+    ).values_list("order__customer_id", "currency", "amount"):
+        pending[(customer_id, currency)] += Decimal(amount)
+    for account in Account.objects.filter(purpose=Account.Purpose.WALLET_HOLD):
+        held = account_balance(account)
+        if held != quantize(pending[(account.customer_id, account.currency)], account.currency):
+            problems.append(
+                f"{account.code} holds {held} but payments in progress hold "
+                f"{pending[(account.customer_id, account.currency)]}"
+            )
+    return problems
+
+
 def check_orders() -> list[str]:
     problems = []
     captures = Counter(JournalEntry.objects.filter(cause=JournalEntry.Cause.ORDER).values_list("cause_id", flat=True))
@@ -64,9 +82,15 @@ def check_orders() -> list[str]:
         succeeded = [p for p in order.payments.all() if p.status == Payment.Status.SUCCEEDED]
         if not paid and succeeded:
             problems.append(f"order {order.pk} has a successful payment but is {order.status}")
-    for row in Payment.objects.values("order_id").annotate(n=Count("pk", filter=Q(status="succeeded"))).filter(n__gt=1):
-        if Order.objects.filter(pk=row["order_id"], items__kind="renewal").exists():
-            problems.append(f"order {row['order_id']} has {row['n']} successful card charges")
+    successes = Payment.objects.values("order_id", "method").annotate(n=Count("pk", filter=Q(status="succeeded")))
+    for row in successes.filter(n__gt=1):
+        problems.append(f"order {row['order_id']} has {row['n']} successful {row['method']} payments")
+    paid_sums = defaultdict(Decimal)
+    for order_id, amount in Payment.objects.filter(status="succeeded").values_list("order_id", "amount"):
+        paid_sums[order_id] += Decimal(amount)
+    for order in Order.objects.filter(status=Order.Status.PAID):
+        if quantize(paid_sums[order.pk], order.currency) != order.total:
+            problems.append(f"paid order {order.pk}: payments {paid_sums[order.pk]} != total {order.total}")
     return problems
 
 
@@ -93,4 +117,4 @@ def check_receipts() -> list[str]:
 
 
 def run_all() -> list[str]:
-    return check_entries() + check_non_negative() + check_orders() + check_receipts()
+    return check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts()

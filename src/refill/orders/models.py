@@ -14,7 +14,9 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
-    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="orders")
+    # The line renewed; empty for a wallet top-up.
+    line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="orders")
     idempotency_key = models.CharField(max_length=80)
     # sha256 of the request body that created the order: same key + other body is refused.
     request_fingerprint = models.CharField(max_length=64)
@@ -47,17 +49,26 @@ class Order(models.Model):
 class OrderItem(models.Model):
     class Kind(models.TextChoices):
         RENEWAL = "renewal", _("Renewal")
+        WALLET_TOPUP = "wallet_topup", _("Wallet top-up")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RENEWAL)
-    plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="+")
-    plan_price = models.ForeignKey("catalog.PlanPrice", on_delete=models.PROTECT, related_name="order_items")
+    plan = models.ForeignKey("catalog.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    plan_price = models.ForeignKey(
+        "catalog.PlanPrice", null=True, blank=True, on_delete=models.PROTECT, related_name="order_items"
+    )
     periods = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
     amount = models.DecimalField(max_digits=12, decimal_places=4)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(periods__gte=1), name="order_item_periods_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(periods__gte=1), name="order_item_periods_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="wallet_topup") | Q(plan__isnull=False, plan_price__isnull=False),
+                name="order_item_renewal_has_plan",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.plan_id} x {self.periods}"

@@ -19,7 +19,12 @@ class Payment(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
     idempotency_key = models.CharField(max_length=100, unique=True)
     gateway = models.CharField(max_length=32)
-    method = models.CharField(max_length=16, default="card")
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        WALLET = "wallet", _("Wallet")
+
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     amount = models.DecimalField(max_digits=12, decimal_places=4)
     currency = models.CharField(max_length=3)
@@ -35,12 +40,15 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # Invariant 4: one successful charge per order, and no new attempt while one is open.
+            # Invariant 4: per order, one successful charge per method (a wallet part and a card part),
+            # and no new attempt of a method while one is open.
             models.UniqueConstraint(
-                fields=["order"], condition=Q(status="succeeded"), name="payment_one_success_per_order"
+                fields=["order", "method"], condition=Q(status="succeeded"), name="payment_one_success_per_method"
             ),
             models.UniqueConstraint(
-                fields=["order"], condition=Q(status__in=["pending", "unknown"]), name="payment_one_open_per_order"
+                fields=["order", "method"],
+                condition=Q(status__in=["pending", "unknown"]),
+                name="payment_one_open_per_method",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
         ]

@@ -62,6 +62,16 @@ class TooManyDeclines(RefillError):
     )
 
 
+class WalletTooLow(RefillError):
+    code = "wallet_too_low"
+    message = _("Your wallet does not hold enough for this. Top it up, or pay the rest by card.")
+
+
+class TopupOutOfRange(RefillError):
+    code = "topup_out_of_range"
+    message = _("Top up between %(low)s and %(high)s.")
+
+
 class NotOwner(RefillError):
     code = "not_found"
     message = _("We could not find that number in your account.")

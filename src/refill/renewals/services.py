@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ from refill.integrations.payments.base import (
     PaymentToken,
 )
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import account_for, entry_post
+from refill.ledger.services import InsufficientFunds, account_for, entry_post
 from refill.lines.models import Line
 from refill.lines.services import line_transition
 from refill.orders.models import Order, OrderItem, Receipt
@@ -52,6 +53,8 @@ from .errors import (
     PriceChanged,
     TooManyDeclines,
     TooManyPeriods,
+    TopupOutOfRange,
+    WalletTooLow,
 )
 
 # Card-testing guard: a customer whose cards were declined this often in the last hour must wait.
@@ -167,6 +170,7 @@ def order_create_renewal(
             order = Order.objects.create(
                 customer=customer,
                 line=locked_line,
+                market=locked_line.market,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 currency=renewal.price.currency,
@@ -200,52 +204,81 @@ def order_create_renewal(
         return existing
 
 
+def _check_payable(order: Order, now: datetime) -> None:
+    """Checks made under the order lock before any money moves (or is held)."""
+    if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
+        raise OrderNotPayable()
+    if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
+        raise PaymentInProgress()
+    if order.line_id is None:
+        return
+    line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
+    # Re-check against what was bought meanwhile: periods already granted plus periods whose
+    # payment is in flight on other orders of this line.
+    item = order.items.select_related("plan").get()
+    if not is_renewable(LineStatus(line.status)):
+        raise LineNotRenewable()
+    in_flight = sum(
+        other.items.get().periods
+        for other in Order.objects.filter(
+            line=line, payments__status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
+        )
+        .exclude(pk=order.pk)
+        .distinct()
+    )
+    ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
+    if ahead + in_flight + item.periods > item.plan.max_prepaid_periods:
+        raise TooManyPeriods(
+            limit=item.plan.max_prepaid_periods,
+            allowed=max(item.plan.max_prepaid_periods - ahead - in_flight, 0),
+        )
+
+
 def payment_start(
-    *, order: Order, token: PaymentToken, gateway: PaymentGateway, now: datetime | None = None
+    *,
+    order: Order,
+    token: PaymentToken,
+    gateway: PaymentGateway,
+    wallet_amount: Decimal = Decimal(0),
+    now: datetime | None = None,
 ) -> Payment | None:
-    """Record a payment attempt before calling the provider. Returns None if the order is paid."""
+    """Record a card attempt (and hold ``wallet_amount`` of the wallet for the rest) before the
+    provider is called. Returns None if the order is already paid."""
+    now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == Order.Status.PAID:
             return None
-        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
-            raise OrderNotPayable()
-        line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
-        if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
-            raise PaymentInProgress()
+        _check_payable(order, now)
         declines = Payment.objects.filter(
             order__customer_id=order.customer_id,
             status=Payment.Status.FAILED,
+            method=Payment.Method.CARD,
             created_at__gte=timezone.now() - timedelta(hours=1),
         ).count()
         if declines >= DECLINE_LIMIT_PER_HOUR:
             raise TooManyDeclines()
-        # Re-check against what was bought meanwhile, before any money moves: periods already
-        # granted plus periods whose payment is in flight on other orders of this line.
-        item = order.items.select_related("plan").get()
-        now = now or timezone.now()
-        if not is_renewable(LineStatus(line.status)):
-            raise LineNotRenewable()
-        in_flight = sum(
-            other.items.get().periods
-            for other in Order.objects.filter(
-                line=line, payments__status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
-            ).exclude(pk=order.pk)
-        )
-        ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
-        if ahead + in_flight + item.periods > item.plan.max_prepaid_periods:
-            raise TooManyPeriods(
-                limit=item.plan.max_prepaid_periods,
-                allowed=max(item.plan.max_prepaid_periods - ahead - in_flight, 0),
+        wallet_amount = quantize(Decimal(wallet_amount), order.currency)
+        if wallet_amount < 0 or wallet_amount >= order.total:
+            raise OrderNotPayable()
+        if wallet_amount:
+            wallet_payment = Payment.objects.create(
+                order=order,
+                idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
+                gateway="wallet",
+                method=Payment.Method.WALLET,
+                amount=wallet_amount,
+                currency=order.currency,
             )
+            _wallet_hold(wallet_payment, order)
         # The key sent to the provider must be unique across databases and resets, not just rows:
         # a provider keeps keys for days and would answer a reused one with an old charge.
         return Payment.objects.create(
             order=order,
             idempotency_key=f"pay_{order.pk}_{uuid.uuid4().hex}",
             gateway=gateway.name,
-            method="card",
-            amount=order.total,
+            method=Payment.Method.CARD,
+            amount=order.total - wallet_amount,
             currency=order.currency,
             card_brand=token.brand,
             card_last4=token.last4,
@@ -254,13 +287,50 @@ def payment_start(
         )
 
 
+def _wallet_hold(payment: Payment, order: Order) -> None:
+    """Move the wallet part of a wallet + card payment aside while the card is charged."""
+    try:
+        entry_post(
+            key=f"payment:{payment.pk}:hold",
+            cause=JournalEntry.Cause.WALLET_HOLD,
+            cause_id=payment.pk,
+            postings=[
+                (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), payment.amount),
+                (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), -payment.amount),
+            ],
+            memo=f"held for order {order.pk}",
+        )
+    except InsufficientFunds:
+        raise WalletTooLow() from None
+
+
+def _wallet_release(payment: Payment, order: Order) -> None:
+    entry_post(
+        key=f"payment:{payment.pk}:release",
+        cause=JournalEntry.Cause.WALLET_RELEASE,
+        cause_id=payment.pk,
+        postings=[
+            (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), payment.amount),
+            (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), -payment.amount),
+        ],
+        memo=f"released: card payment for order {order.pk} failed",
+    )
+
+
 def order_pay_card(
-    *, order: Order, token: PaymentToken, gateway: PaymentGateway, actor=None, now: datetime | None = None
+    *,
+    order: Order,
+    token: PaymentToken,
+    gateway: PaymentGateway,
+    wallet_amount: Decimal = Decimal(0),
+    actor=None,
+    now: datetime | None = None,
 ) -> Payment | None:
-    """Charge ``token`` for ``order`` exactly once and, if it succeeds, grant the periods."""
-    payment = payment_start(order=order, token=token, gateway=gateway, now=now)
+    """Charge ``token`` for ``order`` (less ``wallet_amount`` taken from the wallet) exactly once
+    and, if it succeeds, fulfil the order."""
+    payment = payment_start(order=order, token=token, gateway=gateway, wallet_amount=wallet_amount, now=now)
     if payment is None:
-        return order.payments.filter(status=Payment.Status.SUCCEEDED).first()
+        return order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CARD).first()
     try:
         result = gateway.charge(
             ChargeRequest(
@@ -283,27 +353,67 @@ def order_pay_card(
     return payment
 
 
+def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -> Payment | None:
+    """Pay the whole order from the customer's wallet, in one transaction with the fulfilment."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.PAID:
+            return order.payments.filter(status=Payment.Status.SUCCEEDED).first()
+        if order.items.filter(kind=OrderItem.Kind.WALLET_TOPUP).exists():
+            raise OrderNotPayable()
+        _check_payable(order, now)
+        payment = Payment.objects.create(
+            order=order,
+            idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
+            gateway="wallet",
+            method=Payment.Method.WALLET,
+            status=Payment.Status.SUCCEEDED,
+            amount=order.total,
+            currency=order.currency,
+            completed_at=now,
+        )
+        try:
+            order_fulfil(order=order, payments=[payment], actor=actor, now=now)
+        except InsufficientFunds:
+            raise WalletTooLow() from None
+    receipts_number(series_code=order.receipt.series_id)
+    return payment
+
+
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.is_terminal:
             return payment
+        held = list(order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.PENDING))
         payment.provider_reference = result.provider_reference
         if result.status == ChargeStatus.SUCCEEDED:
             payment.status = Payment.Status.SUCCEEDED
             payment.completed_at = timezone.now()
             payment.save()
-            order_fulfil(order=order, payment=payment, actor=actor, now=now)
+            for wallet_payment in held:
+                wallet_payment.status = Payment.Status.SUCCEEDED
+                wallet_payment.completed_at = payment.completed_at
+                wallet_payment.save(update_fields=["status", "completed_at"])
+            order_fulfil(order=order, payments=[*held, payment], actor=actor, now=now)
         elif result.status == ChargeStatus.FAILED:
             payment.status = Payment.Status.FAILED
             payment.decline_code = result.decline_code or ""
             payment.completed_at = timezone.now()
             payment.save()
+            for wallet_payment in held:
+                _wallet_release(wallet_payment, order)
+                wallet_payment.status = Payment.Status.FAILED
+                wallet_payment.decline_code = payment.decline_code
+                wallet_payment.completed_at = payment.completed_at
+                wallet_payment.save(update_fields=["status", "decline_code", "completed_at"])
             audit_record(
                 actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code
             )
         else:
+            # The wallet hold stays until reconciliation knows what the card did.
             payment.status = Payment.Status.UNKNOWN
             payment.save()
             audit_record(actor=actor or order.customer, action="payment.unknown", obj=payment)
@@ -342,31 +452,38 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
 
 
 def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -> None:
-    """Post the order's one capture entry: what each payment brought in, against revenue (per plan
-    kind) and tax. Runs in the fulfilment transaction, so money and service commit together."""
+    """Post the order's one capture entry: what each payment brought in (card clearing, wallet, or
+    the wallet money held for it) against revenue per plan kind, tax, or the wallet for a top-up.
+    Runs in the fulfilment transaction, so money and service commit together."""
     currency = order.currency
+    customer = order.customer
     postings = []
     for payment in payments:
-        if payment.method == "wallet":
-            account = account_for(Account.Purpose.WALLET, currency, customer=order.customer)
+        if payment.method == Payment.Method.WALLET:
+            held = JournalEntry.objects.filter(idempotency_key=f"payment:{payment.pk}:hold").exists()
+            purpose = Account.Purpose.WALLET_HOLD if held else Account.Purpose.WALLET
+            account = account_for(purpose, currency, customer=customer)
         else:
             account = account_for(Account.Purpose.CLEARING, currency, reference=payment.gateway)
         postings.append((account, payment.amount))
-    revenue = order.total - order.tax
-    by_kind: dict[str, Decimal] = {}
     items = list(order.items.select_related("plan"))
-    gross = sum((item.amount for item in items), Decimal(0)) or Decimal(1)
+    topups = sum((item.amount for item in items if item.kind == OrderItem.Kind.WALLET_TOPUP), Decimal(0))
+    if topups:
+        postings.append((account_for(Account.Purpose.WALLET, currency, customer=customer), -topups))
+    sales = [item for item in items if item.kind == OrderItem.Kind.RENEWAL]
+    revenue = order.total - order.tax - topups
+    gross = sum((item.amount for item in sales), Decimal(0)) or Decimal(1)
     allocated = Decimal(0)
-    for index, item in enumerate(items):
-        kind = item.plan.kind if item.plan_id else item.kind
+    by_kind: dict[str, Decimal] = {}
+    for index, item in enumerate(sales):
         # Revenue is shared across items by their gross amount; the last item takes the rounding rest.
-        share = revenue - allocated if index == len(items) - 1 else quantize(revenue * item.amount / gross, currency)
+        share = revenue - allocated if index == len(sales) - 1 else quantize(revenue * item.amount / gross, currency)
         allocated += share
-        by_kind[kind] = by_kind.get(kind, Decimal(0)) + share
+        by_kind[item.plan.kind] = by_kind.get(item.plan.kind, Decimal(0)) + share
     for kind, amount in by_kind.items():
         postings.append((account_for(Account.Purpose.REVENUE, currency, reference=kind), -amount))
     if order.tax:
-        postings.append((account_for(Account.Purpose.TAX, currency, reference=order.line.market.code), -order.tax))
+        postings.append((account_for(Account.Purpose.TAX, currency, reference=order.market.code), -order.tax))
     entry_post(
         key=f"order:{order.pk}:capture",
         cause=JournalEntry.Cause.ORDER,
@@ -377,16 +494,19 @@ def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -
     )
 
 
-def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | None = None) -> None:
-    """Grant what a paid order bought. Called inside payment_complete's transaction with the
-    order locked; the (order_item, sequence) constraint makes a second grant impossible."""
+def order_fulfil(*, order: Order, payments: list[Payment], actor=None, now: datetime | None = None) -> None:
+    """Grant what a paid order bought. Called inside the payment transaction with the order
+    locked; the (order_item, sequence) constraint makes a second grant impossible."""
     if order.status == Order.Status.PAID:
         return
     from refill.notifications.tasks import send_order_confirmation
 
     now = now or timezone.now()
-    line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
-    for item in order.items.select_related("plan").order_by("pk"):
+    renewals = list(order.items.select_related("plan").filter(kind=OrderItem.Kind.RENEWAL).order_by("pk"))
+    line = None
+    if renewals:
+        line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
+    for item in renewals:
         plan = item.plan
         spans = _spans_for(line, plan, item.periods, now)
         if plan.validity_kind == ValidityKind.DAYS:
@@ -401,18 +521,81 @@ def order_fulfil(*, order: Order, payment: Payment, actor=None, now: datetime | 
         if line.period_end is None or spans[-1].end > line.period_end:
             line.period_end = spans[-1].end
         line.plan = plan
-    line_transition(line=line, target=LineStatus.ACTIVE, cause="renewal", reference=f"order:{order.pk}")
-    line.save()
+    if line is not None:
+        line_transition(line=line, target=LineStatus.ACTIVE, cause="renewal", reference=f"order:{order.pk}")
+        line.save()
     order.status = Order.Status.PAID
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
-    ledger_order_capture(order=order, payments=[payment], actor=actor)
+    ledger_order_capture(order=order, payments=payments, actor=actor)
     receipt = receipt_issue(order=order, now=now)
     audit_record(
         actor=actor or order.customer,
         action="order.paid",
         obj=order,
-        data={"payment": payment.pk, "receipt": receipt.display_number, "period_end": line.period_end.isoformat()},
+        data={
+            "payments": [payment.pk for payment in payments],
+            "receipt_series": receipt.series_id,
+            "period_end": line.period_end.isoformat() if line else None,
+        },
     )
     # Enqueued in this transaction: the database task backend makes it visible only on commit.
     send_order_confirmation.enqueue(order.pk)
+
+
+def wallet_topup_limits(currency: str) -> tuple[Decimal, Decimal]:
+    limits = settings.REFILL_WALLET_TOPUP_LIMITS.get(currency) or settings.REFILL_WALLET_TOPUP_LIMITS["default"]
+    return Decimal(limits[0]), Decimal(limits[1])
+
+
+def order_create_topup(
+    *, customer, market, amount: Decimal, idempotency_key: str, language: str = "en", actor=None
+) -> Order:
+    """An order to add ``amount`` to the customer's wallet in the market's currency."""
+    currency = market.currency
+    try:
+        amount = Decimal(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise TopupOutOfRange(low="", high="") from None
+    low, high = wallet_topup_limits(currency)
+    if not amount.is_finite() or quantize(amount, currency) != amount or not low <= amount <= high:
+        raise TopupOutOfRange(low=money_text(low, currency), high=money_text(high, currency))
+    fingerprint = _fingerprint({"topup": str(amount), "currency": currency})
+    existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict()
+        return existing
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                customer=customer,
+                market=market,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                currency=currency,
+                subtotal=amount,
+                tax=Decimal(0),
+                total=amount,
+                tax_rate=Decimal(0),
+                tax_inclusive=True,
+                language=language,
+            )
+            OrderItem.objects.create(
+                order=order, kind=OrderItem.Kind.WALLET_TOPUP, periods=1, unit_price=amount, amount=amount
+            )
+            audit_record(actor=actor or customer, action="order.create", obj=order, data={"topup": str(amount)})
+            return order
+    except IntegrityError:
+        existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if existing is None or existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict() from None
+        return existing
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    from babel.numbers import format_currency
+    from django.utils import translation
+
+    locale = "zh_Hans_CN" if translation.get_language() == "zh-hans" else "en_US"
+    return format_currency(amount, currency, locale=locale)

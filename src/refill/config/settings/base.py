@@ -251,3 +251,10 @@ SILENCED_SYSTEM_CHECKS = [
     # nullable for phone-only accounts, which a plain unique=True cannot express as clearly.
     "auth.W004",
 ]
+
+# Wallet top-up limits per currency (minimum, maximum), in major units.
+REFILL_WALLET_TOPUP_LIMITS = {
+    "USD": ("5", "500"),
+    "CNY": ("30", "3000"),
+    "default": ("5", "500"),
+}
