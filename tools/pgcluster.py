@@ -14,9 +14,11 @@ from pathlib import Path
 
 
 def _bindir() -> Path:
-    for candidate in (os.environ.get("REFILL_PG_BINDIR"),):
-        if candidate:
-            return Path(candidate)
+    if os.environ.get("REFILL_PG_BINDIR"):
+        return Path(os.environ["REFILL_PG_BINDIR"])
+    # PostgreSQL 15 is the version the project supports and tests; newer ones are a fallback.
+    if (Path("/usr/lib/postgresql/15/bin") / "initdb").exists():
+        return Path("/usr/lib/postgresql/15/bin")
     pg_config = shutil.which("pg_config")
     if pg_config:
         path = Path(subprocess.check_output([pg_config, "--bindir"], text=True).strip())
@@ -52,6 +54,13 @@ class PgCluster:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self) -> str:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> str:
         if self._as_postgres:
             pw = pwd.getpwnam("postgres")
             os.chown(self.root, pw.pw_uid, pw.pw_gid)

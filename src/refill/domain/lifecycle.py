@@ -22,13 +22,14 @@ class IllegalTransition(ValueError):
 
 
 TRANSITIONS: dict[LineStatus, frozenset[LineStatus]] = {
-    LineStatus.PENDING: frozenset({LineStatus.ACTIVE}),
+    LineStatus.PENDING: frozenset({LineStatus.ACTIVE, LineStatus.RETAINED}),
     LineStatus.ACTIVE: frozenset({LineStatus.GRACE, LineStatus.RETAINED}),
-    LineStatus.GRACE: frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED}),
-    LineStatus.SUSPENDED: frozenset({LineStatus.ACTIVE, LineStatus.DEACTIVATED}),
-    LineStatus.DEACTIVATED: frozenset({LineStatus.ACTIVE, LineStatus.AGING}),
+    LineStatus.GRACE: frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED, LineStatus.RETAINED}),
+    LineStatus.SUSPENDED: frozenset({LineStatus.ACTIVE, LineStatus.DEACTIVATED, LineStatus.RETAINED}),
+    LineStatus.DEACTIVATED: frozenset({LineStatus.ACTIVE, LineStatus.AGING, LineStatus.RETAINED}),
     LineStatus.AGING: frozenset({LineStatus.AVAILABLE}),
-    LineStatus.RETAINED: frozenset({LineStatus.ACTIVE}),
+    # A retained line is renewed onto a base plan (active) or, unpaid, lapses like any other.
+    LineStatus.RETAINED: frozenset({LineStatus.ACTIVE, LineStatus.GRACE}),
     LineStatus.AVAILABLE: frozenset(),
     LineStatus.PORTED_OUT: frozenset(),
 }

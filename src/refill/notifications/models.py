@@ -7,6 +7,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending"
+        SENDING = "sending"
         SENT = "sent"
         SKIPPED = "skipped"
 
@@ -18,6 +19,7 @@ class Notification(models.Model):
     language = models.CharField(max_length=16)
     recipient = models.CharField(max_length=254, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

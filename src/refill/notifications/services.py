@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -15,48 +16,78 @@ from .models import Notification
 logger = logging.getLogger(__name__)
 
 
+CLAIM_EXPIRES = timedelta(minutes=10)
+
+
+def _claim(*, rule: str, subject_key: str, channel: str, customer, recipient: str) -> Notification | None:
+    """Claim the right to send a notification, in a short transaction of its own. Returns None if
+    it was sent, skipped, or is being sent by someone else (a claim older than 10 minutes, left by
+    a process that died, may be taken over)."""
+    with transaction.atomic():
+        notification, _ = Notification.objects.get_or_create(
+            rule=rule,
+            subject_key=subject_key,
+            channel=channel,
+            defaults={"customer": customer, "language": customer.preferred_language, "recipient": recipient},
+        )
+        notification = Notification.objects.select_for_update().get(pk=notification.pk)
+        now = timezone.now()
+        claimable = notification.status == Notification.Status.PENDING or (
+            notification.status == Notification.Status.SENDING and notification.claimed_at < now - CLAIM_EXPIRES
+        )
+        if not claimable:
+            return None
+        if not recipient or not customer.notify_email:
+            notification.status = Notification.Status.SKIPPED
+            notification.save(update_fields=["status"])
+            return None
+        notification.status = Notification.Status.SENDING
+        notification.claimed_at = now
+        notification.save(update_fields=["status", "claimed_at"])
+        return notification
+
+
 def order_confirmation_send(*, order_id: int) -> Notification:
-    """Email the renewal confirmation in the customer's language, once."""
+    """Email the order confirmation in the customer's language, at most once. The SMTP exchange
+    happens outside any database transaction: nothing is locked while the mail server answers."""
     receipts_number()  # the email always carries the receipt's number
     order = Order.objects.select_related("customer", "line", "line__market", "receipt").get(pk=order_id)
     customer = order.customer
     recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
-    with transaction.atomic():
-        notification, _ = Notification.objects.get_or_create(
-            rule="order_confirmation",
-            subject_key=f"order:{order.pk}",
-            channel="email",
-            defaults={"customer": customer, "language": customer.preferred_language, "recipient": recipient},
-        )
-        notification = Notification.objects.select_for_update().get(pk=notification.pk)
-        if notification.status != Notification.Status.PENDING:
-            return notification
-        if not recipient or not customer.notify_email:
-            notification.status = Notification.Status.SKIPPED
-            notification.save(update_fields=["status"])
-            return notification
-        with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
-            item = order.items.select_related("plan").get()
-            periods = list(item.granted_periods.order_by("start").all())
-            context = {
-                "order": order,
-                "item": item,
-                "plan_name": item.plan.name,
-                "customer": customer,
-                "line": order.line,
-                "receipt": order.receipt,
-                "valid_from": periods[0].start if periods else None,
-                "valid_until": periods[-1].end if periods else None,
-            }
-            subject = render_to_string("notifications/order_confirmation_subject.txt", context).strip()
-            text = render_to_string("notifications/order_confirmation.txt", context)
-            html = render_to_string("notifications/order_confirmation.html", context)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-        message.attach_alternative(html, "text/html")
-        message.extra_headers["Content-Language"] = customer.preferred_language
+    notification = _claim(
+        rule="order_confirmation",
+        subject_key=f"order:{order.pk}",
+        channel="email",
+        customer=customer,
+        recipient=recipient,
+    )
+    if notification is None:
+        return Notification.objects.get(rule="order_confirmation", subject_key=f"order:{order.pk}", channel="email")
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        item = order.items.select_related("plan").get()
+        periods = list(item.granted_periods.order_by("start").all())
+        context = {
+            "order": order,
+            "item": item,
+            "plan_name": item.plan.name if item.plan_id else "",
+            "customer": customer,
+            "line": order.line,
+            "receipt": order.receipt,
+            "valid_from": periods[0].start if periods else None,
+            "valid_until": periods[-1].end if periods else None,
+        }
+        subject = render_to_string("notifications/order_confirmation_subject.txt", context).strip()
+        text = render_to_string("notifications/order_confirmation.txt", context)
+        html = render_to_string("notifications/order_confirmation.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["Content-Language"] = customer.preferred_language
+    try:
         message.send()
-        notification.status = Notification.Status.SENT
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["status", "sent_at"])
-        logger.info("order confirmation sent for order %s", order.pk)
-        return notification
+    except Exception:
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
+        raise
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    logger.info("order confirmation sent for order %s", order.pk)
+    notification.refresh_from_db()
+    return notification

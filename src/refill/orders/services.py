@@ -13,7 +13,7 @@ from .models import Order, Receipt, ReceiptSeries
 def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
     """The order's receipt, numbered later by ``receipts_number`` (no lock on the series here)."""
     issued_at = now or timezone.now()
-    code = f"{order.market.code.upper()}-{issued_at.year}"
+    code = f"{order.market.code.upper()}-{issued_at.astimezone(order.market.zone).year}"
     series = ReceiptSeries.objects.filter(code=code).first()
     if series is None:
         with transaction.atomic():

@@ -89,3 +89,13 @@ class PreferencesForm(forms.ModelForm):
             "notify_email": _("Send me reminders and receipts by email"),
             "notify_sms": _("Send me reminders by SMS"),
         }
+
+
+class TopupForm(forms.Form):
+    market = forms.ChoiceField(label=_("Currency"))
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=10, decimal_places=2)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, *args, markets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["market"].choices = [(m.code, m.currency) for m in markets]

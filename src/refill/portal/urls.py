@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
+    path("wallet/", views.wallet, name="wallet"),
     path("preferences/", views.preferences, name="preferences"),
     path("language/", views.set_language, name="set_language"),
 ]

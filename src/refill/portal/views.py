@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,19 +12,28 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
 from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
+from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
-from refill.renewals.services import order_create_renewal, order_pay_card, renewal_plans, renewal_quote
+from refill.renewals.services import (
+    order_create_renewal,
+    order_create_topup,
+    order_pay_card,
+    order_pay_wallet,
+    renewal_plans,
+    renewal_quote,
+)
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 
-from .forms import CardForm, PreferencesForm, RenewForm
+from .forms import CardForm, PreferencesForm, RenewForm, TopupForm
 
 
 def _customer(request: HttpRequest):
@@ -86,7 +97,18 @@ def _parse_periods(raw) -> int:
 
 
 def _renew_context(
-    request, line, plans, plan, periods, *, form=None, card_form=None, error=None, key=None, decline=False
+    request,
+    line,
+    plans,
+    plan,
+    periods,
+    *,
+    form=None,
+    card_form=None,
+    error=None,
+    key=None,
+    decline=False,
+    pay_with=None,
 ):
     quote = quote_error = None
     if plan is not None:
@@ -116,10 +138,61 @@ def _renew_context(
         "card_form": card_form or CardForm(),
         "error": error,
         "decline": decline,
+        "wallet_balance": (wallet := wallet_balance(line.owner, line.market.currency)),
+        "pay_with": pay_with or _default_pay_with(wallet, quote),
         "current_plan": line_current_plan(line),
     }
 
 
+@dataclass
+class PayOutcome:
+    payment: Payment | None = None
+    error: str | None = None
+    decline: bool = False
+    in_progress: bool = False
+
+
+def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wallet_amount: Decimal) -> PayOutcome:
+    """Pay ``order`` by card (less ``wallet_amount`` from the wallet) or, without a card form, from
+    the wallet alone. Shared by renewals and wallet top-ups."""
+    try:
+        if card_form is None:
+            return PayOutcome(payment=order_pay_wallet(order=order, actor=request.user))
+        month, year = card_form.cleaned_data["card_expiry"]
+        gateway = get_gateway()
+        token = gateway.tokenize(
+            CardDetails(
+                number=card_form.cleaned_data["card_number"],
+                exp_month=month,
+                exp_year=year,
+                cvc=card_form.cleaned_data["card_cvc"],
+                holder=card_form.cleaned_data.get("card_holder", ""),
+            )
+        )
+        payment = order_pay_card(
+            order=order, token=token, gateway=gateway, wallet_amount=wallet_amount, actor=request.user
+        )
+    except TokenizationError as exc:
+        return PayOutcome(error=decline_message(exc.code), decline=True)
+    except PaymentInProgress:
+        return PayOutcome(in_progress=True)
+    except RefillError as exc:
+        return PayOutcome(error=str(exc))
+    if payment is not None and payment.status == Payment.Status.FAILED:
+        return PayOutcome(payment=payment, error=decline_message(payment.decline_code), decline=True)
+    if payment is not None and payment.status == Payment.Status.UNKNOWN:
+        return PayOutcome(payment=payment, in_progress=True)
+    return PayOutcome(payment=payment)
+
+
+def _default_pay_with(wallet: Decimal, quote) -> str:
+    # The wallet is offered first when it covers the price (issue 3), else wallet + card.
+    if quote is not None and wallet >= quote.quote.total.amount and wallet > 0:
+        return "wallet"
+    return "wallet_card" if wallet > 0 and quote is not None else "card"
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @login_required
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
@@ -138,12 +211,17 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("action") == "quote":
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
         return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
-    card_form = CardForm(request.POST)
+    pay_with = request.POST.get("pay_with", "card")
+    if pay_with not in {"card", "wallet", "wallet_card"}:
+        pay_with = "card"
+    card_form = CardForm(request.POST) if pay_with != "wallet" else None
 
     def context(**extra):
-        return _renew_context(request, line, plans, plan, periods, form=form, card_form=card_form, **extra)
+        return _renew_context(
+            request, line, plans, plan, periods, form=form, card_form=card_form, pay_with=pay_with, **extra
+        )
 
-    if not form.is_valid() or not card_form.is_valid():
+    if not form.is_valid() or (card_form is not None and not card_form.is_valid()):
         return render(request, "portal/renew.html", context(), status=400)
     # The key names this form *and* this choice: a double click replays one order, while a
     # customer who changes plan after a decline gets a new order instead of a conflict.
@@ -163,33 +241,19 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/renew.html", context(error=str(exc)), status=409)
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
-
-    month, year = card_form.cleaned_data["card_expiry"]
-    gateway = get_gateway()
-    try:
-        token = gateway.tokenize(
-            CardDetails(
-                number=card_form.cleaned_data["card_number"],
-                exp_month=month,
-                exp_year=year,
-                cvc=card_form.cleaned_data["card_cvc"],
-                holder=card_form.cleaned_data.get("card_holder", ""),
-            )
-        )
-        payment = order_pay_card(order=order, token=token, gateway=gateway, actor=request.user)
-    except TokenizationError as exc:
-        return render(request, "portal/renew.html", context(error=decline_message(exc.code), decline=True), status=402)
-    except PaymentInProgress:
+    wallet_amount = Decimal(0)
+    if pay_with == "wallet_card":
+        wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - Decimal("0.01"))
+        wallet_amount = max(wallet_amount, Decimal(0))
+    outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount)
+    if outcome.in_progress:
         return redirect("portal:order_detail", pk=order.pk)
-    except RefillError as exc:
-        return render(request, "portal/renew.html", context(error=str(exc)), status=409)
-    if payment is None or payment.status == Payment.Status.SUCCEEDED:
-        return redirect("portal:order_confirmation", pk=order.pk)
-    if payment.status == Payment.Status.FAILED:
+    if outcome.error:
+        status = 402 if outcome.decline else 409
         return render(
-            request, "portal/renew.html", context(error=decline_message(payment.decline_code), decline=True), status=402
+            request, "portal/renew.html", context(error=outcome.error, decline=outcome.decline), status=status
         )
-    return redirect("portal:order_detail", pk=order.pk)
+    return redirect("portal:order_confirmation", pk=order.pk)
 
 
 @login_required
@@ -223,6 +287,9 @@ def _order_context(order: Order) -> dict:
         "valid_from": periods[0].start if periods else None,
         "valid_until": periods[-1].end if periods else None,
         "payment": order.payments.order_by("-pk").first(),
+        "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
+        "in_progress": order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists(),
+        "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
     }
 
@@ -278,3 +345,93 @@ def set_language(request: HttpRequest) -> HttpResponse:
         customer.save(update_fields=["preferred_language"])
     response.set_cookie("refill_language", language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+def _wallet_currencies(customer) -> list:
+    """Markets whose currency the customer can hold: those of their lines."""
+    from refill.catalog.models import Market
+
+    return list(Market.objects.filter(lines__owner=customer).distinct().order_by("code"))
+
+
+def _wallet_statement(customer, currency: str) -> list[dict]:
+    from refill.ledger.models import Account, JournalLine
+
+    rows = []
+    balance = Decimal(0)
+    lines = (
+        JournalLine.objects.filter(
+            account__purpose=Account.Purpose.WALLET, account__customer=customer, account__currency=currency
+        )
+        .select_related("entry")
+        .order_by("entry__created_at", "pk")
+    )
+    for line in lines:
+        change = -Decimal(line.amount)  # the wallet is a liability: a credit adds to it
+        balance += change
+        rows.append(
+            {
+                "at": line.entry.created_at,
+                "cause": line.entry.get_cause_display(),
+                "change": change,
+                "balance": balance,
+                "memo": line.entry.memo,
+            }
+        )
+    rows.reverse()
+    return rows[:50]
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@login_required
+def wallet(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    markets = _wallet_currencies(customer)
+    form = TopupForm(request.POST or None, markets=markets)
+    card_form = CardForm(request.POST or None)
+    error = None
+    decline = False
+    if request.method == "POST" and form.is_valid() and card_form.is_valid():
+        market = next(m for m in markets if m.code == form.cleaned_data["market"])
+        amount = form.cleaned_data["amount"]
+        key = f"web:{form.cleaned_data['idempotency_key']}:{market.code}:{amount}"
+        try:
+            order = order_create_topup(
+                customer=customer,
+                market=market,
+                amount=amount,
+                idempotency_key=key[:80],
+                language=translation.get_language(),
+                actor=request.user,
+            )
+        except RefillError as exc:
+            error = str(exc)
+        else:
+            if order.status == Order.Status.PAID:
+                return redirect("portal:order_confirmation", pk=order.pk)
+            outcome = _pay(request, order, card_form=card_form, wallet_amount=Decimal(0))
+            if outcome.in_progress:
+                return redirect("portal:order_detail", pk=order.pk)
+            if not outcome.error:
+                return redirect("portal:order_confirmation", pk=order.pk)
+            error, decline = outcome.error, outcome.decline
+    balances = [
+        {
+            "market": m,
+            "balance": wallet_balance(customer, m.currency),
+            "statement": _wallet_statement(customer, m.currency),
+        }
+        for m in markets
+    ]
+    if request.method == "POST" and (error or form.errors or card_form.errors):
+        status = 402 if decline else 400
+    else:
+        status = 200
+        if request.method != "POST":
+            form = TopupForm(markets=markets, initial={"idempotency_key": uuid.uuid4().hex})
+    return render(
+        request,
+        "portal/wallet.html",
+        {"balances": balances, "form": form, "card_form": card_form, "error": error, "decline": decline},
+        status=status,
+    )

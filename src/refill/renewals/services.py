@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from refill.audit.services import audit_record
@@ -56,6 +57,7 @@ from .errors import (
     TopupOutOfRange,
     WalletTooLow,
 )
+from .tasks import fulfil_paid_order
 
 # Card-testing guard: a customer whose cards were declined this often in the last hour must wait.
 DECLINE_LIMIT_PER_HOUR = 10
@@ -204,34 +206,46 @@ def order_create_renewal(
         return existing
 
 
+ORDER_PAYABLE_FOR = timedelta(hours=24)
+OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN]
+STALE_PENDING_AFTER = timedelta(minutes=5)
+
+
 def _check_payable(order: Order, now: datetime) -> None:
     """Checks made under the order lock before any money moves (or is held)."""
     if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
         raise OrderNotPayable()
-    if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
-        raise PaymentInProgress()
+    if order.created_at < timezone.now() - ORDER_PAYABLE_FOR and order.created_at < now - ORDER_PAYABLE_FOR:
+        raise OrderNotPayable()  # a stale tab must not pay yesterday's price for yesterday's quote
     if order.line_id is None:
+        # Top-ups: one open payment per customer at a time.
+        if Payment.objects.filter(
+            order__customer_id=order.customer_id, order__line__isnull=True, status__in=OPEN
+        ).exists():
+            raise PaymentInProgress()
         return
     line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
-    # Re-check against what was bought meanwhile: periods already granted plus periods whose
-    # payment is in flight on other orders of this line.
-    item = order.items.select_related("plan").get()
+    # Invariant 4: no new attempt for a line while one of its payments is unknown, or pending so
+    # long that its process probably died (a new order after a timeout must not charge again
+    # before reconciliation knows what the first did). Another order's payment that is simply in
+    # flight is allowed: its periods count against the prepaid limit below.
+    stale = timezone.now() - STALE_PENDING_AFTER
+    open_payments = Payment.objects.filter(order__line_id=line.pk).exclude(order_id=order.pk)
+    if open_payments.filter(Q(status=Payment.Status.UNKNOWN) | Q(status=Payment.Status.PENDING, created_at__lt=stale)):
+        raise PaymentInProgress()
+    if order.payments.filter(status__in=OPEN).exists():
+        raise PaymentInProgress()
+    item = order.items.select_related("plan", "plan_price").get()
     if not is_renewable(LineStatus(line.status)):
         raise LineNotRenewable()
-    in_flight = sum(
-        other.items.get().periods
-        for other in Order.objects.filter(
-            line=line, payments__status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
-        )
-        .exclude(pk=order.pk)
-        .distinct()
-    )
+    if not item.plan.is_active:
+        raise PlanNotAvailable()
+    current = item.plan.current_price(order.currency, now)
+    if current is None or current.pk != item.plan_price_id:
+        raise PriceChanged()
     ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
-    if ahead + in_flight + item.periods > item.plan.max_prepaid_periods:
-        raise TooManyPeriods(
-            limit=item.plan.max_prepaid_periods,
-            allowed=max(item.plan.max_prepaid_periods - ahead - in_flight, 0),
-        )
+    if ahead + item.periods > item.plan.max_prepaid_periods:
+        raise TooManyPeriods(limit=item.plan.max_prepaid_periods, allowed=max(item.plan.max_prepaid_periods - ahead, 0))
 
 
 def payment_start(
@@ -347,9 +361,10 @@ def order_pay_card(
         logger.exception("payment %s: provider call failed", payment.pk)
         result = ChargeResult(ChargeStatus.UNKNOWN)
     payment = payment_complete(payment=payment, result=result, actor=actor, now=now)
-    if payment.status == Payment.Status.SUCCEEDED:
+    receipt = Receipt.objects.filter(order_id=order.pk).first()
+    if receipt is not None:
         # After the checkout transaction: number the receipt in a short transaction of its own.
-        receipts_number(series_code=Receipt.objects.get(order_id=order.pk).series_id)
+        receipts_number(series_code=receipt.series_id)
     return payment
 
 
@@ -397,7 +412,8 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
                 wallet_payment.status = Payment.Status.SUCCEEDED
                 wallet_payment.completed_at = payment.completed_at
                 wallet_payment.save(update_fields=["status", "completed_at"])
-            order_fulfil(order=order, payments=[*held, payment], actor=actor, now=now)
+            # Fulfilment is retried by a task if it fails below; enqueued here so it cannot be lost.
+            fulfil_paid_order.enqueue(order.pk)
         elif result.status == ChargeStatus.FAILED:
             payment.status = Payment.Status.FAILED
             payment.decline_code = result.decline_code or ""
@@ -417,7 +433,27 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
             payment.status = Payment.Status.UNKNOWN
             payment.save()
             audit_record(actor=actor or order.customer, action="payment.unknown", obj=payment)
-        return payment
+    if payment.status == Payment.Status.SUCCEEDED:
+        try:
+            order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
+        except Exception:
+            # The money is recorded; the enqueued task (and ledger_check) make sure the order is
+            # fulfilled or flagged. Never roll the recorded charge back.
+            logger.exception("order %s: fulfilment failed after payment %s; the task will retry", order.pk, payment.pk)
+    return payment
+
+
+def order_fulfil_paid(*, order_id: int, actor=None, now: datetime | None = None) -> bool:
+    """Fulfil an order whose successful payments cover its total. Idempotent; True once paid."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Order.Status.PAID:
+            return True
+        payments = list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk"))
+        if sum((p.amount for p in payments), Decimal(0)) != order.total:
+            return False
+        order_fulfil(order=order, payments=payments, actor=actor, now=now)
+        return True
 
 
 def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
@@ -484,6 +520,8 @@ def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -
         postings.append((account_for(Account.Purpose.REVENUE, currency, reference=kind), -amount))
     if order.tax:
         postings.append((account_for(Account.Purpose.TAX, currency, reference=order.market.code), -order.tax))
+    if order.total == 0:
+        return  # nothing moved: a free order has no capture entry
     entry_post(
         key=f"order:{order.pk}:capture",
         cause=JournalEntry.Cause.ORDER,
@@ -522,7 +560,10 @@ def order_fulfil(*, order: Order, payments: list[Payment], actor=None, now: date
             line.period_end = spans[-1].end
         line.plan = plan
     if line is not None:
-        line_transition(line=line, target=LineStatus.ACTIVE, cause="renewal", reference=f"order:{order.pk}")
+        current = Period.objects.filter(line=line, start__lte=now, end__gt=now).select_related("plan").first()
+        retained = current is not None and current.plan.kind == Plan.Kind.RETENTION
+        target = LineStatus.RETAINED if retained else LineStatus.ACTIVE
+        line_transition(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
         line.save()
     order.status = Order.Status.PAID
     order.paid_at = now

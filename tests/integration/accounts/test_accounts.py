@@ -107,3 +107,32 @@ def test_login_and_logout(client):
     assert client.get(reverse("portal:home")).status_code == 200
     client.post(reverse("account_logout"))
     assert client.get(reverse("portal:home")).status_code == 302
+
+
+def test_phone_only_customer_logs_in_with_an_sms_code(client, _sms_outbox):
+    user = User.objects.create_user(None, PASSWORD, phone="+12025550188", phone_verified=True)
+    user.customer = Customer.objects.create()
+    user.save()
+    response = client.post(reverse("account_request_login_code"), {"phone": "+1 202 555 0188"})
+    assert response.status_code == 302
+    code = re.search(r"code is (\S+?)\.", _sms_outbox[-1]["body"]).group(1)
+    client.post(response.url, {"code": code})
+    assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_production_settings_refuse_the_sandbox_and_a_missing_secret():
+    import os
+    import subprocess
+    import sys
+
+    base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REFILL_PAYMENT_GATEWAY"}}
+    command = [sys.executable, "-c", "import refill.config.settings.production"]
+    no_secret = subprocess.run(command, env={**base_env, "DJANGO_SECRET_KEY": ""}, capture_output=True, text=True)
+    assert no_secret.returncode != 0 and "DJANGO_SECRET_KEY" in no_secret.stderr
+    sandbox = subprocess.run(
+        command,
+        env={**base_env, "DJANGO_SECRET_KEY": "x" * 50, "REFILL_PAYMENT_GATEWAY": "sandbox"},
+        capture_output=True,
+        text=True,
+    )
+    assert sandbox.returncode != 0 and "REFILL_PAYMENT_GATEWAY" in sandbox.stderr

@@ -272,3 +272,81 @@ def test_repeated_declines_are_stopped_for_an_hour(setup):
     assert order.payments.count() == 10
     Payment.objects.update(created_at=timezone.now() - timedelta(hours=2))
     assert order_pay_card(order=order, token=good, gateway=gateway).status == "succeeded"
+
+
+def test_an_unknown_payment_blocks_new_charges_for_the_line(setup):
+    market, plan, customer, line = setup
+    first = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="a", now=T0)
+    Payment.objects.create(
+        order=first, idempotency_key="lost", gateway="sandbox", amount=first.total, currency="USD", status="unknown"
+    )
+    second = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="b", now=T0)
+    gateway, token = card_token()
+    with pytest.raises(PaymentInProgress):
+        order_pay_card(order=second, token=token, gateway=gateway, now=T0)
+    assert not second.payments.exists()
+
+
+def test_a_charge_is_kept_when_fulfilment_fails_and_the_task_finishes_it(setup, request):
+    from refill.renewals.tasks import fulfil_paid_order
+
+    market, plan, customer, line = setup
+    order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="k", now=T0)
+    gateway, token = card_token()
+    real_charge = gateway.charge
+
+    def charge_then_port_out(charge_request):
+        result = real_charge(charge_request)
+        type(line).objects.filter(pk=line.pk).update(status="ported_out")  # the line left while we charged
+        return result
+
+    gateway.charge = charge_then_port_out
+    payment = order_pay_card(order=order, token=token, gateway=gateway, now=T0)
+    order.refresh_from_db()
+    assert payment.status == "succeeded" and order.status == "awaiting_payment"  # money recorded, not lost
+    from refill.ledger.checks import run_all
+
+    assert any("successful payment" in problem for problem in run_all())  # flagged for staff
+    type(line).objects.filter(pk=line.pk).update(status="active")
+    assert fulfil_paid_order.call(order.pk) is True
+    order.refresh_from_db()
+    assert order.status == "paid" and Period.objects.filter(order_item__order=order).count() == 1
+    assert run_all() == []
+
+
+def test_keep_my_number_plan_retains_the_line(setup):
+    from refill.lines.services import lines_lapse_sweep
+
+    market, plan, customer, line = setup
+    keep = make_plan(market, "keep", kind="retention", data_mb=0, voice_minutes=0, sms=0, price="2.00")
+    renew(line, plan, now=T0)  # active until T0 + 30 days
+    renew(line, keep, now=T0 + timedelta(days=5))  # stacked: still active now
+    assert line.status == "active"
+    boundary = line.periods.order_by("start").first().end
+    assert lines_lapse_sweep(now=boundary + timedelta(minutes=1)) == 1
+    line.refresh_from_db()
+    assert line.status == "retained"
+    renew(line, plan, now=boundary + timedelta(days=1))  # stacks after the retention period
+    later = line.periods.order_by("-start").first().start + timedelta(minutes=1)
+    lines_lapse_sweep(now=later)
+    line.refresh_from_db()
+    assert line.status == "active"
+    assert list(LineStatusChange.objects.filter(line=line).values_list("to_status", flat=True)) == [
+        "active",
+        "retained",
+        "active",
+    ]
+
+
+def test_lapsed_line_buying_keep_my_number_is_retained_at_once(setup):
+    market, plan, customer, line = setup
+    keep = make_plan(market, "keep2", kind="retention", data_mb=0, voice_minutes=0, sms=0, price="2.00")
+    renew(line, keep, now=T0)
+    assert line.status == "retained"
+
+
+def test_receipt_series_year_is_the_markets(setup):
+    market, plan, customer, line = setup
+    new_years_eve = datetime(2026, 12, 31, 23, 30, tzinfo=NY).astimezone(UTC)  # already 2027 in UTC
+    order, _ = renew(line, plan, now=new_years_eve)
+    assert order.receipt.series_id == "US-2026"

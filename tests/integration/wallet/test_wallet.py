@@ -136,5 +136,8 @@ def test_capture_entry_for_topup_and_spend(world):
     order, _ = topup(customer, market, "25.00")
     capture = JournalEntry.objects.get(cause="order", cause_id=str(order.pk))
     codes = {line.account.code: line.amount for line in capture.lines.select_related("account")}
-    assert codes == {"clearing:USD:house:sandbox": Decimal("25.00"), f"wallet:USD:customer:{customer.pk}": Decimal("-25.00")}
+    assert codes == {
+        "clearing:USD:house:sandbox": Decimal("25.00"),
+        f"wallet:USD:customer:{customer.pk}": Decimal("-25.00"),
+    }
     assert timezone.now()  # keep the import used

@@ -27,7 +27,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS",
 
 # Demo accounts (fixed, printed at start) exist only where this is on; production turns it off
 # and refuses them at login even if the rows were copied over.
-REFILL_DEMO = env_bool("REFILL_DEMO", True)
+REFILL_DEMO = env_bool("REFILL_DEMO", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -140,6 +140,8 @@ ACCOUNT_ADAPTER = "refill.customers.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "refill.customers.forms.SignupForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# A one-time code by SMS (or email) logs in without the password: the way back in for phone-only accounts.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Refill: "
 ACCOUNT_PREVENT_ENUMERATION = True
 LOGIN_REDIRECT_URL = "portal:home"

@@ -16,3 +16,8 @@ CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = os.environ.get("REFILL_SSL_REDIRECT", "1") == "1"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000
+
+REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "")
+if REFILL_PAYMENT_GATEWAY in {"", "sandbox"}:
+    # The sandbox approves any valid-looking test number: never take money with it.
+    raise ImproperlyConfigured("Set REFILL_PAYMENT_GATEWAY to a real payment adapter in production.")

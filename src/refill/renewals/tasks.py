@@ -1,0 +1,8 @@
+from django.tasks import task
+
+
+@task()
+def fulfil_paid_order(order_id: int) -> bool:
+    from .services import order_fulfil_paid
+
+    return order_fulfil_paid(order_id=order_id)
