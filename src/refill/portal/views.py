@@ -372,14 +372,26 @@ def _wallet_statement(customer, currency: str) -> list[dict]:
         rows.append(
             {
                 "at": line.entry.created_at,
-                "cause": line.entry.get_cause_display(),
+                "cause": _statement_label(line.entry.cause, change),
                 "change": change,
                 "balance": balance,
-                "memo": line.entry.memo,
             }
         )
     rows.reverse()
     return rows[:50]
+
+
+def _statement_label(cause: str, change: Decimal) -> str:
+    labels = {
+        "order": _("Top-up") if change > 0 else _("Paid for a renewal"),
+        "wallet_hold": _("Held for a card payment"),
+        "wallet_release": _("Returned: the card payment failed"),
+        "voucher": _("Refill PIN"),
+        "refund": _("Refund"),
+        "cash": _("Cash in a shop"),
+        "adjustment": _("Adjustment by our staff"),
+    }
+    return labels.get(cause, cause)
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")

@@ -261,7 +261,8 @@ def payment_start(
     now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == Order.Status.PAID:
+        # Paid, or charged and only waiting for its fulfilment: never charge again.
+        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
             return None
         _check_payable(order, now)
         declines = Payment.objects.filter(
@@ -344,7 +345,8 @@ def order_pay_card(
     and, if it succeeds, fulfil the order."""
     payment = payment_start(order=order, token=token, gateway=gateway, wallet_amount=wallet_amount, now=now)
     if payment is None:
-        return order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CARD).first()
+        order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
+        return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
     try:
         result = gateway.charge(
             ChargeRequest(
@@ -373,8 +375,17 @@ def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -
     now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == Order.Status.PAID:
-            return order.payments.filter(status=Payment.Status.SUCCEEDED).first()
+        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+            charged = True
+        else:
+            charged = False
+    if charged:
+        order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
+        return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+            raise PaymentInProgress()
         if order.items.filter(kind=OrderItem.Kind.WALLET_TOPUP).exists():
             raise OrderNotPayable()
         _check_payable(order, now)
