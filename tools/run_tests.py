@@ -38,6 +38,26 @@ def pytest(args: list[str], env: dict[str, str], name: str) -> int:
     return status
 
 
+def demo_check(env: dict[str, str], name: str) -> int:
+    """Migrate a fresh database, load the demo data and run `ledger_check` on it."""
+    import tempfile
+
+    print(f"\n== {name}: demo data + ledger_check ==", flush=True)
+    env = {
+        **env,
+        "REFILL_VAR_DIR": tempfile.mkdtemp(prefix="refill-demo-"),
+        "DJANGO_SETTINGS_MODULE": "refill.config.settings.dev",
+    }
+    manage = [sys.executable, str(REPO / "manage.py")]
+    status = 0
+    for command in (["migrate", "--noinput", "-v0"], ["demo_seed"], ["ledger_check"]):
+        status = subprocess.call([*manage, *command], cwd=REPO, env=env)
+        if status:
+            break
+    TOTALS["passed" if status == 0 else "failed"] += 1
+    return status
+
+
 def main() -> int:
     extra = sys.argv[1:]
     base_env = {**os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE": "true"}
@@ -47,6 +67,7 @@ def main() -> int:
 
     print("== SQLite: the whole suite ==", flush=True)
     sqlite_status = pytest(["-p", "no:cacheprovider", *extra], base_env, "sqlite")
+    sqlite_status = demo_check(base_env, "SQLite") or sqlite_status
 
     print("\n== PostgreSQL 15: unit and database suites ==", flush=True)
     try:
@@ -64,6 +85,7 @@ def main() -> int:
     try:
         pg_env = {**base_env, "DATABASE_URL": url, "REFILL_REQUIRE_POSTGRES": "1"}
         pg_status = pytest(["-p", "no:cacheprovider", "-m", "not browser", *extra], pg_env, "postgres")
+        pg_status = demo_check(pg_env, "PostgreSQL") or pg_status
     finally:
         cluster.stop()
     print(
