@@ -116,5 +116,31 @@ def check_receipts() -> list[str]:
     return problems
 
 
+def check_vouchers() -> list[str]:
+    """The voucher float equals the face value of PINs still usable; each redeemed PIN has exactly
+    one redemption entry."""
+    from refill.vouchers.models import Voucher
+
+    problems = []
+    usable = defaultdict(Decimal)
+    for currency, value in Voucher.objects.filter(state=Voucher.State.ACTIVE).values_list("currency", "face_value"):
+        usable[currency] += Decimal(value)
+    for account in Account.objects.filter(purpose=Account.Purpose.VOUCHER_FLOAT):
+        if account_balance(account) != quantize(usable[account.currency], account.currency):
+            problems.append(f"{account.code} is {account_balance(account)} but usable PINs are worth {usable[account.currency]}")
+    redeemed = set(Voucher.objects.filter(state=Voucher.State.REDEEMED).values_list("pk", flat=True))
+    entries = Counter(
+        int(key.split(":")[1])
+        for key in JournalEntry.objects.filter(idempotency_key__endswith=":redeem", cause=JournalEntry.Cause.VOUCHER)
+        .values_list("idempotency_key", flat=True)
+    )
+    for pk in redeemed | set(entries):
+        if pk not in redeemed or entries[pk] != 1:
+            problems.append(f"voucher {pk}: state and redemption entries disagree")
+    return problems
+
+
 def run_all() -> list[str]:
-    return check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts()
+    return (
+        check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts() + check_vouchers()
+    )

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "refill.renewals",
     "refill.notifications",
     "refill.ledger",
+    "refill.vouchers",
     "refill.audit",
     "refill.ops",
     "refill.portal",
