@@ -8,5 +8,6 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("backoffice/", include("refill.backoffice.urls")),
     path("", include("refill.portal.urls")),
 ]

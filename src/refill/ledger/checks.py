@@ -127,12 +127,15 @@ def check_vouchers() -> list[str]:
         usable[currency] += Decimal(value)
     for account in Account.objects.filter(purpose=Account.Purpose.VOUCHER_FLOAT):
         if account_balance(account) != quantize(usable[account.currency], account.currency):
-            problems.append(f"{account.code} is {account_balance(account)} but usable PINs are worth {usable[account.currency]}")
+            problems.append(
+                f"{account.code} is {account_balance(account)} but usable PINs are worth {usable[account.currency]}"
+            )
     redeemed = set(Voucher.objects.filter(state=Voucher.State.REDEEMED).values_list("pk", flat=True))
     entries = Counter(
         int(key.split(":")[1])
-        for key in JournalEntry.objects.filter(idempotency_key__endswith=":redeem", cause=JournalEntry.Cause.VOUCHER)
-        .values_list("idempotency_key", flat=True)
+        for key in JournalEntry.objects.filter(
+            idempotency_key__endswith=":redeem", cause=JournalEntry.Cause.VOUCHER
+        ).values_list("idempotency_key", flat=True)
     )
     for pk in redeemed | set(entries):
         if pk not in redeemed or entries[pk] != 1:
@@ -141,6 +144,4 @@ def check_vouchers() -> list[str]:
 
 
 def run_all() -> list[str]:
-    return (
-        check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts() + check_vouchers()
-    )
+    return check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts() + check_vouchers()

@@ -27,6 +27,13 @@ class SecretInput(forms.TextInput):
         return None
 
 
+class SecretInputPin(forms.TextInput):
+    """A refill PIN is never written back into the page."""
+
+    def format_value(self, value):
+        return None
+
+
 class CardForm(forms.Form):
     """Card fields for the sandbox gateway. The number is tokenised at once and never stored."""
 
@@ -99,3 +106,18 @@ class TopupForm(forms.Form):
     def __init__(self, *args, markets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["market"].choices = [(m.code, m.currency) for m in markets]
+
+
+class RedeemForm(forms.Form):
+    pin = forms.CharField(
+        label=_("Refill PIN"),
+        max_length=40,
+        widget=SecretInputPin(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    gift_msisdn = forms.CharField(
+        label=_("Top up another number (optional)"),
+        max_length=24,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        help_text=_("Leave empty to add the value to your own wallet."),
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
     path("wallet/", views.wallet, name="wallet"),
+    path("wallet/redeem/", views.redeem, name="redeem"),
     path("preferences/", views.preferences, name="preferences"),
     path("language/", views.set_language, name="set_language"),
 ]

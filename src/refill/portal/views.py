@@ -22,6 +22,7 @@ from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order
 from refill.payments.models import Payment
+from refill.portal.templatetags.refill_format import money
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
     order_create_renewal,
@@ -32,8 +33,9 @@ from refill.renewals.services import (
     renewal_quote,
 )
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
+from refill.vouchers.services import voucher_redeem
 
-from .forms import CardForm, PreferencesForm, RenewForm, TopupForm
+from .forms import CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
 
 
 def _customer(request: HttpRequest):
@@ -447,3 +449,40 @@ def wallet(request: HttpRequest) -> HttpResponse:
         {"balances": balances, "form": form, "card_form": card_form, "error": error, "decline": decline},
         status=status,
     )
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: a proxy that sets it correctly is the deployment's job (see docs/operating.md).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@sensitive_post_parameters("pin")
+@login_required
+def redeem(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    form = RedeemForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            voucher = voucher_redeem(
+                pin=form.cleaned_data["pin"],
+                customer=customer,
+                ip=_client_ip(request),
+                gift_msisdn=form.cleaned_data["gift_msisdn"],
+                actor=request.user,
+            )
+        except RefillError as exc:
+            error = str(exc)
+        else:
+            amount = money(voucher.face_value, voucher.currency)
+            if voucher.gift_line_id:
+                messages.success(
+                    request,
+                    _("%(amount)s was added to %(number)s.")
+                    % {"amount": amount, "number": voucher.gift_line.msisdn_display},
+                )
+            else:
+                messages.success(request, _("%(amount)s was added to your wallet.") % {"amount": amount})
+            return redirect("portal:wallet")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/redeem.html", {"form": form, "error": error}, status=status)

@@ -97,3 +97,17 @@ def test_topup_limits_and_declines_on_the_page(client, world):
     declined = topup(client, "20", {**CARD, "card_number": "4000 0000 0000 9995"})
     assert declined.status_code == 402 and "not enough money" in declined.content.decode()
     assert wallet_balance(customer, "USD") == 0
+
+
+def test_redeem_page(client, world):
+    from refill.vouchers.services import voucher_batch_generate
+
+    market, plan, customer, line = world
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    response = client.post(reverse("portal:redeem"), {"pin": pins[0][1]})
+    assert response.status_code == 302
+    assert "$10.00 was added to your wallet." in client.get(response.url).content.decode()
+    again = client.post(reverse("portal:redeem"), {"pin": pins[0][1]})
+    assert again.status_code == 400 and "already been used" in again.content.decode()
+    assert pins[0][1] not in again.content.decode()
+    assert wallet_balance(customer, "USD") == Decimal("10.00")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "refill.audit",
     "refill.ops",
     "refill.portal",
+    "refill.backoffice",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,33 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refill.domain.money import MINOR_UNITS
+
+
+class VoucherGenerateForm(forms.Form):
+    count = forms.IntegerField(label=_("How many PINs"), min_value=1, max_value=10_000, initial=100)
+    face_value = forms.DecimalField(label=_("Face value"), min_value=0, max_digits=10, decimal_places=2)
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in sorted(MINOR_UNITS)])
+    expires_in_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=3650, initial=90)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class VoucherImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"), required=False)
+    pasted = forms.CharField(label=_("or paste CSV"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("file") and not cleaned.get("pasted"):
+            raise forms.ValidationError(_("Choose a CSV file or paste its contents."))
+        upload = cleaned.get("file")
+        if upload is not None and upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return cleaned
+
+    def csv_text(self) -> str:
+        upload = self.cleaned_data.get("file")
+        if upload is not None:
+            return upload.read().decode("utf-8-sig", errors="replace")
+        return self.cleaned_data["pasted"]

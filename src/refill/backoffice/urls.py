@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("ledger/trial-balance/", views.trial_balance_view, name="trial_balance"),
+    path("customers/<int:pk>/statement/", views.statement_view, name="statement"),
+    path("vouchers/", views.vouchers_view, name="vouchers"),
+    path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),
+    path("vouchers/import/", views.vouchers_import, name="vouchers_import"),
+]

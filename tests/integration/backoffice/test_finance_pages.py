@@ -1,0 +1,88 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from refill.audit.models import AuditEvent
+from refill.vouchers.models import Voucher
+from refill.vouchers.services import voucher_redeem
+from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    user = django_user_model.objects.create_user("finance@example.com", "x-pass-12345", is_staff=True, role="staff")
+    login(client, user)
+    return user
+
+
+@pytest.fixture
+def sales():
+    market = make_market()
+    plan = make_plan(market, "p30", price="25.00")
+    customer, _ = make_customer()
+    line = make_line(customer, market, plan)
+    renew(line, plan, now=timezone.now())
+    return customer
+
+
+def test_trial_balance_balances_and_exports(client, staff, sales):
+    page = client.get(reverse("backoffice:trial_balance")).content.decode()
+    assert "clearing:USD:house:sandbox" in page and "revenue:USD:house:base" in page
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("backoffice:trial_balance"), {"format": "csv"}).content.decode()))
+    )
+    total = next(row for row in rows if row[1] == "TOTAL")
+    assert Decimal(total[3]) == Decimal(total[4]) == Decimal("25.00")
+
+
+def test_statement_shows_wallet_and_orders(client, staff, sales):
+    from refill.vouchers.services import voucher_batch_generate
+
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    voucher_redeem(pin=pins[0][1], customer=sales)
+    page = client.get(reverse("backoffice:statement", args=[sales.pk])).content.decode()
+    assert "Refill PIN redeemed" in page and "$10.00" in page and "US-" in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("backoffice:statement", args=[sales.pk]), {"format": "csv"}).content.decode()
+            )
+        )
+    )
+    assert rows[0]["balance"].startswith("10.00")
+
+
+def test_generate_downloads_pins_once_and_audits(client, staff):
+    response = client.post(
+        reverse("backoffice:vouchers_generate"),
+        {"count": 3, "face_value": "10.00", "currency": "USD", "expires_in_days": 90, "note": "shop A"},
+    )
+    assert response["Content-Type"].startswith("text/csv") and response["Cache-Control"] == "no-store"
+    pins = [row["pin"] for row in csv.DictReader(io.StringIO(response.content.decode()))]
+    assert len(pins) == 3 and Voucher.objects.count() == 3
+    listing = client.get(reverse("backoffice:vouchers")).content.decode()
+    assert not any(pin in listing for pin in pins)
+    assert AuditEvent.objects.filter(action="voucher_batch.generate", actor_label="finance@example.com").exists()
+
+
+def test_import_page_reports_errors(client, staff):
+    text = "serial,pin,face_value,currency\nA-1,1111222233334444,10.00,USD\nA-2,12,10.00,USD\n"
+    response = client.post(reverse("backoffice:vouchers_import"), {"pasted": text})
+    page = response.content.decode()
+    assert "1 imported, 0 already here." in page and "Line 3" in page
+
+
+def test_customers_cannot_reach_the_back_office(client):
+    customer, user = make_customer()
+    login(client, user)
+    for name in ("backoffice:index", "backoffice:trial_balance", "backoffice:vouchers"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and "/admin/login/" in response.url
+    assert client.post(reverse("backoffice:vouchers_generate"), {"count": 1}).status_code == 302
+    assert not Voucher.objects.exists()
