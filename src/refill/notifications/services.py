@@ -81,6 +81,10 @@ def order_confirmation_send(*, order_id: int) -> Notification:
         html = render_to_string("notifications/order_confirmation.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     message.attach_alternative(html, "text/html")
+    from refill.orders.receipts import receipt_pdf
+
+    order.refresh_from_db()
+    message.attach(f"receipt-{order.receipt.display_number}.pdf", receipt_pdf(order), "application/pdf")
     message.extra_headers["Content-Language"] = customer.preferred_language
     try:
         message.send()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
+    path("orders/<int:pk>/receipt.pdf", views.order_receipt_pdf, name="order_receipt_pdf"),
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/redeem/", views.redeem, name="redeem"),
     path("preferences/", views.preferences, name="preferences"),

@@ -486,3 +486,15 @@ def redeem(request: HttpRequest) -> HttpResponse:
             return redirect("portal:wallet")
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/redeem.html", {"form": form, "error": error}, status=status)
+
+
+@login_required
+def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from refill.orders.receipts import receipt_pdf
+
+    order = _owned_order(request, pk)
+    if order.status != Order.Status.PAID or not hasattr(order, "receipt"):
+        raise Http404
+    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
+    return response

@@ -50,5 +50,8 @@ def test_confirmation_email_in_the_customers_language(settings, language, subjec
         assert order.receipt.display_number in text and order.receipt.display_number in html
         if language == "zh-hans":
             assert "续费成功" in message["Subject"] or "续费" in message["Subject"]
+        attachments = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert len(attachments) == 1 and attachments[0].get_filename() == f"receipt-{order.receipt.display_number}.pdf"
+        assert attachments[0].get_content().startswith(b"%PDF")
         notification = Notification.objects.get(rule="order_confirmation", subject_key=f"order:{order.pk}")
         assert notification.status == "sent"

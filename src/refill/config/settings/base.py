@@ -262,3 +262,11 @@ REFILL_WALLET_TOPUP_LIMITS = {
     "CNY": ("30", "3000"),
     "default": ("5", "500"),
 }
+
+# Who issues the receipts (printed on every receipt).
+REFILL_OPERATOR = {
+    "name": os.environ.get("REFILL_OPERATOR_NAME", "Refill Mobile (demo operator)"),
+    "address": os.environ.get("REFILL_OPERATOR_ADDRESS", "1 Example Street, Springfield"),
+    "tax_id": os.environ.get("REFILL_OPERATOR_TAX_ID", "TAX-000000"),
+    "support": os.environ.get("REFILL_OPERATOR_SUPPORT", "support@refill.example"),
+}

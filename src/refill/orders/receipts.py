@@ -1,0 +1,38 @@
+"""Receipt documents: the same content as HTML (for the browser) and PDF (WeasyPrint), always in
+the customer's language and time zone."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from refill.payments.models import Payment
+
+from .models import Order
+
+
+def receipt_context(order: Order) -> dict:
+    item = order.items.select_related("plan").get()
+    periods = list(item.granted_periods.order_by("start"))
+    return {
+        "order": order,
+        "item": item,
+        "receipt": getattr(order, "receipt", None),
+        "operator": settings.REFILL_OPERATOR,
+        "valid_from": periods[0].start if periods else None,
+        "valid_until": periods[-1].end if periods else None,
+        "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
+        "customer": order.customer,
+    }
+
+
+def receipt_pdf(order: Order) -> bytes:
+    """The receipt as PDF bytes in the customer's language; CJK text needs a CJK font installed
+    (scripts/bootstrap.sh installs fonts-wqy-microhei)."""
+    from weasyprint import HTML
+
+    customer = order.customer
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        html = render_to_string("receipts/receipt.html", receipt_context(order))
+    return HTML(string=html).write_pdf()
