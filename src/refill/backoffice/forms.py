@@ -31,3 +31,13 @@ class VoucherImportForm(forms.Form):
         if upload is not None:
             return upload.read().decode("utf-8-sig", errors="replace")
         return self.cleaned_data["pasted"]
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=10, decimal_places=2)
+    destination = forms.ChoiceField(
+        label=_("Refund to"),
+        choices=[("original", _("Back to how it was paid")), ("wallet", _("The customer's wallet"))],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)

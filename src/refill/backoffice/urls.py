@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("ledger/trial-balance/", views.trial_balance_view, name="trial_balance"),
     path("customers/<int:pk>/statement/", views.statement_view, name="statement"),
+    path("orders/<int:pk>/refund/", views.refund_view, name="refund"),
     path("vouchers/", views.vouchers_view, name="vouchers"),
     path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),
     path("vouchers/import/", views.vouchers_import, name="vouchers_import"),

@@ -4,20 +4,23 @@ goes through a service that writes its audit row."""
 from __future__ import annotations
 
 import csv
+import uuid
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refill.customers.models import Customer
 from refill.errors import RefillError
+from refill.orders.models import Order
+from refill.orders.refunds import order_refund, refundable
 from refill.vouchers.models import VoucherBatch
 from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_batch_import
 
-from .forms import VoucherGenerateForm, VoucherImportForm
+from .forms import RefundForm, VoucherGenerateForm, VoucherImportForm
 from .selectors import customer_statement, trial_balance
 
 
@@ -125,3 +128,33 @@ def vouchers_import(request: HttpRequest) -> HttpResponse:
         },
         status=200 if form.is_valid() else 400,
     )
+
+
+@staff_member_required
+def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("customer", "line"), pk=pk)
+    form = RefundForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund = order_refund(
+                order=order,
+                amount=form.cleaned_data["amount"],
+                destination=form.cleaned_data["destination"],
+                reason=form.cleaned_data["reason"],
+                idempotency_key=f"backoffice:{form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+            )
+        except RefillError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Refund %(status)s.") % {"status": refund.get_status_display()})
+            return redirect("backoffice:refund", pk=order.pk)
+    context = {
+        "order": order,
+        "form": form,
+        "error": error,
+        "refundable": refundable(order),
+        "refunds": order.refunds.all(),
+    }
+    return render(request, "backoffice/refund.html", context, status=400 if error or form.errors else 200)

@@ -59,7 +59,14 @@ class Plan(models.Model):
     sms = models.PositiveIntegerField(null=True, blank=True)
     throttle_after_mb = models.PositiveBigIntegerField(null=True, blank=True)
     max_prepaid_periods = models.PositiveIntegerField(default=12)
+
+    class RefundPolicy(models.TextChoices):
+        REVOKE = "revoke", _("A full refund ends the service bought from the moment of the refund")
+        KEEP = "keep", _("Refunds leave the service bought in place")
+        PRORATA = "prorata", _("Refund at most the unused share; the service ends at the refund")
+
     rollover = models.CharField(max_length=8, choices=Rollover.choices, default=Rollover.EXPIRE)
+    refund_policy = models.CharField(max_length=8, choices=RefundPolicy.choices, default=RefundPolicy.REVOKE)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
 

@@ -143,5 +143,23 @@ def check_vouchers() -> list[str]:
     return problems
 
 
+def check_refunds() -> list[str]:
+    from refill.orders.models import Refund
+
+    problems = []
+    refunded = defaultdict(Decimal)
+    for refund in Refund.objects.filter(status=Refund.Status.SUCCEEDED).select_related("order"):
+        refunded[refund.order_id] += refund.amount
+        if refunded[refund.order_id] > refund.order.total:
+            problems.append(f"order {refund.order_id} is refunded {refunded[refund.order_id]}, more than its total")
+        entry = JournalEntry.objects.filter(idempotency_key=f"refund:{refund.pk}").first()
+        debit = (
+            sum((Decimal(line.amount) for line in entry.lines.all() if line.amount > 0), Decimal(0)) if entry else None
+        )
+        if debit is None or quantize(debit, refund.currency) != refund.amount:
+            problems.append(f"refund {refund.pk} has no ledger entry of its amount")
+    return problems
+
+
 def run_all() -> list[str]:
     return check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts() + check_vouchers()

@@ -95,3 +95,31 @@ def order_confirmation_send(*, order_id: int) -> Notification:
     logger.info("order confirmation sent for order %s", order.pk)
     notification.refresh_from_db()
     return notification
+
+
+def refund_notice_send(*, refund_id: int) -> Notification:
+    """Tell the customer, in their language, that money is on its way back."""
+    from refill.orders.models import Refund
+
+    refund = Refund.objects.select_related("order", "order__customer", "order__line").get(pk=refund_id)
+    customer = refund.order.customer
+    recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
+    notification = _claim(
+        rule="refund", subject_key=f"refund:{refund.pk}", channel="email", customer=customer, recipient=recipient
+    )
+    if notification is None:
+        return Notification.objects.get(rule="refund", subject_key=f"refund:{refund.pk}", channel="email")
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        context = {"refund": refund, "order": refund.order, "customer": customer}
+        subject = render_to_string("notifications/refund_subject.txt", context).strip()
+        text = render_to_string("notifications/refund.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.extra_headers["Content-Language"] = customer.preferred_language
+    try:
+        message.send()
+    except Exception:
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
+        raise
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    notification.refresh_from_db()
+    return notification

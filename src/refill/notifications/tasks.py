@@ -6,3 +6,10 @@ from .services import order_confirmation_send
 @task()
 def send_order_confirmation(order_id: int) -> str:
     return order_confirmation_send(order_id=order_id).status
+
+
+@task()
+def send_refund_notice(refund_id: int) -> str:
+    from .services import refund_notice_send
+
+    return refund_notice_send(refund_id=refund_id).status

@@ -105,3 +105,40 @@ class Receipt(models.Model):
     @property
     def display_number(self) -> str:
         return f"{self.series_id}-{self.number:06d}" if self.number else f"{self.series_id}-…"
+
+
+class Refund(models.Model):
+    class Destination(models.TextChoices):
+        ORIGINAL = "original", _("Back to how it was paid")
+        WALLET = "wallet", _("To the customer's wallet")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Processing")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    destination = models.CharField(max_length=16, choices=Destination.choices)
+    card_amount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    wallet_amount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    period_policy = models.CharField(max_length=8, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey("customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="pending"), name="refund_one_pending_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} of order {self.order_id}: {self.amount} {self.currency} {self.status}"

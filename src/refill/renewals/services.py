@@ -494,6 +494,7 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
         source=Bucket.Source.PERIOD,
         period__end=period.start,
         period__plan__rollover=Plan.Rollover.ONCE,
+        period__revoked_at__isnull=True,
         rolled_over=False,
     ).update(expires_at=period.end, rolled_over=True)
 

@@ -16,6 +16,8 @@ class Period(models.Model):
     sequence = models.PositiveIntegerField()
     start = models.DateTimeField()
     end = models.DateTimeField()
+    # Set by a refund: the period counts only until this instant (never edited otherwise).
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +57,7 @@ class Bucket(models.Model):
     expires_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=Source.choices)
     rolled_over = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -30,22 +30,27 @@ class Allowance:
         return max(0, min(100, round(100 * self.remaining / self.granted)))
 
 
+def _live(now: datetime) -> Q:
+    # A refund may revoke a period or bucket from an instant on; before it, it still counted.
+    return Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
+
+
 def period_current(line: Line, now: datetime | None = None) -> Period | None:
     now = now or timezone.now()
-    return line.periods.filter(start__lte=now, end__gt=now).select_related("plan").first()
+    return line.periods.filter(_live(now), start__lte=now, end__gt=now).select_related("plan").first()
 
 
 def periods_ahead(line: Line, now: datetime | None = None) -> int:
     """Paid periods running now or not yet started (counted against max_prepaid_periods)."""
     now = now or timezone.now()
-    return line.periods.filter(end__gt=now).count()
+    return line.periods.filter(_live(now), end__gt=now).count()
 
 
 def line_allowances(line: Line, now: datetime | None = None) -> dict[str, Allowance]:
     """Usable balance per kind right now: buckets valid now, summed."""
     now = now or timezone.now()
     result: dict[str, Allowance] = {}
-    buckets = Bucket.objects.filter(line=line, valid_from__lte=now, expires_at__gt=now)
+    buckets = Bucket.objects.filter(_live(now), line=line, valid_from__lte=now, expires_at__gt=now)
     for kind in (Bucket.Kind.DATA, Bucket.Kind.VOICE, Bucket.Kind.SMS):
         rows = [b for b in buckets if b.kind == kind]
         if not rows:

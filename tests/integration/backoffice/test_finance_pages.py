@@ -86,3 +86,23 @@ def test_customers_cannot_reach_the_back_office(client):
         assert response.status_code == 302 and "/admin/login/" in response.url
     assert client.post(reverse("backoffice:vouchers_generate"), {"count": 1}).status_code == 302
     assert not Voucher.objects.exists()
+
+
+def test_refund_page(client, staff, sales, mailoutbox):
+    from refill.orders.models import Order
+
+    order = Order.objects.get(customer=sales)
+    page = client.get(reverse("backoffice:refund", args=[order.pk]))
+    key = page.context["form"].initial["idempotency_key"]
+    too_much = client.post(
+        reverse("backoffice:refund", args=[order.pk]),
+        {"amount": "30.00", "destination": "original", "reason": "x", "idempotency_key": key},
+    )
+    assert too_much.status_code == 400 and "at most" in too_much.content.decode()
+    done = client.post(
+        reverse("backoffice:refund", args=[order.pk]),
+        {"amount": "25.00", "destination": "original", "reason": "charged twice", "idempotency_key": key},
+    )
+    assert done.status_code == 302
+    assert order.refunds.get().status == "succeeded"
+    assert AuditEvent.objects.filter(action="refund.succeeded", actor_label="finance@example.com").exists()

@@ -63,6 +63,20 @@ class ChargeResult:
     decline_code: DeclineCode | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    provider_reference: str
+    amount: Decimal
+    currency: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    status: ChargeStatus
+    provider_reference: str = ""
+
+
 class TokenizationError(ValueError):
     def __init__(self, code: DeclineCode, message: str) -> None:
         super().__init__(message)
@@ -76,12 +90,14 @@ class PaymentGateway(Protocol):
 
     def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
+    def refund(self, request: RefundRequest) -> RefundResult: ...
+
 
 def get_gateway(name: str | None = None) -> PaymentGateway:
     from django.conf import settings
 
     name = name or settings.REFILL_PAYMENT_GATEWAY
-    if name == "sandbox":
+    if name in ("sandbox", "wallet"):
         from .sandbox import SandboxGateway
 
         return SandboxGateway()

@@ -20,6 +20,8 @@ from .base import (
     ChargeStatus,
     DeclineCode,
     PaymentToken,
+    RefundRequest,
+    RefundResult,
     TokenizationError,
 )
 
@@ -101,3 +103,10 @@ class SandboxGateway:
                 )
         with self._lock:
             return self._charges.setdefault(request.idempotency_key, result)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refunds of sandbox charges always succeed, once per idempotency key."""
+        if not request.provider_reference.startswith("ch_sandbox_") or request.amount <= 0:
+            return RefundResult(ChargeStatus.FAILED)
+        reference = "re_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
+        return RefundResult(ChargeStatus.SUCCEEDED, provider_reference=reference)

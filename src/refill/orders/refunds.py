@@ -1,0 +1,199 @@
+"""Refunds: money back to the card and/or the wallet, with the plan's policy for the service."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refill.audit.services import audit_record
+from refill.catalog.models import Plan
+from refill.domain.money import quantize
+from refill.errors import RefillError
+from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_gateway
+from refill.ledger.models import Account, JournalEntry
+from refill.ledger.services import account_for, entry_post
+from refill.lines.models import Line
+from refill.payments.models import Payment
+from refill.subscriptions.models import Bucket, Period
+
+from .models import Order, Refund
+
+logger = logging.getLogger(__name__)
+
+
+class RefundRefused(RefillError):
+    code = "refund_refused"
+    message = _("This refund cannot be made: %(reason)s")
+
+
+def refundable(order: Order) -> Decimal:
+    done = order.refunds.filter(status__in=[Refund.Status.SUCCEEDED, Refund.Status.PENDING]).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal(0)
+    return quantize(order.total - Decimal(done), order.currency)
+
+
+def _order_periods(order: Order):
+    return Period.objects.filter(order_item__order=order, revoked_at__isnull=True).order_by("start")
+
+
+def prorata_cap(order: Order, now: datetime) -> Decimal:
+    """The unused share of what the order bought: remaining time of its periods over their length."""
+    periods = list(_order_periods(order))
+    total = sum((int((p.end - p.start).total_seconds()) for p in periods), 0)
+    if not total:
+        return refundable(order)
+    unused = sum((max(int((p.end - max(p.start, now)).total_seconds()), 0) for p in periods), 0)
+    return min(quantize(order.total * Decimal(unused) / Decimal(total), order.currency), refundable(order))
+
+
+def _plan_policy(order: Order) -> str:
+    item = order.items.select_related("plan").first()
+    return item.plan.refund_policy if item and item.plan_id else Plan.RefundPolicy.KEEP
+
+
+def order_refund(
+    *, order: Order, amount, destination: str, reason: str, idempotency_key: str, actor=None, now=None
+) -> Refund:
+    """Refund ``amount`` of a paid order once per key. Refunding more than was paid (counting
+    earlier refunds), or refunding twice with one key, is refused."""
+    now = now or timezone.now()
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.order_id != order.pk or existing.amount != Decimal(amount) or existing.destination != destination:
+            raise RefundRefused(reason=_("this request was already used for a different refund"))
+        return existing
+    if not reason.strip():
+        raise RefundRefused(reason=_("a reason is required"))
+    if destination not in Refund.Destination.values:
+        raise RefundRefused(reason=_("choose where the money goes"))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.PAID:
+            raise RefundRefused(reason=_("the order is not paid"))
+        try:
+            amount = Decimal(amount)
+        except (ArithmeticError, TypeError, ValueError):
+            raise RefundRefused(reason=_("the amount is not a number")) from None
+        if not amount.is_finite() or amount <= 0 or quantize(amount, order.currency) != amount:
+            raise RefundRefused(reason=_("the amount must be positive, in whole cents"))
+        left = refundable(order)
+        if amount > left:
+            raise RefundRefused(reason=_("at most %(amount)s can still be refunded") % {"amount": left})
+        is_topup = order.line_id is None
+        if is_topup and destination == Refund.Destination.WALLET:
+            raise RefundRefused(reason=_("a wallet top-up can only go back to how it was paid"))
+        policy = _plan_policy(order)
+        if policy == Plan.RefundPolicy.PRORATA and amount > prorata_cap(order, now):
+            raise RefundRefused(
+                reason=_("this plan refunds at most the unused share, %(amount)s") % {"amount": prorata_cap(order, now)}
+            )
+        card_payment = order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CARD).first()
+        card_amount = Decimal(0)
+        if destination == Refund.Destination.ORIGINAL and card_payment is not None:
+            card_refunded = order.refunds.filter(status__in=["succeeded", "pending"]).aggregate(
+                total=Sum("card_amount")
+            )["total"] or Decimal(0)
+            card_amount = min(amount, card_payment.amount - Decimal(card_refunded))
+        refund = Refund.objects.create(
+            order=order,
+            idempotency_key=idempotency_key,
+            amount=amount,
+            currency=order.currency,
+            destination=destination,
+            card_amount=card_amount,
+            wallet_amount=amount - card_amount,
+            reason=reason[:200],
+            period_policy=policy,
+            created_by=actor if getattr(actor, "is_staff", False) else None,
+        )
+        audit_record(actor=actor, action="refund.start", obj=refund, reason=reason[:200], data={"amount": str(amount)})
+    # The provider is called outside the transaction, after the attempt is recorded.
+    result_status, reference = ChargeStatus.SUCCEEDED, ""
+    if card_amount:
+        gateway = get_gateway(card_payment.gateway)
+        result = gateway.refund(
+            RefundRequest(card_payment.provider_reference, card_amount, order.currency, f"refund_{uuid.uuid4().hex}")
+        )
+        result_status, reference = result.status, result.provider_reference
+    return _refund_complete(refund=refund, status=result_status, reference=reference, actor=actor, now=now)
+
+
+def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now: datetime) -> Refund:
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        order = refund.order
+        if status != ChargeStatus.SUCCEEDED:
+            refund.status = Refund.Status.FAILED if status == ChargeStatus.FAILED else Refund.Status.PENDING
+            refund.provider_reference = reference
+            refund.save(update_fields=["status", "provider_reference"])
+            audit_record(actor=actor, action="refund.failed", obj=refund)
+            return refund
+        # A top-up refund takes the money back out of the wallet; a sale refund is an expense.
+        if order.line_id is None:
+            debit = account_for(Account.Purpose.WALLET, order.currency, customer=order.customer)
+        else:
+            debit = account_for(Account.Purpose.REFUNDS, order.currency)
+        postings = [(debit, refund.amount)]
+        if refund.card_amount:
+            gateway_name = order.payments.get(status="succeeded", method="card").gateway
+            postings.append(
+                (account_for(Account.Purpose.CLEARING, order.currency, reference=gateway_name), -refund.card_amount)
+            )
+        if refund.wallet_amount:
+            postings.append(
+                (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), -refund.wallet_amount)
+            )
+        entry_post(
+            key=f"refund:{refund.pk}",
+            cause=JournalEntry.Cause.REFUND,
+            cause_id=refund.pk,
+            postings=postings,
+            actor=actor,
+            memo=f"refund of order {order.pk}: {refund.reason}"[:200],
+        )
+        refund.status = Refund.Status.SUCCEEDED
+        refund.provider_reference = reference
+        refund.save(update_fields=["status", "provider_reference"])
+        full = refundable(order) == 0
+        if refund.period_policy == Plan.RefundPolicy.PRORATA or (
+            refund.period_policy == Plan.RefundPolicy.REVOKE and full
+        ):
+            _revoke_service(order, now)
+        audit_record(
+            actor=actor,
+            action="refund.succeeded",
+            obj=refund,
+            reason=refund.reason,
+            data={"card": str(refund.card_amount), "wallet": str(refund.wallet_amount), "policy": refund.period_policy},
+        )
+        from refill.notifications.tasks import send_refund_notice
+
+        send_refund_notice.enqueue(refund.pk)
+    return refund
+
+
+def _revoke_service(order: Order, now: datetime) -> None:
+    """What the order bought stops counting from ``now``: later periods entirely, the running one
+    from now. Rows are marked, never deleted, and the line's end is recomputed."""
+    if order.line_id is None:
+        return
+    line = Line.objects.select_for_update(of=("self",)).get(pk=order.line_id)
+    periods = list(_order_periods(order).filter(end__gt=now))
+    for period in periods:
+        period.revoked_at = max(now, period.start)
+        period.save(update_fields=["revoked_at"])
+        Bucket.objects.filter(period=period, revoked_at__isnull=True).update(revoked_at=period.revoked_at)
+    remaining = Period.objects.filter(line=line, revoked_at__isnull=True).aggregate(end=Max("end"))["end"]
+    truncated = [p.revoked_at for p in periods if p.revoked_at > p.start]
+    line.period_end = max([value for value in [remaining, *truncated] if value is not None], default=now)
+    line.save(update_fields=["period_end"])

@@ -1,0 +1,155 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from refill.ledger.models import Account
+from refill.ledger.services import account_balance, account_for, wallet_balance
+from refill.orders.refunds import RefundRefused, order_refund
+from refill.renewals.services import order_create_renewal, order_create_topup, order_pay_card
+from refill.subscriptions.selectors import line_allowances, period_current
+from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
+
+pytestmark = pytest.mark.django_db(transaction=True)
+T0 = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)  # midnight in New York, no DST change within 60 days
+
+
+@pytest.fixture
+def world():
+    market = make_market()
+    customer, _ = make_customer()
+    return market, customer
+
+
+def paid(world, policy="revoke", periods=1, now=T0):
+    market, customer = world
+    plan = make_plan(market, f"plan-{policy}-{periods}", price="30.00")
+    plan.refund_policy = policy
+    plan.save()
+    line = make_line(customer, market, plan)
+    order, _ = renew(line, plan, periods=periods, now=now)
+    return order, line
+
+
+def test_full_refund_to_card_revokes_the_service(world):
+    order, line = paid(world)
+    half_way = T0 + timedelta(days=15)
+    refund = order_refund(
+        order=order,
+        amount=Decimal("30.00"),
+        destination="original",
+        reason="double purchase",
+        idempotency_key="r1",
+        now=half_way,
+    )
+    assert refund.status == "succeeded" and refund.card_amount == Decimal("30.00")
+    line.refresh_from_db()
+    assert line.period_end == half_way
+    assert period_current(line, half_way + timedelta(seconds=1)) is None
+    assert line_allowances(line, half_way + timedelta(seconds=1)) == {}
+    assert account_balance(account_for(Account.Purpose.CLEARING, "USD", reference="sandbox")) == 0
+    assert account_balance(account_for(Account.Purpose.REFUNDS, "USD")) == Decimal("30.00")
+
+
+def test_partial_refund_keeps_the_service_under_revoke(world):
+    order, line = paid(world)
+    order_refund(
+        order=order,
+        amount=Decimal("10.00"),
+        destination="wallet",
+        reason="goodwill",
+        idempotency_key="r",
+        now=T0 + timedelta(days=1),
+    )
+    line.refresh_from_db()
+    assert line.period_end == T0 + timedelta(days=30)
+    assert wallet_balance(order.customer, "USD") == Decimal("10.00")
+
+
+def test_refund_more_than_paid_or_twice_is_refused(world):
+    order, line = paid(world)
+    with pytest.raises(RefundRefused):
+        order_refund(order=order, amount=Decimal("30.01"), destination="original", reason="x", idempotency_key="a")
+    order_refund(order=order, amount=Decimal("20.00"), destination="original", reason="x", idempotency_key="b", now=T0)
+    again = order_refund(order=order, amount=Decimal("20.00"), destination="original", reason="x", idempotency_key="b")
+    assert again.order.refunds.count() == 1  # same key: the same refund, not a second one
+    with pytest.raises(RefundRefused) as caught:
+        order_refund(order=order, amount=Decimal("10.01"), destination="original", reason="x", idempotency_key="c")
+    assert "10.00" in str(caught.value)
+    with pytest.raises(RefundRefused):
+        order_refund(order=order, amount=Decimal("5.00"), destination="original", reason="x", idempotency_key="b")
+
+
+def test_keep_policy_leaves_the_service(world):
+    order, line = paid(world, policy="keep")
+    order_refund(
+        order=order,
+        amount=Decimal("30.00"),
+        destination="original",
+        reason="courtesy",
+        idempotency_key="k",
+        now=T0 + timedelta(days=3),
+    )
+    line.refresh_from_db()
+    assert line.period_end == T0 + timedelta(days=30)
+
+
+def test_prorata_caps_the_amount_and_ends_the_service(world):
+    order, line = paid(world, policy="prorata", periods=2)  # 60 days for 60.00
+    twenty_days_in = T0 + timedelta(days=20)
+    with pytest.raises(RefundRefused) as caught:
+        order_refund(
+            order=order,
+            amount=Decimal("41.00"),
+            destination="original",
+            reason="moving abroad",
+            idempotency_key="p1",
+            now=twenty_days_in,
+        )
+    assert "40.00" in str(caught.value)
+    order_refund(
+        order=order,
+        amount=Decimal("40.00"),
+        destination="original",
+        reason="moving abroad",
+        idempotency_key="p2",
+        now=twenty_days_in,
+    )
+    line.refresh_from_db()
+    assert line.period_end == twenty_days_in
+    first, second = line.periods.order_by("start")
+    # the running period stops now; the later one never starts
+    assert (first.revoked_at, second.revoked_at) == (twenty_days_in, second.start)
+
+
+def test_refund_of_wallet_and_card_payment_and_of_a_topup(world):
+    market, customer = world
+    plan = make_plan(market, "mix", price="25.00")
+    line = make_line(customer, market, plan)
+    topup = order_create_topup(customer=customer, market=market, amount=Decimal("10.00"), idempotency_key="t")
+    gateway, token = card_token()
+    order_pay_card(order=topup, token=token, gateway=gateway)
+    order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="o")
+    order_pay_card(order=order, token=token, gateway=gateway, wallet_amount=Decimal("10.00"))
+    order.refresh_from_db()
+    refund = order_refund(order=order, amount=Decimal("25.00"), destination="original", reason="x", idempotency_key="m")
+    assert (refund.card_amount, refund.wallet_amount) == (Decimal("15.00"), Decimal("10.00"))
+    assert wallet_balance(customer, "USD") == Decimal("10.00")
+    topup.refresh_from_db()
+    with pytest.raises(RefundRefused):
+        order_refund(order=topup, amount=Decimal("10.00"), destination="wallet", reason="x", idempotency_key="tw")
+    order_refund(order=topup, amount=Decimal("10.00"), destination="original", reason="closing", idempotency_key="tt")
+    assert wallet_balance(customer, "USD") == 0  # a refunded top-up leaves the wallet, back to the card
+
+
+def test_customer_is_emailed_about_the_refund_in_their_language(world, mailoutbox):
+    from django.core.management import call_command
+
+    market, customer = world
+    customer.preferred_language = "zh-hans"
+    customer.save()
+    order, line = paid(world)
+    order_refund(order=order, amount=Decimal("30.00"), destination="original", reason="重复购买", idempotency_key="z")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--no-reload", verbosity=0)
+    refund_mail = [m for m in mailoutbox if "退款" in m.subject]
+    assert len(refund_mail) == 1 and "US$30.00" in refund_mail[0].body and "重复购买" in refund_mail[0].body
