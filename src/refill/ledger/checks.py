@@ -41,11 +41,17 @@ def check_non_negative() -> list[str]:
 
 
 def check_holds() -> list[str]:
-    """Wallet money on hold equals the wallet parts of payments still in progress."""
+    """Wallet money on hold equals the wallet parts of payments, and top-up refunds, in progress."""
     problems = []
     pending = defaultdict(Decimal)
     for customer_id, currency, amount in Payment.objects.filter(
         method="wallet", status__in=["pending", "unknown"]
+    ).values_list("order__customer_id", "currency", "amount"):
+        pending[(customer_id, currency)] += Decimal(amount)
+    from refill.orders.models import Refund
+
+    for customer_id, currency, amount in Refund.objects.filter(
+        status=Refund.Status.PENDING, order__line__isnull=True
     ).values_list("order__customer_id", "currency", "amount"):
         pending[(customer_id, currency)] += Decimal(amount)
     for account in Account.objects.filter(purpose=Account.Purpose.WALLET_HOLD):

@@ -18,7 +18,7 @@ from refill.domain.money import quantize
 from refill.errors import RefillError
 from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_gateway
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import account_for, entry_post
+from refill.ledger.services import InsufficientFunds, account_for, entry_post
 from refill.lines.models import Line
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
@@ -114,6 +114,21 @@ def order_refund(
             period_policy=policy,
             created_by=actor if getattr(actor, "is_staff", False) else None,
         )
+        if is_topup:
+            # The money must still be in the wallet: set it aside before the card is refunded.
+            try:
+                entry_post(
+                    key=f"refund:{refund.pk}:hold",
+                    cause=JournalEntry.Cause.WALLET_HOLD,
+                    cause_id=refund.pk,
+                    postings=[
+                        (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), amount),
+                        (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), -amount),
+                    ],
+                    memo=f"held for refund {refund.pk}",
+                )
+            except InsufficientFunds:
+                raise RefundRefused(reason=_("the wallet no longer holds this money")) from None
         audit_record(actor=actor, action="refund.start", obj=refund, reason=reason[:200], data={"amount": str(amount)})
     # The provider is called outside the transaction, after the attempt is recorded.
     result_status, reference = ChargeStatus.SUCCEEDED, ""
@@ -132,15 +147,30 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
         if refund.status != Refund.Status.PENDING:
             return refund
         order = refund.order
+        held = order.line_id is None
         if status != ChargeStatus.SUCCEEDED:
+            if status == ChargeStatus.FAILED and held:
+                entry_post(
+                    key=f"refund:{refund.pk}:release",
+                    cause=JournalEntry.Cause.WALLET_RELEASE,
+                    cause_id=refund.pk,
+                    postings=[
+                        (
+                            account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer),
+                            refund.amount,
+                        ),
+                        (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), -refund.amount),
+                    ],
+                    memo=f"refund {refund.pk} failed",
+                )
             refund.status = Refund.Status.FAILED if status == ChargeStatus.FAILED else Refund.Status.PENDING
             refund.provider_reference = reference
             refund.save(update_fields=["status", "provider_reference"])
             audit_record(actor=actor, action="refund.failed", obj=refund)
             return refund
         # A top-up refund takes the money back out of the wallet; a sale refund is an expense.
-        if order.line_id is None:
-            debit = account_for(Account.Purpose.WALLET, order.currency, customer=order.customer)
+        if held:
+            debit = account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer)
         else:
             debit = account_for(Account.Purpose.REFUNDS, order.currency)
         postings = [(debit, refund.amount)]

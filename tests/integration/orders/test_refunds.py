@@ -153,3 +153,24 @@ def test_customer_is_emailed_about_the_refund_in_their_language(world, mailoutbo
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--no-reload", verbosity=0)
     refund_mail = [m for m in mailoutbox if "退款" in m.subject]
     assert len(refund_mail) == 1 and "US$30.00" in refund_mail[0].body and "重复购买" in refund_mail[0].body
+
+
+def test_a_topup_already_spent_cannot_be_refunded(world):
+    market, customer = world
+    plan = make_plan(market, "spend", price="7.50")
+    line = make_line(customer, market, plan)
+    topup = order_create_topup(customer=customer, market=market, amount=Decimal("10.00"), idempotency_key="t")
+    gateway, token = card_token()
+    order_pay_card(order=topup, token=token, gateway=gateway)
+    from refill.renewals.services import order_pay_wallet
+
+    order_pay_wallet(
+        order=order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="o")
+    )
+    topup.refresh_from_db()
+    with pytest.raises(RefundRefused) as caught:
+        order_refund(order=topup, amount=Decimal("10.00"), destination="original", reason="x", idempotency_key="r")
+    assert "no longer holds" in str(caught.value)
+    assert not topup.refunds.exists() and wallet_balance(customer, "USD") == Decimal("2.50")
+    order_refund(order=topup, amount=Decimal("2.50"), destination="original", reason="x", idempotency_key="r2")
+    assert wallet_balance(customer, "USD") == 0
