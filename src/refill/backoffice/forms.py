@@ -41,3 +41,15 @@ class RefundForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class AdjustmentForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in sorted(MINOR_UNITS)])
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("Positive credits the wallet; negative takes back."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)

@@ -15,12 +15,13 @@ from django.views.decorators.http import require_POST
 
 from refill.customers.models import Customer
 from refill.errors import RefillError
+from refill.ledger.services import InsufficientFunds, LedgerError, wallet_adjust
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund, refundable
 from refill.vouchers.models import VoucherBatch
 from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_batch_import
 
-from .forms import RefundForm, VoucherGenerateForm, VoucherImportForm
+from .forms import AdjustmentForm, RefundForm, VoucherGenerateForm, VoucherImportForm
 from .selectors import customer_statement, trial_balance
 
 
@@ -54,6 +55,27 @@ def trial_balance_view(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
+    adjust_form = AdjustmentForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and adjust_form.is_valid():
+        try:
+            wallet_adjust(
+                customer=customer,
+                currency=adjust_form.cleaned_data["currency"],
+                amount=adjust_form.cleaned_data["amount"],
+                reason=adjust_form.cleaned_data["reason"],
+                key=f"adjust:{adjust_form.cleaned_data['idempotency_key']}",
+                actor=request.user,
+            )
+        except LedgerError as exc:
+            adjust_form.add_error(
+                None,
+                _("The wallet does not hold that much.")
+                if isinstance(exc, InsufficientFunds)
+                else _("Enter a non-zero amount and a reason."),
+            )
+        else:
+            messages.success(request, _("The wallet was adjusted."))
+            return redirect("backoffice:statement", pk=customer.pk)
     data = customer_statement(customer)
     if request.GET.get("format") == "csv":
         response, writer = _csv_response(f"statement-customer-{customer.pk}.csv")
@@ -64,7 +86,10 @@ def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
                     [currency, row["at"].isoformat(), row["cause"], row["reference"], row["change"], row["balance"]]
                 )
         return response
-    return render(request, "backoffice/statement.html", {"customer": customer, **data})
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "backoffice/statement.html", {"customer": customer, "adjust_form": adjust_form, **data}, status=status
+    )
 
 
 @staff_member_required

@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from refill.api.v1 import api as api_v1
 from refill.ops import views as ops_views
 
 urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
+    path("api/v1/", api_v1.urls),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("refill.backoffice.urls")),
+    path("agent/", include("refill.agentdesk.urls")),
     path("", include("refill.portal.urls")),
 ]

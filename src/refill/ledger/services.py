@@ -156,3 +156,35 @@ def entry_post(
 def _decreases(account: Account, amount: Decimal) -> bool:
     # A debit lowers a credit-normal account (wallet, float); a credit lowers a debit-normal one.
     return amount > 0 if account.credit_normal else amount < 0
+
+
+def wallet_adjust(*, customer, currency: str, amount: Decimal, reason: str, key: str, actor=None) -> JournalEntry:
+    """A staff adjustment of a customer's wallet: a goodwill credit (positive) or a correction
+    (negative, never below zero). Posted against the adjustments account, with the reason."""
+    from refill.audit.services import audit_record
+
+    amount = Decimal(amount)
+    if not reason.strip() or amount == 0 or quantize(amount, currency) != amount:
+        raise UnbalancedEntry("an adjustment needs a non-zero amount in whole minor units and a reason")
+    existing = JournalEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing  # a replayed form adjusts once
+    wallet = wallet_account(customer, currency)
+    adjustments = account_for(Account.Purpose.ADJUSTMENTS, currency)
+    with transaction.atomic():
+        entry = entry_post(
+            key=key,
+            cause=JournalEntry.Cause.ADJUSTMENT,
+            cause_id=customer.pk,
+            postings=[(adjustments, amount), (wallet, -amount)],
+            actor=actor,
+            memo=reason[:200],
+        )
+        audit_record(
+            actor=actor,
+            action="wallet.adjust",
+            obj=customer,
+            reason=reason[:200],
+            data={"amount": str(amount), "currency": currency, "entry": str(entry.pk)},
+        )
+    return entry

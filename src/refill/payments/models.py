@@ -23,6 +23,7 @@ class Payment(models.Model):
     class Method(models.TextChoices):
         CARD = "card", _("Card")
         WALLET = "wallet", _("Wallet")
+        CASH = "cash", _("Cash in a shop")
 
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -407,6 +407,35 @@ def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -
     return payment
 
 
+def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment:
+    """A shop agent took the order's total in cash: record it and fulfil in one transaction. The
+    cash is owed by the agent's drawer (ledger account shop_cash:<agent>)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
+            existing = order.payments.filter(status=Payment.Status.SUCCEEDED).first()
+        else:
+            existing = None
+            _check_payable(order, now)
+            payment = Payment.objects.create(
+                order=order,
+                idempotency_key=f"cash_{order.pk}_{uuid.uuid4().hex}",
+                gateway=f"agent-{agent.pk}",
+                method=Payment.Method.CASH,
+                status=Payment.Status.SUCCEEDED,
+                amount=order.total,
+                currency=order.currency,
+                completed_at=now,
+            )
+            order_fulfil(order=order, payments=[payment], actor=agent, now=now)
+    if existing is not None:
+        order_fulfil_paid(order_id=order.pk, actor=agent, now=now)
+        return existing
+    receipts_number(series_code=Receipt.objects.get(order_id=order.pk).series_id)
+    return payment
+
+
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=payment.order_id)
@@ -511,6 +540,8 @@ def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -
             held = JournalEntry.objects.filter(idempotency_key=f"payment:{payment.pk}:hold").exists()
             purpose = Account.Purpose.WALLET_HOLD if held else Account.Purpose.WALLET
             account = account_for(purpose, currency, customer=customer)
+        elif payment.method == Payment.Method.CASH:
+            account = account_for(Account.Purpose.SHOP_CASH, currency, reference=payment.gateway)
         else:
             account = account_for(Account.Purpose.CLEARING, currency, reference=payment.gateway)
         postings.append((account, payment.amount))

@@ -106,3 +106,17 @@ def test_refund_page(client, staff, sales, mailoutbox):
     assert done.status_code == 302
     assert order.refunds.get().status == "succeeded"
     assert AuditEvent.objects.filter(action="refund.succeeded", actor_label="finance@example.com").exists()
+
+
+def test_wallet_adjustment(client, staff, sales):
+    from refill.ledger.services import wallet_balance
+
+    url = reverse("backoffice:statement", args=[sales.pk])
+    key = client.get(url).context["adjust_form"].initial["idempotency_key"]
+    data = {"currency": "USD", "amount": "5.00", "reason": "network outage goodwill", "idempotency_key": key}
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, data).status_code == 302  # the same form twice credits once
+    assert wallet_balance(sales, "USD") == Decimal("5.00")
+    taken = client.post(url, {**data, "amount": "-6.00", "idempotency_key": "other"})
+    assert taken.status_code == 400 and "does not hold that much" in taken.content.decode()
+    assert AuditEvent.objects.filter(action="wallet.adjust").count() == 1

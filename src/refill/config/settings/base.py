@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "refill.ops",
     "refill.portal",
     "refill.backoffice",
+    "refill.agentdesk",
 ]
 
 MIDDLEWARE = [

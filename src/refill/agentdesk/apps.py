@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AgentdeskConfig(AppConfig):
+    name = "refill.agentdesk"
+    label = "agentdesk"

