@@ -201,4 +201,14 @@ def demo_seed(stdout=None) -> bool:
 
         # The physical line's 7-day period ended two days ago: the sweep moves it to grace.
         lines_lapse_sweep(now=now)
+
+        # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
+        # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
+        from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
+
+        batch, pins = voucher_batch_generate(count=4, face_value="15.00", currency="USD", note="demo")
+        voucher_redeem(pin=pins[0][1], customer=demo)
+        (settings.VAR_DIR / "demo-pins.csv").write_text(pins_csv(batch, pins[1:]))
+        cn_batch, cn_pins = voucher_batch_generate(count=2, face_value="50.00", currency="CNY", note="demo")
+        (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
     return True
