@@ -188,3 +188,22 @@ def wallet_adjust(*, customer, currency: str, amount: Decimal, reason: str, key:
             data={"amount": str(amount), "currency": currency, "entry": str(entry.pk)},
         )
     return entry
+
+
+def entry_correct(*, entry: JournalEntry, reason: str, actor=None) -> JournalEntry:
+    """Reverse a posted entry with a new one that points at it (entries are never edited). Only
+    entries without business state of their own may be corrected this way: adjustments."""
+    if entry.cause != JournalEntry.Cause.ADJUSTMENT:
+        raise LedgerError("only manual adjustments are corrected by reversal; use refunds or voids for the rest")
+    if not reason.strip():
+        raise LedgerError("a correction needs a reason")
+    postings = [(line.account, -Decimal(line.amount)) for line in entry.lines.select_related("account")]
+    return entry_post(
+        key=f"correction:{entry.pk}",
+        cause=JournalEntry.Cause.ADJUSTMENT,
+        cause_id=entry.cause_id,
+        postings=postings,
+        actor=actor,
+        memo=f"correction of {entry.idempotency_key}: {reason}"[:200],
+        corrects=entry,
+    )

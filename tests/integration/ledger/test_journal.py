@@ -141,3 +141,17 @@ def test_database_refuses_updates_and_deletes(accounts):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM ledger_journalentry")
     assert JournalLine.objects.filter(entry=entry).count() == 2
+
+
+def test_a_correction_is_a_new_entry_pointing_at_the_old_one(accounts):
+    from refill.ledger.services import LedgerError, entry_correct, wallet_adjust
+
+    original = wallet_adjust(
+        customer=accounts["customer"], currency="USD", amount=Decimal("4.00"), reason="typo", key="adj-1"
+    )
+    correction = entry_correct(entry=original, reason="wrong customer")
+    assert correction.corrects_id == original.pk and wallet_balance(accounts["customer"], "USD") == 0
+    assert entry_correct(entry=original, reason="again").pk == correction.pk  # once per entry
+    assert JournalLine.objects.filter(entry=original).count() == 2  # the original is untouched
+    with pytest.raises(LedgerError):
+        entry_correct(entry=topup(accounts, "1.00", "t-c"), reason="no")
