@@ -207,3 +207,18 @@ def entry_correct(*, entry: JournalEntry, reason: str, actor=None) -> JournalEnt
         memo=f"correction of {entry.idempotency_key}: {reason}"[:200],
         corrects=entry,
     )
+
+
+def wallet_hold(*, customer, currency: str, amount: Decimal, key: str, cause_id, memo: str, release: bool = False):
+    """Set wallet money aside while an outside party (a card, a refund) settles, or give it back
+    (``release``). Holding more than the wallet has raises InsufficientFunds."""
+    wallet = account_for(Account.Purpose.WALLET, currency, customer=customer)
+    hold = account_for(Account.Purpose.WALLET_HOLD, currency, customer=customer)
+    source, target = (hold, wallet) if release else (wallet, hold)
+    return entry_post(
+        key=key,
+        cause=JournalEntry.Cause.WALLET_RELEASE if release else JournalEntry.Cause.WALLET_HOLD,
+        cause_id=cause_id,
+        postings=[(source, amount), (target, -amount)],
+        memo=memo[:200],
+    )

@@ -18,7 +18,7 @@ from refill.domain.money import quantize
 from refill.errors import RefillError
 from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_gateway
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import InsufficientFunds, account_for, entry_post
+from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
 from refill.lines.models import Line
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
@@ -117,14 +117,12 @@ def order_refund(
         if is_topup:
             # The money must still be in the wallet: set it aside before the card is refunded.
             try:
-                entry_post(
+                wallet_hold(
+                    customer=order.customer,
+                    currency=order.currency,
+                    amount=amount,
                     key=f"refund:{refund.pk}:hold",
-                    cause=JournalEntry.Cause.WALLET_HOLD,
                     cause_id=refund.pk,
-                    postings=[
-                        (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), amount),
-                        (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), -amount),
-                    ],
                     memo=f"held for refund {refund.pk}",
                 )
             except InsufficientFunds:
@@ -150,18 +148,14 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
         held = order.line_id is None
         if status != ChargeStatus.SUCCEEDED:
             if status == ChargeStatus.FAILED and held:
-                entry_post(
+                wallet_hold(
+                    customer=order.customer,
+                    currency=order.currency,
+                    amount=refund.amount,
                     key=f"refund:{refund.pk}:release",
-                    cause=JournalEntry.Cause.WALLET_RELEASE,
                     cause_id=refund.pk,
-                    postings=[
-                        (
-                            account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer),
-                            refund.amount,
-                        ),
-                        (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), -refund.amount),
-                    ],
                     memo=f"refund {refund.pk} failed",
+                    release=True,
                 )
             refund.status = Refund.Status.FAILED if status == ChargeStatus.FAILED else Refund.Status.PENDING
             refund.provider_reference = reference

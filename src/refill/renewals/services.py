@@ -35,7 +35,7 @@ from refill.integrations.payments.base import (
     PaymentToken,
 )
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import InsufficientFunds, account_for, entry_post
+from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
 from refill.lines.models import Line
 from refill.lines.services import line_transition
 from refill.orders.models import Order, OrderItem, Receipt
@@ -305,14 +305,12 @@ def payment_start(
 def _wallet_hold(payment: Payment, order: Order) -> None:
     """Move the wallet part of a wallet + card payment aside while the card is charged."""
     try:
-        entry_post(
+        wallet_hold(
+            customer=order.customer,
+            currency=order.currency,
+            amount=payment.amount,
             key=f"payment:{payment.pk}:hold",
-            cause=JournalEntry.Cause.WALLET_HOLD,
             cause_id=payment.pk,
-            postings=[
-                (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), payment.amount),
-                (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), -payment.amount),
-            ],
             memo=f"held for order {order.pk}",
         )
     except InsufficientFunds:
@@ -320,15 +318,14 @@ def _wallet_hold(payment: Payment, order: Order) -> None:
 
 
 def _wallet_release(payment: Payment, order: Order) -> None:
-    entry_post(
+    wallet_hold(
+        customer=order.customer,
+        currency=order.currency,
+        amount=payment.amount,
         key=f"payment:{payment.pk}:release",
-        cause=JournalEntry.Cause.WALLET_RELEASE,
         cause_id=payment.pk,
-        postings=[
-            (account_for(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer), payment.amount),
-            (account_for(Account.Purpose.WALLET, order.currency, customer=order.customer), -payment.amount),
-        ],
         memo=f"released: card payment for order {order.pk} failed",
+        release=True,
     )
 
 

@@ -321,22 +321,36 @@ def voucher_redeem(
     return locked
 
 
+def _retire(voucher: Voucher, *, state: str, to: str, suffix: str, memo: str, actor=None) -> bool:
+    """Move an unused PIN to ``state`` and its face value out of the float to account ``to``."""
+    if Voucher.objects.filter(pk=voucher.pk, state=Voucher.State.ACTIVE).update(state=state) != 1:
+        return False
+    entry_post(
+        key=f"voucher:{voucher.pk}:{suffix}",
+        cause=JournalEntry.Cause.VOUCHER_VOID,
+        cause_id=voucher.pk,
+        postings=[
+            (account_for(Account.Purpose.VOUCHER_FLOAT, voucher.currency), voucher.face_value),
+            (account_for(to, voucher.currency), -voucher.face_value),
+        ],
+        actor=actor,
+        memo=memo[:200],
+    )
+    return True
+
+
 def voucher_void(*, voucher: Voucher, reason: str, actor=None) -> bool:
     """Cancel an unused PIN: its face value leaves the float again. False if it was not active."""
     with transaction.atomic():
-        if Voucher.objects.filter(pk=voucher.pk, state=Voucher.State.ACTIVE).update(state=Voucher.State.VOIDED) != 1:
-            return False
-        entry_post(
-            key=f"voucher:{voucher.pk}:void",
-            cause=JournalEntry.Cause.VOUCHER_VOID,
-            cause_id=voucher.pk,
-            postings=[
-                (account_for(Account.Purpose.VOUCHER_FLOAT, voucher.currency), voucher.face_value),
-                (account_for(Account.Purpose.VOUCHER_RECEIVABLE, voucher.currency), -voucher.face_value),
-            ],
+        if not _retire(
+            voucher,
+            state=Voucher.State.VOIDED,
+            to=Account.Purpose.VOUCHER_RECEIVABLE,
+            suffix="void",
+            memo=f"refill PIN {voucher.serial} voided: {reason}",
             actor=actor,
-            memo=f"refill PIN {voucher.serial} voided: {reason}"[:200],
-        )
+        ):
+            return False
         audit_record(actor=actor, action="voucher.void", obj=voucher, reason=reason[:200])
     return True
 
@@ -347,20 +361,12 @@ def vouchers_expire_sweep(*, now: datetime | None = None, batch: int = 1000) -> 
     expired = 0
     for voucher in Voucher.objects.filter(state=Voucher.State.ACTIVE, expires_at__lte=now).order_by("pk")[:batch]:
         with transaction.atomic():
-            if (
-                Voucher.objects.filter(pk=voucher.pk, state=Voucher.State.ACTIVE).update(state=Voucher.State.EXPIRED)
-                != 1
-            ):
-                continue
-            entry_post(
-                key=f"voucher:{voucher.pk}:expire",
-                cause=JournalEntry.Cause.VOUCHER_VOID,
-                cause_id=voucher.pk,
-                postings=[
-                    (account_for(Account.Purpose.VOUCHER_FLOAT, voucher.currency), voucher.face_value),
-                    (account_for(Account.Purpose.VOUCHER_BREAKAGE, voucher.currency), -voucher.face_value),
-                ],
+            if _retire(
+                voucher,
+                state=Voucher.State.EXPIRED,
+                to=Account.Purpose.VOUCHER_BREAKAGE,
+                suffix="expire",
                 memo=f"refill PIN {voucher.serial} expired",
-            )
-            expired += 1
+            ):
+                expired += 1
     return expired
