@@ -53,7 +53,9 @@ def race(tmp_path: Path, target: str, calls: list[dict], *, timeout: float = 90)
         if time.monotonic() > deadline or any(p.poll() not in (None, 0) for p, _, _ in processes):
             break
         time.sleep(0.02)
-    (barrier / "go").write_text(str(time.time() + 0.3))
+    staged = barrier / "go.tmp"
+    staged.write_text(str(time.time() + 0.3))
+    staged.replace(barrier / "go")  # appears atomically, with its content
     results = []
     for index, (process, out, err) in enumerate(processes):
         try:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,6 +24,9 @@ from refill.lines.models import Line
 from refill.portal.templatetags.refill_format import money
 from refill.renewals.services import order_create_topup, order_pay_cash
 from refill.vouchers.services import voucher_redeem
+
+# Numbers a shop may still serve (not released, not ported away).
+LIVE_LINES = Line.objects.select_related("owner", "market").exclude(status__in=["available", "ported_out"])
 
 
 def agent_required(view):
@@ -55,7 +58,12 @@ def _find(raw: str) -> Line | None:
         number = normalize_msisdn(raw, settings.REFILL_DEFAULT_REGION)
     except InvalidIdentifier:
         return None
-    return Line.objects.select_related("owner", "market", "plan").filter(msisdn=number).first()
+    return (
+        Line.objects.select_related("owner", "market", "plan")
+        .filter(msisdn=number)
+        .exclude(status__in=["available", "ported_out"])
+        .first()
+    )
 
 
 @agent_required
@@ -75,7 +83,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def cash_topup(request: HttpRequest, pk: int) -> HttpResponse:
-    line = Line.objects.select_related("owner", "market").get(pk=pk)
+    line = get_object_or_404(LIVE_LINES, pk=pk)
     form = CashTopupForm(request.POST)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,7 +114,7 @@ def cash_topup(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_post_parameters("pin")
 @agent_required
 def redeem_pin(request: HttpRequest, pk: int) -> HttpResponse:
-    line = Line.objects.select_related("owner", "market").get(pk=pk)
+    line = get_object_or_404(LIVE_LINES, pk=pk)
     form = PinForm(request.POST)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,6 +124,7 @@ def redeem_pin(request: HttpRequest, pk: int) -> HttpResponse:
                 ip=request.META.get("REMOTE_ADDR"),
                 gift_msisdn=line.msisdn,
                 actor=request.user,
+                count_misses_for=None,
             )
         except RefillError as exc:
             messages.error(request, str(exc))

@@ -63,6 +63,8 @@ def customer_statement(customer) -> dict:
                 "at": line.entry.created_at,
                 "cause": line.entry.get_cause_display(),
                 "reference": f"{line.entry.cause}:{line.entry.cause_id}",
+                "entry_id": line.entry.pk,
+                "correctable": line.entry.cause == "adjustment" and line.entry.corrects_id is None,
                 "memo": line.entry.memo,
                 "change": change,
                 "balance": running[line.currency],

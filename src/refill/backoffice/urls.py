@@ -12,4 +12,6 @@ urlpatterns = [
     path("vouchers/", views.vouchers_view, name="vouchers"),
     path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),
     path("vouchers/import/", views.vouchers_import, name="vouchers_import"),
+    path("vouchers/void/", views.vouchers_void, name="vouchers_void"),
+    path("entries/<uuid:entry_id>/correct/", views.entry_correct_view, name="entry_correct"),
 ]

@@ -5,24 +5,45 @@ from __future__ import annotations
 
 import csv
 import uuid
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refill.customers.models import Customer
 from refill.errors import RefillError
-from refill.ledger.services import InsufficientFunds, LedgerError, wallet_adjust
+from refill.ledger.models import JournalEntry
+from refill.ledger.services import InsufficientFunds, LedgerError, entry_correct, wallet_adjust
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund, refundable
-from refill.vouchers.models import VoucherBatch
-from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_batch_import
+from refill.vouchers.models import Voucher, VoucherBatch
+from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_batch_import, voucher_void
 
 from .forms import AdjustmentForm, RefundForm, VoucherGenerateForm, VoucherImportForm
 from .selectors import customer_statement, trial_balance
+
+
+def require_perm(permission: str):
+    """Staff only, and only staff granted ``permission`` (superusers have all): editing the catalog
+    in the admin must not also allow minting PINs, crediting wallets or refunding."""
+
+    def decorator(view):
+        @staff_member_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
@@ -38,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/index.html", {"customers": customers})
 
 
-@staff_member_required
+@require_perm("ledger.view_journalentry")
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     data = trial_balance()
     if request.GET.get("format") == "csv":
@@ -52,10 +73,12 @@ def trial_balance_view(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/trial_balance.html", {"currencies": data})
 
 
-@staff_member_required
+@require_perm("ledger.view_journalentry")
 def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     adjust_form = AdjustmentForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and not request.user.has_perm("ledger.adjust_wallet"):
+        raise PermissionDenied
     if request.method == "POST" and adjust_form.is_valid():
         try:
             wallet_adjust(
@@ -79,12 +102,35 @@ def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     data = customer_statement(customer)
     if request.GET.get("format") == "csv":
         response, writer = _csv_response(f"statement-customer-{customer.pk}.csv")
-        writer.writerow(["currency", "at", "what", "reference", "change", "balance"])
+        writer.writerow(["section", "currency", "at", "what", "reference", "change", "balance"])
         for currency, rows in data["movements"].items():
             for row in rows:
                 writer.writerow(
-                    [currency, row["at"].isoformat(), row["cause"], row["reference"], row["change"], row["balance"]]
+                    [
+                        "wallet",
+                        currency,
+                        row["at"].isoformat(),
+                        row["cause"],
+                        row["reference"],
+                        row["change"],
+                        row["balance"],
+                    ]
                 )
+        # Orders and their payments, so the statement reconciles with what was bought and paid.
+        for order in data["orders"]:
+            paid = "; ".join(f"{p.method} {p.amount} {p.status}" for p in order.payments.all())
+            receipt = order.receipt.display_number if hasattr(order, "receipt") else ""
+            writer.writerow(
+                [
+                    "order",
+                    order.currency,
+                    order.created_at.isoformat(),
+                    order.status,
+                    f"order:{order.pk} {receipt} {paid}".strip(),
+                    order.total,
+                    "",
+                ]
+            )
         return response
     status = 400 if request.method == "POST" else 200
     return render(
@@ -92,7 +138,7 @@ def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@require_perm("vouchers.view_voucherbatch")
 def vouchers_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -105,7 +151,7 @@ def vouchers_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@require_perm("vouchers.add_voucherbatch")
 @require_POST
 def vouchers_generate(request: HttpRequest) -> HttpResponse:
     form = VoucherGenerateForm(request.POST)
@@ -133,7 +179,8 @@ def vouchers_generate(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@sensitive_post_parameters("pasted")
+@require_perm("vouchers.add_voucherbatch")
 @require_POST
 def vouchers_import(request: HttpRequest) -> HttpResponse:
     form = VoucherImportForm(request.POST, request.FILES)
@@ -155,7 +202,7 @@ def vouchers_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@require_perm("orders.add_refund")
 def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("customer", "line"), pk=pk)
     form = RefundForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
@@ -183,3 +230,41 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         "refunds": order.refunds.all(),
     }
     return render(request, "backoffice/refund.html", context, status=400 if error or form.errors else 200)
+
+
+@require_perm("vouchers.change_voucher")
+@require_POST
+def vouchers_void(request: HttpRequest) -> HttpResponse:
+    """Void one PIN (by serial) or every unused PIN of a batch (by batch code), with a reason."""
+    reference = (request.POST.get("reference") or "").strip()
+    reason = (request.POST.get("reason") or "").strip()
+    vouchers = list(Voucher.objects.filter(serial=reference)) or list(
+        Voucher.objects.filter(batch__code=reference, state=Voucher.State.ACTIVE)
+    )
+    if not reason or not vouchers:
+        messages.error(request, _("Give a serial or batch code that exists, and a reason."))
+    else:
+        voided = sum(voucher_void(voucher=voucher, reason=reason, actor=request.user) for voucher in vouchers)
+        messages.success(request, _("%(count)s refill PINs voided.") % {"count": voided})
+    return redirect("backoffice:vouchers")
+
+
+@require_perm("ledger.adjust_wallet")
+@require_POST
+def entry_correct_view(request: HttpRequest, entry_id) -> HttpResponse:
+    entry = get_object_or_404(JournalEntry, pk=entry_id)
+    reason = (request.POST.get("reason") or "").strip()
+    try:
+        entry_correct(entry=entry, reason=reason, actor=request.user)
+    except LedgerError:
+        messages.error(
+            request,
+            _(
+                "This entry cannot be reversed (only adjustments, with a reason, while the wallet "
+                "still holds the money)."
+            ),
+        )
+    else:
+        messages.success(request, _("The adjustment was reversed."))
+    customer_id = entry.lines.filter(account__customer__isnull=False).values_list("account__customer_id", flat=True)
+    return redirect("backoffice:statement", pk=customer_id.first()) if customer_id else redirect("backoffice:index")

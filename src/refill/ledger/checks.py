@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
@@ -15,6 +16,8 @@ from refill.subscriptions.models import Period
 
 from .models import Account, JournalEntry, JournalLine
 from .services import account_balance
+
+STALE_AFTER = timedelta(hours=24)
 
 
 def check_entries() -> list[str]:
@@ -167,5 +170,36 @@ def check_refunds() -> list[str]:
     return problems
 
 
+def check_stale() -> list[str]:
+    """Payments and refunds still open after a day need reconciliation: flag them for staff."""
+    from django.utils import timezone
+
+    from refill.orders.models import Refund
+
+    cutoff = timezone.now() - STALE_AFTER
+    problems = [
+        f"payment {pk} has been {status} since {created:%Y-%m-%d %H:%M} UTC; reconcile it with the provider"
+        for pk, status, created in Payment.objects.filter(
+            status__in=["pending", "unknown"], created_at__lt=cutoff
+        ).values_list("pk", "status", "created_at")
+    ]
+    problems += [
+        f"refund {pk} has been pending since {created:%Y-%m-%d %H:%M} UTC; reconcile it with the provider"
+        for pk, created in Refund.objects.filter(status="pending", created_at__lt=cutoff).values_list(
+            "pk", "created_at"
+        )
+    ]
+    return problems
+
+
 def run_all() -> list[str]:
-    return check_entries() + check_non_negative() + check_holds() + check_orders() + check_receipts() + check_vouchers()
+    return (
+        check_entries()
+        + check_non_negative()
+        + check_holds()
+        + check_orders()
+        + check_receipts()
+        + check_vouchers()
+        + check_refunds()
+        + check_stale()
+    )

@@ -96,6 +96,7 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["cause", "cause_id"])]
+        permissions = [("adjust_wallet", "Can adjust customer wallets and correct adjustments")]
 
     def __str__(self) -> str:
         return f"{self.cause}:{self.cause_id} ({self.idempotency_key})"

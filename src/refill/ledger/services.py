@@ -29,7 +29,9 @@ KINDS = {
     Account.Purpose.PROMOTIONS: Account.Kind.EXPENSE,
     Account.Purpose.ADJUSTMENTS: Account.Kind.EXPENSE,
 }
-NON_NEGATIVE = {Account.Purpose.WALLET, Account.Purpose.WALLET_HOLD, Account.Purpose.VOUCHER_FLOAT}
+# Per-customer accounts are locked when spent. The voucher float is shared, so it is never locked:
+# each PIN's own state change guards it, and ledger_check proves float = value of usable PINs.
+NON_NEGATIVE = {Account.Purpose.WALLET, Account.Purpose.WALLET_HOLD}
 
 
 class LedgerError(Exception):

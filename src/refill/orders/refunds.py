@@ -45,13 +45,18 @@ def _order_periods(order: Order):
 
 
 def prorata_cap(order: Order, now: datetime) -> Decimal:
-    """The unused share of what the order bought: remaining time of its periods over their length."""
-    periods = list(_order_periods(order))
+    """What may still be refunded under a pro-rata policy: the share of the order's bought time
+    unused at ``now`` (or at the moment an earlier refund ended the service), less refunds made."""
+    periods = list(Period.objects.filter(order_item__order=order).order_by("start"))
     total = sum((int((p.end - p.start).total_seconds()) for p in periods), 0)
     if not total:
         return refundable(order)
-    unused = sum((max(int((p.end - max(p.start, now)).total_seconds()), 0) for p in periods), 0)
-    return min(quantize(order.total * Decimal(unused) / Decimal(total), order.currency), refundable(order))
+    ended = [p.revoked_at for p in periods if p.revoked_at is not None]
+    reference = min([now, *ended])
+    unused = sum((max(int((p.end - max(p.start, reference)).total_seconds()), 0) for p in periods), 0)
+    share = quantize(order.total * Decimal(unused) / Decimal(total), order.currency)
+    already = order.total - refundable(order)
+    return max(min(share - already, refundable(order)), Decimal(0))
 
 
 def _plan_policy(order: Order) -> str:
@@ -95,6 +100,11 @@ def order_refund(
             raise RefundRefused(
                 reason=_("this plan refunds at most the unused share, %(amount)s") % {"amount": prorata_cap(order, now)}
             )
+        if (
+            destination == Refund.Destination.ORIGINAL
+            and order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CASH).exists()
+        ):
+            raise RefundRefused(reason=_("it was paid in cash: refund it to the wallet"))
         card_payment = order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CARD).first()
         card_amount = Decimal(0)
         if destination == Refund.Destination.ORIGINAL and card_payment is not None:
@@ -132,10 +142,18 @@ def order_refund(
     result_status, reference = ChargeStatus.SUCCEEDED, ""
     if card_amount:
         gateway = get_gateway(card_payment.gateway)
-        result = gateway.refund(
-            RefundRequest(card_payment.provider_reference, card_amount, order.currency, f"refund_{uuid.uuid4().hex}")
-        )
-        result_status, reference = result.status, result.provider_reference
+        try:
+            result = gateway.refund(
+                RefundRequest(
+                    card_payment.provider_reference, card_amount, order.currency, f"refund_{uuid.uuid4().hex}"
+                )
+            )
+            result_status, reference = result.status, result.provider_reference
+        except Exception:
+            # Unknown: the refund stays pending (and its hold in place) until reconciled; ledger_check
+            # flags it after a day. Never retried blindly.
+            logger.exception("refund %s: provider call failed", refund.pk)
+            result_status, reference = ChargeStatus.UNKNOWN, ""
     return _refund_complete(refund=refund, status=result_status, reference=reference, actor=actor, now=now)
 
 
@@ -188,9 +206,10 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
         refund.status = Refund.Status.SUCCEEDED
         refund.provider_reference = reference
         refund.save(update_fields=["status", "provider_reference"])
-        full = refundable(order) == 0
-        if refund.period_policy == Plan.RefundPolicy.PRORATA or (
-            refund.period_policy == Plan.RefundPolicy.REVOKE and full
+        # A full refund ends the service under "revoke"; under "pro-rata", refunding the whole
+        # unused share does (a smaller goodwill refund leaves the service running).
+        if (refund.period_policy == Plan.RefundPolicy.REVOKE and refundable(order) == 0) or (
+            refund.period_policy == Plan.RefundPolicy.PRORATA and prorata_cap(order, now) == 0
         ):
             _revoke_service(order, now)
         audit_record(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
+from refill.domain.money import minor_units
 from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
@@ -245,7 +246,8 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("portal:order_confirmation", pk=order.pk)
     wallet_amount = Decimal(0)
     if pay_with == "wallet_card":
-        wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - Decimal("0.01"))
+        one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
+        wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit)
         wallet_amount = max(wallet_amount, Decimal(0))
     outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount)
     if outcome.in_progress:

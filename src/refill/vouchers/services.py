@@ -38,6 +38,8 @@ from .models import RedemptionAttempt, Voucher, VoucherBatch
 PIN_DIGITS = 16
 DEFAULT_VALIDITY = timedelta(days=90)
 MAX_BATCH = 10_000
+MAX_FACE_VALUE = Decimal("10000")  # per PIN, in major units of any currency
+MAX_BATCH_VALUE = Decimal("1000000")  # per batch, in major units
 # Lockout after repeated misses: per account and per address, within an hour.
 MISSES_PER_ACCOUNT = 5
 MISSES_PER_ADDRESS = 20
@@ -80,6 +82,8 @@ def _check_money(face_value, currency: str) -> Decimal:
         raise InvalidBatch(reason=f"face value {face_value!r} is not a number") from None
     if not value.is_finite() or value <= 0 or quantize(value, currency) != value:
         raise InvalidBatch(reason=f"face value {face_value!r} must be positive, in whole minor units")
+    if value > MAX_FACE_VALUE:
+        raise InvalidBatch(reason=f"face value must be at most {MAX_FACE_VALUE}")
     return value
 
 
@@ -93,6 +97,8 @@ def voucher_batch_generate(
     if not 1 <= int(expires_in_days) <= 3650:
         raise InvalidBatch(reason="validity must be between 1 and 3650 days")
     value = _check_money(face_value, currency)
+    if value * int(count) > MAX_BATCH_VALUE:
+        raise InvalidBatch(reason=f"a batch may be worth at most {MAX_BATCH_VALUE}")
     expires_at = timezone.now() + timedelta(days=int(expires_in_days))
     with transaction.atomic():
         batch = VoucherBatch.objects.create(
@@ -158,6 +164,11 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
     Each bad row is reported with its line number and nothing of it is written; rows whose serial is
     already here with the same PIN are skipped, so importing the same file twice changes nothing."""
     report = ImportReport()
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:
+        report.errors.append((0, f"the file is not valid CSV: {exc}"))
+        return report
     reader = csv.DictReader(io.StringIO(text))
     required = {"serial", "pin", "face_value", "currency"}
     if not reader.fieldnames or not required <= {name.strip() for name in reader.fieldnames}:
@@ -165,7 +176,8 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
         return report
     valid: dict[str, list[Voucher]] = {}
     seen_serials: set[str] = set()
-    for number, raw in enumerate(reader, start=2):
+    seen_pins: dict[str, int] = {}
+    for number, raw in enumerate(rows, start=2):
         row = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
         serial, pin, currency = (
             row.get("serial", ""),
@@ -184,8 +196,12 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
         except InvalidBatch as exc:
             report.errors.append((number, str(exc)))
             continue
-        seen_serials.add(serial)
         digest = pin_hash(pin)
+        if digest in seen_pins:
+            report.errors.append((number, f"this PIN is already on line {seen_pins[digest]} of the file"))
+            continue
+        seen_serials.add(serial)
+        seen_pins[digest] = number
         existing = Voucher.objects.filter(serial=serial).first()
         if existing is not None:
             if existing.pin_hash == digest:
@@ -200,6 +216,9 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
             Voucher(serial=serial, pin_hash=digest, face_value=value, currency=currency, expires_at=expires_at)
         )
     for currency, vouchers in sorted(valid.items()):
+        if sum((v.face_value for v in vouchers), Decimal(0)) > MAX_BATCH_VALUE:
+            report.errors.append((0, f"{currency}: a batch may be worth at most {MAX_BATCH_VALUE}"))
+            continue
         try:
             with transaction.atomic():
                 batch = VoucherBatch.objects.create(
@@ -254,13 +273,26 @@ def _check_rate(customer, ip: str | None) -> None:
         raise TooManyPinAttempts()
 
 
+_SAME = object()
+
+
 def voucher_redeem(
-    *, pin: str, customer, ip: str | None = None, gift_msisdn: str = "", actor=None, now: datetime | None = None
+    *,
+    pin: str,
+    customer,
+    ip: str | None = None,
+    gift_msisdn: str = "",
+    actor=None,
+    now: datetime | None = None,
+    count_misses_for=_SAME,
 ) -> Voucher:
     """Redeem a PIN onto the customer's own wallet, or onto the wallet of whoever owns
     ``gift_msisdn``. Each PIN redeems once, even when two people race with it."""
     now = now or timezone.now()
-    _check_rate(customer, ip)
+    # Misses count against the customer redeeming; at a shop counter (count_misses_for=None) they
+    # count against the shop's address only, so an agent's typo does not lock the customer out.
+    counted = customer if count_misses_for is _SAME else count_misses_for
+    _check_rate(counted, ip)
     recipient, gift_line = customer, None
     if gift_msisdn:
         try:
@@ -273,9 +305,12 @@ def voucher_redeem(
         recipient = gift_line.owner
     voucher = Voucher.objects.filter(pin_hash=pin_hash(pin)).first() if normalize_pin(pin) else None
     if voucher is None:
-        _record_attempt(customer, ip, False)
+        _record_attempt(counted, ip, False)
         raise VoucherUnknown()
     if gift_line is not None and gift_line.market.currency != voucher.currency:
+        raise VoucherWrongCurrency(currency=voucher.currency)
+    if gift_line is None and not recipient.lines.filter(market__currency=voucher.currency).exists():
+        # Money in a currency none of the customer's numbers use could never be spent.
         raise VoucherWrongCurrency(currency=voucher.currency)
     try:
         with transaction.atomic():
@@ -313,9 +348,9 @@ def voucher_redeem(
                 obj=locked,
                 data={"credited_to": recipient.pk, "gift_line": gift_line.msisdn if gift_line else None},
             )
-            RedemptionAttempt.objects.create(customer=customer, ip_address=ip or None, succeeded=True)
+            RedemptionAttempt.objects.create(customer=counted, ip_address=ip or None, succeeded=True)
     except (VoucherAlreadyUsed, VoucherVoided, VoucherExpired):
-        _record_attempt(customer, ip, False)
+        _record_attempt(counted, ip, False)
         raise
     locked.refresh_from_db()
     return locked

@@ -63,3 +63,46 @@ def test_unknown_number_and_customers_are_kept_out(client, counter):
     )
     assert wallet_balance(customer, "USD") == 0
     assert timezone.now() and renew  # keep imports used
+
+
+def test_unknown_or_released_lines_are_not_served(client, counter):
+    agent, customer, line = counter
+    assert (
+        client.post(reverse("agentdesk:cash_topup", args=[999999]), {"amount": "5", "idempotency_key": "x"}).status_code
+        == 404
+    )
+    type(line).objects.filter(pk=line.pk).update(status="ported_out")
+    assert (
+        client.post(
+            reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "5", "idempotency_key": "x"}
+        ).status_code
+        == 404
+    )
+    page = client.get(reverse("agentdesk:desk"), {"msisdn": "+12025550143"})
+    assert 'data-testid="agent-line"' not in page.content.decode()
+
+
+def test_counter_typos_do_not_lock_the_customer_out(client, counter):
+    agent, customer, line = counter
+    for index in range(6):
+        client.post(reverse("agentdesk:redeem_pin", args=[line.pk]), {"pin": f"12341234123412{index:02d}"})
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    from refill.vouchers.services import voucher_redeem
+
+    voucher_redeem(pin=pins[0][1], customer=customer, ip="10.1.1.1")  # the customer is not locked out
+    assert wallet_balance(customer, "USD") == Decimal("10.00")
+
+
+def test_a_cash_payment_is_refunded_to_the_wallet_only(client, counter):
+    from refill.orders.models import Order
+    from refill.orders.refunds import RefundRefused, order_refund
+
+    agent, customer, line = counter
+    page = client.get(reverse("agentdesk:desk"), {"msisdn": "+12025550143"})
+    key = page.context["cash_form"].initial["idempotency_key"]
+    client.post(reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "20.00", "idempotency_key": key})
+    order = Order.objects.get(customer=customer, line__isnull=True)
+    with pytest.raises(RefundRefused):
+        order_refund(order=order, amount=Decimal("5.00"), destination="original", reason="x", idempotency_key="r")
+    receipt_page = client.get(f"/orders/{order.pk}/")  # agents have no customer: not their page
+    assert receipt_page.status_code == 404

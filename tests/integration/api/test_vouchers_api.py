@@ -15,6 +15,8 @@ URL = "/api/v1/vouchers/redeem"
 @pytest.fixture
 def api_client():
     customer, user = make_customer("app@example.com")
+    market = make_market()
+    make_line(customer, market, make_plan(market), msisdn="+12025550151")
     client = Client(enforce_csrf_checks=False)
     login(client, user)
     return client, customer

@@ -14,9 +14,23 @@ from tests.factories import login, make_customer, make_line, make_market, make_p
 pytestmark = pytest.mark.django_db
 
 
+FINANCE_PERMISSIONS = [
+    ("ledger", "view_journalentry"),
+    ("ledger", "adjust_wallet"),
+    ("vouchers", "view_voucherbatch"),
+    ("vouchers", "add_voucherbatch"),
+    ("vouchers", "change_voucher"),
+    ("orders", "add_refund"),
+]
+
+
 @pytest.fixture
 def staff(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
     user = django_user_model.objects.create_user("finance@example.com", "x-pass-12345", is_staff=True, role="staff")
+    for app_label, codename in FINANCE_PERMISSIONS:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     login(client, user)
     return user
 
@@ -120,3 +134,51 @@ def test_wallet_adjustment(client, staff, sales):
     taken = client.post(url, {**data, "amount": "-6.00", "idempotency_key": "other"})
     assert taken.status_code == 400 and "does not hold that much" in taken.content.decode()
     assert AuditEvent.objects.filter(action="wallet.adjust").count() == 1
+
+
+def test_staff_without_finance_permissions_are_refused(client, django_user_model, sales):
+    clerk = django_user_model.objects.create_user("catalog@example.com", "x-pass-12345", is_staff=True, role="staff")
+    login(client, clerk)
+    assert client.get(reverse("backoffice:trial_balance")).status_code == 403
+    assert (
+        client.post(
+            reverse("backoffice:vouchers_generate"),
+            {"count": 1, "face_value": "10", "currency": "USD", "expires_in_days": 90},
+        ).status_code
+        == 403
+    )
+    from refill.orders.models import Order
+
+    order = Order.objects.get(customer=sales)
+    assert client.get(reverse("backoffice:refund", args=[order.pk])).status_code == 403
+    assert not Voucher.objects.exists() and not order.refunds.exists()
+
+
+def test_void_a_batch_and_reverse_an_adjustment(client, staff, sales):
+    from refill.ledger.models import JournalEntry
+    from refill.ledger.services import wallet_adjust, wallet_balance
+    from refill.vouchers.services import voucher_batch_generate
+
+    batch, pins = voucher_batch_generate(count=3, face_value="10.00", currency="USD")
+    voucher_redeem(pin=pins[0][1], customer=sales)
+    response = client.post(
+        reverse("backoffice:vouchers_void"), {"reference": batch.code, "reason": "stolen box"}, follow=True
+    )
+    assert "2 refill PINs voided." in response.content.decode()
+    assert list(Voucher.objects.order_by("serial").values_list("state", flat=True)) == ["redeemed", "voided", "voided"]
+    entry = wallet_adjust(customer=sales, currency="USD", amount=Decimal("3.00"), reason="oops", key="k1")
+    client.post(reverse("backoffice:entry_correct", args=[entry.pk]), {"reason": "wrong customer"})
+    assert JournalEntry.objects.filter(corrects=entry).count() == 1
+    assert wallet_balance(sales, "USD") == Decimal("10.00")
+
+
+def test_statement_csv_reconciles_with_orders(client, staff, sales):
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("backoffice:statement", args=[sales.pk]), {"format": "csv"}).content.decode()
+            )
+        )
+    )
+    orders = [row for row in rows if row["section"] == "order"]
+    assert len(orders) == 1 and orders[0]["what"] == "paid" and "card 25.0000 succeeded" in orders[0]["reference"]

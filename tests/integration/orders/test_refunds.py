@@ -174,3 +174,49 @@ def test_a_topup_already_spent_cannot_be_refunded(world):
     assert not topup.refunds.exists() and wallet_balance(customer, "USD") == Decimal("2.50")
     order_refund(order=topup, amount=Decimal("2.50"), destination="original", reason="x", idempotency_key="r2")
     assert wallet_balance(customer, "USD") == 0
+
+
+def test_a_small_prorata_refund_keeps_the_service_and_the_cap_holds(world):
+    order, line = paid(world, policy="prorata")  # 30 days for 30.00
+    halfway = T0 + timedelta(days=15)
+    order_refund(
+        order=order, amount=Decimal("1.00"), destination="wallet", reason="goodwill", idempotency_key="g", now=halfway
+    )
+    line.refresh_from_db()
+    assert line.period_end == T0 + timedelta(days=30)  # still running
+    with pytest.raises(RefundRefused) as caught:
+        order_refund(
+            order=order, amount=Decimal("29.00"), destination="original", reason="x", idempotency_key="h", now=halfway
+        )
+    assert "14.00" in str(caught.value)
+    order_refund(
+        order=order, amount=Decimal("14.00"), destination="original", reason="x", idempotency_key="i", now=halfway
+    )
+    line.refresh_from_db()
+    assert line.period_end == halfway
+    with pytest.raises(RefundRefused):  # nothing unused is left once the service ended
+        order_refund(
+            order=order,
+            amount=Decimal("1.00"),
+            destination="original",
+            reason="x",
+            idempotency_key="j",
+            now=halfway + timedelta(days=1),
+        )
+
+
+def test_a_refund_whose_provider_call_fails_stays_pending_and_holds_nothing_new(world, monkeypatch):
+    from refill.integrations.payments.sandbox import SandboxGateway
+
+    order, line = paid(world)
+
+    def boom(self, request):
+        raise TimeoutError("provider timed out")
+
+    monkeypatch.setattr(SandboxGateway, "refund", boom)
+    refund = order_refund(order=order, amount=Decimal("30.00"), destination="original", reason="x", idempotency_key="b")
+    assert refund.status == "pending"
+    line.refresh_from_db()
+    assert line.period_end == T0 + timedelta(days=30)
+    with pytest.raises(RefundRefused):
+        order_refund(order=order, amount=Decimal("1.00"), destination="original", reason="x", idempotency_key="c")

@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_pin_redeems_once_when_five_people_race(tmp_path):
+    market = make_market()
+    plan = make_plan(market)
     customers = [make_customer()[0] for _ in range(5)]
+    for index, customer in enumerate(customers):
+        make_line(customer, market, plan, msisdn=f"+1202400{index:04d}")
     _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
     results = race(
         tmp_path,

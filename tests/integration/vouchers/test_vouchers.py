@@ -37,6 +37,7 @@ def world():
     market = make_market()
     plan = make_plan(market)
     customer, _ = make_customer()
+    make_line(customer, market, plan, msisdn="+12025550149")  # a USD number: USD PINs can be spent
     friend, _ = make_customer()
     friend_line = make_line(friend, market, plan, msisdn="+12025550150")
     return market, customer, friend, friend_line
@@ -161,3 +162,34 @@ def test_import_reports_bad_rows_and_is_idempotent(world):
     assert clash.created == 0 and "different PIN" in clash.errors[0][1]
     bad_header = voucher_batch_import(text="a,b\n1,2\n")
     assert bad_header.errors and bad_header.created == 0
+
+
+def test_own_wallet_only_in_a_currency_the_customer_can_spend(world):
+    market, customer, friend, friend_line = world
+    _, pins = voucher_batch_generate(count=1, face_value="50.00", currency="CNY")
+    with pytest.raises(VoucherWrongCurrency):
+        voucher_redeem(pin=pins[0][1], customer=customer)
+    assert Voucher.objects.get().state == "active"
+
+
+def test_import_survives_broken_csv_and_reports_duplicate_pins():
+    huge = "serial,pin,face_value,currency\nS-1," + "1" * 200_000 + ",10.00,USD\n"
+    report = voucher_batch_import(text=huge)
+    assert report.created == 0 and report.errors
+    text = "\n".join(
+        [
+            "serial,pin,face_value,currency",
+            "D-1,1111222233334444,10.00,USD",
+            "D-2,1111222233334444,10.00,USD",
+            "D-3,5555666677778888,10.00,USD",
+        ]
+    )
+    report = voucher_batch_import(text=text)
+    assert report.created == 2 and report.errors == [(3, "this PIN is already on line 2 of the file")]
+
+
+def test_batch_value_is_capped():
+    with pytest.raises(InvalidBatch):
+        voucher_batch_generate(count=200, face_value="9999.00", currency="USD")
+    with pytest.raises(InvalidBatch):
+        voucher_batch_generate(count=1, face_value="10000.01", currency="USD")
