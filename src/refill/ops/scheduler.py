@@ -29,6 +29,7 @@ def default_jobs() -> list[Job]:
         Job("worker_heartbeat", 10, "refill.ops.tasks.worker_heartbeat"),
         Job("lapse_sweep", 60, "refill.lines.tasks.lapse_sweep"),
         Job("number_receipts", 60, "refill.orders.tasks.number_receipts"),
+        Job("reconcile_payments", 30, "refill.renewals.tasks.reconcile_payments"),
         Job("expire_vouchers", 300, "refill.vouchers.tasks.expire_vouchers"),
     ]
 

@@ -37,6 +37,9 @@ class Payment(models.Model):
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation of an unknown (or long pending) attempt: how often the provider was asked, and when next.
+    reconcile_attempts = models.PositiveIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -60,3 +63,20 @@ class Payment(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+class SandboxCharge(models.Model):
+    """The sandbox provider's own books (it stands in for a remote provider's servers, so every
+    process sees the same charges). Refill's own records are Payment rows; this table is only ever
+    written by the sandbox gateway."""
+
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    reference = models.CharField(max_length=40, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16)
+    decline_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.status}"

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from refill.audit.services import audit_record
@@ -478,6 +478,51 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
             # fulfilled or flagged. Never roll the recorded charge back.
             logger.exception("order %s: fulfilment failed after payment %s; the task will retry", order.pk, payment.pk)
     return payment
+
+
+RECONCILE_BACKOFF = [timedelta(minutes=minutes) for minutes in (1, 2, 5, 10, 30, 60)]
+
+
+def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Ask the provider about card attempts left unknown, or pending so long that their process
+    must have died, and settle them exactly as if the answer had come back in time: a success is
+    fulfilled once, a failure releases any wallet hold. Unanswered ones are asked again later, at
+    growing intervals (1, 2, 5, 10, 30, then every 60 minutes). Safe to run twice or on two machines:
+    settling goes through payment_complete, which locks the payment and ignores a settled one."""
+    from refill.integrations.payments.base import get_gateway
+
+    now = now or timezone.now()
+    due = (
+        Payment.objects.filter(method=Payment.Method.CARD)
+        .filter(
+            Q(status=Payment.Status.UNKNOWN)
+            | Q(status=Payment.Status.PENDING, created_at__lt=now - STALE_PENDING_AFTER)
+        )
+        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+        .order_by("pk")[:batch]
+    )
+    settled = 0
+    for payment in due:
+        try:
+            result = get_gateway(payment.gateway).fetch(payment.idempotency_key)
+        except Exception:
+            logger.exception("payment %s: the provider did not answer the status request", payment.pk)
+            result = ChargeResult(ChargeStatus.UNKNOWN)
+        if result.status == ChargeStatus.UNKNOWN:
+            delay = RECONCILE_BACKOFF[min(payment.reconcile_attempts, len(RECONCILE_BACKOFF) - 1)]
+            Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
+                status=Payment.Status.UNKNOWN,
+                reconcile_attempts=F("reconcile_attempts") + 1,
+                next_check_at=now + delay,
+            )
+            continue
+        Payment.objects.filter(pk=payment.pk).update(reconcile_attempts=F("reconcile_attempts") + 1)
+        completed = payment_complete(payment=payment, result=result, now=now)
+        audit_record(actor=None, action="payment.reconciled", obj=completed, reason=completed.status)
+        settled += 1
+    if settled:
+        receipts_number()
+    return settled
 
 
 def order_fulfil_paid(*, order_id: int, actor=None, now: datetime | None = None) -> bool:

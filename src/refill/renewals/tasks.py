@@ -6,3 +6,10 @@ def fulfil_paid_order(order_id: int) -> bool:
     from .services import order_fulfil_paid
 
     return order_fulfil_paid(order_id=order_id)
+
+
+@task()
+def reconcile_payments() -> int:
+    from .services import payments_reconcile
+
+    return payments_reconcile()

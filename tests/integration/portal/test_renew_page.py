@@ -112,6 +112,20 @@ def test_declines_are_explained_and_change_nothing(client, world, card, words):
     assert line.period_end == before and Period.objects.filter(line=line).count() == 1
 
 
+def test_a_provider_timeout_shows_a_confirming_page_until_reconciled(client, world):
+    from refill.renewals.services import payments_reconcile
+
+    market, plan, customer, line = world
+    response = client.post(reverse("portal:renew", args=[line.pk]), pay_form(client, line, card="4000 0000 0000 0341"))
+    assert response.status_code == 302 and "/orders/" in response.url and "confirmation" not in response.url
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="confirming"' in page and "not be charged twice" in page and "Try again" not in page
+    payments_reconcile()
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="confirming"' not in page and "Receipt" in page
+    assert Period.objects.filter(line=line).count() == 2
+
+
 def test_decline_in_chinese(client, world):
     market, plan, customer, line = world
     customer.preferred_language = "zh-hans"

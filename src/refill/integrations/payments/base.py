@@ -92,6 +92,8 @@ class PaymentGateway(Protocol):
 
     def refund(self, request: RefundRequest) -> RefundResult: ...
 
+    def fetch(self, idempotency_key: str) -> ChargeResult: ...
+
 
 def get_gateway(name: str | None = None) -> PaymentGateway:
     from django.conf import settings

@@ -1,16 +1,19 @@
 """The built-in sandbox gateway: deterministic test cards, no network, used by demo and tests.
 
-Card numbers are read once, turned into a token that encodes only the outcome, brand, last 4 and
-expiry, and dropped. Charges are idempotent per idempotency key, like a real provider's.
+It behaves like a remote provider: charges and refunds are kept in its own table (standing in for
+the provider's servers, so every process sees the same answers), each idempotency key charges at
+most once, and two cards time out, one after charging and one before, so that reconciliation
+(``fetch``) can be exercised. Card numbers are read once, turned into a token that encodes only the
+outcome, brand, last 4 and expiry, and dropped.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import threading
 import time
 
+from django.db import IntegrityError, transaction
 from stdnum import luhn
 
 from .base import (
@@ -26,6 +29,8 @@ from .base import (
 )
 
 SUCCESS = "success"
+TIMEOUT_AFTER_CHARGE = "timeout_charged"
+TIMEOUT_BEFORE_CHARGE = "timeout_not_charged"
 
 # Test card numbers (docs/payments.md and the README list them). Any future expiry, any CVC.
 TEST_CARDS: dict[str, str] = {
@@ -38,7 +43,13 @@ TEST_CARDS: dict[str, str] = {
     "4000000000000127": DeclineCode.INCORRECT_CVC,
     "4000000000000002": DeclineCode.DO_NOT_HONOUR,
     "4000000000000119": DeclineCode.NETWORK_ERROR,
+    "4000000000000341": TIMEOUT_AFTER_CHARGE,
+    "4000000000000259": TIMEOUT_BEFORE_CHARGE,
 }
+
+
+class SandboxTimeout(TimeoutError):
+    """What a provider call that never answered looks like to the caller."""
 
 
 def _brand(number: str) -> str:
@@ -55,9 +66,6 @@ def _brand(number: str) -> str:
 
 class SandboxGateway:
     name = "sandbox"
-    # Charges seen by this process, keyed by idempotency key: a replayed key gets the first answer.
-    _charges: dict[str, ChargeResult] = {}
-    _lock = threading.Lock()
 
     def __init__(self, latency_ms: int = 0) -> None:
         self.latency_ms = latency_ms
@@ -84,29 +92,65 @@ class SandboxGateway:
             exp_year=card.exp_year,
         )
 
+    @staticmethod
+    def _result(charge) -> ChargeResult:
+        if charge.status == ChargeStatus.SUCCEEDED:
+            return ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=charge.reference)
+        return ChargeResult(
+            ChargeStatus.FAILED, provider_reference=charge.reference, decline_code=DeclineCode(charge.decline_code)
+        )
+
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        from refill.payments.models import SandboxCharge
+
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
-        with self._lock:
-            if request.idempotency_key in self._charges:
-                return self._charges[request.idempotency_key]
-        if not request.token.startswith("tok_sandbox_"):
-            result = ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
-        else:
+        existing = SandboxCharge.objects.filter(idempotency_key=request.idempotency_key).first()
+        if existing is not None:
+            return self._result(existing)
+        outcome = "invalid"
+        if request.token.startswith("tok_sandbox_"):
             outcome = request.token.removeprefix("tok_sandbox_").rsplit("_", 1)[0]
-            reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
-            if outcome == SUCCESS:
-                result = ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
-            else:
-                result = ChargeResult(
-                    ChargeStatus.FAILED, provider_reference=reference, decline_code=DeclineCode(outcome)
+        if outcome == TIMEOUT_BEFORE_CHARGE:
+            raise SandboxTimeout("the sandbox provider did not answer (nothing was charged)")
+        reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
+        if outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE):
+            status, decline = ChargeStatus.SUCCEEDED, ""
+        else:
+            status = ChargeStatus.FAILED
+            decline = outcome if outcome in DeclineCode._value2member_map_ else DeclineCode.INVALID_CARD
+        try:
+            with transaction.atomic():
+                charge = SandboxCharge.objects.create(
+                    idempotency_key=request.idempotency_key,
+                    reference=reference,
+                    amount=request.amount,
+                    currency=request.currency,
+                    status=status,
+                    decline_code=decline,
                 )
-        with self._lock:
-            return self._charges.setdefault(request.idempotency_key, result)
+        except IntegrityError:
+            charge = SandboxCharge.objects.get(idempotency_key=request.idempotency_key)
+        if outcome == TIMEOUT_AFTER_CHARGE:
+            raise SandboxTimeout("the sandbox provider charged, then the answer was lost")
+        return self._result(charge)
+
+    def fetch(self, idempotency_key: str) -> ChargeResult:
+        """What the provider knows about a charge made with this key (reconciliation)."""
+        from refill.payments.models import SandboxCharge
+
+        charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
+        if charge is None:
+            # Never reached the provider: nothing was charged.
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.NETWORK_ERROR)
+        return self._result(charge)
 
     def refund(self, request: RefundRequest) -> RefundResult:
-        """Refunds of sandbox charges always succeed, once per idempotency key."""
-        if not request.provider_reference.startswith("ch_sandbox_") or request.amount <= 0:
+        """Refunds of sandbox charges succeed, once per idempotency key, up to the amount charged."""
+        from refill.payments.models import SandboxCharge
+
+        charge = SandboxCharge.objects.filter(reference=request.provider_reference, status="succeeded").first()
+        if charge is None or request.amount <= 0:
             return RefundResult(ChargeStatus.FAILED)
         reference = "re_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
         return RefundResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
