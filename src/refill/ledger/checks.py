@@ -180,7 +180,7 @@ def check_stale() -> list[str]:
     problems = [
         f"payment {pk} has been {status} since {created:%Y-%m-%d %H:%M} UTC; reconcile it with the provider"
         for pk, status, created in Payment.objects.filter(
-            status__in=["pending", "unknown"], created_at__lt=cutoff
+            status__in=["pending", "unknown", "requires_action"], created_at__lt=cutoff
         ).values_list("pk", "status", "created_at")
     ]
     problems += [

@@ -15,6 +15,7 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", _("Paid")
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Checking with the bank")
+        REQUIRES_ACTION = "requires_action", _("Waiting for your bank's confirmation")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
     idempotency_key = models.CharField(max_length=100, unique=True)
@@ -39,6 +40,8 @@ class Payment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Reconciliation of an unknown (or long pending) attempt: how often the provider was asked, and when next.
     reconcile_attempts = models.PositiveIntegerField(default=0)
+    # Where to send the customer to confirm with their bank (3-D Secure), while requires_action.
+    action_url = models.CharField(max_length=500, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -51,8 +54,8 @@ class Payment(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["order", "method"],
-                condition=Q(status__in=["pending", "unknown"]),
-                name="payment_one_open_per_method",
+                condition=Q(status__in=["pending", "unknown", "requires_action"]),
+                name="payment_one_open_per_method_v2",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
         ]
@@ -76,6 +79,7 @@ class SandboxCharge(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16)
     decline_code = models.CharField(max_length=40, blank=True)
+    return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
     path("orders/<int:pk>/receipt.pdf", views.order_receipt_pdf, name="order_receipt_pdf"),
+    path("orders/<int:pk>/payment-return/", views.payment_return, name="payment_return"),
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/redeem/", views.redeem, name="redeem"),
     path("preferences/", views.preferences, name="preferences"),

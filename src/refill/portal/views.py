@@ -30,6 +30,7 @@ from refill.renewals.services import (
     order_create_topup,
     order_pay_card,
     order_pay_wallet,
+    payment_resume,
     renewal_plans,
     renewal_quote,
 )
@@ -153,6 +154,7 @@ class PayOutcome:
     error: str | None = None
     decline: bool = False
     in_progress: bool = False
+    redirect_to: str = ""
 
 
 def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wallet_amount: Decimal) -> PayOutcome:
@@ -173,7 +175,12 @@ def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wall
             )
         )
         payment = order_pay_card(
-            order=order, token=token, gateway=gateway, wallet_amount=wallet_amount, actor=request.user
+            order=order,
+            token=token,
+            gateway=gateway,
+            wallet_amount=wallet_amount,
+            actor=request.user,
+            return_url=reverse("portal:payment_return", args=[order.pk]),
         )
     except TokenizationError as exc:
         return PayOutcome(error=decline_message(exc.code), decline=True)
@@ -185,6 +192,8 @@ def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wall
         return PayOutcome(payment=payment, error=decline_message(payment.decline_code), decline=True)
     if payment is not None and payment.status == Payment.Status.UNKNOWN:
         return PayOutcome(payment=payment, in_progress=True)
+    if payment is not None and payment.status == Payment.Status.REQUIRES_ACTION:
+        return PayOutcome(payment=payment, redirect_to=payment.action_url)
     return PayOutcome(payment=payment)
 
 
@@ -250,6 +259,8 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit)
         wallet_amount = max(wallet_amount, Decimal(0))
     outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount)
+    if outcome.redirect_to:
+        return redirect(outcome.redirect_to)  # the bank's confirmation step
     if outcome.in_progress:
         return redirect("portal:order_detail", pk=order.pk)
     if outcome.error:
@@ -292,7 +303,10 @@ def _order_context(order: Order) -> dict:
         "valid_until": periods[-1].end if periods else None,
         "payment": order.payments.order_by("-pk").first(),
         "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
-        "in_progress": order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists(),
+        "in_progress": order.payments.filter(
+            status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
+        ).exists(),
+        "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
     }
@@ -426,6 +440,8 @@ def wallet(request: HttpRequest) -> HttpResponse:
             if order.status == Order.Status.PAID:
                 return redirect("portal:order_confirmation", pk=order.pk)
             outcome = _pay(request, order, card_form=card_form, wallet_amount=Decimal(0))
+            if outcome.redirect_to:
+                return redirect(outcome.redirect_to)
             if outcome.in_progress:
                 return redirect("portal:order_detail", pk=order.pk)
             if not outcome.error:
@@ -500,3 +516,16 @@ def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
     return response
+
+
+@login_required
+def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back from the bank's confirmation step: settle the attempt and show how it ended."""
+    order = _owned_order(request, pk)
+    waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
+    if waiting is not None:
+        payment_resume(payment=waiting, actor=request.user)
+        order.refresh_from_db()
+    if order.status == Order.Status.PAID:
+        return redirect("portal:order_confirmation", pk=order.pk)
+    return redirect("portal:order_detail", pk=order.pk)

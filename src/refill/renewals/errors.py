@@ -84,6 +84,9 @@ DECLINE_MESSAGES = {
     ),
     "network_error": _("We could not reach your bank. Nothing was charged. Please try again in a minute."),
     "invalid_card": _("The card number is not valid. Check it and try again."),
+    "authentication_failed": _(
+        "Your bank did not confirm the payment. Nothing was charged. Try again, or use another card."
+    ),
 }
 
 

@@ -207,7 +207,8 @@ def order_create_renewal(
 
 
 ORDER_PAYABLE_FOR = timedelta(hours=24)
-OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN]
+OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
+ABANDONED_ACTION_AFTER = timedelta(minutes=30)
 STALE_PENDING_AFTER = timedelta(minutes=5)
 
 
@@ -337,6 +338,7 @@ def order_pay_card(
     wallet_amount: Decimal = Decimal(0),
     actor=None,
     now: datetime | None = None,
+    return_url: str = "",
 ) -> Payment | None:
     """Charge ``token`` for ``order`` (less ``wallet_amount`` taken from the wallet) exactly once
     and, if it succeeds, fulfil the order."""
@@ -352,6 +354,7 @@ def order_pay_card(
                 token=token.token,
                 idempotency_key=payment.idempotency_key,
                 description=f"Refill order {order.pk}",
+                return_url=return_url,
             )
         )
     except Exception:
@@ -441,6 +444,12 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
             return payment
         held = list(order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.PENDING))
         payment.provider_reference = result.provider_reference
+        if result.status == ChargeStatus.REQUIRES_ACTION:
+            # The customer confirms with their bank first; the wallet part stays held meanwhile.
+            payment.status = Payment.Status.REQUIRES_ACTION
+            payment.action_url = result.next_url
+            payment.save()
+            return payment
         if result.status == ChargeStatus.SUCCEEDED:
             payment.status = Payment.Status.SUCCEEDED
             payment.completed_at = timezone.now()
@@ -497,6 +506,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
         .filter(
             Q(status=Payment.Status.UNKNOWN)
             | Q(status=Payment.Status.PENDING, created_at__lt=now - STALE_PENDING_AFTER)
+            | Q(status=Payment.Status.REQUIRES_ACTION, created_at__lt=now - ABANDONED_ACTION_AFTER)
         )
         .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
         .order_by("pk")[:batch]
@@ -504,11 +514,16 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     settled = 0
     for payment in due:
         try:
-            result = get_gateway(payment.gateway).fetch(payment.idempotency_key)
+            gateway = get_gateway(payment.gateway)
+            if payment.status == Payment.Status.REQUIRES_ACTION:
+                # Abandoned at the bank's confirmation step: cancel it, so a late confirmation fails.
+                result = gateway.cancel(payment.idempotency_key)
+            else:
+                result = gateway.fetch(payment.idempotency_key)
         except Exception:
             logger.exception("payment %s: the provider did not answer the status request", payment.pk)
             result = ChargeResult(ChargeStatus.UNKNOWN)
-        if result.status == ChargeStatus.UNKNOWN:
+        if result.status in (ChargeStatus.UNKNOWN, ChargeStatus.REQUIRES_ACTION):
             delay = RECONCILE_BACKOFF[min(payment.reconcile_attempts, len(RECONCILE_BACKOFF) - 1)]
             Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
                 status=Payment.Status.UNKNOWN,
@@ -523,6 +538,25 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     if settled:
         receipts_number()
     return settled
+
+
+def payment_resume(*, payment: Payment, actor=None) -> Payment:
+    """The customer is back from their bank's confirmation step: ask the provider how it ended and
+    settle the attempt (still waiting is a fine answer too)."""
+    from refill.integrations.payments.base import get_gateway
+
+    if payment.status != Payment.Status.REQUIRES_ACTION:
+        return payment
+    try:
+        result = get_gateway(payment.gateway).fetch(payment.idempotency_key)
+    except Exception:
+        logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
+        return payment
+    if result.status == ChargeStatus.REQUIRES_ACTION:
+        return payment
+    payment = payment_complete(payment=payment, result=result, actor=actor)
+    receipts_number()
+    return payment
 
 
 def order_fulfil_paid(*, order_id: int, actor=None, now: datetime | None = None) -> bool:

@@ -11,6 +11,8 @@ from typing import Protocol
 class ChargeStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # The customer must confirm with their bank first (3-D Secure): send them to ``next_url``.
+    REQUIRES_ACTION = "requires_action"
     UNKNOWN = "unknown"
 
 
@@ -25,6 +27,7 @@ class DeclineCode(StrEnum):
     DO_NOT_HONOUR = "do_not_honour"
     NETWORK_ERROR = "network_error"
     INVALID_CARD = "invalid_card"
+    AUTHENTICATION_FAILED = "authentication_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class ChargeRequest:
     token: str
     idempotency_key: str
     description: str
+    return_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class ChargeResult:
     status: ChargeStatus
     provider_reference: str = ""
     decline_code: DeclineCode | None = None
+    next_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,8 @@ class PaymentGateway(Protocol):
     def refund(self, request: RefundRequest) -> RefundResult: ...
 
     def fetch(self, idempotency_key: str) -> ChargeResult: ...
+
+    def cancel(self, idempotency_key: str) -> ChargeResult: ...
 
 
 def get_gateway(name: str | None = None) -> PaymentGateway:

@@ -45,6 +45,7 @@ TEST_CARDS: dict[str, str] = {
     "4000000000000119": DeclineCode.NETWORK_ERROR,
     "4000000000000341": TIMEOUT_AFTER_CHARGE,
     "4000000000000259": TIMEOUT_BEFORE_CHARGE,
+    "4000000000003162": "requires_action",
 }
 
 
@@ -94,6 +95,14 @@ class SandboxGateway:
 
     @staticmethod
     def _result(charge) -> ChargeResult:
+        if charge.status == ChargeStatus.REQUIRES_ACTION:
+            from django.urls import reverse
+
+            return ChargeResult(
+                ChargeStatus.REQUIRES_ACTION,
+                provider_reference=charge.reference,
+                next_url=reverse("sandbox_confirm", args=[charge.reference]),
+            )
         if charge.status == ChargeStatus.SUCCEEDED:
             return ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=charge.reference)
         return ChargeResult(
@@ -116,6 +125,8 @@ class SandboxGateway:
         reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
         if outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE):
             status, decline = ChargeStatus.SUCCEEDED, ""
+        elif outcome == "requires_action":
+            status, decline = ChargeStatus.REQUIRES_ACTION, ""
         else:
             status = ChargeStatus.FAILED
             decline = outcome if outcome in DeclineCode._value2member_map_ else DeclineCode.INVALID_CARD
@@ -128,6 +139,7 @@ class SandboxGateway:
                     currency=request.currency,
                     status=status,
                     decline_code=decline,
+                    return_url=request.return_url,
                 )
         except IntegrityError:
             charge = SandboxCharge.objects.get(idempotency_key=request.idempotency_key)
@@ -144,6 +156,16 @@ class SandboxGateway:
             # Never reached the provider: nothing was charged.
             return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.NETWORK_ERROR)
         return self._result(charge)
+
+    def cancel(self, idempotency_key: str) -> ChargeResult:
+        """Give up on a charge still waiting for the customer's confirmation; a later confirmation
+        then fails. A charge already settled keeps its result."""
+        from refill.payments.models import SandboxCharge
+
+        SandboxCharge.objects.filter(idempotency_key=idempotency_key, status=ChargeStatus.REQUIRES_ACTION).update(
+            status=ChargeStatus.FAILED, decline_code=DeclineCode.AUTHENTICATION_FAILED
+        )
+        return self.fetch(idempotency_key)
 
     def refund(self, request: RefundRequest) -> RefundResult:
         """Refunds of sandbox charges succeed, once per idempotency key, up to the amount charged."""
