@@ -63,6 +63,11 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"payment {self.pk} {self.status}"
 
+    def get_brand_display(self) -> str:
+        from refill.integrations.payments.base import PROVIDER_WALLETS
+
+        return PROVIDER_WALLETS.get(self.card_brand, self.card_brand.title())
+
     @property
     def is_terminal(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from refill.integrations.payments.base import ChargeStatus, DeclineCode
+from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeStatus, DeclineCode
 
 from .models import Payment, SandboxCharge
 
@@ -34,4 +34,8 @@ def sandbox_confirm(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect(back)
     if request.method == "POST":
         return redirect(back)
-    return render(request, "payments/sandbox_confirm.html", {"charge": charge, "payment": payment})
+    return render(
+        request,
+        "payments/sandbox_confirm.html",
+        {"charge": charge, "payment": payment, "provider_name": PROVIDER_WALLETS.get(payment.card_brand, "")},
+    )

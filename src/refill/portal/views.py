@@ -144,6 +144,7 @@ def _renew_context(
         "decline": decline,
         "wallet_balance": (wallet := wallet_balance(line.owner, line.market.currency)),
         "pay_with": pay_with or _default_pay_with(wallet, quote),
+        "provider_wallets": _provider_wallets(),
         "current_plan": line_current_plan(line),
     }
 
@@ -157,23 +158,28 @@ class PayOutcome:
     redirect_to: str = ""
 
 
-def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wallet_amount: Decimal) -> PayOutcome:
+def _pay(
+    request: HttpRequest, order: Order, *, card_form: CardForm | None, wallet_amount: Decimal, provider: str = ""
+) -> PayOutcome:
     """Pay ``order`` by card (less ``wallet_amount`` from the wallet) or, without a card form, from
     the wallet alone. Shared by renewals and wallet top-ups."""
     try:
-        if card_form is None:
-            return PayOutcome(payment=order_pay_wallet(order=order, actor=request.user))
-        month, year = card_form.cleaned_data["card_expiry"]
         gateway = get_gateway()
-        token = gateway.tokenize(
-            CardDetails(
-                number=card_form.cleaned_data["card_number"],
-                exp_month=month,
-                exp_year=year,
-                cvc=card_form.cleaned_data["card_cvc"],
-                holder=card_form.cleaned_data.get("card_holder", ""),
+        if provider:
+            token = gateway.tokenize_wallet(provider)
+        elif card_form is None:
+            return PayOutcome(payment=order_pay_wallet(order=order, actor=request.user))
+        else:
+            month, year = card_form.cleaned_data["card_expiry"]
+            token = gateway.tokenize(
+                CardDetails(
+                    number=card_form.cleaned_data["card_number"],
+                    exp_month=month,
+                    exp_year=year,
+                    cvc=card_form.cleaned_data["card_cvc"],
+                    holder=card_form.cleaned_data.get("card_holder", ""),
+                )
             )
-        )
         payment = order_pay_card(
             order=order,
             token=token,
@@ -195,6 +201,16 @@ def _pay(request: HttpRequest, order: Order, *, card_form: CardForm | None, wall
     if payment is not None and payment.status == Payment.Status.REQUIRES_ACTION:
         return PayOutcome(payment=payment, redirect_to=payment.action_url)
     return PayOutcome(payment=payment)
+
+
+def _provider_wallets() -> dict[str, str]:
+    """Provider wallets the configured gateway offers (redirect-and-return payments)."""
+    gateway = get_gateway()
+    if not hasattr(gateway, "tokenize_wallet"):
+        return {}
+    from refill.integrations.payments.base import PROVIDER_WALLETS
+
+    return PROVIDER_WALLETS if gateway.name == "sandbox" else {}
 
 
 def _default_pay_with(wallet: Decimal, quote) -> str:
@@ -224,9 +240,10 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
         return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
     pay_with = request.POST.get("pay_with", "card")
-    if pay_with not in {"card", "wallet", "wallet_card"}:
+    if pay_with not in {"card", "wallet", "wallet_card", *_provider_wallets()}:
         pay_with = "card"
-    card_form = CardForm(request.POST) if pay_with != "wallet" else None
+    provider = pay_with if pay_with in _provider_wallets() else ""
+    card_form = CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None
 
     def context(**extra):
         return _renew_context(
@@ -258,9 +275,9 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
         wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit)
         wallet_amount = max(wallet_amount, Decimal(0))
-    outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount)
+    outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount, provider=provider)
     if outcome.redirect_to:
-        return redirect(outcome.redirect_to)  # the bank's confirmation step
+        return redirect(outcome.redirect_to)  # the bank's confirmation step or the provider's page
     if outcome.in_progress:
         return redirect("portal:order_detail", pk=order.pk)
     if outcome.error:

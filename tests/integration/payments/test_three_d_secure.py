@@ -94,3 +94,31 @@ def test_only_the_payer_sees_the_bank_page(world, client):
     login(client, other)
     assert client.get(response.url).status_code == 404
     assert client.post(response.url, {"decision": "approve"}).status_code == 404
+
+
+@pytest.mark.parametrize("provider", ["paypal", "alipay", "wechat_pay", "apple_pay"])
+def test_provider_wallets_redirect_and_return(world, client, provider):
+    plan, customer, line = world
+    form = _pay_form(client, line, "")
+    form.update({"pay_with": provider, "card_number": "", "card_expiry": "", "card_cvc": ""})
+    response = client.post(reverse("portal:renew", args=[line.pk]), form)
+    assert response.status_code == 302 and response.url.startswith("/sandbox/confirm/")
+    names = {"paypal": "PayPal", "alipay": "Alipay", "wechat_pay": "WeChat Pay", "apple_pay": "Apple Pay"}
+    assert f"with {names[provider]}?" in client.get(response.url).content.decode()
+    landed = client.get(client.post(response.url, {"decision": "approve"}).url, follow=True)
+    assert "Renewal confirmed" in landed.content.decode()
+    order = Order.objects.get(line=line)
+    detail = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
+    assert names[provider] in detail
+    payment = order.payments.get()
+    assert payment.card_brand == provider and payment.card_last4 == ""
+
+
+def test_cancelled_at_the_provider_changes_nothing(world, client):
+    plan, customer, line = world
+    form = _pay_form(client, line, "")
+    form.update({"pay_with": "paypal", "card_number": "", "card_expiry": "", "card_cvc": ""})
+    response = client.post(reverse("portal:renew", args=[line.pk]), form)
+    client.post(response.url, {"decision": "decline"})
+    client.get(reverse("portal:payment_return", args=[Order.objects.get(line=line).pk]))
+    assert not Period.objects.exists() and Order.objects.get(line=line).status == "awaiting_payment"

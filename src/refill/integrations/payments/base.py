@@ -16,6 +16,10 @@ class ChargeStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Provider wallets paid by redirect-and-return (brand code -> name shown to people).
+PROVIDER_WALLETS = {"paypal": "PayPal", "apple_pay": "Apple Pay", "alipay": "Alipay", "wechat_pay": "WeChat Pay"}
+
+
 class DeclineCode(StrEnum):
     """Normalised reasons; every adapter maps its provider's codes onto these."""
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from stdnum import luhn
 
 from .base import (
+    PROVIDER_WALLETS,
     CardDetails,
     ChargeRequest,
     ChargeResult,
@@ -29,6 +30,7 @@ from .base import (
 )
 
 SUCCESS = "success"
+
 TIMEOUT_AFTER_CHARGE = "timeout_charged"
 TIMEOUT_BEFORE_CHARGE = "timeout_not_charged"
 
@@ -93,6 +95,13 @@ class SandboxGateway:
             exp_year=card.exp_year,
         )
 
+    def tokenize_wallet(self, method: str) -> PaymentToken:
+        """A provider wallet (PayPal, Apple Pay, Alipay, WeChat Pay): no card data at all; the
+        customer approves on the provider's page."""
+        if method not in PROVIDER_WALLETS:
+            raise TokenizationError(DeclineCode.INVALID_CARD, f"unknown payment method {method!r}")
+        return PaymentToken(token=f"tok_sandbox_wallet_{method}_x", brand=method, last4="", exp_month=0, exp_year=0)
+
     @staticmethod
     def _result(charge) -> ChargeResult:
         if charge.status == ChargeStatus.REQUIRES_ACTION:
@@ -125,7 +134,7 @@ class SandboxGateway:
         reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
         if outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE):
             status, decline = ChargeStatus.SUCCEEDED, ""
-        elif outcome == "requires_action":
+        elif outcome == "requires_action" or outcome.startswith("wallet_"):
             status, decline = ChargeStatus.REQUIRES_ACTION, ""
         else:
             status = ChargeStatus.FAILED
