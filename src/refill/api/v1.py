@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.security import django_auth
 
 from refill.errors import RefillError
@@ -101,3 +101,99 @@ def vouchers_redeem(request: HttpRequest, body: RedeemIn):
 class NoCustomer(RefillError):
     code = "no_customer"
     message = "This account has no wallet."
+
+
+class MethodOut(Schema):
+    id: int
+    label: str
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    holder: str
+    is_default: bool
+    is_backup: bool
+
+
+class MethodIn(Schema):
+    """Sandbox only: card fields tokenised server-side. Real adapters take the provider's token
+    made in the app (see docs/payments.md)."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+    holder: str = ""
+
+
+def _customer_of(request):
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise NoCustomer()
+    return customer
+
+
+def _method(request, method_id: int):
+    from django.shortcuts import get_object_or_404
+
+    from refill.payments.models import PaymentMethod
+
+    # Through its owner: another customer's method is simply not found.
+    return get_object_or_404(PaymentMethod, pk=method_id, customer=_customer_of(request), removed_at__isnull=True)
+
+
+def _method_out(method) -> dict:
+    return {
+        "id": method.pk,
+        "label": method.label,
+        "brand": method.brand,
+        "last4": method.last4,
+        "exp_month": method.exp_month,
+        "exp_year": method.exp_year,
+        "holder": method.holder,
+        "is_default": method.is_default,
+        "is_backup": method.is_backup,
+    }
+
+
+@api.get("/payment-methods", response=list[MethodOut], summary="Saved payment methods")
+def payment_methods_list(request: HttpRequest):
+    from refill.payments.services import methods_for
+
+    return [_method_out(method) for method in methods_for(_customer_of(request))]
+
+
+@api.post("/payment-methods", response={201: MethodOut, 422: Problem}, summary="Save a card")
+def payment_methods_add(request: HttpRequest, body: MethodIn):
+    from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
+    from refill.payments.services import MethodRefused, method_add
+
+    try:
+        method = method_add(
+            customer=_customer_of(request),
+            gateway=get_gateway(),
+            card=CardDetails(body.number, body.exp_month, body.exp_year, body.cvc, body.holder),
+            actor=request.user,
+        )
+    except TokenizationError as exc:
+        raise MethodRefused(reason=str(exc)) from None
+    return Status(201, _method_out(method))
+
+
+@api.delete("/payment-methods/{method_id}", response={204: None, 404: Problem}, summary="Remove a saved method")
+def payment_methods_remove(request: HttpRequest, method_id: int):
+    from refill.payments.services import method_remove
+
+    method_remove(method=_method(request, method_id), actor=request.user)
+    return Status(204, None)
+
+
+@api.post(
+    "/payment-methods/{method_id}/{role}",
+    response={200: MethodOut, 404: Problem, 422: Problem},
+    summary="Make a saved method the default or the backup",
+)
+def payment_methods_role(request: HttpRequest, method_id: int, role: str):
+    from refill.payments.services import method_set_role
+
+    return _method_out(method_set_role(method=_method(request, method_id), role=role, actor=request.user))

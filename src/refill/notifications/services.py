@@ -123,3 +123,48 @@ def refund_notice_send(*, refund_id: int) -> Notification:
     Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
     notification.refresh_from_db()
     return notification
+
+
+def card_expiry_reminders_send(*, today=None) -> int:
+    """Remind customers a month before a saved card expires: once per card and expiry date, in
+    their language. Safe to run twice: the notification row is claimed before sending."""
+    import datetime as dt
+
+    from refill.payments.models import PaymentMethod
+
+    today = today or timezone.now().date()
+    horizon = today + dt.timedelta(days=31)
+    sent = 0
+    for method in PaymentMethod.objects.filter(removed_at__isnull=True, exp_year__isnull=False).select_related(
+        "customer"
+    ):
+        if not method.exp_month:
+            continue
+        last_day = dt.date(method.exp_year + method.exp_month // 12, method.exp_month % 12 + 1, 1) - dt.timedelta(
+            days=1
+        )
+        if not today <= last_day <= horizon:
+            continue
+        customer = method.customer
+        recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
+        key = f"method:{method.pk}:{method.exp_year}-{method.exp_month:02d}"
+        notification = _claim(
+            rule="card_expiring", subject_key=key, channel="email", customer=customer, recipient=recipient
+        )
+        if notification is None:
+            continue
+        with translation.override(customer.preferred_language):
+            context = {"method": method, "last_day": last_day}
+            subject = render_to_string("notifications/card_expiring_subject.txt", context).strip()
+            text = render_to_string("notifications/card_expiring.txt", context)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+        message.extra_headers["Content-Language"] = customer.preferred_language
+        try:
+            message.send()
+        except Exception:
+            Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
+            logger.exception("card expiry reminder for method %s failed", method.pk)
+            continue
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+        sent += 1
+    return sent

@@ -13,3 +13,10 @@ def send_refund_notice(refund_id: int) -> str:
     from .services import refund_notice_send
 
     return refund_notice_send(refund_id=refund_id).status
+
+
+@task()
+def send_card_expiry_reminders() -> int:
+    from .services import card_expiry_reminders_send
+
+    return card_expiry_reminders_send()

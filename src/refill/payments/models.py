@@ -89,3 +89,44 @@ class SandboxCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.status}"
+
+
+class PaymentMethod(models.Model):
+    """A saved way to pay: only the provider's reusable token, brand, last 4, expiry and the
+    holder's name. Never a card number or CVC."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="payment_methods")
+    gateway = models.CharField(max_length=32)
+    token = models.CharField(max_length=200)
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    holder = models.CharField(max_length=100, blank=True)
+    is_default = models.BooleanField(default=False)
+    is_backup = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "-is_backup", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True, removed_at__isnull=True), name="one_default_method"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_backup=True, removed_at__isnull=True), name="one_backup_method"
+            ),
+            models.CheckConstraint(condition=~Q(is_default=True, is_backup=True), name="method_default_not_backup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.last4}".strip()
+
+    @property
+    def label(self) -> str:
+        from refill.integrations.payments.base import PROVIDER_WALLETS
+
+        if not self.last4:
+            return PROVIDER_WALLETS.get(self.brand, self.brand.title())
+        return f"{self.brand.upper()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"

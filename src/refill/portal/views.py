@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
 from refill.domain.money import minor_units
-from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
+from refill.integrations.payments.base import CardDetails, PaymentToken, TokenizationError, get_gateway
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order
@@ -145,6 +145,7 @@ def _renew_context(
         "wallet_balance": (wallet := wallet_balance(line.owner, line.market.currency)),
         "pay_with": pay_with or _default_pay_with(wallet, quote),
         "provider_wallets": _provider_wallets(),
+        "saved_methods": _saved_methods(line.owner),
         "current_plan": line_current_plan(line),
     }
 
@@ -159,13 +160,27 @@ class PayOutcome:
 
 
 def _pay(
-    request: HttpRequest, order: Order, *, card_form: CardForm | None, wallet_amount: Decimal, provider: str = ""
+    request: HttpRequest,
+    order: Order,
+    *,
+    card_form: CardForm | None,
+    wallet_amount: Decimal,
+    provider: str = "",
+    saved_method=None,
 ) -> PayOutcome:
     """Pay ``order`` by card (less ``wallet_amount`` from the wallet) or, without a card form, from
     the wallet alone. Shared by renewals and wallet top-ups."""
     try:
         gateway = get_gateway()
-        if provider:
+        if saved_method is not None:
+            token = PaymentToken(
+                token=saved_method.token,
+                brand=saved_method.brand,
+                last4=saved_method.last4,
+                exp_month=saved_method.exp_month or 0,
+                exp_year=saved_method.exp_year or 0,
+            )
+        elif provider:
             token = gateway.tokenize_wallet(provider)
         elif card_form is None:
             return PayOutcome(payment=order_pay_wallet(order=order, actor=request.user))
@@ -213,6 +228,12 @@ def _provider_wallets() -> dict[str, str]:
     return PROVIDER_WALLETS if gateway.name == "sandbox" else {}
 
 
+def _saved_methods(customer) -> list:
+    from refill.payments.services import methods_for
+
+    return methods_for(customer)
+
+
 def _default_pay_with(wallet: Decimal, quote) -> str:
     # The wallet is offered first when it covers the price (issue 3), else wallet + card.
     if quote is not None and wallet >= quote.quote.total.amount and wallet > 0:
@@ -240,7 +261,8 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
         return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
     pay_with = request.POST.get("pay_with", "card")
-    if pay_with not in {"card", "wallet", "wallet_card", *_provider_wallets()}:
+    saved = {f"saved-{m.pk}": m for m in _saved_methods(line.owner)}
+    if pay_with not in {"card", "wallet", "wallet_card", *_provider_wallets(), *saved}:
         pay_with = "card"
     provider = pay_with if pay_with in _provider_wallets() else ""
     card_form = CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None
@@ -275,7 +297,14 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
         wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit)
         wallet_amount = max(wallet_amount, Decimal(0))
-    outcome = _pay(request, order, card_form=card_form, wallet_amount=wallet_amount, provider=provider)
+    outcome = _pay(
+        request,
+        order,
+        card_form=card_form,
+        wallet_amount=wallet_amount,
+        provider=provider,
+        saved_method=saved.get(pay_with),
+    )
     if outcome.redirect_to:
         return redirect(outcome.redirect_to)  # the bank's confirmation step or the provider's page
     if outcome.in_progress:
@@ -546,3 +575,55 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@login_required
+def payment_methods(request: HttpRequest) -> HttpResponse:
+    from refill.payments.models import PaymentMethod
+    from refill.payments.services import method_add, method_remove, method_set_role, methods_for
+
+    customer = _customer(request)
+    card_form = CardForm(request.POST or None) if request.POST.get("action") == "add" else CardForm()
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                if card_form.is_valid():
+                    month, year = card_form.cleaned_data["card_expiry"]
+                    method_add(
+                        customer=customer,
+                        gateway=get_gateway(),
+                        card=CardDetails(
+                            number=card_form.cleaned_data["card_number"],
+                            exp_month=month,
+                            exp_year=year,
+                            cvc=card_form.cleaned_data["card_cvc"],
+                            holder=card_form.cleaned_data.get("card_holder", ""),
+                        ),
+                        actor=request.user,
+                    )
+                    messages.success(request, _("The card was saved."))
+                    return redirect("portal:payment_methods")
+            else:
+                # Looked up through its owner: another customer's method is simply not found.
+                method = get_object_or_404(
+                    PaymentMethod, pk=request.POST.get("method"), customer=customer, removed_at__isnull=True
+                )
+                if action == "remove":
+                    method_remove(method=method, actor=request.user)
+                elif action in ("default", "backup"):
+                    method_set_role(method=method, role=action, actor=request.user)
+                return redirect("portal:payment_methods")
+        except TokenizationError as exc:
+            error = decline_message(exc.code)
+        except RefillError as exc:
+            error = str(exc)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "portal/payment_methods.html",
+        {"methods": methods_for(customer), "card_form": card_form, "error": error},
+        status=status,
+    )

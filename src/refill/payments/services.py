@@ -1,0 +1,69 @@
+"""Saved payment methods: add, remove, choose default and backup. Every change is audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refill.audit.services import audit_record
+from refill.errors import RefillError
+from refill.integrations.payments.base import CardDetails, PaymentGateway
+
+from .models import PaymentMethod
+
+MAX_METHODS = 10
+
+
+class MethodRefused(RefillError):
+    code = "payment_method_refused"
+    message = _("This payment method cannot be saved: %(reason)s")
+
+
+def methods_for(customer) -> list[PaymentMethod]:
+    return list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True))
+
+
+def method_add(*, customer, gateway: PaymentGateway, card: CardDetails, actor=None) -> PaymentMethod:
+    """Tokenise the card with the provider and keep only its token and display details. The first
+    saved method becomes the default."""
+    if len(methods_for(customer)) >= MAX_METHODS:
+        raise MethodRefused(reason=_("at most %(count)s methods can be saved") % {"count": MAX_METHODS})
+    token = gateway.tokenize(card)
+    with transaction.atomic():
+        has_default = PaymentMethod.objects.filter(customer=customer, is_default=True, removed_at__isnull=True).exists()
+        method = PaymentMethod.objects.create(
+            customer=customer,
+            gateway=gateway.name,
+            token=token.token,
+            brand=token.brand,
+            last4=token.last4,
+            exp_month=token.exp_month,
+            exp_year=token.exp_year,
+            holder=card.holder[:100],
+            is_default=not has_default,
+        )
+        audit_record(actor=actor or customer, action="payment_method.add", obj=method, data={"label": method.label})
+    return method
+
+
+def method_remove(*, method: PaymentMethod, actor=None) -> None:
+    with transaction.atomic():
+        PaymentMethod.objects.filter(pk=method.pk).update(removed_at=timezone.now(), is_default=False, is_backup=False)
+        audit_record(actor=actor, action="payment_method.remove", obj=method)
+
+
+def method_set_role(*, method: PaymentMethod, role: str, actor=None) -> PaymentMethod:
+    """Make ``method`` the customer's default or backup (the previous holder of that role loses it)."""
+    if role not in ("default", "backup") or method.removed_at is not None:
+        raise MethodRefused(reason=_("choose default or backup for a saved method"))
+    field = "is_default" if role == "default" else "is_backup"
+    other = "is_backup" if role == "default" else "is_default"
+    with transaction.atomic():
+        # Locked in primary-key order, the one order used for a customer's methods.
+        list(PaymentMethod.objects.select_for_update().filter(customer=method.customer_id).order_by("pk"))
+        PaymentMethod.objects.filter(customer=method.customer_id, **{field: True}).update(**{field: False})
+        PaymentMethod.objects.filter(pk=method.pk).update(**{field: True, other: False})
+        audit_record(actor=actor, action=f"payment_method.{role}", obj=method)
+    method.refresh_from_db()
+    return method
