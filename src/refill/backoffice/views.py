@@ -268,3 +268,23 @@ def entry_correct_view(request: HttpRequest, entry_id) -> HttpResponse:
         messages.success(request, _("The adjustment was reversed."))
     customer_id = entry.lines.filter(account__customer__isnull=False).values_list("account__customer_id", flat=True)
     return redirect("backoffice:statement", pk=customer_id.first()) if customer_id else redirect("backoffice:index")
+
+
+@require_perm("payments.view_providerevent")
+def provider_events_view(request: HttpRequest) -> HttpResponse:
+    from refill.payments.models import ProviderEvent
+
+    events = ProviderEvent.objects.all()[:200]
+    return render(request, "backoffice/provider_events.html", {"events": events})
+
+
+@require_perm("payments.change_providerevent")
+@require_POST
+def provider_event_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    from refill.payments.models import ProviderEvent
+    from refill.payments.services import provider_event_process
+
+    event = get_object_or_404(ProviderEvent, pk=pk)
+    event = provider_event_process(event_pk=event.pk, replay=True, actor=request.user)
+    messages.success(request, _("Event replayed: %(status)s.") % {"status": event.get_status_display()})
+    return redirect("backoffice:provider_events")

@@ -4,12 +4,14 @@ from django.urls import include, path
 from refill.api.v1 import api as api_v1
 from refill.ops import views as ops_views
 from refill.payments.sandbox_views import sandbox_confirm
+from refill.payments.webhook_views import provider_webhook
 
 urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("api/v1/", api_v1.urls),
     path("sandbox/confirm/<str:reference>/", sandbox_confirm, name="sandbox_confirm"),
+    path("webhooks/payments/<str:gateway_name>/", provider_webhook, name="provider_webhook"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("refill.backoffice.urls")),

@@ -130,3 +130,30 @@ class PaymentMethod(models.Model):
         if not self.last4:
             return PROVIDER_WALLETS.get(self.brand, self.brand.title())
         return f"{self.brand.upper()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"
+
+
+class ProviderEvent(models.Model):
+    """A webhook a payment provider sent us, kept as received and processed once, in any order."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        IGNORED = "ignored", _("Ignored")
+
+    gateway = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    detail = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="provider_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.event_id} {self.type} {self.status}"

@@ -67,3 +67,67 @@ def method_set_role(*, method: PaymentMethod, role: str, actor=None) -> PaymentM
         audit_record(actor=actor, action=f"payment_method.{role}", obj=method)
     method.refresh_from_db()
     return method
+
+
+def provider_event_record(*, gateway_name: str, event) -> tuple:
+    """Keep a verified webhook once (by the provider's event id) and queue its processing."""
+    from .models import ProviderEvent
+    from .tasks import process_provider_event
+
+    with transaction.atomic():
+        stored, created = ProviderEvent.objects.get_or_create(
+            gateway=gateway_name,
+            event_id=event.event_id,
+            defaults={"type": event.type, "payload": event.payload},
+        )
+        if created:
+            process_provider_event.enqueue(stored.pk)
+    return stored, created
+
+
+def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
+    """Apply a provider event to the payment it is about. Order-insensitive and idempotent: an
+    event about an attempt already settled the same way is just marked processed; one that
+    contradicts it is marked failed for staff to look at."""
+    from refill.integrations.payments.base import ChargeResult, ChargeStatus, DeclineCode
+    from refill.renewals.services import payment_complete
+
+    from .models import Payment, ProviderEvent
+
+    with transaction.atomic():
+        event = ProviderEvent.objects.select_for_update().get(pk=event_pk)
+        if event.status != ProviderEvent.Status.RECEIVED and not replay:
+            return event
+        event.attempts += 1
+        event.save(update_fields=["attempts"])
+    status, detail = ProviderEvent.Status.IGNORED, ""
+    try:
+        data = event.payload.get("data", {})
+        if event.type in ("charge.succeeded", "charge.failed"):
+            payment = Payment.objects.filter(gateway=event.gateway, idempotency_key=data.get("idempotency_key")).first()
+            if payment is None:
+                status, detail = ProviderEvent.Status.FAILED, "no payment has this idempotency key"
+            else:
+                succeeded = event.type == "charge.succeeded"
+                wanted = Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED
+                if payment.is_terminal and payment.status != wanted:
+                    status, detail = (
+                        ProviderEvent.Status.FAILED,
+                        f"payment is {payment.status}, event says {event.type}",
+                    )
+                else:
+                    decline = data.get("decline_code") or DeclineCode.DO_NOT_HONOUR
+                    result = ChargeResult(
+                        ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED,
+                        provider_reference=data.get("reference", ""),
+                        decline_code=None if succeeded else DeclineCode(decline),
+                    )
+                    payment_complete(payment=payment, result=result, actor=actor)
+                    status = ProviderEvent.Status.PROCESSED
+    except Exception as exc:  # noqa: BLE001 - recorded on the event for staff, and replayable
+        status, detail = ProviderEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"[:300]
+    ProviderEvent.objects.filter(pk=event.pk).update(status=status, detail=detail, processed_at=timezone.now())
+    if replay:
+        audit_record(actor=actor, action="provider_event.replay", obj=event, reason=status)
+    event.refresh_from_db()
+    return event

@@ -271,3 +271,6 @@ REFILL_OPERATOR = {
     "tax_id": os.environ.get("REFILL_OPERATOR_TAX_ID", "TAX-000000"),
     "support": os.environ.get("REFILL_OPERATOR_SUPPORT", "support@refill.example"),
 }
+
+# Shared secret the sandbox signs its webhooks with (a real adapter has its provider's secret).
+REFILL_SANDBOX_WEBHOOK_SECRET = os.environ.get("REFILL_SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_demo")

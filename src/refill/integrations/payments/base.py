@@ -86,6 +86,22 @@ class RefundResult:
     provider_reference: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A provider's notification, verified and normalised: what happened to which attempt."""
+
+    event_id: str
+    type: str  # charge.succeeded, charge.failed, or anything else (ignored)
+    idempotency_key: str
+    provider_reference: str
+    decline_code: str
+    payload: dict
+
+
+class WebhookInvalid(ValueError):
+    """The signature, timestamp or body did not check out: refuse it, store nothing."""
+
+
 class TokenizationError(ValueError):
     def __init__(self, code: DeclineCode, message: str) -> None:
         super().__init__(message)
@@ -104,6 +120,8 @@ class PaymentGateway(Protocol):
     def fetch(self, idempotency_key: str) -> ChargeResult: ...
 
     def cancel(self, idempotency_key: str) -> ChargeResult: ...
+
+    def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent: ...
 
 
 def get_gateway(name: str | None = None) -> PaymentGateway:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
+import json
 import time
 
 from django.db import IntegrityError, transaction
@@ -27,6 +29,8 @@ from .base import (
     RefundRequest,
     RefundResult,
     TokenizationError,
+    WebhookEvent,
+    WebhookInvalid,
 )
 
 SUCCESS = "success"
@@ -185,3 +189,42 @@ class SandboxGateway:
             return RefundResult(ChargeStatus.FAILED)
         reference = "re_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
         return RefundResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
+
+    # Webhooks: "Sandbox-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">", the same scheme
+    # as Stripe's, with REFILL_SANDBOX_WEBHOOK_SECRET. Older than 5 minutes is refused (replays).
+    TOLERANCE_SECONDS = 300
+
+    @staticmethod
+    def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        return f"t={timestamp},v1={digest}"
+
+    def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent:
+        from django.conf import settings
+
+        secret = settings.REFILL_SANDBOX_WEBHOOK_SECRET
+        header = headers.get("Sandbox-Signature", "")
+        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+        try:
+            timestamp = int(parts.get("t", ""))
+        except ValueError:
+            raise WebhookInvalid("missing timestamp") from None
+        if abs(time.time() - timestamp) > self.TOLERANCE_SECONDS:
+            raise WebhookInvalid("timestamp outside the tolerance")
+        expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, parts.get("v1", "")):
+            raise WebhookInvalid("bad signature")
+        try:
+            data = json.loads(body)
+            obj = data["data"]
+            return WebhookEvent(
+                event_id=str(data["id"]),
+                type=str(data["type"]),
+                idempotency_key=str(obj.get("idempotency_key", "")),
+                provider_reference=str(obj.get("reference", "")),
+                decline_code=str(obj.get("decline_code", "")),
+                payload=data,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise WebhookInvalid("malformed body") from None
