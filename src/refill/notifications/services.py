@@ -47,6 +47,20 @@ def _claim(*, rule: str, subject_key: str, channel: str, customer, recipient: st
         return notification
 
 
+def _deliver(notification: Notification, message: EmailMultiAlternatives, language: str) -> Notification:
+    """Send outside any transaction, then mark the claimed notification sent; on failure give the
+    claim back (pending) so a later run retries, and re-raise."""
+    message.extra_headers["Content-Language"] = language
+    try:
+        message.send()
+    except Exception:
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
+        raise
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    notification.refresh_from_db()
+    return notification
+
+
 def order_confirmation_send(*, order_id: int) -> Notification:
     """Email the order confirmation in the customer's language, at most once. The SMTP exchange
     happens outside any database transaction: nothing is locked while the mail server answers."""
@@ -85,15 +99,8 @@ def order_confirmation_send(*, order_id: int) -> Notification:
 
     order.refresh_from_db()
     message.attach(f"receipt-{order.receipt.display_number}.pdf", receipt_pdf(order), "application/pdf")
-    message.extra_headers["Content-Language"] = customer.preferred_language
-    try:
-        message.send()
-    except Exception:
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
-        raise
-    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    notification = _deliver(notification, message, customer.preferred_language)
     logger.info("order confirmation sent for order %s", order.pk)
-    notification.refresh_from_db()
     return notification
 
 
@@ -114,15 +121,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
         subject = render_to_string("notifications/refund_subject.txt", context).strip()
         text = render_to_string("notifications/refund.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-    message.extra_headers["Content-Language"] = customer.preferred_language
-    try:
-        message.send()
-    except Exception:
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
-        raise
-    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
-    notification.refresh_from_db()
-    return notification
+    return _deliver(notification, message, customer.preferred_language)
 
 
 def card_expiry_reminders_send(*, today=None) -> int:
@@ -158,13 +157,10 @@ def card_expiry_reminders_send(*, today=None) -> int:
             subject = render_to_string("notifications/card_expiring_subject.txt", context).strip()
             text = render_to_string("notifications/card_expiring.txt", context)
         message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-        message.extra_headers["Content-Language"] = customer.preferred_language
         try:
-            message.send()
+            _deliver(notification, message, customer.preferred_language)
         except Exception:
-            Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
             logger.exception("card expiry reminder for method %s failed", method.pk)
             continue
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
         sent += 1
     return sent
