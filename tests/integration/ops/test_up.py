@@ -77,6 +77,7 @@ def test_up_serves_demo_and_stops_on_ctrl_c(tmp_path):
         assert len(children) >= 3  # web, scheduler, worker
         output = (tmp_path / "up.log").read_text()
         assert "demo@example.com / demo-pass-1234" in output and "http://127.0.0.1:" in output
+        assert "demo-pins.csv" in output and "/backoffice/" in output
     finally:
         process.send_signal(signal.SIGINT)
         try:

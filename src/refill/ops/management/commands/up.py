@@ -72,6 +72,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 is declined (insufficient funds)."
             )
+            pins = settings.VAR_DIR / "demo-pins.csv"
+            if pins.exists():
+                self.stdout.write(f"Unused demo refill PINs: {pins}")
+            self.stdout.write(f"Back office: {url}/backoffice/ (staff)   Shop counter: {url}/agent/ (agent)")
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
