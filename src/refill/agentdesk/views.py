@@ -20,8 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refill.customers.models import User
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.errors import RefillError
+from refill.formatting import money_text
 from refill.lines.models import Line
-from refill.portal.templatetags.refill_format import money
 from refill.renewals.services import order_create_topup, order_pay_cash
 from refill.vouchers.services import voucher_redeem
 
@@ -103,7 +103,7 @@ def cash_topup(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("%(amount)s added to the wallet of %(number)s. Receipt %(receipt)s.")
                 % {
-                    "amount": money(order.total, order.currency),
+                    "amount": money_text(order.total, order.currency),
                     "number": line.msisdn_display,
                     "receipt": order.receipt.display_number,
                 },
@@ -132,6 +132,6 @@ def redeem_pin(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("%(amount)s was added to %(number)s.")
-                % {"amount": money(voucher.face_value, voucher.currency), "number": line.msisdn_display},
+                % {"amount": money_text(voucher.face_value, voucher.currency), "number": line.msisdn_display},
             )
     return redirect(f"/agent/?msisdn={line.msisdn}")

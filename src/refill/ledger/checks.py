@@ -76,7 +76,7 @@ def check_orders() -> list[str]:
     ):
         capture_totals[cause_id] += Decimal(amount)
     periods = Counter(Period.objects.values_list("order_item__order_id", flat=True))
-    for order in Order.objects.prefetch_related("items"):
+    for order in Order.objects.prefetch_related("items", "payments"):
         key = str(order.pk)
         paid = order.status == Order.Status.PAID
         if paid and order.total > 0 and captures[key] != 1:

@@ -18,12 +18,19 @@ from django.views.decorators.http import require_POST
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
 from refill.domain.money import minor_units
-from refill.integrations.payments.base import CardDetails, PaymentToken, TokenizationError, get_gateway
+from refill.formatting import money_text
+from refill.integrations.payments.base import (
+    PROVIDER_WALLETS,
+    CardDetails,
+    PaymentToken,
+    TokenizationError,
+    get_gateway,
+)
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order
 from refill.payments.models import Payment
-from refill.portal.templatetags.refill_format import money
+from refill.payments.services import methods_for
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
     order_create_renewal,
@@ -145,7 +152,7 @@ def _renew_context(
         "wallet_balance": (wallet := wallet_balance(line.owner, line.market.currency)),
         "pay_with": pay_with or _default_pay_with(wallet, quote),
         "provider_wallets": _provider_wallets(),
-        "saved_methods": _saved_methods(line.owner),
+        "saved_methods": methods_for(line.owner),
         "current_plan": line_current_plan(line),
     }
 
@@ -220,18 +227,7 @@ def _pay(
 
 def _provider_wallets() -> dict[str, str]:
     """Provider wallets the configured gateway offers (redirect-and-return payments)."""
-    gateway = get_gateway()
-    if not hasattr(gateway, "tokenize_wallet"):
-        return {}
-    from refill.integrations.payments.base import PROVIDER_WALLETS
-
-    return PROVIDER_WALLETS if gateway.name == "sandbox" else {}
-
-
-def _saved_methods(customer) -> list:
-    from refill.payments.services import methods_for
-
-    return methods_for(customer)
+    return PROVIDER_WALLETS if hasattr(get_gateway(), "tokenize_wallet") else {}
 
 
 def _default_pay_with(wallet: Decimal, quote) -> str:
@@ -261,10 +257,11 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
         return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
     pay_with = request.POST.get("pay_with", "card")
-    saved = {f"saved-{m.pk}": m for m in _saved_methods(line.owner)}
-    if pay_with not in {"card", "wallet", "wallet_card", *_provider_wallets(), *saved}:
+    saved = {f"saved-{m.pk}": m for m in methods_for(line.owner)}
+    wallets = _provider_wallets()
+    if pay_with not in {"card", "wallet", "wallet_card", *wallets, *saved}:
         pay_with = "card"
-    provider = pay_with if pay_with in _provider_wallets() else ""
+    provider = pay_with if pay_with in wallets else ""
     card_form = CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None
 
     def context(**extra):
@@ -538,7 +535,7 @@ def redeem(request: HttpRequest) -> HttpResponse:
         except RefillError as exc:
             error = str(exc)
         else:
-            amount = money(voucher.face_value, voucher.currency)
+            amount = money_text(voucher.face_value, voucher.currency)
             if voucher.gift_line_id:
                 messages.success(
                     request,
@@ -581,7 +578,7 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def payment_methods(request: HttpRequest) -> HttpResponse:
     from refill.payments.models import PaymentMethod
-    from refill.payments.services import method_add, method_remove, method_set_role, methods_for
+    from refill.payments.services import method_add, method_remove, method_set_role
 
     customer = _customer(request)
     card_form = CardForm(request.POST or None) if request.POST.get("action") == "add" else CardForm()

@@ -27,6 +27,7 @@ from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
 from refill.domain.money import Money, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
+from refill.formatting import money_text
 from refill.integrations.payments.base import (
     ChargeRequest,
     ChargeResult,
@@ -370,70 +371,55 @@ def order_pay_card(
     return payment
 
 
-def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -> Payment | None:
-    """Pay the whole order from the customer's wallet, in one transaction with the fulfilment."""
+def _order_pay_in_house(
+    *, order: Order, method: str, gateway: str, actor, now: datetime | None, refuse_topups: bool = False
+) -> Payment | None:
+    """Pay the whole order with money Refill holds itself (the wallet, a shop's cash): record the
+    payment and fulfil in one transaction, since no outside party has to answer first. An order
+    already paid or charged is only fulfilled (if it is not yet), never paid again."""
     now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-            charged = True
-        else:
-            charged = False
-    if charged:
-        order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
-        return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-            raise PaymentInProgress()
-        if order.items.filter(kind=OrderItem.Kind.WALLET_TOPUP).exists():
-            raise OrderNotPayable()
-        _check_payable(order, now)
-        payment = Payment.objects.create(
-            order=order,
-            idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
-            gateway="wallet",
-            method=Payment.Method.WALLET,
-            status=Payment.Status.SUCCEEDED,
-            amount=order.total,
-            currency=order.currency,
-            completed_at=now,
-        )
-        try:
-            order_fulfil(order=order, payments=[payment], actor=actor, now=now)
-        except InsufficientFunds:
-            raise WalletTooLow() from None
-    receipts_number(series_code=order.receipt.series_id)
-    return payment
-
-
-def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment:
-    """A shop agent took the order's total in cash: record it and fulfil in one transaction. The
-    cash is owed by the agent's drawer (ledger account shop_cash:<agent>)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-            existing = order.payments.filter(status=Payment.Status.SUCCEEDED).first()
-        else:
-            existing = None
+        existing = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
+        charged = order.status == Order.Status.PAID or existing is not None
+        if not charged:
+            if refuse_topups and order.items.filter(kind=OrderItem.Kind.WALLET_TOPUP).exists():
+                raise OrderNotPayable()
             _check_payable(order, now)
             payment = Payment.objects.create(
                 order=order,
-                idempotency_key=f"cash_{order.pk}_{uuid.uuid4().hex}",
-                gateway=f"agent-{agent.pk}",
-                method=Payment.Method.CASH,
+                idempotency_key=f"{method}_{order.pk}_{uuid.uuid4().hex}",
+                gateway=gateway,
+                method=method,
                 status=Payment.Status.SUCCEEDED,
                 amount=order.total,
                 currency=order.currency,
                 completed_at=now,
             )
-            order_fulfil(order=order, payments=[payment], actor=agent, now=now)
-    if existing is not None:
-        order_fulfil_paid(order_id=order.pk, actor=agent, now=now)
+            try:
+                order_fulfil(order=order, payments=[payment], actor=actor, now=now)
+            except InsufficientFunds:
+                raise WalletTooLow() from None
+    if charged:
+        order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
         return existing
-    receipts_number(series_code=Receipt.objects.get(order_id=order.pk).series_id)
+    receipts_number(series_code=order.receipt.series_id)
     return payment
+
+
+def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -> Payment | None:
+    """Pay the whole order from the customer's wallet, in one transaction with the fulfilment."""
+    return _order_pay_in_house(
+        order=order, method=Payment.Method.WALLET, gateway="wallet", actor=actor, now=now, refuse_topups=True
+    )
+
+
+def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment:
+    """A shop agent took the order's total in cash: record it and fulfil in one transaction. The
+    cash is owed by the agent's drawer (ledger account shop_cash:<agent>)."""
+    return _order_pay_in_house(
+        order=order, method=Payment.Method.CASH, gateway=f"agent-{agent.pk}", actor=agent, now=now
+    )
 
 
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
@@ -751,11 +737,3 @@ def order_create_topup(
         if existing is None or existing.request_fingerprint != fingerprint:
             raise IdempotencyConflict() from None
         return existing
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    from babel.numbers import format_currency
-    from django.utils import translation
-
-    locale = "zh_Hans_CN" if translation.get_language() == "zh-hans" else "en_US"
-    return format_currency(amount, currency, locale=locale)

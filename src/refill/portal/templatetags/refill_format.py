@@ -1,31 +1,20 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django import template
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from refill.domain.identifiers import format_msisdn
-from refill.domain.money import quantize
+from refill.formatting import babel_locale, money_text
 
 register = template.Library()
-
-BABEL_LOCALES = {"en": "en_US", "zh-hans": "zh_Hans_CN"}
-
-
-def _locale() -> str:
-    return BABEL_LOCALES.get(translation.get_language() or "en", "en_US")
 
 
 @register.filter
 def money(amount, currency: str) -> str:
-    if amount is None or not currency:
-        return ""
-    value = quantize(Decimal(amount), currency)
-    return format_currency(value, currency, locale=_locale())
+    return money_text(amount, currency)
 
 
 @register.filter
@@ -35,7 +24,7 @@ def msisdn(value: str) -> str:
 
 @register.simple_tag
 def allowance_text(kind: str, amount: int) -> str:
-    locale = _locale()
+    locale = babel_locale()
     if kind == "data":
         if amount >= 1024:
             return _("%(amount)s GB") % {"amount": format_decimal(round(amount / 1024, 1), locale=locale)}

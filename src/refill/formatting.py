@@ -1,0 +1,23 @@
+"""Money as people read it, in the active language (Babel), for pages, emails and messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from django.utils import translation
+
+from refill.domain.money import quantize
+
+BABEL_LOCALES = {"en": "en_US", "zh-hans": "zh_Hans_CN"}
+
+
+def babel_locale() -> str:
+    return BABEL_LOCALES.get(translation.get_language() or "en", "en_US")
+
+
+def money_text(amount, currency: str) -> str:
+    """``amount`` rounded to the currency's minor unit and formatted for the active language."""
+    if amount is None or not currency:
+        return ""
+    return format_currency(quantize(Decimal(amount), currency), currency, locale=babel_locale())
