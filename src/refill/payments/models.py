@@ -98,6 +98,8 @@ class PaymentMethod(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="payment_methods")
     gateway = models.CharField(max_length=32)
     token = models.CharField(max_length=200)
+    # The customer record the provider keeps the method under (Stripe's cus_...), if it has one.
+    provider_customer = models.CharField(max_length=100, blank=True)
     brand = models.CharField(max_length=20)
     last4 = models.CharField(max_length=4, blank=True)
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -144,6 +146,10 @@ class ProviderEvent(models.Model):
     gateway = models.CharField(max_length=32)
     event_id = models.CharField(max_length=100)
     type = models.CharField(max_length=60)
+    # What the adapter read from the payload: which attempt the event is about and how it ended.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    decline_code = models.CharField(max_length=40, blank=True)
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     detail = models.CharField(max_length=300, blank=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,17 +27,32 @@ def methods_for(customer) -> list[PaymentMethod]:
 
 
 def method_add(*, customer, gateway: PaymentGateway, card: CardDetails, actor=None) -> PaymentMethod:
-    """Tokenise the card with the provider and keep only its token and display details. The first
-    saved method becomes the default."""
+    """Tokenise the card with the provider, have the provider keep it for later (off-session)
+    charges, and keep only its token and display details. The first saved method becomes the
+    default. Raises TokenizationError when the provider refuses the card."""
     if len(methods_for(customer)) >= MAX_METHODS:
         raise MethodRefused(reason=_("at most %(count)s methods can be saved") % {"count": MAX_METHODS})
     token = gateway.tokenize(card)
+    # One provider customer per Refill customer: reuse the one an earlier method created.
+    known = (
+        PaymentMethod.objects.filter(customer=customer, gateway=gateway.name)
+        .exclude(provider_customer="")
+        .values_list("provider_customer", flat=True)
+        .first()
+    )
+    saved = gateway.save_method(
+        token,
+        customer_reference=known or "",
+        email=customer.users.exclude(email=None).values_list("email", flat=True).first() or "",
+        idempotency_key=f"method_{customer.pk}_{uuid.uuid4().hex}",
+    )
     with transaction.atomic():
         has_default = PaymentMethod.objects.filter(customer=customer, is_default=True, removed_at__isnull=True).exists()
         method = PaymentMethod.objects.create(
             customer=customer,
             gateway=gateway.name,
-            token=token.token,
+            token=saved.token,
+            provider_customer=saved.customer_reference,
             brand=token.brand,
             last4=token.last4,
             exp_month=token.exp_month,
@@ -78,7 +95,13 @@ def provider_event_record(*, gateway_name: str, event) -> tuple:
         stored, created = ProviderEvent.objects.get_or_create(
             gateway=gateway_name,
             event_id=event.event_id,
-            defaults={"type": event.type, "payload": event.payload},
+            defaults={
+                "type": event.type,
+                "idempotency_key": event.idempotency_key[:100],
+                "provider_reference": event.provider_reference[:100],
+                "decline_code": event.decline_code[:40],
+                "payload": event.payload,
+            },
         )
         if created:
             process_provider_event.enqueue(stored.pk)
@@ -102,9 +125,8 @@ def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
         event.save(update_fields=["attempts"])
     status, detail = ProviderEvent.Status.IGNORED, ""
     try:
-        data = event.payload.get("data", {})
         if event.type in ("charge.succeeded", "charge.failed"):
-            payment = Payment.objects.filter(gateway=event.gateway, idempotency_key=data.get("idempotency_key")).first()
+            payment = Payment.objects.filter(gateway=event.gateway, idempotency_key=event.idempotency_key).first()
             if payment is None:
                 status, detail = ProviderEvent.Status.FAILED, "no payment has this idempotency key"
             else:
@@ -116,10 +138,10 @@ def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
                         f"payment is {payment.status}, event says {event.type}",
                     )
                 else:
-                    decline = data.get("decline_code") or DeclineCode.DO_NOT_HONOUR
+                    decline = event.decline_code if event.decline_code in DeclineCode else DeclineCode.DO_NOT_HONOUR
                     result = ChargeResult(
                         ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED,
-                        provider_reference=data.get("reference", ""),
+                        provider_reference=event.provider_reference or payment.provider_reference,
                         decline_code=None if succeeded else DeclineCode(decline),
                     )
                     payment_complete(payment=payment, result=result, actor=actor)

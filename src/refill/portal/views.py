@@ -208,7 +208,8 @@ def _pay(
             gateway=gateway,
             wallet_amount=wallet_amount,
             actor=request.user,
-            return_url=reverse("portal:payment_return", args=[order.pk]),
+            return_url=request.build_absolute_uri(reverse("portal:payment_return", args=[order.pk])),
+            customer_reference=saved_method.provider_customer if saved_method is not None else "",
         )
     except TokenizationError as exc:
         return PayOutcome(error=decline_message(exc.code), decline=True)

@@ -340,13 +340,21 @@ def order_pay_card(
     actor=None,
     now: datetime | None = None,
     return_url: str = "",
+    customer_reference: str = "",
+    off_session: bool = False,
 ) -> Payment | None:
     """Charge ``token`` for ``order`` (less ``wallet_amount`` taken from the wallet) exactly once
-    and, if it succeeds, fulfil the order."""
+    and, if it succeeds, fulfil the order. A saved method passes its provider customer; an
+    auto-renewal, with nobody there to confirm with the bank, passes ``off_session``."""
     payment = payment_start(order=order, token=token, gateway=gateway, wallet_amount=wallet_amount, now=now)
     if payment is None:
         order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
         return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
+
+    def record_reference(reference: str) -> None:
+        # Committed on its own before the provider can move money, so a lost answer can be looked up.
+        Payment.objects.filter(pk=payment.pk).update(provider_reference=reference[:100])
+
     try:
         result = gateway.charge(
             ChargeRequest(
@@ -356,6 +364,9 @@ def order_pay_card(
                 idempotency_key=payment.idempotency_key,
                 description=f"Refill order {order.pk}",
                 return_url=return_url,
+                customer_reference=customer_reference,
+                off_session=off_session,
+                on_reference=record_reference,
             )
         )
     except Exception:
@@ -429,7 +440,7 @@ def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now:
         if payment.is_terminal:
             return payment
         held = list(order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.PENDING))
-        payment.provider_reference = result.provider_reference
+        payment.provider_reference = result.provider_reference or payment.provider_reference
         if result.status == ChargeStatus.REQUIRES_ACTION:
             # The customer confirms with their bank first; the wallet part stays held meanwhile.
             payment.status = Payment.Status.REQUIRES_ACTION
@@ -503,9 +514,9 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
             gateway = get_gateway(payment.gateway)
             if payment.status == Payment.Status.REQUIRES_ACTION:
                 # Abandoned at the bank's confirmation step: cancel it, so a late confirmation fails.
-                result = gateway.cancel(payment.idempotency_key)
+                result = gateway.cancel(payment.idempotency_key, payment.provider_reference)
             else:
-                result = gateway.fetch(payment.idempotency_key)
+                result = gateway.fetch(payment.idempotency_key, payment.provider_reference)
         except Exception:
             logger.exception("payment %s: the provider did not answer the status request", payment.pk)
             result = ChargeResult(ChargeStatus.UNKNOWN)
@@ -534,7 +545,7 @@ def payment_resume(*, payment: Payment, actor=None) -> Payment:
     if payment.status != Payment.Status.REQUIRES_ACTION:
         return payment
     try:
-        result = get_gateway(payment.gateway).fetch(payment.idempotency_key)
+        result = get_gateway(payment.gateway).fetch(payment.idempotency_key, payment.provider_reference)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
         return payment

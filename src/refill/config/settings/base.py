@@ -242,6 +242,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # One line per task run is noise with a heartbeat every 10 s; REFILL_TASK_LOG_LEVEL=INFO shows them.
         "django.tasks": {"level": os.environ.get("REFILL_TASK_LOG_LEVEL", "WARNING")},
+        # The Stripe library logs every request at INFO; its failures reach us as exceptions.
+        "stripe": {"level": "WARNING"},
     },
 }
 
@@ -274,3 +276,10 @@ REFILL_OPERATOR = {
 
 # Shared secret the sandbox signs its webhooks with (a real adapter has its provider's secret).
 REFILL_SANDBOX_WEBHOOK_SECRET = os.environ.get("REFILL_SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_demo")
+
+# Stripe (REFILL_PAYMENT_GATEWAY=stripe): secret API key, the webhook endpoint's signing secret,
+# and an API base only for testing against localstripe.
+REFILL_STRIPE_SECRET_KEY = os.environ.get("REFILL_STRIPE_SECRET_KEY", "")
+REFILL_STRIPE_WEBHOOK_SECRET = os.environ.get("REFILL_STRIPE_WEBHOOK_SECRET", "")
+REFILL_STRIPE_API_BASE = os.environ.get("REFILL_STRIPE_API_BASE", "")
+REFILL_STRIPE_TIMEOUT = float(os.environ.get("REFILL_STRIPE_TIMEOUT", "30"))

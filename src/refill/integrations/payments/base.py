@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -62,6 +66,21 @@ class ChargeRequest:
     idempotency_key: str
     description: str
     return_url: str = ""
+    # A saved method's customer at the provider (SavedMethod.customer_reference), if any.
+    customer_reference: str = ""
+    # The customer is not there to confirm anything (auto-renew): fail rather than ask.
+    off_session: bool = False
+    # Called with the provider's reference as soon as the attempt exists there and before any
+    # money can move, so that a lost answer can still be looked up by reference.
+    on_reference: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """A method the provider keeps for later charges, on or off session."""
+
+    token: str
+    customer_reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +121,34 @@ class WebhookInvalid(ValueError):
     """The signature, timestamp or body did not check out: refuse it, store nothing."""
 
 
+def sign_payload(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``: Stripe's documented scheme, which
+    the sandbox uses too."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signed_payload(body: bytes, header: str, secret: str, tolerance: int = 300) -> None:
+    """Check a ``t=..,v1=..`` signature header (several ``v1`` are allowed while a secret is being
+    rolled). A timestamp further than ``tolerance`` seconds from now is refused, so a captured
+    request cannot be replayed later."""
+    timestamp, signatures = None, []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1":
+            signatures.append(value)
+    if timestamp is None:
+        raise WebhookInvalid("missing timestamp")
+    if abs(time.time() - timestamp) > tolerance:
+        raise WebhookInvalid("timestamp outside the tolerance")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, signature) for signature in signatures):
+        raise WebhookInvalid("bad signature")
+
+
 class TokenizationError(ValueError):
     def __init__(self, code: DeclineCode, message: str) -> None:
         super().__init__(message)
@@ -113,13 +160,17 @@ class PaymentGateway(Protocol):
 
     def tokenize(self, card: CardDetails) -> PaymentToken: ...
 
+    def save_method(
+        self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
+    ) -> SavedMethod: ...
+
     def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
     def refund(self, request: RefundRequest) -> RefundResult: ...
 
-    def fetch(self, idempotency_key: str) -> ChargeResult: ...
+    def fetch(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult: ...
 
-    def cancel(self, idempotency_key: str) -> ChargeResult: ...
+    def cancel(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult: ...
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent: ...
 
@@ -132,4 +183,8 @@ def get_gateway(name: str | None = None) -> PaymentGateway:
         from .sandbox import SandboxGateway
 
         return SandboxGateway()
+    if name == "stripe":
+        from .stripe_gateway import StripeGateway
+
+        return StripeGateway.from_settings()
     raise LookupError(f"no payment gateway named {name!r}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import hmac
 import json
 import time
 
@@ -28,9 +27,12 @@ from .base import (
     PaymentToken,
     RefundRequest,
     RefundResult,
+    SavedMethod,
     TokenizationError,
     WebhookEvent,
     WebhookInvalid,
+    sign_payload,
+    verify_signed_payload,
 )
 
 SUCCESS = "success"
@@ -106,6 +108,12 @@ class SandboxGateway:
             raise TokenizationError(DeclineCode.INVALID_CARD, f"unknown payment method {method!r}")
         return PaymentToken(token=f"tok_sandbox_wallet_{method}_x", brand=method, last4="", exp_month=0, exp_year=0)
 
+    def save_method(
+        self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
+    ) -> SavedMethod:
+        """Sandbox tokens are reusable as they are; there is no customer record at the provider."""
+        return SavedMethod(token=token.token)
+
     @staticmethod
     def _result(charge) -> ChargeResult:
         if charge.status == ChargeStatus.REQUIRES_ACTION:
@@ -136,8 +144,13 @@ class SandboxGateway:
         if outcome == TIMEOUT_BEFORE_CHARGE:
             raise SandboxTimeout("the sandbox provider did not answer (nothing was charged)")
         reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
+        if request.on_reference is not None:
+            request.on_reference(reference)
         if outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE):
             status, decline = ChargeStatus.SUCCEEDED, ""
+        elif outcome == "requires_action" and request.off_session:
+            # Nobody is there to confirm with the bank.
+            status, decline = ChargeStatus.FAILED, DeclineCode.AUTHENTICATION_FAILED
         elif outcome == "requires_action" or outcome.startswith("wallet_"):
             status, decline = ChargeStatus.REQUIRES_ACTION, ""
         else:
@@ -160,7 +173,7 @@ class SandboxGateway:
             raise SandboxTimeout("the sandbox provider charged, then the answer was lost")
         return self._result(charge)
 
-    def fetch(self, idempotency_key: str) -> ChargeResult:
+    def fetch(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult:
         """What the provider knows about a charge made with this key (reconciliation)."""
         from refill.payments.models import SandboxCharge
 
@@ -170,7 +183,7 @@ class SandboxGateway:
             return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.NETWORK_ERROR)
         return self._result(charge)
 
-    def cancel(self, idempotency_key: str) -> ChargeResult:
+    def cancel(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult:
         """Give up on a charge still waiting for the customer's confirmation; a later confirmation
         then fails. A charge already settled keeps its result."""
         from refill.payments.models import SandboxCharge
@@ -196,25 +209,14 @@ class SandboxGateway:
 
     @staticmethod
     def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-        return f"t={timestamp},v1={digest}"
+        return sign_payload(body, secret, timestamp)
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent:
         from django.conf import settings
 
-        secret = settings.REFILL_SANDBOX_WEBHOOK_SECRET
-        header = headers.get("Sandbox-Signature", "")
-        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-        try:
-            timestamp = int(parts.get("t", ""))
-        except ValueError:
-            raise WebhookInvalid("missing timestamp") from None
-        if abs(time.time() - timestamp) > self.TOLERANCE_SECONDS:
-            raise WebhookInvalid("timestamp outside the tolerance")
-        expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts.get("v1", "")):
-            raise WebhookInvalid("bad signature")
+        verify_signed_payload(
+            body, headers.get("Sandbox-Signature", ""), settings.REFILL_SANDBOX_WEBHOOK_SECRET, self.TOLERANCE_SECONDS
+        )
         try:
             data = json.loads(body)
             obj = data["data"]

@@ -1,0 +1,284 @@
+"""The Stripe adapter: PaymentIntents for charges, SetupIntents to save a card for off-session use,
+Refunds, and signed webhooks. Configured from the environment (docs/payments.md).
+
+A charge is made in two calls so that its reference is known before any money can move: the
+PaymentIntent is created (with Refill's idempotency key, and the key again in its metadata), the
+reference is handed to ``on_reference`` to be recorded, and only then is the intent confirmed. An
+answer lost after that is looked up by reference (``fetch``); one lost while creating leaves an
+unconfirmed intent, which never charges.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+
+from refill.domain.money import minor_units
+
+from .base import (
+    CardDetails,
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    DeclineCode,
+    PaymentToken,
+    RefundRequest,
+    RefundResult,
+    SavedMethod,
+    TokenizationError,
+    WebhookEvent,
+    WebhookInvalid,
+    verify_signed_payload,
+)
+
+# Stripe's decline and error codes (https://docs.stripe.com/declines/codes) onto Refill's reasons.
+DECLINES: dict[str, DeclineCode] = {
+    "insufficient_funds": DeclineCode.INSUFFICIENT_FUNDS,
+    "card_velocity_exceeded": DeclineCode.OVER_LIMIT,
+    "withdrawal_count_limit_exceeded": DeclineCode.OVER_LIMIT,
+    "lost_card": DeclineCode.CARD_FROZEN,
+    "stolen_card": DeclineCode.CARD_FROZEN,
+    "pickup_card": DeclineCode.CARD_FROZEN,
+    "restricted_card": DeclineCode.CARD_FROZEN,
+    "security_violation": DeclineCode.CARD_FROZEN,
+    "expired_card": DeclineCode.EXPIRED_CARD,
+    "invalid_expiry_month": DeclineCode.INVALID_CARD,
+    "invalid_expiry_year": DeclineCode.INVALID_CARD,
+    "incorrect_cvc": DeclineCode.INCORRECT_CVC,
+    "invalid_cvc": DeclineCode.INCORRECT_CVC,
+    "incorrect_number": DeclineCode.INVALID_CARD,
+    "invalid_number": DeclineCode.INVALID_CARD,
+    "processing_error": DeclineCode.NETWORK_ERROR,
+    "try_again_later": DeclineCode.NETWORK_ERROR,
+    "authentication_required": DeclineCode.AUTHENTICATION_FAILED,
+    "payment_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
+    "setup_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
+}
+
+# Stripe event types onto the two Refill acts on; anything else is stored and ignored.
+EVENT_TYPES = {
+    "payment_intent.succeeded": "charge.succeeded",
+    "payment_intent.payment_failed": "charge.failed",
+    "payment_intent.canceled": "charge.failed",
+}
+
+METADATA_KEY = "refill_key"
+
+
+def decline_for(error: dict | None) -> DeclineCode:
+    """The normalised reason for a Stripe error object (``last_payment_error`` or an API error)."""
+    error = error or {}
+    for code in (error.get("decline_code"), error.get("code")):
+        if code in DECLINES:
+            return DECLINES[code]
+    return DeclineCode.DO_NOT_HONOUR
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    return int(amount.scaleb(minor_units(currency)).to_integral_exact())
+
+
+class StripeGateway:
+    name = "stripe"
+    TOLERANCE_SECONDS = 300
+
+    def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
+        import stripe
+
+        # No usage reports to Stripe beyond the API calls themselves.
+        stripe.enable_telemetry = False
+        self._stripe = stripe
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            # Refill decides about retries itself: a lost answer is looked up, never resent blindly.
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    @classmethod
+    def from_settings(cls) -> StripeGateway:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not settings.REFILL_STRIPE_SECRET_KEY or not settings.REFILL_STRIPE_WEBHOOK_SECRET:
+            raise ImproperlyConfigured("REFILL_STRIPE_SECRET_KEY and REFILL_STRIPE_WEBHOOK_SECRET must be set")
+        return cls(
+            secret_key=settings.REFILL_STRIPE_SECRET_KEY,
+            webhook_secret=settings.REFILL_STRIPE_WEBHOOK_SECRET,
+            api_base=settings.REFILL_STRIPE_API_BASE,
+            timeout=settings.REFILL_STRIPE_TIMEOUT,
+        )
+
+    # Saving and tokenising -------------------------------------------------------------------
+
+    def tokenize(self, card: CardDetails) -> PaymentToken:
+        """Create a PaymentMethod from card details. The number goes to Stripe and nowhere else;
+        Refill keeps the pm_ id, brand, last 4 and expiry."""
+        params: dict = {
+            "type": "card",
+            "card": {
+                "number": "".join(ch for ch in card.number if ch.isdigit()),
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+                "cvc": card.cvc,
+            },
+        }
+        if card.holder:
+            params["billing_details"] = {"name": card.holder}
+        try:
+            method = self.client.v1.payment_methods.create(params)
+        except self._stripe.CardError as exc:
+            raise TokenizationError(decline_for((exc.json_body or {}).get("error")), str(exc)) from None
+        except self._stripe.InvalidRequestError as exc:
+            raise TokenizationError(DeclineCode.INVALID_CARD, str(exc)) from None
+        return PaymentToken(
+            token=method.id,
+            brand=str(method.card.brand).lower(),
+            last4=method.card.last4,
+            exp_month=int(method.card.exp_month),
+            exp_year=int(method.card.exp_year),
+        )
+
+    def save_method(
+        self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
+    ) -> SavedMethod:
+        """Attach the method to a Stripe customer through a SetupIntent for off-session use, so
+        that auto-renew can charge it later without the customer present."""
+        try:
+            if not customer_reference:
+                customer = self.client.v1.customers.create(
+                    {"email": email} if email else {}, {"idempotency_key": f"{idempotency_key}:customer"}
+                )
+                customer_reference = customer.id
+            intent = self.client.v1.setup_intents.create(
+                {"customer": customer_reference, "usage": "off_session", "payment_method_types": ["card"]},
+                {"idempotency_key": f"{idempotency_key}:setup"},
+            )
+            intent = self.client.v1.setup_intents.confirm(
+                intent.id, {"payment_method": token.token}, {"idempotency_key": f"{idempotency_key}:confirm"}
+            )
+        except self._stripe.CardError as exc:
+            raise TokenizationError(decline_for((exc.json_body or {}).get("error")), str(exc)) from None
+        except self._stripe.InvalidRequestError as exc:
+            raise TokenizationError(DeclineCode.INVALID_CARD, str(exc)) from None
+        if intent.status != "succeeded":
+            # The bank wants the customer to confirm saving the card (3-D Secure); that step is
+            # only offered while paying, so the card can be used to pay but is not saved.
+            raise TokenizationError(DeclineCode.AUTHENTICATION_FAILED, f"setup intent is {intent.status}")
+        return SavedMethod(token=token.token, customer_reference=customer_reference)
+
+    # Charging ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _result(intent) -> ChargeResult:
+        data = intent.to_dict()
+        status, reference = data.get("status"), data.get("id", "")
+        if status == "succeeded":
+            return ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
+        if status == "requires_action":
+            url = ((data.get("next_action") or {}).get("redirect_to_url") or {}).get("url", "")
+            return ChargeResult(ChargeStatus.REQUIRES_ACTION, provider_reference=reference, next_url=url)
+        if status in ("requires_payment_method", "canceled"):
+            error = data.get("last_payment_error")
+            decline = decline_for(error) if error else DeclineCode.AUTHENTICATION_FAILED
+            return ChargeResult(ChargeStatus.FAILED, provider_reference=reference, decline_code=decline)
+        # processing, requires_confirmation, requires_capture: not settled yet; ask again later.
+        return ChargeResult(ChargeStatus.UNKNOWN, provider_reference=reference)
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        create: dict = {
+            "amount": to_minor(request.amount, request.currency),
+            "currency": request.currency.lower(),
+            "payment_method": request.token,
+            "payment_method_types": ["card"],
+            "metadata": {METADATA_KEY: request.idempotency_key, "description": request.description},
+        }
+        if request.customer_reference:
+            create["customer"] = request.customer_reference
+        try:
+            intent = self.client.v1.payment_intents.create(create, {"idempotency_key": request.idempotency_key})
+        except self._stripe.CardError as exc:
+            return ChargeResult(ChargeStatus.FAILED, decline_code=decline_for((exc.json_body or {}).get("error")))
+        except self._stripe.InvalidRequestError:
+            # Refused before anything existed (bad or foreign token): nothing can be charged.
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
+        if request.on_reference is not None:
+            request.on_reference(intent.id)
+        confirm: dict = {}
+        if request.return_url:
+            confirm["return_url"] = request.return_url
+        if request.off_session:
+            confirm["off_session"] = True
+        try:
+            intent = self.client.v1.payment_intents.confirm(
+                intent.id, confirm, {"idempotency_key": f"{request.idempotency_key}:confirm"}
+            )
+        except self._stripe.CardError as exc:
+            error = (exc.json_body or {}).get("error") or {}
+            return ChargeResult(ChargeStatus.FAILED, provider_reference=intent.id, decline_code=decline_for(error))
+        result = self._result(intent)
+        if result.status == ChargeStatus.REQUIRES_ACTION and not result.next_url:
+            # Confirmed with a return_url, Stripe answers with a redirect to the bank's page. Without
+            # one (Stripe.js flows, localstripe) the return page waits for the outcome instead.
+            return replace(result, next_url=request.return_url)
+        return result
+
+    def fetch(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult:
+        if not provider_reference:
+            # The intent was never confirmed (its reference would have been recorded first).
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.NETWORK_ERROR)
+        return self._result(self.client.v1.payment_intents.retrieve(provider_reference))
+
+    def cancel(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult:
+        """Give up on an intent still waiting for the customer's bank. One that settled in the
+        meantime keeps its result."""
+        if not provider_reference:
+            return self.fetch(idempotency_key, provider_reference)
+        intent = self.client.v1.payment_intents.retrieve(provider_reference)
+        if intent.status in ("requires_action", "requires_confirmation", "requires_payment_method"):
+            intent = self.client.v1.payment_intents.cancel(provider_reference)
+        return self._result(intent)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        try:
+            refund = self.client.v1.refunds.create(
+                {
+                    "payment_intent": request.provider_reference,
+                    "amount": to_minor(request.amount, request.currency),
+                },
+                {"idempotency_key": request.idempotency_key},
+            )
+        except self._stripe.InvalidRequestError:
+            return RefundResult(ChargeStatus.FAILED)
+        status = {"succeeded": ChargeStatus.SUCCEEDED, "pending": ChargeStatus.UNKNOWN}.get(
+            refund.status, ChargeStatus.FAILED
+        )
+        return RefundResult(status, provider_reference=refund.id)
+
+    # Webhooks ----------------------------------------------------------------------------------
+
+    def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent:
+        verify_signed_payload(body, headers.get("Stripe-Signature", ""), self.webhook_secret, self.TOLERANCE_SECONDS)
+        try:
+            data = json.loads(body)
+            obj = data["data"]["object"]
+            raw_type = str(data["type"])
+            event_type = EVENT_TYPES.get(raw_type, raw_type)
+            decline = ""
+            if event_type == "charge.failed":
+                error = obj.get("last_payment_error")
+                decline = decline_for(error) if error else DeclineCode.AUTHENTICATION_FAILED
+            is_intent = obj.get("object") == "payment_intent"
+            return WebhookEvent(
+                event_id=str(data["id"]),
+                type=event_type,
+                idempotency_key=str((obj.get("metadata") or {}).get(METADATA_KEY, "")) if is_intent else "",
+                provider_reference=str(obj.get("id", "")) if is_intent else "",
+                decline_code=str(decline),
+                payload=data,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise WebhookInvalid("malformed body") from None
