@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema, Status
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import django_auth
 
 from refill.errors import RefillError
@@ -30,6 +34,11 @@ STATUS_BY_CODE = {
     "voucher_expired": 422,
     "voucher_voided": 422,
     "voucher_wrong_currency": 422,
+    "not_found": 404,
+    "payment_declined": 402,
+    "payment_in_progress": 409,
+    "price_changed": 409,
+    "too_many_declines": 429,
 }
 
 
@@ -39,18 +48,26 @@ class Problem(Schema):
     status: int
     code: str
     detail: str
+    # Declines only: the normalised reason and the order that stays unpaid.
+    decline_code: str | None = None
+    order_id: int | None = None
 
 
-@api.exception_handler(RefillError)
-def refill_error(request: HttpRequest, exc: RefillError):
-    status = STATUS_BY_CODE.get(exc.code, 422)
-    body = {
+def _problem(request: HttpRequest, exc: RefillError, status: int) -> dict:
+    return {
         "type": f"https://refill.example/problems/{exc.code}",
         "title": exc.code.replace("_", " "),
         "status": status,
         "code": exc.code,
         "detail": str(exc),
     }
+
+
+@api.exception_handler(RefillError)
+def refill_error(request: HttpRequest, exc: RefillError):
+    status = STATUS_BY_CODE.get(exc.code, 422)
+    body = _problem(request, exc, status)
+    body.update(getattr(exc, "extra", {}))
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
     if status == 429:
@@ -197,3 +214,182 @@ def payment_methods_role(request: HttpRequest, method_id: int, role: str):
     from refill.payments.services import method_set_role
 
     return _method_out(method_set_role(method=_method(request, method_id), role=role, actor=request.user))
+
+
+# Orders ----------------------------------------------------------------------------------------
+
+
+class IdempotencyKeyMissing(RefillError):
+    code = "idempotency_key_required"
+    message = _("Send an Idempotency-Key header with every request that pays or renews.")
+
+
+class PaymentDeclined(RefillError):
+    code = "payment_declined"
+
+
+class CardIn(Schema):
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+    holder: str = ""
+
+
+class OrderIn(Schema):
+    """Renew one of your lines. ``pay_with`` is ``card`` (with ``card``), ``saved_method`` (with
+    ``payment_method_id``), ``wallet``, ``wallet_card`` (the wallet first, a card or saved method
+    for the rest), or a provider wallet the gateway offers (``paypal``, ``apple_pay``, ``alipay``,
+    ``wechat_pay``). ``expected_total`` refuses the order if the price is no longer that."""
+
+    msisdn: str
+    plan: str
+    periods: int = Field(1, ge=1, le=120)
+    pay_with: str = "card"
+    card: CardIn | None = None
+    payment_method_id: int | None = None
+    expected_total: Decimal | None = None
+
+
+class PaymentOut(Schema):
+    id: int
+    method: str
+    status: str
+    amount: Decimal
+    decline_code: str
+    decline_message: str
+    # Where to send the customer next (the bank's confirmation step or the provider's page).
+    next_url: str
+
+
+class OrderOut(Schema):
+    id: int
+    status: str
+    msisdn: str | None
+    plan: str | None
+    periods: int
+    total: Decimal
+    currency: str
+    created_at: datetime
+    payments: list[PaymentOut]
+
+
+def _order_out(request: HttpRequest, order) -> dict:
+    from refill.domain.money import quantize
+    from refill.renewals.errors import decline_message
+
+    item = order.items.select_related("plan").first()
+    return {
+        "id": order.pk,
+        "status": order.status,
+        "msisdn": order.line.msisdn if order.line_id else None,
+        "plan": item.plan.code if item is not None and item.plan_id else None,
+        "periods": item.periods if item is not None else 0,
+        "total": quantize(order.total, order.currency),
+        "currency": order.currency,
+        "created_at": order.created_at,
+        "payments": [
+            {
+                "id": payment.pk,
+                "method": payment.method,
+                "status": payment.status,
+                "amount": quantize(payment.amount, payment.currency),
+                "decline_code": payment.decline_code,
+                "decline_message": decline_message(payment.decline_code) if payment.decline_code else "",
+                "next_url": request.build_absolute_uri(payment.action_url)
+                if payment.status == "requires_action" and payment.action_url
+                else "",
+            }
+            for payment in order.payments.order_by("pk")
+        ],
+    }
+
+
+def _pay_with(request: HttpRequest, body: OrderIn):
+    from refill.integrations.payments.base import PROVIDER_WALLETS, CardDetails
+    from refill.renewals.errors import OrderNotPayable
+    from refill.renewals.services import PayWith
+
+    card = CardDetails(**body.card.dict()) if body.card is not None else None
+    saved = _method(request, body.payment_method_id) if body.payment_method_id is not None else None
+    choice = body.pay_with
+    if choice == "card" and card is not None:
+        return PayWith(card=card)
+    if choice == "saved_method" and saved is not None:
+        return PayWith(saved_method=saved)
+    if choice == "wallet":
+        return PayWith()
+    if choice == "wallet_card" and (card is not None or saved is not None):
+        return PayWith(card=card, saved_method=saved, use_wallet=True)
+    if choice in PROVIDER_WALLETS:
+        return PayWith(provider_wallet=choice)
+    raise OrderNotPayable(_("Choose how to pay: a card, a saved method, the wallet or a provider wallet."))
+
+
+@api.post(
+    "/orders",
+    response={200: OrderOut, 201: OrderOut, 402: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
+    summary="Renew a line and pay for it",
+)
+def orders_create(request: HttpRequest, body: OrderIn):
+    """Creates the order and pays it at once. Sending the same ``Idempotency-Key`` again returns the
+    same order and never charges twice. A declined card is a 402 problem with ``decline_code``; a
+    payment that needs the customer's bank comes back ``requires_action`` with ``next_url``."""
+    from django.shortcuts import get_object_or_404
+
+    from refill.integrations.payments.base import TokenizationError
+    from refill.lines.models import Line
+    from refill.orders.models import Order
+    from refill.renewals.errors import NotOwner, PlanNotAvailable, decline_message
+    from refill.renewals.services import order_create_renewal, order_pay, renewal_plans
+
+    customer = _customer_of(request)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 64:
+        raise IdempotencyKeyMissing()
+    line = Line.objects.select_related("market", "plan").filter(msisdn=body.msisdn.strip(), owner=customer).first()
+    if line is None:
+        raise NotOwner()
+    plan = {plan.code: plan for plan in renewal_plans(line)}.get(body.plan)
+    if plan is None:
+        raise PlanNotAvailable()
+    pay_with = _pay_with(request, body)
+    order = order_create_renewal(
+        customer=customer,
+        line=line,
+        plan=plan,
+        periods=body.periods,
+        idempotency_key=f"api:{key}",
+        expected_total=body.expected_total,
+        language=translation.get_language(),
+        actor=request.user,
+    )
+    open_payment = order.payments.filter(status__in=["pending", "unknown", "requires_action"]).exists()
+    if order.status == Order.Status.PAID or open_payment:
+        return Status(200, _order_out(request, order))  # a replay: report, never pay again
+    try:
+        payment = order_pay(
+            order=order,
+            pay_with=pay_with,
+            actor=request.user,
+            return_url=request.build_absolute_uri(reverse("portal:payment_return", args=[order.pk])),
+        )
+    except TokenizationError as exc:
+        declined = PaymentDeclined(decline_message(exc.code))
+        declined.extra = {"decline_code": exc.code, "order_id": order.pk}
+        raise declined from None
+    if payment is not None and payment.status == "failed":
+        declined = PaymentDeclined(decline_message(payment.decline_code))
+        declined.extra = {"decline_code": payment.decline_code, "order_id": order.pk}
+        raise declined
+    order = get_object_or_404(Order, pk=order.pk)
+    return Status(201, _order_out(request, order))
+
+
+@api.get("/orders/{order_id}", response={200: OrderOut, 404: Problem}, summary="One of your orders")
+def orders_get(request: HttpRequest, order_id: int):
+    from django.shortcuts import get_object_or_404
+
+    from refill.orders.models import Order
+
+    return _order_out(request, get_object_or_404(Order, pk=order_id, customer=_customer_of(request)))

@@ -17,12 +17,10 @@ from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
-from refill.domain.money import minor_units
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
     CardDetails,
-    PaymentToken,
     TokenizationError,
     get_gateway,
 )
@@ -33,10 +31,10 @@ from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
+    PayWith,
     order_create_renewal,
     order_create_topup,
-    order_pay_card,
-    order_pay_wallet,
+    order_pay,
     payment_resume,
     renewal_plans,
     renewal_quote,
@@ -171,45 +169,28 @@ def _pay(
     order: Order,
     *,
     card_form: CardForm | None,
-    wallet_amount: Decimal,
+    use_wallet: bool = False,
     provider: str = "",
     saved_method=None,
 ) -> PayOutcome:
-    """Pay ``order`` by card (less ``wallet_amount`` from the wallet) or, without a card form, from
-    the wallet alone. Shared by renewals and wallet top-ups."""
+    """Pay ``order`` by card (after the wallet's share if ``use_wallet``) or, without a card form,
+    from the wallet alone. Shared by renewals and wallet top-ups."""
+    card = None
+    if card_form is not None:
+        month, year = card_form.cleaned_data["card_expiry"]
+        card = CardDetails(
+            number=card_form.cleaned_data["card_number"],
+            exp_month=month,
+            exp_year=year,
+            cvc=card_form.cleaned_data["card_cvc"],
+            holder=card_form.cleaned_data.get("card_holder", ""),
+        )
     try:
-        gateway = get_gateway()
-        if saved_method is not None:
-            token = PaymentToken(
-                token=saved_method.token,
-                brand=saved_method.brand,
-                last4=saved_method.last4,
-                exp_month=saved_method.exp_month or 0,
-                exp_year=saved_method.exp_year or 0,
-            )
-        elif provider:
-            token = gateway.tokenize_wallet(provider)
-        elif card_form is None:
-            return PayOutcome(payment=order_pay_wallet(order=order, actor=request.user))
-        else:
-            month, year = card_form.cleaned_data["card_expiry"]
-            token = gateway.tokenize(
-                CardDetails(
-                    number=card_form.cleaned_data["card_number"],
-                    exp_month=month,
-                    exp_year=year,
-                    cvc=card_form.cleaned_data["card_cvc"],
-                    holder=card_form.cleaned_data.get("card_holder", ""),
-                )
-            )
-        payment = order_pay_card(
+        payment = order_pay(
             order=order,
-            token=token,
-            gateway=gateway,
-            wallet_amount=wallet_amount,
+            pay_with=PayWith(card=card, saved_method=saved_method, provider_wallet=provider, use_wallet=use_wallet),
             actor=request.user,
             return_url=request.build_absolute_uri(reverse("portal:payment_return", args=[order.pk])),
-            customer_reference=saved_method.provider_customer if saved_method is not None else "",
         )
     except TokenizationError as exc:
         return PayOutcome(error=decline_message(exc.code), decline=True)
@@ -290,16 +271,11 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/renew.html", context(error=str(exc)), status=409)
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
-    wallet_amount = Decimal(0)
-    if pay_with == "wallet_card":
-        one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
-        wallet_amount = min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit)
-        wallet_amount = max(wallet_amount, Decimal(0))
     outcome = _pay(
         request,
         order,
         card_form=card_form,
-        wallet_amount=wallet_amount,
+        use_wallet=pay_with == "wallet_card",
         provider=provider,
         saved_method=saved.get(pay_with),
     )
@@ -483,7 +459,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
         else:
             if order.status == Order.Status.PAID:
                 return redirect("portal:order_confirmation", pk=order.pk)
-            outcome = _pay(request, order, card_form=card_form, wallet_amount=Decimal(0))
+            outcome = _pay(request, order, card_form=card_form)
             if outcome.redirect_to:
                 return redirect(outcome.redirect_to)
             if outcome.in_progress:

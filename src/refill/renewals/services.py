@@ -24,11 +24,12 @@ from django.utils import timezone
 from refill.audit.services import audit_record
 from refill.catalog.models import Plan, PlanPrice
 from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
-from refill.domain.money import Money, quantize
+from refill.domain.money import Money, minor_units, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
+    CardDetails,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
@@ -36,12 +37,12 @@ from refill.integrations.payments.base import (
     PaymentToken,
 )
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
+from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_balance, wallet_hold
 from refill.lines.models import Line
 from refill.lines.services import line_transition
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipt_issue, receipts_number
-from refill.payments.models import Payment
+from refill.payments.models import Payment, PaymentMethod
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import periods_ahead
 
@@ -380,6 +381,54 @@ def order_pay_card(
         # After the checkout transaction: number the receipt in a short transaction of its own.
         receipts_number(series_code=receipt.series_id)
     return payment
+
+
+@dataclass(frozen=True)
+class PayWith:
+    """How the customer chose to pay an order: a card typed now, a saved method, a provider wallet
+    (redirect-and-return), the wallet alone (none of these), or the wallet first and a card or
+    saved method for the rest (``use_wallet``)."""
+
+    card: CardDetails | None = None
+    saved_method: PaymentMethod | None = None
+    provider_wallet: str = ""
+    use_wallet: bool = False
+
+
+def wallet_share(order: Order) -> Decimal:
+    """What the wallet covers when it pays first and a card the rest: all of it but at least one
+    minor unit, which the card pays."""
+    one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
+    return max(min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit), Decimal(0))
+
+
+def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = "") -> Payment | None:
+    """Pay ``order`` the way the customer chose, through the configured gateway. Shared by the
+    portal and the API. Raises TokenizationError for a card the provider refuses outright and
+    RefillError for an order that cannot be paid now; a decline comes back as a failed payment."""
+    from refill.integrations.payments.base import get_gateway
+
+    gateway = get_gateway()
+    saved = pay_with.saved_method
+    if saved is not None:
+        token = PaymentToken(saved.token, saved.brand, saved.last4, saved.exp_month or 0, saved.exp_year or 0)
+    elif pay_with.provider_wallet:
+        if not hasattr(gateway, "tokenize_wallet"):
+            raise OrderNotPayable()
+        token = gateway.tokenize_wallet(pay_with.provider_wallet)
+    elif pay_with.card is not None:
+        token = gateway.tokenize(pay_with.card)
+    else:
+        return order_pay_wallet(order=order, actor=actor)
+    return order_pay_card(
+        order=order,
+        token=token,
+        gateway=gateway,
+        wallet_amount=wallet_share(order) if pay_with.use_wallet else Decimal(0),
+        actor=actor,
+        return_url=return_url,
+        customer_reference=saved.provider_customer if saved is not None else "",
+    )
 
 
 def _order_pay_in_house(
