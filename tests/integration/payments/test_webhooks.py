@@ -101,3 +101,32 @@ def test_staff_replay_a_failed_event(client, unknown_payment, django_user_model)
     client.post(reverse("backoffice:provider_event_replay", args=[stored.pk]))
     stored.refresh_from_db()
     assert stored.attempts == 2 and stored.status == "failed"
+
+
+@override_settings(REFILL_SANDBOX_WEBHOOK_SECRET=SECRET)
+def test_a_crash_while_applying_an_event_leaves_it_replayable_and_reconciliation_settles_once(
+    client, unknown_payment, monkeypatch
+):
+    from refill.payments.services import provider_event_process
+    from refill.renewals import services as renewal_services
+    from refill.renewals.services import payments_reconcile
+
+    real = renewal_services.payment_complete
+
+    def crash(**kwargs):
+        raise ConnectionError("database went away mid-event")
+
+    monkeypatch.setattr(renewal_services, "payment_complete", crash)
+    send(client, event(unknown_payment))
+    run_worker()
+    stored = ProviderEvent.objects.get()
+    assert stored.status == "failed" and "database went away" in stored.detail
+    order = Order.objects.get(pk=unknown_payment.order_id)
+    assert order.status == "awaiting_payment" and order.payments.get().status == "unknown"
+
+    monkeypatch.setattr(renewal_services, "payment_complete", real)
+    assert payments_reconcile() == 1  # reconciliation does not wait for the webhook
+    assert provider_event_process(event_pk=stored.pk, replay=True).status == "processed"  # agrees, no-op
+    order.refresh_from_db()
+    assert order.status == "paid" and Period.objects.filter(order_item__order=order).count() == 1
+    assert order.payments.filter(status="succeeded").count() == 1
