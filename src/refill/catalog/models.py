@@ -24,6 +24,8 @@ class Market(models.Model):
     suspend_days = models.PositiveIntegerField(default=60)
     reactivation_days = models.PositiveIntegerField(default=15)
     aging_days = models.PositiveIntegerField(default=60)
+    # Auto-renew is attempted this long before a period ends (domain.md: default 24 h).
+    auto_renew_lead_hours = models.PositiveIntegerField(default=24)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(aging_days__gte=45), name="market_aging_min_45")]
@@ -69,6 +71,16 @@ class Plan(models.Model):
     refund_policy = models.CharField(max_length=8, choices=RefundPolicy.choices, default=RefundPolicy.REVOKE)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
+    # The "keep my number" plan auto-renew falls back to when this plan cannot be renewed, for
+    # customers who chose that.
+    retention_plan = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "retention"},
+    )
 
     class Meta:
         ordering = ["market", "kind", "sort_order", "code"]

@@ -18,6 +18,12 @@ class Notification(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     language = models.CharField(max_length=16)
     recipient = models.CharField(max_length=254, blank=True)
+    line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Rendered once, in the customer's language, when the rule fires; sent as written.
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    # Not before this instant (SMS quiet hours in the customer's time zone).
+    send_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -28,6 +34,7 @@ class Notification(models.Model):
                 fields=["rule", "subject_key", "channel"], name="notification_once_per_rule_subject"
             )
         ]
+        indexes = [models.Index(fields=["status", "send_after"])]
 
     def __str__(self) -> str:
         return f"{self.rule} {self.subject_key} {self.channel} {self.status}"

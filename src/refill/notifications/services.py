@@ -164,3 +164,111 @@ def card_expiry_reminders_send(*, today=None) -> int:
             continue
         sent += 1
     return sent
+
+
+# Notices owed by a rule (reminders, auto-renew outcomes, lifecycle) -----------------------------
+
+
+def _phone_for(customer, line) -> str:
+    """Line notices go by SMS to the line itself; account notices to the customer's mobile number."""
+    if line is not None:
+        return line.msisdn
+    return customer.users.filter(phone__isnull=False).values_list("phone", flat=True).first() or ""
+
+
+def notice(
+    *, rule: str, subject_key: str, customer, line=None, context: dict, now=None, channels=("email", "sms")
+) -> list[Notification]:
+    """Owe the customer the ``rule`` notice about ``subject_key``: once per channel they allow (email,
+    SMS), rendered now in their language from ``notifications/<rule>_subject.txt``, ``<rule>.txt``
+    and ``<rule>_sms.txt``. SMS falling in quiet hours waits until they end. Rows already owed are
+    left alone, so a sweep that runs twice owes nothing twice. Due notices are then sent."""
+    from django.conf import settings
+
+    from refill.domain.autorenew import quiet_until
+
+    now = now or timezone.now()
+    wanted, channels = channels, []
+    if customer.notify_email and "email" in wanted:
+        email = customer.users.filter(email__isnull=False).values_list("email", flat=True).first()
+        if email:
+            channels.append(("email", email))
+    if customer.notify_sms and "sms" in wanted:
+        phone = _phone_for(customer, line)
+        if phone:
+            channels.append(("sms", phone))
+    if Notification.objects.filter(rule=rule, subject_key=subject_key).count() >= len(channels):
+        return []
+    owed = []
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        context = {"customer": customer, "line": line, "site_url": settings.REFILL_PUBLIC_URL, **context}
+        for channel, recipient in channels:
+            if channel == "email":
+                subject = render_to_string(f"notifications/{rule}_subject.txt", context).strip()
+                body = render_to_string(f"notifications/{rule}.txt", context)
+                send_after = now
+            else:
+                subject, body = "", render_to_string(f"notifications/{rule}_sms.txt", context).strip()
+                start, end = settings.REFILL_SMS_QUIET_HOURS
+                send_after = quiet_until(now, customer.zone, start_hour=start, end_hour=end) or now
+            notification, created = Notification.objects.get_or_create(
+                rule=rule,
+                subject_key=subject_key,
+                channel=channel,
+                defaults={
+                    "customer": customer,
+                    "line": line,
+                    "language": customer.preferred_language,
+                    "recipient": recipient,
+                    "subject": subject[:200],
+                    "body": body,
+                    "send_after": send_after,
+                },
+            )
+            if created:
+                owed.append(notification)
+    if owed:
+        # After the caller's transaction commits (at once outside one): never send while holding locks.
+        ids = [n.pk for n in owed]
+        transaction.on_commit(lambda: notices_deliver(now=now, ids=ids))
+    return owed
+
+
+def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500) -> int:
+    """Send owed notices that are due. Each is claimed by one conditional update (pending ->
+    sending), so two workers never send the same one; a claim left by a dead process is taken over
+    after 10 minutes. A failed send is given back and retried by the next run."""
+    from django.db.models import Q
+
+    from refill.integrations.sms.base import send_sms
+
+    now = now or timezone.now()
+    due = Notification.objects.filter(send_after__isnull=False, send_after__lte=now).filter(
+        Q(status=Notification.Status.PENDING)
+        | Q(status=Notification.Status.SENDING, claimed_at__lt=now - CLAIM_EXPIRES)
+    )
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    sent = 0
+    for notification in due.order_by("send_after", "pk")[:batch]:
+        claimed = Notification.objects.filter(pk=notification.pk, status=notification.status).update(
+            status=Notification.Status.SENDING, claimed_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        try:
+            if notification.channel == "sms":
+                send_sms(to=notification.recipient, body=notification.body)
+            else:
+                message = EmailMultiAlternatives(
+                    subject=notification.subject, body=notification.body, to=[notification.recipient]
+                )
+                message.extra_headers["Content-Language"] = notification.language
+                message.send()
+        except Exception:
+            logger.exception("notice %s (%s) could not be sent; it will be retried", notification.pk, notification.rule)
+            Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)
+            continue
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+        sent += 1
+    return sent

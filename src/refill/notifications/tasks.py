@@ -20,3 +20,10 @@ def send_card_expiry_reminders() -> int:
     from .services import card_expiry_reminders_send
 
     return card_expiry_reminders_send()
+
+
+@task()
+def deliver_notices() -> int:
+    from .services import notices_deliver
+
+    return notices_deliver()

@@ -92,3 +92,23 @@ DECLINE_MESSAGES = {
 
 def decline_message(code: str) -> str:
     return str(DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["do_not_honour"]))
+
+
+AUTORENEW_REASONS = {
+    "no_payment_method": _(
+        "There is no saved card to charge and your wallet does not cover the price. Add a card or top up."
+    ),
+    "too_many_declines": _("Several cards were declined in the last hour, so we paused charging for now."),
+    "authentication_failed": _(
+        "Your bank wants you to confirm this payment yourself, which auto-renew cannot do. Renew it yourself once."
+    ),
+}
+
+
+def autorenew_reason(code: str):
+    """Plain words (translated when rendered) for why an automatic renewal did not go through."""
+    if code in AUTORENEW_REASONS:
+        return AUTORENEW_REASONS[code]
+    if code in DECLINE_MESSAGES:
+        return DECLINE_MESSAGES[code]
+    return _("This plan cannot be renewed automatically right now. Renew it yourself or choose another plan.")

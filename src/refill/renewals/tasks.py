@@ -13,3 +13,10 @@ def reconcile_payments() -> int:
     from .services import payments_reconcile
 
     return payments_reconcile()
+
+
+@task()
+def autorenew_sweep() -> dict:
+    from .autorenew import autorenew_sweep as sweep
+
+    return sweep()

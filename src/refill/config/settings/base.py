@@ -207,6 +207,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("REFILL_FROM_EMAIL", "Refill <no-reply@refil
 # SMS backend port: refill.integrations.sms.{console,file,locmem}.
 REFILL_SMS_BACKEND = os.environ.get("REFILL_SMS_BACKEND", "refill.integrations.sms.file.FileSmsBackend")
 REFILL_SMS_FILE_PATH = VAR_DIR / "sms.log"
+# Where customers reach this Refill (links in emails and SMS).
+REFILL_PUBLIC_URL = os.environ.get("REFILL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# No SMS between these local hours in the customer's time zone (they wait until the end).
+REFILL_SMS_QUIET_HOURS = (
+    int(os.environ.get("REFILL_SMS_QUIET_START", "21")),
+    int(os.environ.get("REFILL_SMS_QUIET_END", "9")),
+)
 
 # Payment gateways behind the port; "sandbox" is built in and the demo default.
 REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
