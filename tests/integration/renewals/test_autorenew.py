@@ -149,7 +149,7 @@ def test_the_monthly_cap_counts_this_months_auto_renewals():
         renew(line, daily)
     save_card(line, "4242424242424242")
     autorenew_update(line=line, actor=None, enabled=True, cap_per_month=Decimal("5.00"))
-    for day in range(3):
+    for _day in range(3):
         sweep_at(end_of(line) - timedelta(hours=1))
     statuses = list(RenewalAttempt.objects.order_by("cycle_end", "number").values_list("status", "reason"))
     assert statuses[:2] == [("succeeded", ""), ("succeeded", "")]
