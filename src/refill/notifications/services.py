@@ -201,7 +201,13 @@ def notice(
         return []
     owed = []
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
-        context = {"customer": customer, "line": line, "site_url": settings.REFILL_PUBLIC_URL, **context}
+        site = settings.REFILL_PUBLIC_URL
+        context = {"customer": customer, "line": line, "site_url": site, **context}
+        if line is not None:
+            context["autorenew_url"] = f"{site}/lines/{line.pk}/auto-renew/"
+            context["renew_url"] = f"{site}/lines/{line.pk}/renew/"
+        if context.get("order") is not None:
+            context["receipt_url"] = f"{site}/orders/{context['order'].pk}/"
         for channel, recipient in channels:
             if channel == "email":
                 subject = render_to_string(f"notifications/{rule}_subject.txt", context).strip()

@@ -121,3 +121,40 @@ class RedeemForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
         help_text=_("Leave empty to add the value to your own wallet."),
     )
+
+
+class AutoRenewForm(forms.ModelForm):
+    class Meta:
+        from refill.renewals.models import AutoRenew
+
+        model = AutoRenew
+        fields = [
+            "enabled",
+            "cap_per_renewal",
+            "cap_per_month",
+            "use_wallet",
+            "use_default_method",
+            "use_backup_method",
+            "retention_fallback",
+        ]
+        labels = {
+            "enabled": _("Renew this line automatically before it ends"),
+            "cap_per_renewal": _("Most to spend on one renewal"),
+            "cap_per_month": _("Most to spend on auto-renewals in a calendar month"),
+            "use_wallet": _("Pay from my wallet first"),
+            "use_default_method": _("Then charge my default card"),
+            "use_backup_method": _("If that fails, charge my backup card"),
+            "retention_fallback": _("If the plan cannot be paid, keep my number with the cheapest keep-my-number plan"),
+        }
+        help_texts = {
+            "cap_per_renewal": _("Leave empty for no limit."),
+            "cap_per_month": _("Leave empty for no limit."),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("cap_per_renewal", "cap_per_month"):
+            value = cleaned.get(name)
+            if value is not None and value <= 0:
+                self.add_error(name, _("Enter an amount above zero, or leave it empty."))
+        return cleaned

@@ -9,6 +9,7 @@ urlpatterns = [
     path("lines/", views.home, name="home"),
     path("lines/<int:pk>/renew/", views.renew, name="renew"),
     path("lines/<int:pk>/renew/quote/", views.renew_quote, name="renew_quote"),
+    path("lines/<int:pk>/auto-renew/", views.auto_renew, name="auto_renew"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),

@@ -42,7 +42,7 @@ from refill.renewals.services import (
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
 
-from .forms import CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
+from .forms import AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
 
 
 def _customer(request: HttpRequest):
@@ -78,6 +78,7 @@ def _line_card(line: Line, now) -> dict:
         "days_left": days_left,
         "expiring_soon": line.status == "active" and days_left is not None and days_left <= 3,
         "current_period": period_current(line, now),
+        "auto_renew": hasattr(line, "auto_renew") and line.auto_renew.enabled,
     }
 
 
@@ -289,6 +290,30 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
             request, "portal/renew.html", context(error=outcome.error, decline=outcome.decline), status=status
         )
     return redirect("portal:order_confirmation", pk=order.pk)
+
+
+@login_required
+def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """The line's auto-renew settings: on or off, spending caps, which ways to pay."""
+    from refill.renewals.autorenew import autorenew_settings, autorenew_update
+
+    line = _owned_line(request, pk)
+    settings = autorenew_settings(line)
+    form = AutoRenewForm(request.POST or None, instance=settings)
+    if request.method == "POST" and form.is_valid():
+        autorenew_update(line=line, actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+        messages.success(request, _("Auto-renew settings saved."))
+        return redirect("portal:auto_renew", pk=line.pk)
+    upcoming = line.renewal_attempts.filter(status="due").order_by("due_at").first()
+    context = {
+        "line": line,
+        "form": form,
+        "methods": methods_for(line.owner),
+        "currency": line.market.currency,
+        "upcoming": upcoming,
+        "recent": line.renewal_attempts.exclude(status="due").order_by("-due_at")[:5],
+    }
+    return render(request, "portal/auto_renew.html", context, status=400 if form.errors else 200)
 
 
 @login_required

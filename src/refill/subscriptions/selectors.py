@@ -73,6 +73,6 @@ def lines_for_customer(customer) -> list[Line]:
     return list(
         Line.objects.filter(owner=customer)
         .exclude(Q(status="available") | Q(status="ported_out"))
-        .select_related("plan", "market")
+        .select_related("plan", "market", "auto_renew")
         .order_by("msisdn")
     )
