@@ -22,6 +22,8 @@ from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.lines.models import Line
+from refill.portal.forms import AutoRenewForm
+from refill.renewals.autorenew import autorenew_settings, autorenew_update
 from refill.renewals.services import order_create_topup, order_pay_cash
 from refill.vouchers.services import voucher_redeem
 
@@ -77,8 +79,22 @@ def desk(request: HttpRequest) -> HttpResponse:
         "line": line,
         "cash_form": CashTopupForm(initial={"idempotency_key": uuid.uuid4().hex}),
         "pin_form": PinForm(),
+        "auto_renew_form": AutoRenewForm(instance=autorenew_settings(line)) if line is not None else None,
     }
     return render(request, "agentdesk/desk.html", context)
+
+
+@agent_required
+def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer at the counter asks to turn auto-renew on or off, or change its caps."""
+    line = get_object_or_404(LIVE_LINES, pk=pk)
+    form = AutoRenewForm(request.POST or None, instance=autorenew_settings(line))
+    if request.method == "POST" and form.is_valid():
+        autorenew_update(line=line, actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+        messages.success(request, _("Auto-renew settings saved."))
+    elif request.method == "POST":
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(f"/agent/?msisdn={line.msisdn}")
 
 
 @agent_required

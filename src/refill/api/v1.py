@@ -393,3 +393,82 @@ def orders_get(request: HttpRequest, order_id: int):
     from refill.orders.models import Order
 
     return _order_out(request, get_object_or_404(Order, pk=order_id, customer=_customer_of(request)))
+
+
+# Auto-renew ------------------------------------------------------------------------------------
+
+
+class AutoRenewOut(Schema):
+    enabled: bool
+    cap_per_renewal: Decimal | None
+    cap_per_month: Decimal | None
+    use_wallet: bool
+    use_default_method: bool
+    use_backup_method: bool
+    retention_fallback: bool
+    currency: str
+    next_attempt_at: datetime | None
+
+
+class AutoRenewPatch(Schema):
+    """Only the fields sent change. Caps are in the line's currency; ``null`` removes a cap."""
+
+    enabled: bool | None = None
+    cap_per_renewal: Decimal | None = Field(None, gt=0)
+    cap_per_month: Decimal | None = Field(None, gt=0)
+    use_wallet: bool | None = None
+    use_default_method: bool | None = None
+    use_backup_method: bool | None = None
+    retention_fallback: bool | None = None
+
+
+def _own_line(request: HttpRequest, msisdn: str):
+    from refill.lines.models import Line
+    from refill.renewals.errors import NotOwner
+
+    line = Line.objects.select_related("market").filter(msisdn=msisdn.strip(), owner=_customer_of(request)).first()
+    if line is None:
+        raise NotOwner()
+    return line
+
+
+def _auto_renew_out(line) -> dict:
+    from refill.domain.money import quantize
+    from refill.renewals.autorenew import autorenew_settings
+
+    settings = autorenew_settings(line)
+    upcoming = line.renewal_attempts.filter(status="due").order_by("due_at").values_list("due_at", flat=True).first()
+    currency = line.market.currency
+    return {
+        "enabled": settings.enabled,
+        "cap_per_renewal": quantize(settings.cap_per_renewal, currency) if settings.cap_per_renewal else None,
+        "cap_per_month": quantize(settings.cap_per_month, currency) if settings.cap_per_month else None,
+        "use_wallet": settings.use_wallet,
+        "use_default_method": settings.use_default_method,
+        "use_backup_method": settings.use_backup_method,
+        "retention_fallback": settings.retention_fallback,
+        "currency": currency,
+        "next_attempt_at": upcoming,
+    }
+
+
+@api.get("/lines/{msisdn}/auto-renew", response={200: AutoRenewOut, 404: Problem}, summary="A line's auto-renew")
+def auto_renew_get(request: HttpRequest, msisdn: str):
+    return _auto_renew_out(_own_line(request, msisdn))
+
+
+@api.patch(
+    "/lines/{msisdn}/auto-renew",
+    response={200: AutoRenewOut, 404: Problem, 422: Problem},
+    summary="Turn auto-renew on or off, set caps and ways to pay",
+)
+def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
+    from refill.renewals.autorenew import autorenew_update
+
+    line = _own_line(request, msisdn)
+    changes = body.dict(exclude_unset=True)
+    for name in ("enabled", "use_wallet", "use_default_method", "use_backup_method", "retention_fallback"):
+        if name in changes and changes[name] is None:
+            del changes[name]
+    autorenew_update(line=line, actor=request.user, **changes)
+    return _auto_renew_out(line)

@@ -106,3 +106,20 @@ def test_a_cash_payment_is_refunded_to_the_wallet_only(client, counter):
         order_refund(order=order, amount=Decimal("5.00"), destination="original", reason="x", idempotency_key="r")
     receipt_page = client.get(f"/orders/{order.pk}/")  # agents have no customer: not their page
     assert receipt_page.status_code == 404
+
+
+def test_an_agent_turns_on_auto_renew_for_the_customer_and_it_is_audited(client, counter):
+    from refill.renewals.models import AutoRenew
+
+    agent, customer, line = counter
+    page = client.get(reverse("agentdesk:desk"), {"msisdn": line.msisdn}).content.decode()
+    assert 'data-testid="agent-auto-renew"' in page
+    client.post(
+        reverse("agentdesk:auto_renew", args=[line.pk]),
+        {"enabled": "on", "cap_per_month": "40", "use_wallet": "on", "use_default_method": "on"},
+    )
+    settings = AutoRenew.objects.get(line=line)
+    assert settings.enabled and settings.cap_per_month == 40
+    assert AuditEvent.objects.filter(action="autorenew.update", actor_label="shop@example.com").exists()
+    client.post(reverse("agentdesk:auto_renew", args=[line.pk]), {"enabled": "on", "cap_per_month": "-1"})
+    assert AutoRenew.objects.get(line=line).cap_per_month == 40  # refused, unchanged
