@@ -25,7 +25,8 @@ class Line(models.Model):
         ESIM = "esim", _("eSIM")
         PHYSICAL = "physical", _("Physical SIM")
 
-    msisdn = models.CharField(max_length=16, unique=True)
+    # Unique among lines that still hold their number; a released number may serve a new line.
+    msisdn = models.CharField(max_length=16)
     iccid = models.CharField(max_length=20, unique=True)
     sim_type = models.CharField(max_length=16, choices=SimType.choices)
     owner = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="lines")
@@ -42,7 +43,14 @@ class Line(models.Model):
 
     class Meta:
         ordering = ["msisdn"]
-        indexes = [models.Index(fields=["status", "period_end"])]
+        indexes = [models.Index(fields=["status", "period_end"]), models.Index(fields=["msisdn"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["msisdn"],
+                condition=~models.Q(status__in=["available", "ported_out"]),
+                name="line_msisdn_held_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.msisdn
@@ -95,3 +103,25 @@ class LineStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.from_status} -> {self.to_status} ({self.cause})"
+
+
+class PoolNumber(models.Model):
+    """A number released by a line: it ages (nobody gets it, so calls for the old owner die
+    out), then becomes available for a new activation."""
+
+    class Status(models.TextChoices):
+        AGING = "aging", _("Aging")
+        AVAILABLE = "available", _("Available")
+        ASSIGNED = "assigned", _("Assigned")
+
+    msisdn = models.CharField(max_length=16, unique=True)
+    market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="pool_numbers")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AGING)
+    released_line = models.ForeignKey(Line, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    available_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["market", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.msisdn} {self.status}"

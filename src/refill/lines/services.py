@@ -22,33 +22,126 @@ def line_transition(*, line: Line, target: LineStatus, cause: str, reference: st
     return True
 
 
-def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Apply the period-driven transitions that are due, each re-checked under the line's lock,
-    so running the sweep twice, late, or on two machines changes nothing more:
+# The timers of domain.md, each measured from the end of the last paid period: (from, to, cause,
+# the market's days that must have passed since the period end).
+TIMED_TRANSITIONS = [
+    (LineStatus.GRACE, LineStatus.SUSPENDED, "grace_ended", ("grace_days",)),
+    (LineStatus.SUSPENDED, LineStatus.DEACTIVATED, "suspension_ended", ("grace_days", "suspend_days")),
+    (
+        LineStatus.DEACTIVATED,
+        LineStatus.AGING,
+        "reactivation_window_ended",
+        ("grace_days", "suspend_days", "reactivation_days"),
+    ),
+    (
+        LineStatus.AGING,
+        LineStatus.AVAILABLE,
+        "number_aged",
+        ("grace_days", "suspend_days", "reactivation_days", "aging_days"),
+    ),
+]
+
+
+def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Apply every lifecycle transition that is due, and only those, so running the sweep twice,
+    late, or on several machines changes nothing more; after downtime one pass catches up, step
+    by step in order (each step recorded with its cause):
 
     - active or retained lines whose paid period ended go to grace;
-    - grace lines past their market's grace days go to suspended;
+    - grace → suspended → deactivated → aging → available by the market's timers (days after the
+      period end: grace, + suspension, + reactivation window, + number aging); a number entering
+      aging is put in the pool, where it becomes available again when aging ends;
     - at a period boundary, a line whose running period is the retention plan becomes retained,
       and a retained line whose running period is a base plan becomes active again.
+
+    The timed transitions are applied in sets: each batch of due lines is locked (skipping lines
+    another worker holds), moved with one UPDATE and recorded with one INSERT.
     """
     from refill.catalog.models import Market
 
     now = now or timezone.now()
-    due: list[tuple[int, LineStatus, str]] = []
-    for pk in (
-        Line.objects.filter(status__in=[LineStatus.ACTIVE, LineStatus.RETAINED], period_end__lte=now)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:batch]
-    ):
-        due.append((pk, LineStatus.GRACE, "period_ended"))
+    moved = 0
+    ended = Line.objects.filter(status__in=[LineStatus.ACTIVE, LineStatus.RETAINED], period_end__lte=now)
+    moved += _move_set(ended, LineStatus.GRACE, "period_ended", now, batch)
     for market in Market.objects.all():
-        ended_before = now - timedelta(days=market.grace_days)
-        for pk in (
-            Line.objects.filter(market=market, status=LineStatus.GRACE, period_end__lte=ended_before)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
-        ):
-            due.append((pk, LineStatus.SUSPENDED, "grace_ended"))
+        for source, target, cause, timers in TIMED_TRANSITIONS:
+            days = sum(getattr(market, timer) for timer in timers)
+            due = Line.objects.filter(market=market, status=source, period_end__lte=now - timedelta(days=days))
+            moved += _move_set(due, target, cause, now, batch)
+    moved += _period_boundaries(now, batch)
+    return moved
+
+
+def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) -> int:
+    """Move the lines of ``due`` (all in one source state) to ``target`` in batches."""
+    from django.db import connection
+
+    moved = 0
+    while True:
+        with transaction.atomic():
+            locked = due.order_by("pk").select_for_update(
+                skip_locked=connection.features.has_select_for_update_skip_locked
+            )
+            rows = list(locked.values_list("pk", "status", "msisdn", "market_id")[:batch])
+            if not rows:
+                return moved
+            ids = [pk for pk, *_ in rows]
+            sources = {status for _, status, *_ in rows}
+            # Recorded at the moment it happens; ``now`` only decides what is due.
+            at = timezone.now()
+            changed = Line.objects.filter(pk__in=ids, status__in=sources).update(status=target, status_changed_at=at)
+            if changed != len(ids):
+                # Another process moved some of them first (only possible without row locks, on
+                # SQLite): undo this batch and take the lines one at a time instead.
+                transaction.set_rollback(True)
+                return moved + _move_each(ids, target, cause, now)
+            LineStatusChange.objects.bulk_create(
+                LineStatusChange(line_id=pk, from_status=status, to_status=target, cause=cause, at=at)
+                for pk, status, *_ in rows
+            )
+            _pool_follow(rows, target, at)
+            moved += changed
+        if len(rows) < batch:
+            return moved
+
+
+def _move_each(ids: list[int], target: LineStatus, cause: str, now: datetime) -> int:
+    moved = 0
+    for pk in ids:
+        with transaction.atomic():
+            line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=pk)
+            if _still_due(line, target, now):
+                source = line.status
+                line_transition(line=line, target=target, cause=cause)
+                line.save(update_fields=["status", "status_changed_at"])
+                _pool_follow([(line.pk, source, line.msisdn, line.market_id)], target, now)
+                moved += 1
+    return moved
+
+
+def _pool_follow(rows, target: LineStatus, now: datetime) -> None:
+    """Numbers follow their lines: into the pool (aging) when the reactivation window ends, and
+    available for new activations when aging ends."""
+    from .models import PoolNumber
+
+    if target == LineStatus.AGING:
+        PoolNumber.objects.bulk_create(
+            [
+                PoolNumber(msisdn=msisdn, market_id=market_id, status=PoolNumber.Status.AGING, released_line_id=pk)
+                for pk, _, msisdn, market_id in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["msisdn"],
+            update_fields=["market", "status", "released_line"],
+        )
+    elif target == LineStatus.AVAILABLE:
+        PoolNumber.objects.filter(msisdn__in=[msisdn for _, _, msisdn, _ in rows]).update(
+            status=PoolNumber.Status.AVAILABLE, available_since=now
+        )
+
+
+def _period_boundaries(now: datetime, batch: int) -> int:
+    due: list[tuple[int, LineStatus, str]] = []
     running = {"periods__start__lte": now, "periods__end__gt": now}
     for pk in Line.objects.filter(status=LineStatus.ACTIVE, periods__plan__kind="retention", **running).values_list(
         "pk", flat=True
@@ -60,13 +153,29 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
         due.append((pk, LineStatus.ACTIVE, "base_period_started"))
     moved = 0
     for pk, target, cause in due:
-        with transaction.atomic():
-            line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=pk)
-            if _still_due(line, target, now):
-                line_transition(line=line, target=target, cause=cause)
-                line.save(update_fields=["status", "status_changed_at"])
-                moved += 1
+        moved += _move_each([pk], target, cause, now)
     return moved
+
+
+def number_assign(*, market) -> str | None:
+    """Take an available number from the pool for a new activation (each number to one taker)."""
+    from django.db import connection
+
+    from .models import PoolNumber
+
+    with transaction.atomic():
+        number = (
+            PoolNumber.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            .filter(market=market, status=PoolNumber.Status.AVAILABLE)
+            .order_by("available_since", "pk")
+            .first()
+        )
+        if number is None:
+            return None
+        taken = PoolNumber.objects.filter(pk=number.pk, status=PoolNumber.Status.AVAILABLE).update(
+            status=PoolNumber.Status.ASSIGNED
+        )
+        return number.msisdn if taken else None
 
 
 def _still_due(line: Line, target: LineStatus, now: datetime) -> bool:
@@ -77,12 +186,10 @@ def _still_due(line: Line, target: LineStatus, now: datetime) -> bool:
             and line.period_end is not None
             and line.period_end <= now
         )
-    if target == LineStatus.SUSPENDED:
-        return (
-            status == LineStatus.GRACE
-            and line.period_end is not None
-            and line.period_end + timedelta(days=line.market.grace_days) <= now
-        )
+    for source, timed_target, _cause, timers in TIMED_TRANSITIONS:
+        if target == timed_target:
+            days = sum(getattr(line.market, timer) for timer in timers)
+            return status == source and line.period_end is not None and line.period_end + timedelta(days=days) <= now
     current = line.periods.filter(start__lte=now, end__gt=now).select_related("plan").first()
     if current is None:
         return False

@@ -299,8 +299,13 @@ def voucher_redeem(
             number = normalize_msisdn(gift_msisdn, getattr(settings, "REFILL_DEFAULT_REGION", None))
         except InvalidIdentifier:
             raise NumberNotFound() from None
-        gift_line = Line.objects.select_related("owner", "market").filter(msisdn=number).first()
-        if gift_line is None or gift_line.status in ("available", "ported_out"):
+        gift_line = (
+            Line.objects.select_related("owner", "market")
+            .filter(msisdn=number)
+            .exclude(status__in=["available", "ported_out"])
+            .first()
+        )
+        if gift_line is None:
             raise NumberNotFound()
         recipient = gift_line.owner
     voucher = Voucher.objects.filter(pin_hash=pin_hash(pin)).first() if normalize_pin(pin) else None
