@@ -177,12 +177,21 @@ def _phone_for(customer, line) -> str:
 
 
 def notice(
-    *, rule: str, subject_key: str, customer, line=None, context: dict, now=None, channels=("email", "sms")
+    *,
+    rule: str,
+    subject_key: str,
+    customer,
+    line=None,
+    context: dict,
+    now=None,
+    channels=("email", "sms"),
+    template: str = "",
 ) -> list[Notification]:
-    """Owe the customer the ``rule`` notice about ``subject_key``: once per channel they allow (email,
-    SMS), rendered now in their language from ``notifications/<rule>_subject.txt``, ``<rule>.txt``
-    and ``<rule>_sms.txt``. SMS falling in quiet hours waits until they end. Rows already owed are
-    left alone, so a sweep that runs twice owes nothing twice. Due notices are then sent."""
+    """Owe the customer the ``rule`` notice about ``subject_key``: once per channel they allow
+    (email, SMS), rendered now in their language from ``notifications/<template>_subject.txt``,
+    ``<template>.txt`` and ``<template>_sms.txt`` (the template defaults to the rule's name). SMS
+    falling in quiet hours waits until they end. Rows already owed are left alone, so a sweep that
+    runs twice owes nothing twice. Due notices are then sent."""
     from django.conf import settings
 
     from refill.domain.autorenew import quiet_until
@@ -200,6 +209,7 @@ def notice(
     if Notification.objects.filter(rule=rule, subject_key=subject_key).count() >= len(channels):
         return []
     owed = []
+    template = template or rule
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
         site = settings.REFILL_PUBLIC_URL
         context = {"customer": customer, "line": line, "site_url": site, **context}
@@ -210,11 +220,11 @@ def notice(
             context["receipt_url"] = f"{site}/orders/{context['order'].pk}/"
         for channel, recipient in channels:
             if channel == "email":
-                subject = render_to_string(f"notifications/{rule}_subject.txt", context).strip()
-                body = render_to_string(f"notifications/{rule}.txt", context)
+                subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
+                body = render_to_string(f"notifications/{template}.txt", context)
                 send_after = now
             else:
-                subject, body = "", render_to_string(f"notifications/{rule}_sms.txt", context).strip()
+                subject, body = "", render_to_string(f"notifications/{template}_sms.txt", context).strip()
                 start, end = settings.REFILL_SMS_QUIET_HOURS
                 send_after = quiet_until(now, customer.zone, start_hour=start, end_hour=end) or now
             notification, created = Notification.objects.get_or_create(

@@ -27,3 +27,10 @@ def deliver_notices() -> int:
     from .services import notices_deliver
 
     return notices_deliver()
+
+
+@task()
+def send_reminders() -> int:
+    from .reminders import reminders_sweep
+
+    return reminders_sweep()

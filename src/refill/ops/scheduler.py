@@ -32,6 +32,7 @@ def default_jobs() -> list[Job]:
         Job("reconcile_payments", 30, "refill.renewals.tasks.reconcile_payments"),
         Job("autorenew_sweep", 60, "refill.renewals.tasks.autorenew_sweep"),
         Job("deliver_notices", 60, "refill.notifications.tasks.deliver_notices"),
+        Job("reminders", 300, "refill.notifications.tasks.send_reminders"),
         Job("card_expiry_reminders", 3600, "refill.notifications.tasks.send_card_expiry_reminders"),
         Job("expire_vouchers", 300, "refill.vouchers.tasks.expire_vouchers"),
     ]

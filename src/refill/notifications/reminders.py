@@ -1,0 +1,161 @@
+"""The reminder rules of domain.md, swept on a schedule. Each reminder is owed once per (line, rule,
+period) through ``notice``: a sweep that runs twice, late, or on two machines owes nothing twice,
+and one that missed hours sends only the reminder that still applies (a line found two days from
+its end gets the three-day reminder, not the seven-day one as well)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from refill.domain.lifecycle import LineStatus
+from refill.lines.models import Line
+
+from .services import notice
+
+EXPIRY_WINDOWS = (1, 3, 7)  # days before the end; the smallest window that applies wins
+USAGE_THRESHOLDS = (100, 90, 75)  # percent of a bucket used; the highest crossed wins
+RELEASE_WARNING = timedelta(days=3)
+
+
+def _key(line: Line, rule: str) -> str:
+    return f"line:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{rule}"
+
+
+def _auto_renew_covers(line: Line) -> bool:
+    settings = getattr(line, "auto_renew", None)
+    return bool(settings and settings.enabled)
+
+
+def reminders_sweep(*, now: datetime | None = None) -> int:
+    """Owe every reminder that is due now; returns how many were newly owed."""
+    from refill.catalog.models import Market
+
+    now = now or timezone.now()
+    owed = 0
+    live = Line.objects.select_related("owner", "market", "plan", "auto_renew")
+    # Expiry in 7, 3 and 1 days, or "will renew on … for …" when auto-renew is on.
+    ending = live.filter(
+        status__in=[LineStatus.ACTIVE, LineStatus.RETAINED],
+        period_end__gt=now,
+        period_end__lte=now + timedelta(days=max(EXPIRY_WINDOWS)),
+    )
+    for line in ending.iterator(chunk_size=500):
+        days = next(d for d in EXPIRY_WINDOWS if line.period_end <= now + timedelta(days=d))
+        if _auto_renew_covers(line):
+            owed += _upcoming_renewal(line, now)
+        else:
+            context = {"days": days, "end": line.period_end}
+            owed += len(
+                notice(
+                    rule=f"expiry_{days}d",
+                    subject_key=_key(line, "expiry"),
+                    customer=line.owner,
+                    line=line,
+                    context=context,
+                    now=now,
+                    template="expiry",
+                )
+            )
+    for market in Market.objects.all():
+        grace_end = timedelta(days=market.grace_days)
+        # Expired (in grace), and grace ending within a day.
+        for line in live.filter(market=market, status=LineStatus.GRACE).iterator(chunk_size=500):
+            ends = line.period_end + grace_end
+            owed += len(
+                notice(
+                    rule="expired",
+                    subject_key=_key(line, "expired"),
+                    customer=line.owner,
+                    line=line,
+                    context={"grace_end": ends},
+                    now=now,
+                )
+            )
+            if ends - now <= timedelta(days=1):
+                owed += len(
+                    notice(
+                        rule="grace_ending",
+                        subject_key=_key(line, "grace_ending"),
+                        customer=line.owner,
+                        line=line,
+                        context={"grace_end": ends},
+                        now=now,
+                    )
+                )
+        for line in live.filter(market=market, status=LineStatus.SUSPENDED).iterator(chunk_size=500):
+            until = line.period_end + timedelta(days=market.grace_days + market.suspend_days)
+            owed += len(
+                notice(
+                    rule="suspended",
+                    subject_key=_key(line, "suspended"),
+                    customer=line.owner,
+                    line=line,
+                    context={"until": until},
+                    now=now,
+                )
+            )
+        window_end = timedelta(days=market.grace_days + market.suspend_days + market.reactivation_days)
+        releasing = live.filter(
+            market=market,
+            status=LineStatus.DEACTIVATED,
+            period_end__lte=now + RELEASE_WARNING - window_end,
+        )
+        for line in releasing.iterator(chunk_size=500):
+            owed += len(
+                notice(
+                    rule="number_release",
+                    subject_key=_key(line, "number_release"),
+                    customer=line.owner,
+                    line=line,
+                    context={"release_at": line.period_end + window_end},
+                    now=now,
+                )
+            )
+    owed += _usage(now)
+    return owed
+
+
+def _upcoming_renewal(line: Line, now: datetime) -> int:
+    """Auto-renew will cover it: say when and for how much, once per period (at three days)."""
+    if line.period_end > now + timedelta(days=3):
+        return 0
+    price = line.plan.current_price(line.market.currency, now)
+    context = {"renew_at": line.period_end - timedelta(hours=line.market.auto_renew_lead_hours), "price": price}
+    return len(
+        notice(
+            rule="autorenew_upcoming",
+            subject_key=_key(line, "autorenew_upcoming"),
+            customer=line.owner,
+            line=line,
+            context=context,
+            now=now,
+        )
+    )
+
+
+def _usage(now: datetime) -> int:
+    """Usage at 75 %, 90 % and 100 % of a bucket: once per bucket and threshold, the highest crossed."""
+    from refill.subscriptions.models import Bucket
+
+    owed = 0
+    running = Bucket.objects.filter(
+        unlimited=False, granted__gt=0, revoked_at__isnull=True, valid_from__lte=now, expires_at__gt=now
+    ).filter(Q(used__gte=F("granted") * 3 / 4))
+    for bucket in running.select_related("line", "line__owner", "line__market").iterator(chunk_size=500):
+        percent = next(t for t in USAGE_THRESHOLDS if bucket.used * 100 >= bucket.granted * t)
+        line = bucket.line
+        owed += len(
+            notice(
+                rule=f"usage_{percent}",
+                subject_key=f"bucket:{bucket.pk}:{percent}",
+                customer=line.owner,
+                line=line,
+                context={"bucket": bucket, "percent": percent},
+                now=now,
+                template="usage",
+            )
+        )
+    return owed
