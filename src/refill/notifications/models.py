@@ -10,6 +10,8 @@ class Notification(models.Model):
         SENDING = "sending"
         SENT = "sent"
         SKIPPED = "skipped"
+        # The provider refused it for good (a bad number, say); ``error`` says why.
+        FAILED = "failed"
 
     rule = models.CharField(max_length=40)
     subject_key = models.CharField(max_length=80)
@@ -24,6 +26,7 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     # Not before this instant (SMS quiet hours in the customer's time zone).
     send_after = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

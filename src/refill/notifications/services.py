@@ -256,7 +256,7 @@ def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500)
     after 10 minutes. A failed send is given back and retried by the next run."""
     from django.db.models import Q
 
-    from refill.integrations.sms.base import send_sms
+    from refill.integrations.sms.base import SmsRejected, send_sms
 
     now = now or timezone.now()
     due = Notification.objects.filter(send_after__isnull=False, send_after__lte=now).filter(
@@ -281,6 +281,12 @@ def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500)
                 )
                 message.extra_headers["Content-Language"] = notification.language
                 message.send()
+        except SmsRejected as exc:
+            logger.warning("notice %s (%s) refused for good: %s", notification.pk, notification.rule, exc)
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.FAILED, error=str(exc)[:200]
+            )
+            continue
         except Exception:
             logger.exception("notice %s (%s) could not be sent; it will be retried", notification.pk, notification.rule)
             Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING, claimed_at=None)

@@ -207,6 +207,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("REFILL_FROM_EMAIL", "Refill <no-reply@refil
 # SMS backend port: refill.integrations.sms.{console,file,locmem}.
 REFILL_SMS_BACKEND = os.environ.get("REFILL_SMS_BACKEND", "refill.integrations.sms.file.FileSmsBackend")
 REFILL_SMS_FILE_PATH = VAR_DIR / "sms.log"
+# Twilio (REFILL_SMS_BACKEND=refill.integrations.sms.twilio.TwilioSmsBackend).
+REFILL_TWILIO_ACCOUNT_SID = os.environ.get("REFILL_TWILIO_ACCOUNT_SID", "")
+REFILL_TWILIO_AUTH_TOKEN = os.environ.get("REFILL_TWILIO_AUTH_TOKEN", "")
+REFILL_TWILIO_FROM = os.environ.get("REFILL_TWILIO_FROM", "")
+REFILL_TWILIO_API_BASE = os.environ.get("REFILL_TWILIO_API_BASE", "https://api.twilio.com")
 # Where customers reach this Refill (links in emails and SMS).
 REFILL_PUBLIC_URL = os.environ.get("REFILL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # No SMS between these local hours in the customer's time zone (they wait until the end).

@@ -8,6 +8,14 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 
+class SmsRejected(Exception):
+    """The provider refused this message for good (bad number, recipient opted out): do not retry."""
+
+
+class SmsUnavailable(Exception):
+    """The provider could not be reached or failed: try again later."""
+
+
 class SmsBackend(Protocol):
     def send(self, *, to: str, body: str) -> None: ...
 
