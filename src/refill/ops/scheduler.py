@@ -33,9 +33,16 @@ def default_jobs() -> list[Job]:
         Job("autorenew_sweep", 60, "refill.renewals.tasks.autorenew_sweep"),
         Job("deliver_notices", 60, "refill.notifications.tasks.deliver_notices"),
         Job("reminders", 300, "refill.notifications.tasks.send_reminders"),
+        Job("reap_stuck_tasks", 300, "refill.ops.tasks.reap_stuck_tasks"),
         Job("card_expiry_reminders", 3600, "refill.notifications.tasks.send_card_expiry_reminders"),
         Job("expire_vouchers", 300, "refill.vouchers.tasks.expire_vouchers"),
     ]
+
+
+def _still_waiting(job: Job) -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=job.task_path, status="READY").exists()
 
 
 def run_scheduler(*, once: bool = False, jobs: list[Job] | None = None) -> None:
@@ -57,6 +64,11 @@ def run_scheduler(*, once: bool = False, jobs: list[Job] | None = None) -> None:
             if job.last_run and now - job.last_run < job.every_seconds:
                 continue
             try:
+                if _still_waiting(job):
+                    # The previous run has not started yet (workers are busy): one in the queue is
+                    # enough, so a long backlog never piles up copies of the same sweep.
+                    job.last_run = now
+                    continue
                 import_string(job.task_path).enqueue()
                 job.last_run = now
             except Exception:

@@ -10,3 +10,16 @@ def worker_heartbeat() -> str:
     now = timezone.now()
     Heartbeat.objects.update_or_create(name="worker", defaults={"at": now})
     return now.isoformat()
+
+
+@task()
+def reap_stuck_tasks() -> int:
+    """A task still running long after any task should finish belonged to a worker that was
+    killed: put it back in the queue for another worker. Every task is safe to run again."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - timedelta(seconds=settings.REFILL_TASK_STUCK_AFTER)
+    return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).update(status="READY", started_at=None)

@@ -223,6 +223,9 @@ REFILL_SMS_QUIET_HOURS = (
 # Payment gateways behind the port; "sandbox" is built in and the demo default.
 REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
 
+# A task running longer than this (seconds) was left by a killed worker and is queued again.
+REFILL_TASK_STUCK_AFTER = int(os.environ.get("REFILL_TASK_STUCK_AFTER", "900"))
+
 # How long the worker may stay silent before /healthz reports it down (seconds).
 REFILL_WORKER_HEARTBEAT_MAX_AGE = 60
 
