@@ -10,3 +10,19 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at.isoformat()}"
+
+
+class ProviderBudget(models.Model):
+    """Calls reserved with a provider in one second, shared by every worker on every machine (the
+    provider's rate limit is global, so the budget is too). ``used`` counts reservations, so it can
+    exceed the calls actually made; a worker is only granted what is left under the limit."""
+
+    gateway = models.CharField(max_length=32)
+    second = models.BigIntegerField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["gateway", "second"], name="provider_budget_once")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} @{self.second}: {self.used}"

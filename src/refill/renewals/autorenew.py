@@ -12,6 +12,7 @@ previous one is settled, so one period can never be paid twice.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -112,30 +113,67 @@ def autorenew_schedule(*, now: datetime | None = None, batch: int = 5000) -> int
 # Running -------------------------------------------------------------------------------------
 
 
-def autorenew_run_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Run due attempts; each is claimed by one conditional update, so concurrent workers split
-    them. Returns how many this call ran."""
+def _threads() -> int:
+    from django.conf import settings
+    from django.db import connection
+
+    if settings.REFILL_AUTORENEW_THREADS:
+        return settings.REFILL_AUTORENEW_THREADS
+    # SQLite takes one writer at a time: threads would only queue on its lock.
+    return 1 if connection.vendor == "sqlite" else 8
+
+
+def autorenew_run_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Run due attempts. Each is claimed by one conditional update, so concurrent workers split
+    them; within a worker several run at once (on PostgreSQL) so that their provider calls overlap,
+    each call going through the provider's limiter. Returns how many this call ran."""
     now = now or timezone.now()
-    ran = 0
     ids = list(
         RenewalAttempt.objects.filter(status=RenewalAttempt.Status.DUE, due_at__lte=now)
         .order_by("due_at", "pk")
         .values_list("pk", flat=True)[:batch]
     )
-    for pk in ids:
-        claimed = RenewalAttempt.objects.filter(pk=pk, status=RenewalAttempt.Status.DUE).update(
-            status=RenewalAttempt.Status.RUNNING, started_at=timezone.now()
-        )
-        if not claimed:
-            continue  # another worker took it
-        attempt = RenewalAttempt.objects.select_related("line", "line__market", "line__plan", "line__owner").get(pk=pk)
+    threads = min(_threads(), len(ids))
+    if threads <= 1:
+        return sum(_claim_and_run(pk, now) for pk in ids)
+    queue, lock, ran = list(reversed(ids)), threading.Lock(), [0]
+
+    def work() -> None:
+        from django.db import connection
+
         try:
-            autorenew_attempt_run(attempt, now=now)
-        except Exception:
-            # Left running: autorenew_settle_stuck decides from its order once it is old enough.
-            logger.exception("auto-renew attempt %s failed unexpectedly", pk)
-        ran += 1
-    return ran
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    pk = queue.pop()
+                done = _claim_and_run(pk, now)
+                with lock:
+                    ran[0] += done
+        finally:
+            connection.close()  # this thread's own connection
+
+    pool = [threading.Thread(target=work, name=f"autorenew-{n}") for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return ran[0]
+
+
+def _claim_and_run(pk: int, now: datetime) -> int:
+    claimed = RenewalAttempt.objects.filter(pk=pk, status=RenewalAttempt.Status.DUE).update(
+        status=RenewalAttempt.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return 0  # another worker took it
+    attempt = RenewalAttempt.objects.select_related("line", "line__market", "line__plan", "line__owner").get(pk=pk)
+    try:
+        autorenew_attempt_run(attempt, now=now)
+    except Exception:
+        # Left running: autorenew_settle_stuck decides from its order once it is old enough.
+        logger.exception("auto-renew attempt %s failed unexpectedly", pk)
+    return 1
 
 
 def _finish(attempt: RenewalAttempt, status: str, reason: str = "", now: datetime | None = None) -> bool:
@@ -214,6 +252,7 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
     default and the backup saved method, off session. Stops at the first payment that succeeded or
     is still open (a lost answer is never followed by another charge)."""
     from refill.integrations.payments.base import PaymentToken, get_gateway
+    from refill.integrations.payments.limits import Limited
     from refill.renewals.services import order_pay_card, order_pay_wallet, wallet_share
 
     customer = order.customer
@@ -237,7 +276,7 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
             payment = order_pay_card(
                 order=order,
                 token=token,
-                gateway=get_gateway(method.gateway),
+                gateway=Limited(get_gateway(method.gateway)),
                 wallet_amount=wallet_share(order) if settings.use_wallet else Decimal(0),
                 now=now,
                 customer_reference=method.provider_customer,

@@ -223,6 +223,14 @@ REFILL_SMS_QUIET_HOURS = (
 # Payment gateways behind the port; "sandbox" is built in and the demo default.
 REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
 
+# Provider limits for bulk work: calls per second per provider, shared by all workers (Stripe's
+# live mode allows about 100/s), and calls in flight per worker process.
+REFILL_PROVIDER_RATE_DEFAULT = int(os.environ.get("REFILL_PROVIDER_RATE", "100"))
+REFILL_PROVIDER_RATE = {"sandbox": int(os.environ.get("REFILL_SANDBOX_RATE", "100000"))}
+REFILL_PROVIDER_CONCURRENCY = int(os.environ.get("REFILL_PROVIDER_CONCURRENCY", "16"))
+# Auto-renew attempts a worker runs at once (their provider calls overlap); 1 on SQLite.
+REFILL_AUTORENEW_THREADS = int(os.environ.get("REFILL_AUTORENEW_THREADS", "0")) or None
+
 # A task running longer than this (seconds) was left by a killed worker and is queued again.
 REFILL_TASK_STUCK_AFTER = int(os.environ.get("REFILL_TASK_STUCK_AFTER", "900"))
 

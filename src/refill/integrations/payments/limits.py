@@ -1,0 +1,113 @@
+"""Per-provider limits for bulk work (auto-renew): at most REFILL_PROVIDER_RATE calls per second to
+one provider across all workers and machines, and at most REFILL_PROVIDER_CONCURRENCY calls in
+flight per worker process, so a big renewal day spreads out instead of being throttled.
+
+The rate is kept in the database (``ProviderBudget``: one row per provider and second). A worker
+reserves tokens in small chunks with one upsert, so the shared counter costs a statement per
+chunk, not per call; tokens left unused when a second ends are dropped, which can only make the
+limit stricter."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from django.db import connection
+
+CHUNK = 5
+
+
+def _reserve(gateway: str, second: int, count: int) -> int:
+    """Add ``count`` to the provider's calls in ``second``; returns the new total."""
+    from refill.ops.models import ProviderBudget
+
+    q = connection.ops.quote_name
+    table = q(ProviderBudget._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({q('gateway')}, {q('second')}, {q('used')}) VALUES (%s, %s, %s) "
+            f"ON CONFLICT ({q('gateway')}, {q('second')}) "
+            f"DO UPDATE SET {q('used')} = {table}.{q('used')} + excluded.{q('used')} RETURNING {q('used')}",
+            [gateway, second, count],
+        )
+        return cursor.fetchone()[0]
+
+
+class ProviderLimiter:
+    """Take a token before each provider call (``with limiter:``)."""
+
+    def __init__(self, gateway: str, rate_per_second: int | None = None, concurrency: int | None = None) -> None:
+        self.gateway = gateway
+        self.rate = rate_per_second or settings.REFILL_PROVIDER_RATE.get(gateway, settings.REFILL_PROVIDER_RATE_DEFAULT)
+        self.slots = threading.BoundedSemaphore(concurrency or settings.REFILL_PROVIDER_CONCURRENCY)
+        self._lock = threading.Lock()
+        self._second = 0
+        self._tokens = 0
+        self._spent = False
+
+    def _take(self) -> None:
+        while True:
+            with self._lock:
+                now = time.time()
+                second = int(now)
+                if second != self._second:
+                    self._second, self._tokens, self._spent = second, 0, False
+                if self._tokens == 0 and not self._spent:
+                    chunk = min(CHUNK, self.rate)
+                    total = _reserve(self.gateway, second, chunk)
+                    self._tokens = max(0, min(chunk, self.rate - (total - chunk)))
+                    # Nothing granted: this second's budget is gone; do not ask again until the next.
+                    self._spent = self._tokens == 0
+                if self._tokens > 0:
+                    self._tokens -= 1
+                    return
+            # The provider's budget for this second is spent: wait for the next one.
+            time.sleep(max(0.0, second + 1 - now))
+
+    def __enter__(self) -> ProviderLimiter:
+        self.slots.acquire()
+        try:
+            self._take()
+        except BaseException:
+            self.slots.release()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.slots.release()
+
+
+_limiters: dict[str, ProviderLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(gateway: str) -> ProviderLimiter:
+    """This process's limiter for ``gateway`` (shared by its threads)."""
+    with _limiters_lock:
+        if gateway not in _limiters:
+            _limiters[gateway] = ProviderLimiter(gateway)
+        return _limiters[gateway]
+
+
+class Limited:
+    """A gateway whose calls to the provider go through its limiter; everything else passes through."""
+
+    def __init__(self, gateway) -> None:
+        self._gateway = gateway
+        self._limiter = limiter_for(gateway.name)
+
+    def __getattr__(self, name):
+        return getattr(self._gateway, name)
+
+    def charge(self, request):
+        with self._limiter:
+            return self._gateway.charge(request)
+
+    def fetch(self, idempotency_key, provider_reference=""):
+        with self._limiter:
+            return self._gateway.fetch(idempotency_key, provider_reference)
+
+    def cancel(self, idempotency_key, provider_reference=""):
+        with self._limiter:
+            return self._gateway.cancel(idempotency_key, provider_reference)
