@@ -8,6 +8,7 @@ import signal
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -61,7 +62,7 @@ def run_scheduler(*, once: bool = False, jobs: list[Job] | None = None) -> None:
     while not stopping:
         now = time.monotonic()
         for job in jobs:
-            if job.last_run and now - job.last_run < job.every_seconds:
+            if job.last_run and now - job.last_run < job.every_seconds * settings.REFILL_SCHEDULE_SCALE:
                 continue
             try:
                 if _still_waiting(job):

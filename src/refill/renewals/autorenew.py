@@ -35,8 +35,13 @@ logger = logging.getLogger(__name__)
 
 # Lines the engine renews: running, kept, or lapsed but still in grace.
 RENEWS = [LineStatus.ACTIVE, LineStatus.RETAINED, LineStatus.GRACE]
+
+
 # An attempt running this long was left by a dead worker: settle it from what its order shows.
-STUCK_AFTER = timedelta(minutes=10)
+def _stuck_after() -> timedelta:
+    from django.conf import settings
+
+    return timedelta(seconds=settings.REFILL_AUTORENEW_STUCK_AFTER)
 
 
 def autorenew_settings(line: Line) -> AutoRenew:
@@ -225,9 +230,11 @@ def autorenew_attempt_run(attempt: RenewalAttempt, *, now: datetime | None = Non
         spent_this_month=_spent_this_month(line, now),
     )
     if refusal is not None:
-        _finish(attempt, RenewalAttempt.Status.OVER_CAP, refusal, now)
-        _notify(attempt, "autorenew_over_cap", {"price": quote.quote.total, "reason": refusal, "settings": settings})
-        _schedule_next(attempt, now)
+        with transaction.atomic():
+            if _finish(attempt, RenewalAttempt.Status.OVER_CAP, refusal, now):
+                _schedule_next(attempt, now)
+                context = {"price": quote.quote.total, "reason": refusal, "settings": settings}
+                _notify(attempt, "autorenew_over_cap", context)
         return attempt
     try:
         order = order_create_renewal(
@@ -293,9 +300,10 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
 def _settle(attempt: RenewalAttempt, payment: Payment | None, now: datetime) -> RenewalAttempt:
     order = Order.objects.get(pk=attempt.order_id)
     if order.status == Order.Status.PAID:
-        if _finish(attempt, RenewalAttempt.Status.SUCCEEDED, "", now):
-            # The confirmation email goes with every paid order; this adds the SMS.
-            _notify(attempt, "autorenew_succeeded", {"order": order}, channels=("sms",))
+        with transaction.atomic():
+            if _finish(attempt, RenewalAttempt.Status.SUCCEEDED, "", now):
+                # The confirmation email goes with every paid order; this adds the SMS.
+                _notify(attempt, "autorenew_succeeded", {"order": order}, channels=("sms",))
         return attempt
     if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
         return attempt  # left running until reconciliation settles the charge (autorenew_settle_stuck)
@@ -306,16 +314,23 @@ def _settle(attempt: RenewalAttempt, payment: Payment | None, now: datetime) -> 
 
 
 def _failed(attempt: RenewalAttempt, reason: str, now: datetime) -> RenewalAttempt:
-    if not _finish(attempt, RenewalAttempt.Status.FAILED, reason, now):
-        return attempt
-    following = _schedule_next(attempt, now)
-    if following is None and _retention_fallback(attempt, now):
-        return attempt
-    _notify(
-        attempt,
-        "autorenew_failed",
-        {"reason": reason, "reason_text": autorenew_reason(reason), "next_at": following.due_at if following else None},
-    )
+    # Settled, the next try scheduled and the customer's notice owed in one transaction: a worker
+    # killed in between leaves all of it or none of it.
+    with transaction.atomic():
+        if not _finish(attempt, RenewalAttempt.Status.FAILED, reason, now):
+            return attempt
+        following = _schedule_next(attempt, now)
+        if following is None and _retention_fallback(attempt, now):
+            return attempt
+        _notify(
+            attempt,
+            "autorenew_failed",
+            {
+                "reason": reason,
+                "reason_text": autorenew_reason(reason),
+                "next_at": following.due_at if following else None,
+            },
+        )
     return attempt
 
 
@@ -379,15 +394,16 @@ def _notify(attempt: RenewalAttempt, rule: str, context: dict, channels=("email"
 
 
 def autorenew_settle_stuck(*, now: datetime | None = None) -> int:
-    """Attempts still running after STUCK_AFTER: their worker died, or their charge waited for
-    reconciliation. Settle each from its order: paid is a success; an open charge keeps waiting; a
-    declined one is a failure (with its retry); no order at all is run again."""
+    """Attempts still running after REFILL_AUTORENEW_STUCK_AFTER: their worker died, or their
+    charge waited for reconciliation. Settle each from its order: paid is a success; an open charge
+    keeps waiting; a declined one is a failure (with its retry); no order, or an order never
+    charged, is run again (the order's key makes the re-run find the same order)."""
     now = now or timezone.now()
     settled = 0
     for attempt in RenewalAttempt.objects.filter(
-        status=RenewalAttempt.Status.RUNNING, started_at__lt=now - STUCK_AFTER
+        status=RenewalAttempt.Status.RUNNING, started_at__lt=timezone.now() - _stuck_after()
     ).select_related("line", "line__market", "line__owner", "line__plan", "plan"):
-        if attempt.order_id is None:
+        if attempt.order_id is None or not Payment.objects.filter(order_id=attempt.order_id).exists():
             RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING).update(
                 status=RenewalAttempt.Status.DUE, started_at=None
             )

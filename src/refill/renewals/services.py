@@ -211,7 +211,7 @@ def order_create_renewal(
 ORDER_PAYABLE_FOR = timedelta(hours=24)
 OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
 ABANDONED_ACTION_AFTER = timedelta(minutes=30)
-STALE_PENDING_AFTER = timedelta(minutes=5)
+STALE_PENDING_AFTER = timedelta(seconds=settings.REFILL_STALE_PENDING_AFTER)
 
 
 def _check_payable(order: Order, now: datetime) -> None:

@@ -233,6 +233,12 @@ REFILL_AUTORENEW_THREADS = int(os.environ.get("REFILL_AUTORENEW_THREADS", "0")) 
 
 # A task running longer than this (seconds) was left by a killed worker and is queued again.
 REFILL_TASK_STUCK_AFTER = int(os.environ.get("REFILL_TASK_STUCK_AFTER", "900"))
+# An auto-renew attempt running this long (seconds) is settled from what its order shows.
+REFILL_AUTORENEW_STUCK_AFTER = int(os.environ.get("REFILL_AUTORENEW_STUCK_AFTER", "600"))
+# A card payment still pending after this (seconds) was left by a process that died: reconcile it.
+REFILL_STALE_PENDING_AFTER = int(os.environ.get("REFILL_STALE_PENDING_AFTER", "300"))
+# Run the scheduler's cadence this much faster or slower (tests use a small factor).
+REFILL_SCHEDULE_SCALE = float(os.environ.get("REFILL_SCHEDULE_SCALE", "1"))
 
 # How long the worker may stay silent before /healthz reports it down (seconds).
 REFILL_WORKER_HEARTBEAT_MAX_AGE = 60

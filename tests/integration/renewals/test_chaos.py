@@ -1,0 +1,173 @@
+"""Chaos on PostgreSQL: four task workers and two schedulers renew a few thousand lines while
+workers are killed (SIGKILL) at random and replaced. Afterwards every line has exactly what it
+should: renewed once (one paid order, one period, one charge at the provider, one capture entry,
+one success SMS) or, if its card declined or its charge was cut off before reaching the provider,
+nothing charged, one failure notice and a retry scheduled; never two of anything."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from refill.customers.models import Customer
+from refill.lines.models import Line
+from refill.notifications.models import Notification
+from refill.orders.models import Order
+from refill.payments.models import Payment, PaymentMethod, SandboxCharge
+from refill.renewals.models import AutoRenew, RenewalAttempt
+from refill.subscriptions.models import Period
+from tests.factories import make_market, make_plan
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
+REPO = Path(__file__).resolve().parents[3]
+RUNNER = REPO / "tests" / "chaos_runner.py"
+LINES = int(os.environ.get("REFILL_CHAOS_LINES", "2000"))
+# Card outcomes by token (sandbox): most pay, some decline, some are charged but the answer is lost.
+TOKENS = ["tok_sandbox_success_x"] * 8 + ["tok_sandbox_insufficient_funds_x", "tok_sandbox_timeout_charged_x"]
+
+
+def seed(count: int):
+    """Lines whose period ends within the hour (imported with their expiry), auto-renew on, one
+    saved sandbox card each."""
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="5.00")
+    customers = Customer.objects.bulk_create(
+        Customer(display_name=f"chaos {n}", notify_email=False, notify_sms=True) for n in range(count)
+    )
+    end = timezone.now() + timedelta(hours=1)
+    lines = Line.objects.bulk_create(
+        Line(
+            msisdn=f"+1212{2000000 + n:07d}",
+            iccid=_iccid(n),
+            sim_type="esim",
+            owner=customer,
+            market=market,
+            plan=plan,
+            status="active",
+            period_end=end,
+        )
+        for n, customer in enumerate(customers)
+    )
+    AutoRenew.objects.bulk_create(AutoRenew(line=line, enabled=True, use_wallet=False) for line in lines)
+    PaymentMethod.objects.bulk_create(
+        PaymentMethod(
+            customer=customer,
+            gateway="sandbox",
+            token=TOKENS[n % len(TOKENS)],
+            brand="visa",
+            last4=f"{n % 10000:04d}",
+            exp_month=12,
+            exp_year=2039,
+            is_default=True,
+        )
+        for n, customer in enumerate(customers)
+    )
+    return lines, end
+
+
+def _iccid(n: int) -> str:
+    from stdnum import luhn
+
+    body = f"8901{n:014d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def spawn(role: str, env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), connection.settings_dict["NAME"], role],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def settled() -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    open_attempts = RenewalAttempt.objects.filter(
+        Q(status="running") | Q(status="due", due_at__lte=timezone.now())
+    ).exists()
+    open_payments = Payment.objects.filter(status__in=["pending", "unknown", "requires_action"]).exists()
+    unfulfilled = Order.objects.filter(payments__status="succeeded").exclude(status="paid").exists()
+    busy = DBTaskResult.objects.filter(status="RUNNING").exists()
+    return not (open_attempts or open_payments or unfulfilled or busy)
+
+
+def test_killed_workers_leave_every_line_renewed_once_or_not_at_all(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the chaos test needs PostgreSQL (row locks shared by several machines)")
+    lines, end = seed(LINES)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        "REFILL_SCHEDULE_SCALE": "0.05",  # the auto-renew sweep every 3 s instead of every minute
+        "REFILL_TASK_STUCK_AFTER": "6",
+        "REFILL_AUTORENEW_STUCK_AFTER": "6",
+        "REFILL_STALE_PENDING_AFTER": "4",
+        "REFILL_AUTORENEW_THREADS": "4",
+    }
+    log = tmp_path / "processes.log"
+    workers = [spawn("worker", env, log) for _ in range(4)]
+    schedulers = [spawn("scheduler", env, log) for _ in range(2)]  # the scheduler, twice
+    rng = random.Random(5)
+    kills = 0
+    deadline = time.monotonic() + 420
+    try:
+        chaos_until = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            time.sleep(rng.uniform(0.5, 2.0))
+            if time.monotonic() < chaos_until:
+                victim = rng.randrange(len(workers))
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait()
+                workers[victim] = spawn("worker", env, log)
+                kills += 1
+            elif settled():
+                break
+    finally:
+        for process in workers + schedulers:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    assert kills >= 10
+    assert settled(), f"not settled in time; see {log}"
+
+    periods = dict(Period.objects.values("line_id").annotate(n=Count("pk")).values_list("line_id", "n"))
+    paid = dict(
+        Order.objects.filter(status="paid").values("line_id").annotate(n=Count("pk")).values_list("line_id", "n")
+    )
+    charged_payments = set(Payment.objects.filter(status="succeeded").values_list("idempotency_key", flat=True))
+    provider_charged = set(SandboxCharge.objects.filter(status="succeeded").values_list("idempotency_key", flat=True))
+    # The provider charged exactly the payments Refill recorded as succeeded: nothing lost, nothing twice.
+    assert provider_charged == charged_payments
+    renewed = 0
+    for line in Line.objects.select_related("auto_renew"):
+        n = periods.get(line.pk, 0)
+        assert n <= 1 and paid.get(line.pk, 0) == n, f"line {line.pk}: {n} periods, {paid.get(line.pk)} paid orders"
+        first = RenewalAttempt.objects.filter(line=line, number=1).get()
+        success_sms = Notification.objects.filter(line=line, rule="autorenew_succeeded").count()
+        failure_notices = Notification.objects.filter(line=line, rule="autorenew_failed").count()
+        if n == 1:
+            renewed += 1
+            assert line.period_end == end + timedelta(days=30)
+            assert first.status == "succeeded" and success_sms == 1 and failure_notices == 0
+        else:
+            assert line.period_end == end
+            assert first.status == "failed" and first.reason in ("insufficient_funds", "network_error")
+            assert failure_notices == 1 and success_sms == 0
+            retry = RenewalAttempt.objects.get(line=line, number=2)
+            assert retry.status == "due" and retry.due_at > timezone.now()
+    declining = sum(1 for n in range(LINES) if TOKENS[n % len(TOKENS)] == "tok_sandbox_insufficient_funds_x")
+    assert renewed >= LINES - declining - LINES // 10  # only charges cut off by a kill may fail besides
+    print(f"chaos: {LINES} lines, {kills} workers killed, {renewed} renewed")
