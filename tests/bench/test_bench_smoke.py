@@ -19,3 +19,18 @@ def test_checkout_benchmark_smoke():
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["renewals"] == 20 and figures["renewals_per_s"] > 0 and figures["sql_per_renewal"] > 0
+
+
+def test_renewals_benchmark_smoke():
+    """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "renewals.py"), "--lines", "20", "--threads", "2", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["lines"] == 20 and figures["renewals_per_s"] > 0 and figures["renewals_per_s_50ms"] > 0
+    assert figures["lifecycle_per_s"] > 0 and figures["sql_per_renewal"] > 0

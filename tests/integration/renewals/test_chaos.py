@@ -20,14 +20,14 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from refill.customers.models import Customer
 from refill.lines.models import Line
 from refill.notifications.models import Notification
 from refill.orders.models import Order
-from refill.payments.models import Payment, PaymentMethod, SandboxCharge
-from refill.renewals.models import AutoRenew, RenewalAttempt
+from refill.payments.models import Payment, SandboxCharge
+from refill.renewals.models import RenewalAttempt
 from refill.subscriptions.models import Period
 from tests.factories import make_market, make_plan
+from tests.seeding import seed_autorenew_lines
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 REPO = Path(__file__).resolve().parents[3]
@@ -38,49 +38,10 @@ TOKENS = ["tok_sandbox_success_x"] * 8 + ["tok_sandbox_insufficient_funds_x", "t
 
 
 def seed(count: int):
-    """Lines whose period ends within the hour (imported with their expiry), auto-renew on, one
-    saved sandbox card each."""
     market = make_market()
     plan = make_plan(market, "us-30day", price="5.00")
-    customers = Customer.objects.bulk_create(
-        Customer(display_name=f"chaos {n}", notify_email=False, notify_sms=True) for n in range(count)
-    )
     end = timezone.now() + timedelta(hours=1)
-    lines = Line.objects.bulk_create(
-        Line(
-            msisdn=f"+1212{2000000 + n:07d}",
-            iccid=_iccid(n),
-            sim_type="esim",
-            owner=customer,
-            market=market,
-            plan=plan,
-            status="active",
-            period_end=end,
-        )
-        for n, customer in enumerate(customers)
-    )
-    AutoRenew.objects.bulk_create(AutoRenew(line=line, enabled=True, use_wallet=False) for line in lines)
-    PaymentMethod.objects.bulk_create(
-        PaymentMethod(
-            customer=customer,
-            gateway="sandbox",
-            token=TOKENS[n % len(TOKENS)],
-            brand="visa",
-            last4=f"{n % 10000:04d}",
-            exp_month=12,
-            exp_year=2039,
-            is_default=True,
-        )
-        for n, customer in enumerate(customers)
-    )
-    return lines, end
-
-
-def _iccid(n: int) -> str:
-    from stdnum import luhn
-
-    body = f"8901{n:014d}"
-    return body + luhn.calc_check_digit(body)
+    return seed_autorenew_lines(market=market, plan=plan, count=count, end=end, tokens=TOKENS), end
 
 
 def spawn(role: str, env: dict, log: Path) -> subprocess.Popen:

@@ -305,6 +305,8 @@ REFILL_OPERATOR = {
 
 # Shared secret the sandbox signs its webhooks with (a real adapter has its provider's secret).
 REFILL_SANDBOX_WEBHOOK_SECRET = os.environ.get("REFILL_SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_demo")
+# Added to every sandbox provider call (ms), to model a real provider in benchmarks.
+REFILL_SANDBOX_LATENCY_MS = int(os.environ.get("REFILL_SANDBOX_LATENCY_MS", "0"))
 
 # Stripe (REFILL_PAYMENT_GATEWAY=stripe): secret API key, the webhook endpoint's signing secret,
 # and an API base only for testing against localstripe.

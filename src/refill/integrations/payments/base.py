@@ -182,7 +182,7 @@ def get_gateway(name: str | None = None) -> PaymentGateway:
     if name in ("sandbox", "wallet"):
         from .sandbox import SandboxGateway
 
-        return SandboxGateway()
+        return SandboxGateway(latency_ms=settings.REFILL_SANDBOX_LATENCY_MS)
     if name == "stripe":
         from .stripe_gateway import StripeGateway
 
