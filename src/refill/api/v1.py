@@ -466,9 +466,11 @@ def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
     from refill.renewals.autorenew import autorenew_update
 
     line = _own_line(request, msisdn)
-    changes = body.dict(exclude_unset=True)
-    for name in ("enabled", "use_wallet", "use_default_method", "use_backup_method", "retention_fallback"):
-        if name in changes and changes[name] is None:
-            del changes[name]
+    # Unset fields stay as they are; a null cap removes the cap, a null switch changes nothing.
+    changes = {
+        name: value
+        for name, value in body.dict(exclude_unset=True).items()
+        if value is not None or name.startswith("cap_")
+    }
     autorenew_update(line=line, actor=request.user, **changes)
     return _auto_renew_out(line)

@@ -20,8 +20,14 @@ USAGE_THRESHOLDS = (100, 90, 75)  # percent of a bucket used; the highest crosse
 RELEASE_WARNING = timedelta(days=3)
 
 
-def _key(line: Line, rule: str) -> str:
-    return f"line:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{rule}"
+def _owe(line: Line, rule: str, context: dict, now: datetime, *, key: str = "", template: str = "") -> int:
+    """Owe ``rule`` for this line's current period (``key`` names the reminder when several rules
+    share one, like the expiry windows); returns how many notices were newly owed."""
+    subject = f"line:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{key or rule}"
+    owed = notice(
+        rule=rule, subject_key=subject, customer=line.owner, line=line, context=context, now=now, template=template
+    )
+    return len(owed)
 
 
 def _auto_renew_covers(line: Line) -> bool:
@@ -44,96 +50,32 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
     )
     for line in ending.iterator(chunk_size=500):
         days = next(d for d in EXPIRY_WINDOWS if line.period_end <= now + timedelta(days=d))
-        if _auto_renew_covers(line):
-            owed += _upcoming_renewal(line, now)
-        else:
+        if not _auto_renew_covers(line):
             context = {"days": days, "end": line.period_end}
-            owed += len(
-                notice(
-                    rule=f"expiry_{days}d",
-                    subject_key=_key(line, "expiry"),
-                    customer=line.owner,
-                    line=line,
-                    context=context,
-                    now=now,
-                    template="expiry",
-                )
-            )
+            owed += _owe(line, f"expiry_{days}d", context, now, key="expiry", template="expiry")
+        elif line.period_end <= now + timedelta(days=3):
+            # Auto-renew will cover it: say when and for how much, once per period (at three days).
+            price = line.plan.current_price(line.market.currency, now)
+            renew_at = line.period_end - timedelta(hours=line.market.auto_renew_lead_hours)
+            owed += _owe(line, "autorenew_upcoming", {"renew_at": renew_at, "price": price}, now)
     for market in Market.objects.all():
-        grace_end = timedelta(days=market.grace_days)
+        grace, suspension = timedelta(days=market.grace_days), timedelta(days=market.suspend_days)
         # Expired (in grace), and grace ending within a day.
         for line in live.filter(market=market, status=LineStatus.GRACE).iterator(chunk_size=500):
-            ends = line.period_end + grace_end
-            owed += len(
-                notice(
-                    rule="expired",
-                    subject_key=_key(line, "expired"),
-                    customer=line.owner,
-                    line=line,
-                    context={"grace_end": ends},
-                    now=now,
-                )
-            )
+            ends = line.period_end + grace
+            owed += _owe(line, "expired", {"grace_end": ends}, now)
             if ends - now <= timedelta(days=1):
-                owed += len(
-                    notice(
-                        rule="grace_ending",
-                        subject_key=_key(line, "grace_ending"),
-                        customer=line.owner,
-                        line=line,
-                        context={"grace_end": ends},
-                        now=now,
-                    )
-                )
+                owed += _owe(line, "grace_ending", {"grace_end": ends}, now)
         for line in live.filter(market=market, status=LineStatus.SUSPENDED).iterator(chunk_size=500):
-            until = line.period_end + timedelta(days=market.grace_days + market.suspend_days)
-            owed += len(
-                notice(
-                    rule="suspended",
-                    subject_key=_key(line, "suspended"),
-                    customer=line.owner,
-                    line=line,
-                    context={"until": until},
-                    now=now,
-                )
-            )
-        window_end = timedelta(days=market.grace_days + market.suspend_days + market.reactivation_days)
+            owed += _owe(line, "suspended", {"until": line.period_end + grace + suspension}, now)
+        window_end = grace + suspension + timedelta(days=market.reactivation_days)
         releasing = live.filter(
-            market=market,
-            status=LineStatus.DEACTIVATED,
-            period_end__lte=now + RELEASE_WARNING - window_end,
+            market=market, status=LineStatus.DEACTIVATED, period_end__lte=now + RELEASE_WARNING - window_end
         )
         for line in releasing.iterator(chunk_size=500):
-            owed += len(
-                notice(
-                    rule="number_release",
-                    subject_key=_key(line, "number_release"),
-                    customer=line.owner,
-                    line=line,
-                    context={"release_at": line.period_end + window_end},
-                    now=now,
-                )
-            )
+            owed += _owe(line, "number_release", {"release_at": line.period_end + window_end}, now)
     owed += _usage(now)
     return owed
-
-
-def _upcoming_renewal(line: Line, now: datetime) -> int:
-    """Auto-renew will cover it: say when and for how much, once per period (at three days)."""
-    if line.period_end > now + timedelta(days=3):
-        return 0
-    price = line.plan.current_price(line.market.currency, now)
-    context = {"renew_at": line.period_end - timedelta(hours=line.market.auto_renew_lead_hours), "price": price}
-    return len(
-        notice(
-            rule="autorenew_upcoming",
-            subject_key=_key(line, "autorenew_upcoming"),
-            customer=line.owner,
-            line=line,
-            context=context,
-            now=now,
-        )
-    )
 
 
 def _usage(now: datetime) -> int:

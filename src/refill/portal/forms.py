@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refill.customers.models import LANGUAGE_CHOICES, Customer, time_zone_choices
+from refill.renewals.models import AutoRenew
 
 
 class RenewForm(forms.Form):
@@ -125,18 +126,8 @@ class RedeemForm(forms.Form):
 
 class AutoRenewForm(forms.ModelForm):
     class Meta:
-        from refill.renewals.models import AutoRenew
-
         model = AutoRenew
-        fields = [
-            "enabled",
-            "cap_per_renewal",
-            "cap_per_month",
-            "use_wallet",
-            "use_default_method",
-            "use_backup_method",
-            "retention_fallback",
-        ]
+        fields = list(AutoRenew.SETTINGS)
         labels = {
             "enabled": _("Renew this line automatically before it ends"),
             "cap_per_renewal": _("Most to spend on one renewal"),

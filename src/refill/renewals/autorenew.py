@@ -53,16 +53,7 @@ def autorenew_update(*, line: Line, actor, **changes) -> AutoRenew:
     """Change a line's auto-renew settings (portal, API, agent desk); audited with who did it."""
     from refill.audit.services import audit_record
 
-    allowed = {
-        "enabled",
-        "cap_per_renewal",
-        "cap_per_month",
-        "use_wallet",
-        "use_default_method",
-        "use_backup_method",
-        "retention_fallback",
-    }
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(AutoRenew.SETTINGS)
     if unknown:
         raise ValueError(f"not auto-renew settings: {sorted(unknown)}")
     with transaction.atomic():

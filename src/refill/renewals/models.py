@@ -11,6 +11,17 @@ from django.utils.translation import gettext_lazy as _
 class AutoRenew(models.Model):
     """Per line: whether the engine renews it before it ends, within which caps, paid how."""
 
+    # What customers, agents and the API may change.
+    SETTINGS = (
+        "enabled",
+        "cap_per_renewal",
+        "cap_per_month",
+        "use_wallet",
+        "use_default_method",
+        "use_backup_method",
+        "retention_fallback",
+    )
+
     line = models.OneToOneField("lines.Line", on_delete=models.PROTECT, related_name="auto_renew")
     enabled = models.BooleanField(default=False)
     # In the line's market currency; empty means no cap.
