@@ -241,14 +241,15 @@ def autorenew_attempt_run(attempt: RenewalAttempt, *, now: datetime | None = Non
         return _failed(attempt, exc.code, now)
     RenewalAttempt.objects.filter(pk=attempt.pk).update(order=order, plan=plan)
     attempt.order, attempt.plan = order, plan
-    payment = _pay(order, settings, now)
-    return _settle(attempt, payment, now)
+    payment, refusal = _pay(order, settings, now)
+    return _settle(attempt, payment, now, refusal=refusal)
 
 
-def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
+def _pay(order: Order, settings: AutoRenew, now: datetime) -> tuple[Payment | None, str]:
     """Wallet first (all of it if it covers the price, else its share with a card), then the
     default and the backup saved method, off session. Stops at the first payment that succeeded or
-    is still open (a lost answer is never followed by another charge)."""
+    is still open (a lost answer is never followed by another charge). Returns the last payment and,
+    when Refill refused to charge at all (too many declines, say), why."""
     from refill.integrations.payments.base import PaymentToken, get_gateway
     from refill.integrations.payments.limits import Limited
     from refill.renewals.services import order_pay_card, order_pay_wallet, wallet_share
@@ -256,7 +257,7 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
     customer = order.customer
     if settings.use_wallet and wallet_balance(customer, order.currency) >= order.total:
         try:
-            return order_pay_wallet(order=order, now=now)
+            return order_pay_wallet(order=order, now=now), ""
         except RefillError:
             pass  # spent meanwhile: go on with the cards
     roles = []
@@ -264,7 +265,7 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
         roles.append(Q(is_default=True))
     if settings.use_backup_method:
         roles.append(Q(is_backup=True))
-    payment = None
+    payment, refusal = None, "no_payment_method"
     for role in roles:
         method = PaymentMethod.objects.filter(role, customer=customer, removed_at__isnull=True).first()
         if method is None:
@@ -282,13 +283,16 @@ def _pay(order: Order, settings: AutoRenew, now: datetime) -> Payment | None:
             )
         except RefillError as exc:
             logger.info("auto-renew of order %s with method %s refused: %s", order.pk, method.pk, exc.code)
+            refusal = exc.code
             continue
         if payment is None or payment.status != Payment.Status.FAILED:
-            return payment
-    return payment
+            return payment, ""
+    return payment, refusal
 
 
-def _settle(attempt: RenewalAttempt, payment: Payment | None, now: datetime) -> RenewalAttempt:
+def _settle(
+    attempt: RenewalAttempt, payment: Payment | None, now: datetime, *, refusal: str = "no_payment_method"
+) -> RenewalAttempt:
     order = Order.objects.get(pk=attempt.order_id)
     if order.status == Order.Status.PAID:
         with transaction.atomic():
@@ -300,7 +304,7 @@ def _settle(attempt: RenewalAttempt, payment: Payment | None, now: datetime) -> 
         return attempt  # left running until reconciliation settles the charge (autorenew_settle_stuck)
     if order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
         return attempt  # charged; the fulfilment task finishes the order
-    reason = payment.decline_code if payment is not None and payment.decline_code else "no_payment_method"
+    reason = payment.decline_code if payment is not None and payment.decline_code else refusal
     return _failed(attempt, reason, now)
 
 

@@ -237,3 +237,18 @@ def test_sms_waits_for_the_end_of_quiet_hours_in_the_customers_time_zone(line, _
     with time_machine.travel(datetime(2026, 3, 31, 13, 1, tzinfo=UTC), tick=False):
         assert notices_deliver() == 1
     assert len(_sms_outbox) == 1
+
+
+def test_when_refill_refuses_to_charge_the_customer_is_told_why(line):
+    from refill.renewals.services import DECLINE_LIMIT_PER_HOUR
+
+    save_card(line, "4000000000009995")
+    end = end_of(line)
+    with time_machine.travel(end - timedelta(hours=2), tick=False):
+        for n in range(DECLINE_LIMIT_PER_HOUR):
+            renew(line, line.plan, card="4000000000009995", key=f"manual-{n}")
+    autorenew_update(line=line, actor=None, enabled=True)
+    sweep_at(end - timedelta(hours=1))
+    attempt = RenewalAttempt.objects.get(number=1)
+    assert (attempt.status, attempt.reason) == ("failed", "too_many_declines")
+    assert "paused charging" in Notification.objects.get(rule="autorenew_failed", channel="email").body
