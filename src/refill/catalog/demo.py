@@ -202,6 +202,16 @@ def demo_seed(stdout=None) -> bool:
         # The physical line's 7-day period ended two days ago: the sweep moves it to grace.
         lines_lapse_sweep(now=now)
 
+        # A saved card, and auto-renew on the travel line (its period ends in two days): the running
+        # scheduler renews it a day before its end. Monthly plans keep the number when unpaid.
+        from refill.payments.services import method_add
+        from refill.renewals.autorenew import autorenew_update
+
+        method_add(customer=demo, gateway=SandboxGateway(), card=_demo_card())
+        autorenew_update(line=travel, actor=None, enabled=True, cap_per_month=Decimal("300.00"))
+        for code, keep in (("us-30day", "us-keep"), ("cn-30day", "cn-keep"), ("cn-month", "cn-keep")):
+            Plan.objects.filter(code=code).update(retention_plan=Plan.objects.get(code=keep))
+
         # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
         # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
         from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
