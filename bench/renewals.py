@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="attempts in flight per worker")
     parser.add_argument("--quick", action="store_true", help="skip pgbench (smoke runs)")
+    parser.add_argument("--lifecycle-only", action="store_true", help="seed and run only the lifecycle sweep")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run as one worker process
     args = parser.parse_args()
     if args.worker:
@@ -87,6 +88,9 @@ def run(args, cluster) -> None:
             market=market, plan=plan, count=args.lines, end=timezone.now() + timedelta(hours=1), offset=index * 10**6
         )
         print(f"seeded {args.lines} lines in {time.perf_counter() - started:.1f} s", flush=True)
+        if args.lifecycle_only:
+            results[latency] = {"renewals_per_s": None, "p50_ms": None, "p99_ms": None, "sql_per_renewal": None}
+            continue
         results[latency] = sweep_with_workers(args, latency)
         print(f"latency {latency} ms: {json.dumps(results[latency])}", flush=True)
     lifecycle = lifecycle_sweep(args.lines)

@@ -73,9 +73,11 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 5000) -> int:
 
 
 def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) -> int:
-    """Move the lines of ``due`` (all in one source state) to ``target`` in batches."""
+    """Move the lines of ``due`` to ``target`` in batches."""
     from django.db import connection
 
+    if connection.vendor == "postgresql":
+        return _move_set_postgres(due, target, cause, batch)
     moved = 0
     while True:
         with transaction.atomic():
@@ -102,6 +104,53 @@ def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) ->
             _pool_follow(rows, target, at)
             moved += changed
         if len(rows) < batch:
+            return moved
+
+
+def _move_set_postgres(due, target: LineStatus, cause: str, batch: int) -> int:
+    """The same as the general path in one statement per batch: lock the due lines (skipping those
+    another worker holds), move them, record each move and let their numbers follow, together."""
+    from django.db import connection
+
+    from .models import PoolNumber
+
+    q = connection.ops.quote_name
+    line, change, pool = (q(model._meta.db_table) for model in (Line, LineStatusChange, PoolNumber))
+    moved = 0
+    while True:
+        with transaction.atomic():
+            at = timezone.now()
+            locked = due.order_by("pk").values("id", "status").select_for_update(skip_locked=True)[:batch]
+            inner, inner_params = locked.query.sql_with_params()
+            follow, follow_params = "", []
+            if target == LineStatus.AGING:
+                follow = (
+                    f", pooled AS (INSERT INTO {pool} (msisdn, market_id, status, released_line_id) "
+                    "SELECT msisdn, market_id, %s, id FROM moved ON CONFLICT (msisdn) DO UPDATE SET "
+                    "market_id = excluded.market_id, status = excluded.status, "
+                    "released_line_id = excluded.released_line_id RETURNING 1)"
+                )
+                follow_params = [PoolNumber.Status.AGING]
+            elif target == LineStatus.AVAILABLE:
+                follow = (
+                    f", freed AS (UPDATE {pool} AS p SET status = %s, available_since = %s FROM moved "
+                    "WHERE p.msisdn = moved.msisdn RETURNING 1)"
+                )
+                follow_params = [PoolNumber.Status.AVAILABLE, at]
+            sql = (
+                f"WITH due AS ({inner}), "
+                f"moved AS (UPDATE {line} AS l SET status = %s, status_changed_at = %s FROM due "
+                "WHERE l.id = due.id RETURNING l.id, l.msisdn, l.market_id, due.status AS from_status), "
+                f"changes AS (INSERT INTO {change} (line_id, from_status, to_status, cause, reference, at) "
+                "SELECT id, from_status, %s, %s, '', %s FROM moved RETURNING 1)"
+                f"{follow} SELECT count(*) FROM changes"
+            )
+            params = [*inner_params, target, at, target, cause, at, *follow_params]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                count = cursor.fetchone()[0]
+        moved += count
+        if count < batch:
             return moved
 
 
