@@ -125,18 +125,17 @@ def refund_notice_send(*, refund_id: int) -> Notification:
 
 
 def card_expiry_reminders_send(*, today=None) -> int:
-    """Remind customers a month before a saved card expires: once per card and expiry date, in
-    their language. Safe to run twice: the notification row is claimed before sending."""
+    """Remind customers a month before a saved card expires: once per card and expiry date, by
+    email and SMS as they allow, in their language. Safe to run twice: notices are owed once."""
     import datetime as dt
 
     from refill.payments.models import PaymentMethod
 
     today = today or timezone.now().date()
     horizon = today + dt.timedelta(days=31)
-    sent = 0
-    for method in PaymentMethod.objects.filter(removed_at__isnull=True, exp_year__isnull=False).select_related(
-        "customer"
-    ):
+    owed = 0
+    methods = PaymentMethod.objects.filter(removed_at__isnull=True, exp_year__isnull=False, exp_month__isnull=False)
+    for method in methods.select_related("customer"):
         if not method.exp_month:
             continue
         last_day = dt.date(method.exp_year + method.exp_month // 12, method.exp_month % 12 + 1, 1) - dt.timedelta(
@@ -144,26 +143,11 @@ def card_expiry_reminders_send(*, today=None) -> int:
         )
         if not today <= last_day <= horizon:
             continue
-        customer = method.customer
-        recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
         key = f"method:{method.pk}:{method.exp_year}-{method.exp_month:02d}"
-        notification = _claim(
-            rule="card_expiring", subject_key=key, channel="email", customer=customer, recipient=recipient
-        )
-        if notification is None:
-            continue
-        with translation.override(customer.preferred_language):
-            context = {"method": method, "last_day": last_day}
-            subject = render_to_string("notifications/card_expiring_subject.txt", context).strip()
-            text = render_to_string("notifications/card_expiring.txt", context)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-        try:
-            _deliver(notification, message, customer.preferred_language)
-        except Exception:
-            logger.exception("card expiry reminder for method %s failed", method.pk)
-            continue
-        sent += 1
-    return sent
+        context = {"method": method, "last_day": last_day}
+        if notice(rule="card_expiring", subject_key=key, customer=method.customer, context=context):
+            owed += 1
+    return owed
 
 
 # Notices owed by a rule (reminders, auto-renew outcomes, lifecycle) -----------------------------

@@ -2,6 +2,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from refill.audit.models import AuditEvent
@@ -86,14 +87,23 @@ def test_renew_with_a_saved_card(client, world):
     assert Decimal(line.orders.get().payments.get().amount) == Decimal("25.00")
 
 
-def test_expiring_card_reminder_once_a_month_before(client, world, mailoutbox):
+def test_expiring_card_reminder_once_a_month_before(
+    client, world, mailoutbox, django_capture_on_commit_callbacks, _sms_outbox
+):
     import datetime as dt
 
     from refill.notifications.services import card_expiry_reminders_send
 
     customer, line = world
+    customer.users.update(phone="+12025550111")
     add(client, expiry="03/30")
-    assert card_expiry_reminders_send(today=dt.date(2030, 2, 20)) == 0  # expires 31 Mar: more than a month away
-    assert card_expiry_reminders_send(today=dt.date(2030, 3, 1)) == 1
-    assert card_expiry_reminders_send(today=dt.date(2030, 3, 2)) == 0  # once per card and expiry
+    # Noon in New York, outside the SMS quiet hours.
+    with (
+        time_machine.travel(dt.datetime(2030, 3, 1, 17, 0, tzinfo=dt.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert card_expiry_reminders_send(today=dt.date(2030, 2, 20)) == 0  # expires 31 Mar: over a month away
+        assert card_expiry_reminders_send(today=dt.date(2030, 3, 1)) == 1
+        assert card_expiry_reminders_send(today=dt.date(2030, 3, 2)) == 0  # once per card and expiry
     assert "VISA •••• 4242" in mailoutbox[-1].subject and "March 31, 2030" in mailoutbox[-1].body
+    assert [m["to"] for m in _sms_outbox] == ["+12025550111"] and "/payment-methods/" in _sms_outbox[0]["body"]
