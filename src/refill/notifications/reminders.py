@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus
@@ -83,9 +83,13 @@ def _usage(now: datetime) -> int:
     from refill.subscriptions.models import Bucket
 
     owed = 0
-    running = Bucket.objects.filter(
-        unlimited=False, granted__gt=0, revoked_at__isnull=True, valid_from__lte=now, expires_at__gt=now
-    ).filter(Q(used__gte=F("granted") * 3 / 4))
+    running = (
+        Bucket.objects.filter(
+            unlimited=False, granted__gt=0, revoked_at__isnull=True, valid_from__lte=now, expires_at__gt=now
+        )
+        .alias(used_hundredths=F("used") * 100)
+        .filter(used_hundredths__gte=F("granted") * min(USAGE_THRESHOLDS))
+    )
     for bucket in running.select_related("line", "line__owner", "line__market").iterator(chunk_size=500):
         percent = next(t for t in USAGE_THRESHOLDS if bucket.used * 100 >= bucket.granted * t)
         line = bucket.line

@@ -131,3 +131,14 @@ def test_customers_who_opted_out_get_nothing_on_that_channel(line, _sms_outbox):
     line.owner.save()
     sweep(line.period_end - timedelta(hours=20))
     assert rules() == ["expiry_1d"] and rules("sms") == [] and _sms_outbox == []
+
+
+def test_small_buckets_are_measured_exactly(line):
+    """60 % of a 5-unit bucket is under the first threshold, even where the database divides integers."""
+    sms = Bucket.objects.get(line=line, kind="sms")
+    Bucket.objects.filter(pk=sms.pk).update(granted=5, used=3)
+    sweep(T0 + timedelta(hours=1))
+    assert rules() == []
+    Bucket.objects.filter(pk=sms.pk).update(used=4)
+    sweep(T0 + timedelta(hours=2))
+    assert rules() == ["usage_75"]
