@@ -39,6 +39,10 @@ class Customer(models.Model):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    def email_address(self) -> str:
+        """Where customer email goes: the first of the customer's logins that has an address."""
+        return self.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True

@@ -67,7 +67,7 @@ def order_confirmation_send(*, order_id: int) -> Notification:
     receipts_number()  # the email always carries the receipt's number
     order = Order.objects.select_related("customer", "line", "line__market", "receipt").get(pk=order_id)
     customer = order.customer
-    recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
+    recipient = customer.email_address()
     notification = _claim(
         rule="order_confirmation",
         subject_key=f"order:{order.pk}",
@@ -110,7 +110,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
 
     refund = Refund.objects.select_related("order", "order__customer", "order__line").get(pk=refund_id)
     customer = refund.order.customer
-    recipient = customer.users.filter(email__isnull=False).values_list("email", flat=True).first() or ""
+    recipient = customer.email_address()
     notification = _claim(
         rule="refund", subject_key=f"refund:{refund.pk}", channel="email", customer=customer, recipient=recipient
     )
@@ -183,7 +183,7 @@ def notice(
     now = now or timezone.now()
     wanted, channels = channels, []
     if customer.notify_email and "email" in wanted:
-        email = customer.users.filter(email__isnull=False).values_list("email", flat=True).first()
+        email = customer.email_address()
         if email:
             channels.append(("email", email))
     if customer.notify_sms and "sms" in wanted:

@@ -43,7 +43,7 @@ def method_add(*, customer, gateway: PaymentGateway, card: CardDetails, actor=No
     saved = gateway.save_method(
         token,
         customer_reference=known or "",
-        email=customer.users.exclude(email=None).values_list("email", flat=True).first() or "",
+        email=customer.email_address(),
         idempotency_key=f"method_{customer.pk}_{uuid.uuid4().hex}",
     )
     with transaction.atomic():

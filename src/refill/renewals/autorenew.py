@@ -45,8 +45,8 @@ def _stuck_after() -> timedelta:
 
 
 def autorenew_settings(line: Line) -> AutoRenew:
-    settings, _ = AutoRenew.objects.get_or_create(line=line)
-    return settings
+    """The line's settings; a line never set up gets the defaults (off), without writing a row."""
+    return AutoRenew.objects.filter(line=line).first() or AutoRenew(line=line)
 
 
 def autorenew_update(*, line: Line, actor, **changes) -> AutoRenew:
@@ -342,17 +342,18 @@ def _schedule_next(attempt: RenewalAttempt, now: datetime) -> RenewalAttempt | N
     )
     if at is None:
         return None
+    return _follow_with(attempt, at, attempt.plan if attempt.plan_id and attempt.plan.kind == "retention" else None)
+
+
+def _follow_with(attempt: RenewalAttempt, due_at: datetime, plan) -> RenewalAttempt:
+    """The attempt after ``attempt`` (once: a racing settle finds the one already made)."""
     try:
         with transaction.atomic():
             return RenewalAttempt.objects.create(
-                line=line,
-                cycle_end=attempt.cycle_end,
-                number=attempt.number + 1,
-                due_at=at,
-                plan=attempt.plan if attempt.plan_id and attempt.plan.kind == "retention" else None,
+                line=attempt.line, cycle_end=attempt.cycle_end, number=attempt.number + 1, due_at=due_at, plan=plan
             )
     except IntegrityError:
-        return RenewalAttempt.objects.get(line=line, cycle_end=attempt.cycle_end, number=attempt.number + 1)
+        return RenewalAttempt.objects.get(line=attempt.line, cycle_end=attempt.cycle_end, number=attempt.number + 1)
 
 
 def _retention_fallback(attempt: RenewalAttempt, now: datetime) -> bool:
@@ -364,13 +365,7 @@ def _retention_fallback(attempt: RenewalAttempt, now: datetime) -> bool:
     retention = plan.retention_plan if plan.kind != "retention" else None
     if not settings.retention_fallback or retention is None:
         return False
-    try:
-        with transaction.atomic():
-            RenewalAttempt.objects.create(
-                line=line, cycle_end=attempt.cycle_end, number=attempt.number + 1, due_at=now, plan=retention
-            )
-    except IntegrityError:
-        pass
+    _follow_with(attempt, now, retention)
     return True
 
 
