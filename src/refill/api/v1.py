@@ -335,8 +335,6 @@ def orders_create(request: HttpRequest, body: OrderIn):
     """Creates the order and pays it at once. Sending the same ``Idempotency-Key`` again returns the
     same order and never charges twice. A declined card is a 402 problem with ``decline_code``; a
     payment that needs the customer's bank comes back ``requires_action`` with ``next_url``."""
-    from django.shortcuts import get_object_or_404
-
     from refill.integrations.payments.base import TokenizationError
     from refill.lines.models import Line
     from refill.orders.models import Order
@@ -382,7 +380,7 @@ def orders_create(request: HttpRequest, body: OrderIn):
         declined = PaymentDeclined(decline_message(payment.decline_code))
         declined.extra = {"decline_code": payment.decline_code, "order_id": order.pk}
         raise declined
-    order = get_object_or_404(Order, pk=order.pk)
+    order.refresh_from_db()
     return Status(201, _order_out(request, order))
 
 
