@@ -9,12 +9,14 @@ from refill.ops.request_context import current_request_id
 from .models import AuditEvent
 
 
-def audit_record(
+def audit_event(
     *, actor: Any, action: str, obj: models.Model, reason: str = "", data: dict | None = None
 ) -> AuditEvent:
+    """The (unsaved) audit row for ``action`` on ``obj``; ``audit_record`` and ``audit_records``
+    write them."""
     actor_user = actor if getattr(actor, "pk", None) and hasattr(actor, "is_staff") else None
     label = str(actor) if actor is not None else "system"
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor_user,
         actor_label=label[:100],
         action=action,
@@ -24,3 +26,16 @@ def audit_record(
         request_id=current_request_id(),
         data=data or {},
     )
+
+
+def audit_records(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write many audit rows in one statement (batch work: auto-renew, bulk renewals)."""
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record(
+    *, actor: Any, action: str, obj: models.Model, reason: str = "", data: dict | None = None
+) -> AuditEvent:
+    event = audit_event(actor=actor, action=action, obj=obj, reason=reason, data=data)
+    event.save(force_insert=True)
+    return event

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -99,21 +101,20 @@ def lock_accounts(accounts: Iterable[Account]) -> list[Account]:
     return list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
 
 
-def entry_post(
-    *,
-    key: str,
-    cause: str,
-    cause_id,
-    postings: list[tuple[Account, Decimal]],
-    actor=None,
-    memo: str = "",
-    corrects: JournalEntry | None = None,
-) -> JournalEntry:
-    """Post one balanced entry, once per ``key``. Must run inside the caller's transaction, so the
-    entry commits (or not) together with the business change it records."""
-    existing = JournalEntry.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
+@dataclass(frozen=True)
+class EntrySpec:
+    """One balanced entry to post: its idempotency key, why, and its (account, amount) lines."""
+
+    key: str
+    cause: str
+    cause_id: Any
+    postings: list[tuple[Account, Decimal]]
+    actor: Any = None
+    memo: str = ""
+    corrects: JournalEntry | None = None
+
+
+def _entry_rows(postings: list[tuple[Account, Decimal]]) -> list[tuple[Account, Decimal]]:
     if len(postings) < 2:
         raise UnbalancedEntry("an entry needs at least two lines")
     totals: dict[str, Decimal] = defaultdict(Decimal)
@@ -128,31 +129,93 @@ def entry_post(
         rows.append((account, amount))
     if len(rows) < 2 or any(total != 0 for total in totals.values()):
         raise UnbalancedEntry(f"lines do not sum to zero per currency: {dict(totals)}")
+    return rows
 
-    guarded = [account for account, amount in rows if account.must_not_go_negative and _decreases(account, amount)]
-    entry_id = uuid.uuid4()
-    with transaction.atomic():
-        locked = lock_accounts(guarded) if guarded else []
-        JournalLine.objects.bulk_create(
-            JournalLine(entry_id=entry_id, account=account, amount=amount, currency=account.currency)
+
+def entries_post(specs: list[EntrySpec]) -> list[JournalEntry]:
+    """Post balanced entries, each once per key, in a few statements whatever their number. Must
+    run inside the caller's transaction, so the entries commit (or not) together with the business
+    change they record. Accounts that must not go negative and are spent here are locked (in
+    primary-key order) and checked after the posting; one going below zero raises
+    InsufficientFunds and nothing is posted."""
+    existing = {e.idempotency_key: e for e in JournalEntry.objects.filter(idempotency_key__in=[s.key for s in specs])}
+    new: dict[str, tuple[EntrySpec, list[tuple[Account, Decimal]]]] = {}
+    for spec in specs:
+        if spec.key not in existing and spec.key not in new:
+            new[spec.key] = (spec, _entry_rows(spec.postings))
+    if not new:
+        return [existing[spec.key] for spec in specs]
+    guarded = {
+        account.pk: account
+        for _, rows in new.values()
+        for account, amount in rows
+        if account.must_not_go_negative and _decreases(account, amount)
+    }
+    request_id = current_request_id()
+    entries, lines = [], []
+    for spec, rows in new.values():
+        entry = JournalEntry(
+            id=uuid.uuid4(),
+            idempotency_key=spec.key,
+            cause=spec.cause,
+            cause_id=str(spec.cause_id),
+            memo=spec.memo[:200],
+            actor=spec.actor
+            if getattr(spec.actor, "is_staff", None) is not None and getattr(spec.actor, "pk", None)
+            else None,
+            actor_label=(str(spec.actor) if spec.actor is not None else "system")[:100],
+            request_id=request_id,
+            corrects=spec.corrects,
+        )
+        entries.append(entry)
+        lines += [
+            JournalLine(entry_id=entry.id, account=account, amount=amount, currency=account.currency)
             for account, amount in rows
-        )
-        entry = JournalEntry.objects.create(
-            id=entry_id,
-            idempotency_key=key,
-            cause=cause,
-            cause_id=str(cause_id),
-            memo=memo[:200],
-            actor=actor if getattr(actor, "is_staff", None) is not None and getattr(actor, "pk", None) else None,
-            actor_label=(str(actor) if actor is not None else "system")[:100],
-            request_id=current_request_id(),
-            corrects=corrects,
-        )
-        for account in locked:
-            balance = account_balance(account)
-            if balance < 0:
-                raise InsufficientFunds(account, balance)
-    return entry
+        ]
+    with transaction.atomic():
+        locked = lock_accounts(guarded.values()) if guarded else []
+        JournalLine.objects.bulk_create(lines)
+        JournalEntry.objects.bulk_create(entries)
+        if locked:
+            for account, balance in account_balances(locked).items():
+                if balance < 0:
+                    raise InsufficientFunds(account, balance)
+    posted = {entry.idempotency_key: entry for entry in entries}
+    return [existing.get(spec.key) or posted[spec.key] for spec in specs]
+
+
+def account_balances(accounts: Iterable[Account]) -> dict[Account, Decimal]:
+    """Balances of several accounts (on each one's normal side) in one query."""
+    accounts = list(accounts)
+    sums = dict(
+        JournalLine.objects.filter(account__in=accounts)
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    result = {}
+    for account in accounts:
+        total = quantize(Decimal(sums.get(account.pk) or 0), account.currency)
+        result[account] = -total if account.credit_normal else total
+    return result
+
+
+def entry_post(
+    *,
+    key: str,
+    cause: str,
+    cause_id,
+    postings: list[tuple[Account, Decimal]],
+    actor=None,
+    memo: str = "",
+    corrects: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post one balanced entry, once per ``key`` (``entries_post`` with one entry)."""
+    spec = EntrySpec(
+        key=key, cause=cause, cause_id=cause_id, postings=postings, actor=actor, memo=memo, corrects=corrects
+    )
+    return entries_post([spec])[0]
 
 
 def _decreases(account: Account, amount: Decimal) -> bool:

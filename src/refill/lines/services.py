@@ -10,16 +10,24 @@ from refill.domain.lifecycle import LineStatus, check_transition
 from .models import Line, LineStatusChange
 
 
-def line_transition(*, line: Line, target: LineStatus, cause: str, reference: str = "") -> bool:
-    """Move a locked line along the lifecycle and record why. Returns False if already there."""
+def line_move(*, line: Line, target: LineStatus, cause: str, reference: str = "") -> LineStatusChange | None:
+    """Move a locked line along the lifecycle; returns the (unsaved) record of why, or None if it
+    is already there. ``line_transition`` saves it; batch work saves many at once."""
     current = LineStatus(line.status)
     if current == target:
-        return False
+        return None
     check_transition(current, target)
-    LineStatusChange.objects.create(line=line, from_status=current, to_status=target, cause=cause, reference=reference)
     line.status = target
     line.status_changed_at = timezone.now()
-    return True
+    return LineStatusChange(line=line, from_status=current, to_status=target, cause=cause, reference=reference)
+
+
+def line_transition(*, line: Line, target: LineStatus, cause: str, reference: str = "") -> bool:
+    """Move a locked line along the lifecycle and record why. Returns False if already there."""
+    change = line_move(line=line, target=target, cause=cause, reference=reference)
+    if change is not None:
+        change.save(force_insert=True)
+    return change is not None
 
 
 # The timers of domain.md, each measured from the end of the last paid period: (from, to, cause,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -160,6 +162,19 @@ def _phone_for(customer, line) -> str:
     return customer.users.filter(phone__isnull=False).values_list("phone", flat=True).first() or ""
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notice owed to a customer: the ``rule`` notice about ``subject_key`` (see ``notices_owe``)."""
+
+    rule: str
+    subject_key: str
+    customer: Any
+    context: dict
+    line: Any = None
+    channels: tuple[str, ...] = ("email", "sms")
+    template: str = ""
+
+
 def notice(
     *,
     rule: str,
@@ -171,67 +186,106 @@ def notice(
     channels=("email", "sms"),
     template: str = "",
 ) -> list[Notification]:
-    """Owe the customer the ``rule`` notice about ``subject_key``: once per channel they allow
-    (email, SMS), rendered now in their language from ``notifications/<template>_subject.txt``,
-    ``<template>.txt`` and ``<template>_sms.txt`` (the template defaults to the rule's name). SMS
-    falling in quiet hours waits until they end. Rows already owed are left alone, so a sweep that
-    runs twice owes nothing twice. Due notices are then sent."""
+    """Owe the customer one notice (``notices_owe`` with one), sent as soon as the caller commits."""
+    owed = Notice(rule, subject_key, customer, context, line, tuple(channels), template)
+    return notices_owe([owed], now=now)
+
+
+def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False) -> list[Notification]:
+    """Owe customers notices: each once per channel the customer allows (email, SMS), rendered now
+    in their language from ``notifications/<template>_subject.txt``, ``<template>.txt`` and
+    ``<template>_sms.txt`` (the template defaults to the rule's name). SMS falling in quiet hours
+    waits until they end. Rows already owed are left alone, so a sweep that runs twice owes nothing
+    twice. Returns the rows owed now. They are sent once the caller's transaction commits: by this
+    process, or (``deliver_later``, for batch work) by a worker's delivery task."""
     from django.conf import settings
 
     from refill.domain.autorenew import quiet_until
 
     now = now or timezone.now()
-    wanted, channels = channels, []
-    if customer.notify_email and "email" in wanted:
-        email = customer.email_address()
-        if email:
-            channels.append(("email", email))
-    if customer.notify_sms and "sms" in wanted:
-        phone = _phone_for(customer, line)
-        if phone:
-            channels.append(("sms", phone))
-    if Notification.objects.filter(rule=rule, subject_key=subject_key).count() >= len(channels):
+    known = set(
+        Notification.objects.filter(
+            rule__in={n.rule for n in notices}, subject_key__in={n.subject_key for n in notices}
+        ).values_list("rule", "subject_key", "channel")
+    )
+    site = settings.REFILL_PUBLIC_URL
+    quiet_start, quiet_end = settings.REFILL_SMS_QUIET_HOURS
+    rows = []
+    for owed in notices:
+        customer, line, template = owed.customer, owed.line, owed.template or owed.rule
+        channels = []
+        if customer.notify_email and "email" in owed.channels:
+            email = customer.email_address()
+            if email:
+                channels.append(("email", email))
+        if customer.notify_sms and "sms" in owed.channels:
+            phone = _phone_for(customer, line)
+            if phone:
+                channels.append(("sms", phone))
+        channels = [(c, r) for c, r in channels if (owed.rule, owed.subject_key, c) not in known]
+        if not channels:
+            continue
+        with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+            context = {"customer": customer, "line": line, "site_url": site, **owed.context}
+            if line is not None:
+                context["autorenew_url"] = f"{site}/lines/{line.pk}/auto-renew/"
+                context["renew_url"] = f"{site}/lines/{line.pk}/renew/"
+            if context.get("order") is not None:
+                context["receipt_url"] = f"{site}/orders/{context['order'].pk}/"
+            for channel, recipient in channels:
+                if channel == "email":
+                    subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
+                    body = render_to_string(f"notifications/{template}.txt", context)
+                    send_after = now
+                else:
+                    subject, body = "", render_to_string(f"notifications/{template}_sms.txt", context).strip()
+                    send_after = quiet_until(now, customer.zone, start_hour=quiet_start, end_hour=quiet_end) or now
+                rows.append(
+                    Notification(
+                        rule=owed.rule,
+                        subject_key=owed.subject_key,
+                        channel=channel,
+                        customer=customer,
+                        line=line,
+                        language=customer.preferred_language,
+                        recipient=recipient,
+                        subject=subject[:200],
+                        body=body,
+                        send_after=send_after,
+                    )
+                )
+    if not rows:
         return []
-    owed = []
-    template = template or rule
-    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
-        site = settings.REFILL_PUBLIC_URL
-        context = {"customer": customer, "line": line, "site_url": site, **context}
-        if line is not None:
-            context["autorenew_url"] = f"{site}/lines/{line.pk}/auto-renew/"
-            context["renew_url"] = f"{site}/lines/{line.pk}/renew/"
-        if context.get("order") is not None:
-            context["receipt_url"] = f"{site}/orders/{context['order'].pk}/"
-        for channel, recipient in channels:
-            if channel == "email":
-                subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
-                body = render_to_string(f"notifications/{template}.txt", context)
-                send_after = now
-            else:
-                subject, body = "", render_to_string(f"notifications/{template}_sms.txt", context).strip()
-                start, end = settings.REFILL_SMS_QUIET_HOURS
-                send_after = quiet_until(now, customer.zone, start_hour=start, end_hour=end) or now
-            notification, created = Notification.objects.get_or_create(
-                rule=rule,
-                subject_key=subject_key,
-                channel=channel,
-                defaults={
-                    "customer": customer,
-                    "line": line,
-                    "language": customer.preferred_language,
-                    "recipient": recipient,
-                    "subject": subject[:200],
-                    "body": body,
-                    "send_after": send_after,
-                },
-            )
-            if created:
-                owed.append(notification)
-    if owed:
-        # After the caller's transaction commits (at once outside one): never send while holding locks.
-        ids = [n.pk for n in owed]
-        transaction.on_commit(lambda: notices_deliver(now=now, ids=ids))
-    return owed
+    try:
+        with transaction.atomic():
+            owed_now = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # Another sweep owed some of them meanwhile: keep only the rows this call inserts.
+        owed_now = [row for row in rows if _insert_once(row)]
+    if owed_now:
+        ids = [n.pk for n in owed_now]
+        if deliver_later:
+            from .tasks import deliver_notices
+
+            deliver_notices.enqueue()
+        else:
+            # After the caller's transaction commits (at once outside one): never send while holding locks.
+            transaction.on_commit(lambda: notices_deliver(now=now, ids=ids))
+    return owed_now
+
+
+def _insert_once(row: Notification) -> bool:
+    stored, created = Notification.objects.get_or_create(
+        rule=row.rule,
+        subject_key=row.subject_key,
+        channel=row.channel,
+        defaults={
+            field: getattr(row, field)
+            for field in ("customer", "line", "language", "recipient", "subject", "body", "send_after")
+        },
+    )
+    row.pk = stored.pk
+    return created
 
 
 def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500) -> int:

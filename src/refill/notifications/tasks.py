@@ -1,11 +1,31 @@
+import logging
+
 from django.tasks import task
 
 from .services import order_confirmation_send
+
+logger = logging.getLogger(__name__)
 
 
 @task()
 def send_order_confirmation(order_id: int) -> str:
     return order_confirmation_send(order_id=order_id).status
+
+
+@task()
+def send_order_confirmations(order_ids: list[int]) -> int:
+    """The confirmations of orders paid together (a batch of auto-renewals): each sent once; one
+    that fails does not hold back the others, and the task fails so that it shows."""
+    failed = []
+    for order_id in order_ids:
+        try:
+            order_confirmation_send(order_id=order_id)
+        except Exception:
+            logger.exception("order %s: the confirmation could not be sent", order_id)
+            failed.append(order_id)
+    if failed:
+        raise RuntimeError(f"confirmations not sent for orders {failed}")
+    return len(order_ids)
 
 
 @task()

@@ -10,17 +10,27 @@ from django.utils import timezone
 from .models import Order, Receipt, ReceiptSeries
 
 
-def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
-    """The order's receipt, numbered later by ``receipts_number`` (no lock on the series here)."""
+def receipts_issue(*, orders: list[Order], now: datetime | None = None) -> list[Receipt]:
+    """The orders' receipts, in one statement, numbered later by ``receipts_number`` (no lock on
+    the series here). Each market has one series per year, in its own time zone."""
     issued_at = now or timezone.now()
-    code = f"{order.market.code.upper()}-{issued_at.astimezone(order.market.zone).year}"
-    series = ReceiptSeries.objects.filter(code=code).first()
-    if series is None:
-        with transaction.atomic():
-            series, _ = ReceiptSeries.objects.get_or_create(code=code)
-    return Receipt.objects.create(
-        order=order, series=series, issued_at=issued_at, total=order.total, currency=order.currency
-    )
+    series: dict[str, ReceiptSeries] = {}
+    receipts = []
+    for order in orders:
+        code = f"{order.market.code.upper()}-{issued_at.astimezone(order.market.zone).year}"
+        if code not in series:
+            series[code] = ReceiptSeries.objects.filter(code=code).first()
+            if series[code] is None:
+                with transaction.atomic():
+                    series[code], _ = ReceiptSeries.objects.get_or_create(code=code)
+        receipts.append(
+            Receipt(order=order, series=series[code], issued_at=issued_at, total=order.total, currency=order.currency)
+        )
+    return Receipt.objects.bulk_create(receipts)
+
+
+def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
+    return receipts_issue(orders=[order], now=now)[0]
 
 
 def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int:

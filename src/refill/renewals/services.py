@@ -18,15 +18,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from refill.audit.services import audit_record
+from refill.audit.services import audit_event, audit_record, audit_records
 from refill.catalog.models import Plan, PlanPrice
 from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
 from refill.domain.money import Money, minor_units, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
+from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
     CardDetails,
@@ -37,14 +38,22 @@ from refill.integrations.payments.base import (
     PaymentToken,
 )
 from refill.ledger.models import Account, JournalEntry
-from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_balance, wallet_hold
-from refill.lines.models import Line
-from refill.lines.services import line_transition
+from refill.ledger.services import (
+    EntrySpec,
+    InsufficientFunds,
+    account_balances,
+    account_for,
+    entries_post,
+    lock_accounts,
+    wallet_balance,
+)
+from refill.lines.models import Line, LineStatusChange
+from refill.lines.services import line_move
 from refill.orders.models import Order, OrderItem, Receipt
-from refill.orders.services import receipt_issue, receipts_number
+from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
 from refill.subscriptions.models import Bucket, Period
-from refill.subscriptions.selectors import periods_ahead
+from refill.subscriptions.selectors import _live, periods_ahead
 
 from .errors import (
     IdempotencyConflict,
@@ -214,41 +223,222 @@ ABANDONED_ACTION_AFTER = timedelta(minutes=30)
 STALE_PENDING_AFTER = timedelta(seconds=settings.REFILL_STALE_PENDING_AFTER)
 
 
-def _check_payable(order: Order, now: datetime) -> None:
-    """Checks made under the order lock before any money moves (or is held)."""
-    if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
-        raise OrderNotPayable()
-    if order.created_at < timezone.now() - ORDER_PAYABLE_FOR and order.created_at < now - ORDER_PAYABLE_FOR:
-        raise OrderNotPayable()  # a stale tab must not pay yesterday's price for yesterday's quote
-    if order.line_id is None:
+def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillError]:
+    """Why each of ``orders`` may not be paid now (orders absent from the answer may be): the
+    checks made under the order locks before any money moves or is held, in a few queries however
+    many orders there are. Locks the orders' lines, in primary-key order."""
+    refusals: dict[int, RefillError] = {}
+    wall = timezone.now()
+    for order in orders:
+        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
+            refusals[order.pk] = OrderNotPayable()
+        elif order.created_at < wall - ORDER_PAYABLE_FOR and order.created_at < now - ORDER_PAYABLE_FOR:
+            refusals[order.pk] = OrderNotPayable()  # a stale tab must not pay yesterday's price
+    topups = [order for order in orders if order.line_id is None and order.pk not in refusals]
+    if topups:
         # Top-ups: one open payment per customer at a time.
-        if Payment.objects.filter(
-            order__customer_id=order.customer_id, order__line__isnull=True, status__in=OPEN
-        ).exists():
-            raise PaymentInProgress()
-        return
-    line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
+        busy = set(
+            Payment.objects.filter(
+                order__customer_id__in={order.customer_id for order in topups},
+                order__line__isnull=True,
+                status__in=OPEN,
+            ).values_list("order__customer_id", flat=True)
+        )
+        refusals.update({order.pk: PaymentInProgress() for order in topups if order.customer_id in busy})
+    renewals = [order for order in orders if order.line_id is not None and order.pk not in refusals]
+    if not renewals:
+        return refusals
+    line_ids = sorted({order.line_id for order in renewals})
+    lines = {
+        line.pk: line
+        for line in Line.objects.select_related("market")
+        .select_for_update(of=("self",))
+        .filter(pk__in=line_ids)
+        .order_by("pk")
+    }
     # Invariant 4: no new attempt for a line while one of its payments is unknown, or pending so
     # long that its process probably died (a new order after a timeout must not charge again
     # before reconciliation knows what the first did). Another order's payment that is simply in
     # flight is allowed: its periods count against the prepaid limit below.
-    stale = timezone.now() - STALE_PENDING_AFTER
-    open_payments = Payment.objects.filter(order__line_id=line.pk).exclude(order_id=order.pk)
-    if open_payments.filter(Q(status=Payment.Status.UNKNOWN) | Q(status=Payment.Status.PENDING, created_at__lt=stale)):
-        raise PaymentInProgress()
-    if order.payments.filter(status__in=OPEN).exists():
-        raise PaymentInProgress()
-    item = order.items.select_related("plan", "plan_price").get()
-    if not is_renewable(LineStatus(line.status)):
-        raise LineNotRenewable()
-    if not item.plan.is_active:
-        raise PlanNotAvailable()
-    current = item.plan.current_price(order.currency, now)
-    if current is None or current.pk != item.plan_price_id:
-        raise PriceChanged()
-    ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
-    if ahead + item.periods > item.plan.max_prepaid_periods:
-        raise TooManyPeriods(limit=item.plan.max_prepaid_periods, allowed=max(item.plan.max_prepaid_periods - ahead, 0))
+    stale = wall - STALE_PENDING_AFTER
+    doubtful: dict[int, set[int]] = {}
+    open_orders = set()
+    for order_id, line_id, status, created_at in Payment.objects.filter(
+        order__line_id__in=line_ids, status__in=OPEN
+    ).values_list("order_id", "order__line_id", "status", "created_at"):
+        open_orders.add(order_id)
+        if status == Payment.Status.UNKNOWN or (status == Payment.Status.PENDING and created_at < stale):
+            doubtful.setdefault(line_id, set()).add(order_id)
+    items = {
+        item.order_id: item
+        for item in OrderItem.objects.filter(order_id__in=[order.pk for order in renewals]).select_related(
+            "plan", "plan_price"
+        )
+    }
+    ahead = dict(
+        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
+        .order_by()
+        .values("line_id")
+        .annotate(count=Count("pk"))
+        .values_list("line_id", "count")
+    )
+    prices: dict[tuple[int, str], PlanPrice | None] = {}
+    for order in renewals:
+        line, item = lines[order.line_id], items[order.pk]
+        if doubtful.get(line.pk, set()) - {order.pk} or order.pk in open_orders:
+            refusals[order.pk] = PaymentInProgress()
+            continue
+        if not is_renewable(LineStatus(line.status)):
+            refusals[order.pk] = LineNotRenewable()
+            continue
+        if not item.plan.is_active:
+            refusals[order.pk] = PlanNotAvailable()
+            continue
+        if (item.plan_id, order.currency) not in prices:
+            prices[item.plan_id, order.currency] = item.plan.current_price(order.currency, now)
+        current = prices[item.plan_id, order.currency]
+        if current is None or current.pk != item.plan_price_id:
+            refusals[order.pk] = PriceChanged()
+            continue
+        running = 0 if _line_lapsed(line, now) else ahead.get(line.pk, 0)
+        if running + item.periods > item.plan.max_prepaid_periods:
+            refusals[order.pk] = TooManyPeriods(
+                limit=item.plan.max_prepaid_periods, allowed=max(item.plan.max_prepaid_periods - running, 0)
+            )
+    return refusals
+
+
+def _check_payable(order: Order, now: datetime) -> None:
+    """The checks made under the order lock before any money moves (or is held)."""
+    refusal = _payable_refusals([order], now).get(order.pk)
+    if refusal is not None:
+        raise refusal
+
+
+@dataclass(frozen=True)
+class CardCharge:
+    """A card (or provider) charge to start for ``order``: ``wallet_amount`` of the total taken
+    from the wallet first and held while the card pays the rest."""
+
+    order: Order
+    token: PaymentToken
+    gateway: str
+    wallet_amount: Decimal = Decimal(0)
+
+
+def payments_start(
+    *, charges: list[CardCharge], now: datetime | None = None
+) -> dict[int, Payment | RefillError | None]:
+    """Record card attempts (and hold each one's wallet part) before the provider is called, for
+    many orders in one transaction and a few statements. Answers per order: the payment to charge,
+    None if the order is already paid (or charged, waiting for its fulfilment: never charge again),
+    or why it may not be charged now (nothing is written for it then)."""
+    now = now or timezone.now()
+    answers: dict[int, Payment | RefillError | None] = {}
+    with transaction.atomic():
+        ids = sorted({charge.order.pk for charge in charges})
+        orders = {
+            order.pk: order
+            for order in Order.objects.select_for_update().select_related("customer").filter(pk__in=ids).order_by("pk")
+        }
+        charged = set(
+            Payment.objects.filter(order_id__in=ids, status=Payment.Status.SUCCEEDED).values_list("order_id", flat=True)
+        )
+        for order in orders.values():
+            if order.status == Order.Status.PAID or order.pk in charged:
+                answers[order.pk] = None
+        payable = [order for order in orders.values() if order.pk not in answers]
+        answers.update(_payable_refusals(payable, now))
+        declines = dict(
+            Payment.objects.filter(
+                order__customer_id__in={order.customer_id for order in payable},
+                status=Payment.Status.FAILED,
+                method=Payment.Method.CARD,
+                created_at__gte=timezone.now() - timedelta(hours=1),
+            )
+            .order_by()
+            .values("order__customer_id")
+            .annotate(count=Count("pk"))
+            .values_list("order__customer_id", "count")
+        )
+        accounts = _Accounts()
+        wanted: list[tuple[CardCharge, Order, Decimal]] = []
+        for charge in charges:
+            order = orders[charge.order.pk]
+            if order.pk in answers:
+                continue
+            if declines.get(order.customer_id, 0) >= DECLINE_LIMIT_PER_HOUR:
+                answers[order.pk] = TooManyDeclines()
+                continue
+            wallet_amount = quantize(Decimal(charge.wallet_amount), order.currency)
+            if wallet_amount < 0 or wallet_amount >= order.total:
+                answers[order.pk] = OrderNotPayable()
+                continue
+            wanted.append((charge, order, wallet_amount))
+        # Wallet parts: the wallets are locked (primary-key order) and each order's part held only
+        # if what is left of the wallet covers it.
+        wallets = {
+            order.pk: accounts(Account.Purpose.WALLET, order.currency, customer=order.customer)
+            for _, order, amount in wanted
+            if amount
+        }
+        left = account_balances(lock_accounts(wallets.values())) if wallets else {}
+        wallet_payments, card_payments, holds = [], [], []
+        for charge, order, amount in wanted:
+            if amount:
+                wallet = wallets[order.pk]
+                if left[wallet] < amount:
+                    answers[order.pk] = WalletTooLow()
+                    continue
+                left[wallet] -= amount
+                wallet_payments.append(
+                    Payment(
+                        order=order,
+                        idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
+                        gateway="wallet",
+                        method=Payment.Method.WALLET,
+                        amount=amount,
+                        currency=order.currency,
+                    )
+                )
+            # The key sent to the provider must be unique across databases and resets, not just
+            # rows: a provider keeps keys for days and would answer a reused one with an old charge.
+            card_payments.append(
+                Payment(
+                    order=order,
+                    idempotency_key=f"pay_{order.pk}_{uuid.uuid4().hex}",
+                    gateway=charge.gateway,
+                    method=Payment.Method.CARD,
+                    amount=order.total - amount,
+                    currency=order.currency,
+                    card_brand=charge.token.brand,
+                    card_last4=charge.token.last4,
+                    card_exp_month=charge.token.exp_month,
+                    card_exp_year=charge.token.exp_year,
+                )
+            )
+        Payment.objects.bulk_create(wallet_payments + card_payments)
+        for payment in wallet_payments:
+            order = orders[payment.order_id]
+            holds.append(_wallet_move(payment, order, accounts))
+        entries_post(holds)
+        answers.update({payment.order_id: payment for payment in card_payments})
+    return answers
+
+
+def _wallet_move(payment: Payment, order: Order, accounts: _Accounts, *, release: bool = False) -> EntrySpec:
+    """Move the wallet part of a wallet + card payment aside while the card is charged, or give it
+    back (``release``) when the card failed."""
+    wallet = accounts(Account.Purpose.WALLET, order.currency, customer=order.customer)
+    hold = accounts(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer)
+    source, target = (hold, wallet) if release else (wallet, hold)
+    return EntrySpec(
+        key=f"payment:{payment.pk}:{'release' if release else 'hold'}",
+        cause=JournalEntry.Cause.WALLET_RELEASE if release else JournalEntry.Cause.WALLET_HOLD,
+        cause_id=payment.pk,
+        postings=[(source, payment.amount), (target, -payment.amount)],
+        memo=f"released: card payment for order {order.pk} failed" if release else f"held for order {order.pk}",
+    )
 
 
 def payment_start(
@@ -259,77 +449,13 @@ def payment_start(
     wallet_amount: Decimal = Decimal(0),
     now: datetime | None = None,
 ) -> Payment | None:
-    """Record a card attempt (and hold ``wallet_amount`` of the wallet for the rest) before the
-    provider is called. Returns None if the order is already paid."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        # Paid, or charged and only waiting for its fulfilment: never charge again.
-        if order.status == Order.Status.PAID or order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-            return None
-        _check_payable(order, now)
-        declines = Payment.objects.filter(
-            order__customer_id=order.customer_id,
-            status=Payment.Status.FAILED,
-            method=Payment.Method.CARD,
-            created_at__gte=timezone.now() - timedelta(hours=1),
-        ).count()
-        if declines >= DECLINE_LIMIT_PER_HOUR:
-            raise TooManyDeclines()
-        wallet_amount = quantize(Decimal(wallet_amount), order.currency)
-        if wallet_amount < 0 or wallet_amount >= order.total:
-            raise OrderNotPayable()
-        if wallet_amount:
-            wallet_payment = Payment.objects.create(
-                order=order,
-                idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
-                gateway="wallet",
-                method=Payment.Method.WALLET,
-                amount=wallet_amount,
-                currency=order.currency,
-            )
-            _wallet_hold(wallet_payment, order)
-        # The key sent to the provider must be unique across databases and resets, not just rows:
-        # a provider keeps keys for days and would answer a reused one with an old charge.
-        return Payment.objects.create(
-            order=order,
-            idempotency_key=f"pay_{order.pk}_{uuid.uuid4().hex}",
-            gateway=gateway.name,
-            method=Payment.Method.CARD,
-            amount=order.total - wallet_amount,
-            currency=order.currency,
-            card_brand=token.brand,
-            card_last4=token.last4,
-            card_exp_month=token.exp_month,
-            card_exp_year=token.exp_year,
-        )
-
-
-def _wallet_hold(payment: Payment, order: Order) -> None:
-    """Move the wallet part of a wallet + card payment aside while the card is charged."""
-    try:
-        wallet_hold(
-            customer=order.customer,
-            currency=order.currency,
-            amount=payment.amount,
-            key=f"payment:{payment.pk}:hold",
-            cause_id=payment.pk,
-            memo=f"held for order {order.pk}",
-        )
-    except InsufficientFunds:
-        raise WalletTooLow() from None
-
-
-def _wallet_release(payment: Payment, order: Order) -> None:
-    wallet_hold(
-        customer=order.customer,
-        currency=order.currency,
-        amount=payment.amount,
-        key=f"payment:{payment.pk}:release",
-        cause_id=payment.pk,
-        memo=f"released: card payment for order {order.pk} failed",
-        release=True,
-    )
+    """Record a card attempt (``payments_start`` with one). Returns None if the order is already
+    paid; raises why it may not be charged now."""
+    charge = CardCharge(order=order, token=token, gateway=gateway.name, wallet_amount=wallet_amount)
+    answer = payments_start(charges=[charge], now=now)[order.pk]
+    if isinstance(answer, RefillError):
+        raise answer
+    return answer
 
 
 def order_pay_card(
@@ -483,56 +609,109 @@ def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payme
 
 
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
+    """Settle one card attempt with the provider's answer (``payments_complete`` with one)."""
+    return payments_complete(results=[(payment, result)], actor=actor, now=now)[0]
+
+
+def payments_complete(
+    *, results: list[tuple[Payment, ChargeResult]], actor=None, now: datetime | None = None
+) -> list[Payment]:
+    """Settle card attempts with the provider's answers, in one transaction however many: a
+    success marks its held wallet part paid too and fulfils the order in the same transaction; a
+    failure gives the wallet part back; an attempt waiting for the customer's bank keeps its hold;
+    no answer leaves it unknown for reconciliation. An attempt already settled is left as it is,
+    so a late or repeated answer changes nothing. If fulfilment fails, the charges stay recorded
+    and a task per order finishes it (ledger_check flags any it cannot)."""
+
+    answered: list[Payment] = []
+    unfulfilled: list[int] = []
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.is_terminal:
-            return payment
-        held = list(order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.PENDING))
-        payment.provider_reference = result.provider_reference or payment.provider_reference
-        if result.status == ChargeStatus.REQUIRES_ACTION:
-            # The customer confirms with their bank first; the wallet part stays held meanwhile.
-            payment.status = Payment.Status.REQUIRES_ACTION
-            payment.action_url = result.next_url
-            payment.save()
-            return payment
-        if result.status == ChargeStatus.SUCCEEDED:
-            payment.status = Payment.Status.SUCCEEDED
-            payment.completed_at = timezone.now()
-            payment.save()
-            for wallet_payment in held:
-                wallet_payment.status = Payment.Status.SUCCEEDED
-                wallet_payment.completed_at = payment.completed_at
-                wallet_payment.save(update_fields=["status", "completed_at"])
-            # Fulfilment is retried by a task if it fails below; enqueued here so it cannot be lost.
-            fulfil_paid_order.enqueue(order.pk)
-        elif result.status == ChargeStatus.FAILED:
-            payment.status = Payment.Status.FAILED
-            payment.decline_code = result.decline_code or ""
-            payment.completed_at = timezone.now()
-            payment.save()
-            for wallet_payment in held:
-                _wallet_release(wallet_payment, order)
-                wallet_payment.status = Payment.Status.FAILED
-                wallet_payment.decline_code = payment.decline_code
-                wallet_payment.completed_at = payment.completed_at
-                wallet_payment.save(update_fields=["status", "decline_code", "completed_at"])
-            audit_record(
-                actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code
-            )
-        else:
-            # The wallet hold stays until reconciliation knows what the card did.
-            payment.status = Payment.Status.UNKNOWN
-            payment.save()
-            audit_record(actor=actor or order.customer, action="payment.unknown", obj=payment)
-    if payment.status == Payment.Status.SUCCEEDED:
+        order_ids = sorted({payment.order_id for payment, _ in results})
+        orders = {
+            order.pk: order
+            for order in Order.objects.select_for_update()
+            .select_related("customer", "market")
+            .filter(pk__in=order_ids)
+            .order_by("pk")
+        }
+        locked = {
+            payment.pk: payment
+            for payment in Payment.objects.select_for_update()
+            .filter(pk__in=[payment.pk for payment, _ in results])
+            .order_by("pk")
+        }
+        held: dict[int, list[Payment]] = {}
+        for wallet_payment in Payment.objects.filter(
+            order_id__in=order_ids, method=Payment.Method.WALLET, status=Payment.Status.PENDING
+        ).order_by("pk"):
+            held.setdefault(wallet_payment.order_id, []).append(wallet_payment)
+        accounts = _Accounts()
+        changed, releases, events, paid = [], [], [], []
+        for given, result in results:
+            payment = locked[given.pk]
+            answered.append(payment)
+            if payment.is_terminal:
+                continue
+            order = orders[payment.order_id]
+            changed.append(payment)
+            payment.provider_reference = result.provider_reference or payment.provider_reference
+            if result.status == ChargeStatus.REQUIRES_ACTION:
+                # The customer confirms with their bank first; the wallet part stays held meanwhile.
+                payment.status = Payment.Status.REQUIRES_ACTION
+                payment.action_url = result.next_url
+            elif result.status == ChargeStatus.SUCCEEDED:
+                payment.status = Payment.Status.SUCCEEDED
+                payment.completed_at = timezone.now()
+                wallet_parts = held.pop(order.pk, [])
+                for wallet_payment in wallet_parts:
+                    wallet_payment.status = Payment.Status.SUCCEEDED
+                    wallet_payment.completed_at = payment.completed_at
+                changed += wallet_parts
+                paid.append((order, [*wallet_parts, payment]))
+            elif result.status == ChargeStatus.FAILED:
+                payment.status = Payment.Status.FAILED
+                payment.decline_code = result.decline_code or ""
+                payment.completed_at = timezone.now()
+                for wallet_payment in held.pop(order.pk, []):
+                    releases.append(_wallet_move(wallet_payment, order, accounts, release=True))
+                    wallet_payment.status = Payment.Status.FAILED
+                    wallet_payment.decline_code = payment.decline_code
+                    wallet_payment.completed_at = payment.completed_at
+                    changed.append(wallet_payment)
+                events.append(
+                    audit_event(
+                        actor=actor or order.customer, action="payment.failed", obj=payment, reason=payment.decline_code
+                    )
+                )
+            else:
+                # The wallet hold stays until reconciliation knows what the card did.
+                payment.status = Payment.Status.UNKNOWN
+                events.append(audit_event(actor=actor or order.customer, action="payment.unknown", obj=payment))
+        Payment.objects.bulk_update(
+            changed, ["status", "provider_reference", "action_url", "decline_code", "completed_at"]
+        )
+        entries_post(releases)
+        audit_records(events)
+        # Paid orders are fulfilled in the same transaction; a fulfilment that fails is rolled back
+        # on its own, never the recorded charges, and left to a task (enqueued with them).
+        whole = [(order, payments) for order, payments in paid if sum(p.amount for p in payments) == order.total]
+        unfulfilled = [order.pk for order, payments in paid if sum(p.amount for p in payments) != order.total]
         try:
-            order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
+            with transaction.atomic():
+                orders_fulfil(paid=whole, actor=actor, now=now)
+        except Exception:
+            logger.exception("orders %s: fulfilment failed after payment; a task will retry", [o.pk for o, _ in whole])
+            unfulfilled += [order.pk for order, _ in whole]
+        for order_id in unfulfilled:
+            fulfil_paid_order.enqueue(order_id)
+    for order_id in unfulfilled:
+        try:
+            order_fulfil_paid(order_id=order_id, actor=actor, now=now)
         except Exception:
             # The money is recorded; the enqueued task (and ledger_check) make sure the order is
             # fulfilled or flagged. Never roll the recorded charge back.
-            logger.exception("order %s: fulfilment failed after payment %s; the task will retry", order.pk, payment.pk)
-    return payment
+            logger.exception("order %s: fulfilment failed after payment; the task will retry", order_id)
+    return answered
 
 
 RECONCILE_BACKOFF = [timedelta(minutes=minutes) for minutes in (1, 2, 5, 10, 30, 60)]
@@ -618,13 +797,20 @@ def order_fulfil_paid(*, order_id: int, actor=None, now: datetime | None = None)
         return True
 
 
-def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
+def _grant(line: Line, plan: Plan, period: Period, granted: dict[tuple[int, datetime], list[Bucket]]) -> list[Bucket]:
+    """The period's buckets (unsaved), also filed in ``granted`` by (line, expiry). Rule 6: under
+    a plan whose rule is "roll over once", the previous period's unused allowance lives on through
+    the next period, and only that one; when that previous period was granted in this same batch
+    (several periods bought at once) its buckets are extended here, before anything is written."""
+    for bucket in granted.pop((line.pk, period.start), []):
+        if bucket.period.plan.rollover == Plan.Rollover.ONCE and not bucket.rolled_over:
+            bucket.expires_at, bucket.rolled_over = period.end, True
     allowances = (
         (Bucket.Kind.DATA, plan.data_mb),
         (Bucket.Kind.VOICE, plan.voice_minutes),
         (Bucket.Kind.SMS, plan.sms),
     )
-    Bucket.objects.bulk_create(
+    new = [
         Bucket(
             line=line,
             period=period,
@@ -637,40 +823,68 @@ def _grant_buckets(line: Line, plan: Plan, period: Period) -> None:
         )
         for kind, amount in allowances
         if amount != 0
-    )
-    # Rule 6: a plan whose rule is "roll over once" lets the previous period's unused allowance
-    # live on through this period, and only this one.
-    Bucket.objects.filter(
-        line=line,
+    ]
+    granted.setdefault((line.pk, period.end), []).extend(new)
+    return new
+
+
+def _roll_over_stored(first_new: dict[int, Period]) -> None:
+    """Rule 6 for buckets already stored: each line's last period before the new ones, if its plan
+    rolls over once, lives on through the first new period."""
+    if not first_new:
+        return
+    candidates = Bucket.objects.filter(
+        line_id__in=list(first_new),
         source=Bucket.Source.PERIOD,
-        period__end=period.start,
+        period__end__in={period.start for period in first_new.values()},
         period__plan__rollover=Plan.Rollover.ONCE,
         period__revoked_at__isnull=True,
         rolled_over=False,
-    ).update(expires_at=period.end, rolled_over=True)
+    ).values_list("pk", "line_id", "period__end")
+    by_expiry: dict[datetime, list[int]] = {}
+    for pk, line_id, end in candidates:
+        if first_new[line_id].start == end:
+            by_expiry.setdefault(first_new[line_id].end, []).append(pk)
+    for expires_at, pks in by_expiry.items():
+        Bucket.objects.filter(pk__in=pks).update(expires_at=expires_at, rolled_over=True)
 
 
-def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -> None:
-    """Post the order's one capture entry: what each payment brought in (card clearing, wallet, or
-    the wallet money held for it) against revenue per plan kind, tax, or the wallet for a top-up.
-    Runs in the fulfilment transaction, so money and service commit together."""
+class _Accounts:
+    """account_for, asked once per account in a batch."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, Account] = {}
+
+    def __call__(self, purpose: str, currency: str, *, customer=None, reference: str = "") -> Account:
+        key = (purpose, currency, customer.pk if customer is not None else None, reference)
+        if key not in self._known:
+            self._known[key] = account_for(purpose, currency, customer=customer, reference=reference)
+        return self._known[key]
+
+
+def _capture_spec(
+    order: Order, payments: list[Payment], items: list[OrderItem], held: set[str], accounts: _Accounts, actor
+) -> EntrySpec | None:
+    """The order's one capture entry: what each payment brought in (card clearing, wallet, or the
+    wallet money held for it) against revenue per plan kind, tax, or the wallet for a top-up. None
+    for a free order, where nothing moved."""
+    if order.total == 0:
+        return None
     currency = order.currency
     customer = order.customer
     postings = []
     for payment in payments:
         if payment.method == Payment.Method.WALLET:
-            held = JournalEntry.objects.filter(idempotency_key=f"payment:{payment.pk}:hold").exists()
-            purpose = Account.Purpose.WALLET_HOLD if held else Account.Purpose.WALLET
-            account = account_for(purpose, currency, customer=customer)
+            purpose = Account.Purpose.WALLET_HOLD if f"payment:{payment.pk}:hold" in held else Account.Purpose.WALLET
+            account = accounts(purpose, currency, customer=customer)
         elif payment.method == Payment.Method.CASH:
-            account = account_for(Account.Purpose.SHOP_CASH, currency, reference=payment.gateway)
+            account = accounts(Account.Purpose.SHOP_CASH, currency, reference=payment.gateway)
         else:
-            account = account_for(Account.Purpose.CLEARING, currency, reference=payment.gateway)
+            account = accounts(Account.Purpose.CLEARING, currency, reference=payment.gateway)
         postings.append((account, payment.amount))
-    items = list(order.items.select_related("plan"))
     topups = sum((item.amount for item in items if item.kind == OrderItem.Kind.WALLET_TOPUP), Decimal(0))
     if topups:
-        postings.append((account_for(Account.Purpose.WALLET, currency, customer=customer), -topups))
+        postings.append((accounts(Account.Purpose.WALLET, currency, customer=customer), -topups))
     sales = [item for item in items if item.kind == OrderItem.Kind.RENEWAL]
     revenue = order.total - order.tax - topups
     gross = sum((item.amount for item in sales), Decimal(0)) or Decimal(1)
@@ -682,12 +896,10 @@ def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -
         allocated += share
         by_kind[item.plan.kind] = by_kind.get(item.plan.kind, Decimal(0)) + share
     for kind, amount in by_kind.items():
-        postings.append((account_for(Account.Purpose.REVENUE, currency, reference=kind), -amount))
+        postings.append((accounts(Account.Purpose.REVENUE, currency, reference=kind), -amount))
     if order.tax:
-        postings.append((account_for(Account.Purpose.TAX, currency, reference=order.market.code), -order.tax))
-    if order.total == 0:
-        return  # nothing moved: a free order has no capture entry
-    entry_post(
+        postings.append((accounts(Account.Purpose.TAX, currency, reference=order.market.code), -order.tax))
+    return EntrySpec(
         key=f"order:{order.pk}:capture",
         cause=JournalEntry.Cause.ORDER,
         cause_id=order.pk,
@@ -698,55 +910,116 @@ def ledger_order_capture(*, order: Order, payments: list[Payment], actor=None) -
 
 
 def order_fulfil(*, order: Order, payments: list[Payment], actor=None, now: datetime | None = None) -> None:
-    """Grant what a paid order bought. Called inside the payment transaction with the order
-    locked; the (order_item, sequence) constraint makes a second grant impossible."""
-    if order.status == Order.Status.PAID:
-        return
-    from refill.notifications.tasks import send_order_confirmation
+    """Grant what a paid order bought (``orders_fulfil`` with one order)."""
+    orders_fulfil(paid=[(order, payments)], actor=actor, now=now)
+
+
+def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: datetime | None = None) -> None:
+    """Grant what paid orders bought: periods and buckets, the lines moved on, the capture entry,
+    the receipt, the audit row and the confirmation email, in a few statements however many orders
+    there are. Called inside the payment transaction with the orders locked (lines are locked
+    here, in primary-key order); the (order_item, sequence) constraint makes a second grant
+    impossible. Orders already paid are left alone."""
+    from refill.notifications.tasks import send_order_confirmations
 
     now = now or timezone.now()
-    renewals = list(order.items.select_related("plan").filter(kind=OrderItem.Kind.RENEWAL).order_by("pk"))
-    line = None
-    if renewals:
-        line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=order.line_id)
-    for item in renewals:
-        plan = item.plan
-        spans = _spans_for(line, plan, item.periods, now)
-        if plan.validity_kind == ValidityKind.DAYS:
-            line.anchor_day = None
-        elif _line_lapsed(line, now) or line.anchor_day is None:
-            line.anchor_day = spans[0].start.astimezone(line.market.zone).day
-        for sequence, span in enumerate(spans, start=1):
-            period = Period.objects.create(
-                line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
-            )
-            _grant_buckets(line, plan, period)
-        if line.period_end is None or spans[-1].end > line.period_end:
-            line.period_end = spans[-1].end
-        line.plan = plan
-    if line is not None:
-        current = Period.objects.filter(line=line, start__lte=now, end__gt=now).select_related("plan").first()
-        retained = current is not None and current.plan.kind == Plan.Kind.RETENTION
-        target = LineStatus.RETAINED if retained else LineStatus.ACTIVE
-        line_transition(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
-        line.save()
-    order.status = Order.Status.PAID
-    order.paid_at = now
-    order.save(update_fields=["status", "paid_at"])
-    ledger_order_capture(order=order, payments=payments, actor=actor)
-    receipt = receipt_issue(order=order, now=now)
-    audit_record(
-        actor=actor or order.customer,
-        action="order.paid",
-        obj=order,
-        data={
-            "payments": [payment.pk for payment in payments],
-            "receipt_series": receipt.series_id,
-            "period_end": line.period_end.isoformat() if line else None,
-        },
+    paid = [(order, payments) for order, payments in paid if order.status != Order.Status.PAID]
+    if not paid:
+        return
+    items: dict[int, list[OrderItem]] = {order.pk: [] for order, _ in paid}
+    for item in OrderItem.objects.filter(order_id__in=list(items)).select_related("plan").order_by("pk"):
+        items[item.order_id].append(item)
+    line_ids = sorted(
+        {order.line_id for order, _ in paid if any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])}
     )
+    lines = {
+        line.pk: line
+        for line in Line.objects.select_related("market")
+        .select_for_update(of=("self",))
+        .filter(pk__in=line_ids)
+        .order_by("pk")
+    }
+    periods: list[Period] = []
+    buckets: list[Bucket] = []
+    granted: dict[tuple[int, datetime], list[Bucket]] = {}
+    first_new: dict[int, Period] = {}
+    for order, _ in paid:
+        for item in items[order.pk]:
+            if item.kind != OrderItem.Kind.RENEWAL:
+                continue
+            line, plan = lines[order.line_id], item.plan
+            spans = _spans_for(line, plan, item.periods, now)
+            if plan.validity_kind == ValidityKind.DAYS:
+                line.anchor_day = None
+            elif _line_lapsed(line, now) or line.anchor_day is None:
+                line.anchor_day = spans[0].start.astimezone(line.market.zone).day
+            for sequence, span in enumerate(spans, start=1):
+                period = Period(
+                    line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
+                )
+                first_new.setdefault(line.pk, period)
+                periods.append(period)
+                buckets += _grant(line, plan, period, granted)
+            if line.period_end is None or spans[-1].end > line.period_end:
+                line.period_end = spans[-1].end
+            line.plan = plan
+    Period.objects.bulk_create(periods)
+    _roll_over_stored(first_new)
+    Bucket.objects.bulk_create(buckets)
+    if lines:
+        # A line whose period running now is a "keep my number" one is retained, else active.
+        current = {p.line_id: p.plan for p in periods if p.start <= now < p.end}
+        for period in Period.objects.filter(line_id__in=line_ids, start__lte=now, end__gt=now).select_related("plan"):
+            current.setdefault(period.line_id, period.plan)
+        changes = []
+        for order, _ in paid:
+            line = lines.get(order.line_id)
+            if line is None:
+                continue
+            plan = current.get(line.pk)
+            target = LineStatus.RETAINED if plan is not None and plan.kind == Plan.Kind.RETENTION else LineStatus.ACTIVE
+            change = line_move(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
+            if change is not None:
+                changes.append(change)
+        LineStatusChange.objects.bulk_create(changes)
+        Line.objects.bulk_update(
+            list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"]
+        )
+    Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
+    for order, _ in paid:
+        order.status, order.paid_at = Order.Status.PAID, now
+    wallet_payments = [p.pk for _, payments in paid for p in payments if p.method == Payment.Method.WALLET]
+    held = (
+        set(
+            JournalEntry.objects.filter(
+                idempotency_key__in=[f"payment:{pk}:hold" for pk in wallet_payments]
+            ).values_list("idempotency_key", flat=True)
+        )
+        if wallet_payments
+        else set()
+    )
+    accounts = _Accounts()
+    specs = [_capture_spec(order, payments, items[order.pk], held, accounts, actor) for order, payments in paid]
+    entries_post([spec for spec in specs if spec is not None])
+    receipts = receipts_issue(orders=[order for order, _ in paid], now=now)
+    events = []
+    for (order, payments), receipt in zip(paid, receipts, strict=True):
+        line = lines.get(order.line_id)
+        events.append(
+            audit_event(
+                actor=actor or order.customer,
+                action="order.paid",
+                obj=order,
+                data={
+                    "payments": [payment.pk for payment in payments],
+                    "receipt_series": receipt.series_id,
+                    "period_end": line.period_end.isoformat() if line else None,
+                },
+            )
+        )
+    audit_records(events)
     # Enqueued in this transaction: the database task backend makes it visible only on commit.
-    send_order_confirmation.enqueue(order.pk)
+    send_order_confirmations.enqueue([order.pk for order, _ in paid])
 
 
 def wallet_topup_limits(currency: str) -> tuple[Decimal, Decimal]:
