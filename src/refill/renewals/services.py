@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -127,14 +128,27 @@ def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None 
     """What ``periods`` periods of ``plan`` cost and when they would end. Validates everything a
     renewal must satisfy; raises a RefillError with a customer-facing message otherwise."""
     now = now or timezone.now()
+    return _renewal_quote(
+        line,
+        plan,
+        periods,
+        now,
+        lambda: plan.current_price(line.market.currency, now),
+        lambda: periods_ahead(line, now),
+    )
+
+
+def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of, ahead_of) -> RenewalQuote:
+    """renewal_quote, with the current price and the periods already paid ahead asked from
+    ``price_of()`` and ``ahead_of()`` (batch work looks them up for many lines at once)."""
     if not is_renewable(LineStatus(line.status)):
         raise LineNotRenewable()
     if plan.market_id != line.market_id or not plan.is_active or plan.kind not in RENEWABLE_PLAN_KINDS:
         raise PlanNotAvailable()
-    price = plan.current_price(line.market.currency, now)
+    price = price_of()
     if price is None:
         raise PlanNotAvailable()
-    ahead = 0 if _line_lapsed(line, now) else periods_ahead(line, now)
+    ahead = 0 if _line_lapsed(line, now) else ahead_of()
     allowed = max(plan.max_prepaid_periods - ahead, 0)
     if periods < 1 or periods > allowed:
         raise TooManyPeriods(limit=plan.max_prepaid_periods, allowed=allowed)
@@ -146,8 +160,37 @@ def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None 
     return RenewalQuote(line, plan, price, periods, order_quote, tuple(spans), allowed)
 
 
+def _periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
+    """periods_ahead for many lines in one query."""
+    return dict(
+        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
+        .order_by()
+        .values("line_id")
+        .annotate(count=Count("pk"))
+        .values_list("line_id", "count")
+    )
+
+
 def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenewalRequest:
+    """An order to renew ``line`` with ``periods`` periods of ``plan``, asked under ``idempotency_key``."""
+
+    customer: Any
+    line: Line
+    plan: Plan
+    periods: int
+    idempotency_key: str
+    expected_total: Decimal | None = None
+    language: str = "en"
+    actor: Any = None
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint({"line": self.line.pk, "plan": self.plan.pk, "periods": self.periods})
 
 
 def order_create_renewal(
@@ -163,29 +206,102 @@ def order_create_renewal(
     now: datetime | None = None,
 ) -> Order:
     """Create (or return, for a replayed key) the order to renew ``line``. Charges nothing."""
-    if not idempotency_key or len(idempotency_key) > 80:
-        raise IdempotencyConflict()
-    fingerprint = _fingerprint({"line": line.pk, "plan": plan.pk, "periods": periods})
-    existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict()
-        return existing
-    if line.owner_id != customer.pk:
-        raise NotOwner()
-    try:
-        with transaction.atomic():
-            locked_line = Line.objects.select_related("market").select_for_update(of=("self",)).get(pk=line.pk)
-            renewal = renewal_quote(line=locked_line, plan=plan, periods=periods, now=now)
+    request = RenewalRequest(customer, line, plan, periods, idempotency_key, expected_total, language, actor)
+    answer = orders_create_renewals(requests=[request], now=now)[0]
+    if isinstance(answer, RefillError):
+        raise answer
+    return answer
+
+
+def orders_create_renewals(*, requests: list[RenewalRequest], now: datetime | None = None) -> list[Order | RefillError]:
+    """Create (or return, for a replayed key) orders to renew lines, in one transaction and a few
+    statements however many. Charges nothing. Answers each request with its order or why it was
+    refused (nothing is written for a refused one)."""
+    answers: dict[int, Order | RefillError] = {}
+    existing = _existing_orders(requests)
+    fresh: list[tuple[int, RenewalRequest]] = []
+    for index, request in enumerate(requests):
+        key = request.idempotency_key
+        if not key or len(key) > 80:
+            answers[index] = IdempotencyConflict()
+        elif (request.customer.pk, key) in existing:
+            order = existing[request.customer.pk, key]
+            answers[index] = order if order.request_fingerprint == request.fingerprint else IdempotencyConflict()
+        elif request.line.owner_id != request.customer.pk:
+            answers[index] = NotOwner()
+        else:
+            fresh.append((index, request))
+    if fresh:
+        try:
+            answers.update(_create_renewals(fresh, now))
+        except IntegrityError:
+            if len(fresh) > 1:
+                # A concurrent request with one of these keys won its insert: take them one by one.
+                for index, request in fresh:
+                    answers[index] = orders_create_renewals(requests=[request], now=now)[0]
+            else:
+                # It won the insert: answer as a replay would.
+                index, request = fresh[0]
+                order = _existing_orders([request]).get((request.customer.pk, request.idempotency_key))
+                if order is None:
+                    raise
+                answers[index] = order if order.request_fingerprint == request.fingerprint else IdempotencyConflict()
+    return [answers[index] for index in range(len(requests))]
+
+
+def _existing_orders(requests: list[RenewalRequest]) -> dict[tuple[int, str], Order]:
+    orders = Order.objects.filter(
+        customer_id__in={r.customer.pk for r in requests}, idempotency_key__in={r.idempotency_key for r in requests}
+    )
+    return {(order.customer_id, order.idempotency_key): order for order in orders}
+
+
+def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | None) -> dict[int, Order | RefillError]:
+    created_at = now or timezone.now()
+    at = now or timezone.now()
+    answers: dict[int, Order | RefillError] = {}
+    with transaction.atomic():
+        line_ids = sorted({request.line.pk for _, request in fresh})
+        lines = {
+            line.pk: line
+            for line in Line.objects.select_related("market")
+            .select_for_update(of=("self",))
+            .filter(pk__in=line_ids)
+            .order_by("pk")
+        }
+        ahead = _periods_ahead_of(line_ids, at)
+        prices: dict[tuple[int, str], PlanPrice | None] = {}
+
+        def price_of(plan: Plan, currency: str):
+            if (plan.pk, currency) not in prices:
+                prices[plan.pk, currency] = plan.current_price(currency, at)
+            return prices[plan.pk, currency]
+
+        made: list[tuple[int, RenewalRequest, Order, RenewalQuote]] = []
+        for index, request in fresh:
+            line, plan = lines[request.line.pk], request.plan
+            try:
+                renewal = _renewal_quote(
+                    line,
+                    plan,
+                    request.periods,
+                    at,
+                    lambda: price_of(plan, line.market.currency),  # noqa: B023 - called at once
+                    lambda: ahead.get(line.pk, 0),  # noqa: B023
+                )
+            except RefillError as exc:
+                answers[index] = exc
+                continue
             total = renewal.quote.total.amount
-            if expected_total is not None and Decimal(expected_total) != total:
-                raise PriceChanged()
-            order = Order.objects.create(
-                customer=customer,
-                line=locked_line,
-                market=locked_line.market,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
+            if request.expected_total is not None and Decimal(request.expected_total) != total:
+                answers[index] = PriceChanged()
+                continue
+            order = Order(
+                customer=request.customer,
+                line=line,
+                market=line.market,
+                idempotency_key=request.idempotency_key,
+                request_fingerprint=request.fingerprint,
                 currency=renewal.price.currency,
                 subtotal=renewal.quote.subtotal.amount,
                 discount=renewal.quote.discount.amount,
@@ -193,28 +309,35 @@ def order_create_renewal(
                 total=total,
                 tax_rate=renewal.quote.tax_rate,
                 tax_inclusive=renewal.quote.tax_inclusive,
-                language=language,
-                created_at=now or timezone.now(),
+                language=request.language,
+                created_at=created_at,
             )
-            item = renewal.quote.items[0]
-            OrderItem.objects.create(
+            made.append((index, request, order, renewal))
+        Order.objects.bulk_create([order for _, _, order, _ in made])
+        OrderItem.objects.bulk_create(
+            OrderItem(
                 order=order,
-                plan=plan,
+                plan=request.plan,
                 plan_price=renewal.price,
-                periods=periods,
-                unit_price=item.unit_price.amount,
-                amount=item.amount.amount,
+                periods=request.periods,
+                unit_price=renewal.quote.items[0].unit_price.amount,
+                amount=renewal.quote.items[0].amount.amount,
             )
-            audit_record(actor=actor or customer, action="order.create", obj=order, data={"line": line.msisdn})
-            return order
-    except IntegrityError:
-        # A concurrent request with the same key won the insert: answer as a replay would.
-        existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict() from None
-        return existing
+            for _, request, order, renewal in made
+        )
+        audit_records(
+            [
+                audit_event(
+                    actor=request.actor or request.customer,
+                    action="order.create",
+                    obj=order,
+                    data={"line": request.line.msisdn},
+                )
+                for _, request, order, _ in made
+            ]
+        )
+        answers.update({index: order for index, _, order, _ in made})
+    return answers
 
 
 ORDER_PAYABLE_FOR = timedelta(hours=24)
@@ -275,13 +398,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             "plan", "plan_price"
         )
     }
-    ahead = dict(
-        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
-        .order_by()
-        .values("line_id")
-        .annotate(count=Count("pk"))
-        .values_list("line_id", "count")
-    )
+    ahead = _periods_ahead_of(line_ids, now)
     prices: dict[tuple[int, str], PlanPrice | None] = {}
     for order in renewals:
         line, item = lines[order.line_id], items[order.pk]
@@ -478,35 +595,52 @@ def order_pay_card(
         order_fulfil_paid(order_id=order.pk, actor=actor, now=now)
         return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-method").first()
 
-    def record_reference(reference: str) -> None:
-        # Committed on its own before the provider can move money, so a lost answer can be looked up.
-        Payment.objects.filter(pk=payment.pk).update(provider_reference=reference[:100])
-
-    try:
-        result = gateway.charge(
-            ChargeRequest(
-                amount=payment.amount,
-                currency=payment.currency,
-                token=token.token,
-                idempotency_key=payment.idempotency_key,
-                description=f"Refill order {order.pk}",
-                return_url=return_url,
-                customer_reference=customer_reference,
-                off_session=off_session,
-                on_reference=record_reference,
-            )
-        )
-    except Exception:
-        # We do not know whether the provider charged: leave it unknown for reconciliation,
-        # never retry blindly (invariant 4).
-        logger.exception("payment %s: provider call failed", payment.pk)
-        result = ChargeResult(ChargeStatus.UNKNOWN)
+    request = charge_request(
+        payment,
+        token.token,
+        return_url=return_url,
+        customer_reference=customer_reference,
+        off_session=off_session,
+    )
+    result = provider_charge(gateway, payment, request)
     payment = payment_complete(payment=payment, result=result, actor=actor, now=now)
     receipt = Receipt.objects.filter(order_id=order.pk).first()
     if receipt is not None:
         # After the checkout transaction: number the receipt in a short transaction of its own.
         receipts_number(series_code=receipt.series_id)
     return payment
+
+
+def charge_request(
+    payment: Payment, token: str, *, return_url: str = "", customer_reference: str = "", off_session: bool = False
+) -> ChargeRequest:
+    """What the provider is asked to charge for a recorded attempt."""
+
+    def record_reference(reference: str) -> None:
+        # Committed on its own before the provider can move money, so a lost answer can be looked up.
+        Payment.objects.filter(pk=payment.pk).update(provider_reference=reference[:100])
+
+    return ChargeRequest(
+        amount=payment.amount,
+        currency=payment.currency,
+        token=token,
+        idempotency_key=payment.idempotency_key,
+        description=f"Refill order {payment.order_id}",
+        return_url=return_url,
+        customer_reference=customer_reference,
+        off_session=off_session,
+        on_reference=record_reference,
+    )
+
+
+def provider_charge(gateway: PaymentGateway, payment: Payment, request: ChargeRequest) -> ChargeResult:
+    """Call the provider, outside any transaction. An error means nobody knows whether it charged:
+    the attempt is left unknown for reconciliation, never retried blindly (invariant 4)."""
+    try:
+        return gateway.charge(request)
+    except Exception:
+        logger.exception("payment %s: provider call failed", payment.pk)
+        return ChargeResult(ChargeStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
