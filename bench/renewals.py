@@ -36,12 +36,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8, help="attempts in flight per worker")
+    parser.add_argument("--threads", type=int, default=32, help="provider calls in flight per worker")
+    parser.add_argument("--batch", type=int, default=500, help="attempts a worker claims at a time")
     parser.add_argument("--quick", action="store_true", help="skip pgbench (smoke runs)")
     parser.add_argument("--lifecycle-only", action="store_true", help="seed and run only the lifecycle sweep")
+    parser.add_argument("--profile", help="write worker 0's cProfile statistics to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run as one worker process
     args = parser.parse_args()
     if args.worker:
+        if args.profile and args.worker.endswith("-0.json"):
+            import cProfile
+
+            return cProfile.runctx("worker(args.worker)", globals(), {"args": args}, args.profile)
         return worker(args.worker)
 
     from pgcluster import PgCluster
@@ -104,6 +110,7 @@ def run(args, cluster) -> None:
         "lines": args.lines,
         "workers": args.workers,
         "threads_per_worker": args.threads,
+        "batch": args.batch,
         "renewals_per_s": results[0]["renewals_per_s"],
         "renewals_per_s_50ms": results[50]["renewals_per_s"],
         "p50_ms": results[0]["p50_ms"],
@@ -129,10 +136,16 @@ def sweep_with_workers(args, latency: int) -> dict:
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
         "REFILL_SANDBOX_LATENCY_MS": str(latency),
         "REFILL_AUTORENEW_THREADS": str(args.threads),
+        "REFILL_PROVIDER_CONCURRENCY": str(args.threads),
+        "REFILL_BENCH_BATCH": str(args.batch),
     }
     started = time.perf_counter()
     workers = [
-        subprocess.Popen([sys.executable, __file__, "--worker", str(out / f"worker-{latency}-{n}.json")], env=env)
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", str(out / f"worker-{latency}-{n}.json")]
+            + (["--profile", f"{args.profile}.{latency}"] if args.profile else []),
+            env=env,
+        )
         for n in range(args.workers)
     ]
     for process in workers:
@@ -164,32 +177,47 @@ def worker(report_path: str) -> None:
     import django
 
     django.setup()
-    from django.db import connection
 
     from refill.renewals import autorenew
 
     durations: list[float] = []
     counted = [0]
 
-    def count(execute, sql, params, many, context):
-        counted[0] += 1
-        return execute(sql, params, many, context)
+    def args_batch() -> int:
+        return int(os.environ.get("REFILL_BENCH_BATCH", "500"))
 
-    real = autorenew._claim_and_run
+    # Every statement on every connection of this process (the charge threads' too, including the
+    # sandbox provider's own two per charge), counted while a batch runs.
+    from django.db.backends import utils
 
-    def timed(pk, now):
+    counting = [False]
+    for name in ("execute", "executemany"):
+        original = getattr(utils.CursorWrapper, name)
+
+        def counted_call(self, *a, _original=original, **kw):
+            if counting[0]:
+                counted[0] += 1
+            return _original(self, *a, **kw)
+
+        setattr(utils.CursorWrapper, name, counted_call)
+
+    real = autorenew.autorenew_run_batch
+
+    def timed(attempts, *, now):
+        # Time per renewal: from the claimed batch's start to its attempts' settlement.
         begin = time.perf_counter()
-        with connection.execute_wrapper(count):
-            done = real(pk, now)
-        if done:
-            durations.append(time.perf_counter() - begin)
-        return done
+        counting[0] = True
+        try:
+            real(attempts, now=now)
+        finally:
+            counting[0] = False
+        durations.extend([time.perf_counter() - begin] * len(attempts))
 
-    autorenew._claim_and_run = timed
+    autorenew.autorenew_run_batch = timed
     ran = 0
     while True:
         autorenew.autorenew_schedule()
-        done = autorenew.autorenew_run_due(batch=2000)
+        done = autorenew.autorenew_run_due(batch=args_batch())
         ran += done
         if not done:
             break

@@ -7,6 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from refill.ops.bulk import bulk_set
+
 from .models import Order, Receipt, ReceiptSeries
 
 
@@ -48,7 +50,7 @@ def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int
             )
             for offset, receipt in enumerate(receipts):
                 receipt.number = series.next_number + offset
-            Receipt.objects.bulk_update(receipts, ["number"])
+            bulk_set(receipts, ["number"])
             series.next_number += len(receipts)
             series.save(update_fields=["next_number"])
             numbered += len(receipts)

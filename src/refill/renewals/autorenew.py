@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -20,11 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from refill.catalog.models import Plan
 from refill.domain.autorenew import cap_refusal, month_window, next_attempt_at
 from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
-from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
+from refill.ops.bulk import bulk_set
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
 
@@ -119,193 +122,401 @@ def _threads() -> int:
     return 1 if connection.vendor == "sqlite" else 8
 
 
-def autorenew_run_due(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Run due attempts. Each is claimed by one conditional update, so concurrent workers split
-    them; within a worker several run at once (on PostgreSQL) so that their provider calls overlap,
-    each call going through the provider's limiter. Returns how many this call ran."""
+def autorenew_run_due(*, now: datetime | None = None, batch: int = 500, limit: int | None = None) -> int:
+    """Run due attempts, a batch at a time, until none is left (or ``limit`` ran). Each batch is
+    claimed by one statement that skips rows another worker holds, so concurrent workers split the
+    work; a batch is renewed in a few statements per step (see autorenew_run_batch), its provider
+    calls overlapping on this worker's threads. Returns how many attempts this call ran."""
     now = now or timezone.now()
-    ids = list(
-        RenewalAttempt.objects.filter(status=RenewalAttempt.Status.DUE, due_at__lte=now)
-        .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:batch]
-    )
-    threads = min(_threads(), len(ids))
-    if threads <= 1:
-        return sum(_claim_and_run(pk, now) for pk in ids)
-    queue, lock, ran = list(reversed(ids)), threading.Lock(), [0]
-
-    def work() -> None:
-        from django.db import connection
-
-        try:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    pk = queue.pop()
-                done = _claim_and_run(pk, now)
-                with lock:
-                    ran[0] += done
-        finally:
-            connection.close()  # this thread's own connection
-
-    pool = [threading.Thread(target=work, name=f"autorenew-{n}") for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return ran[0]
+    ran = 0
+    while limit is None or ran < limit:
+        attempts = _claim(now, batch if limit is None else min(batch, limit - ran))
+        if not attempts:
+            break
+        _run_batch_safely(attempts, now)
+        ran += len(attempts)
+    return ran
 
 
-def _claim_and_run(pk: int, now: datetime) -> int:
-    claimed = RenewalAttempt.objects.filter(pk=pk, status=RenewalAttempt.Status.DUE).update(
-        status=RenewalAttempt.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return 0  # another worker took it
-    attempt = RenewalAttempt.objects.select_related("line", "line__market", "line__plan", "line__owner").get(pk=pk)
+def _run_batch_safely(attempts: list[RenewalAttempt], now: datetime) -> None:
+    """A batch that fails unexpectedly is run again attempt by attempt, so that one bad attempt
+    holds back no other. Attempts already charged are left for autorenew_settle_stuck."""
     try:
-        autorenew_attempt_run(attempt, now=now)
+        autorenew_run_batch(attempts, now=now)
     except Exception:
-        # Left running: autorenew_settle_stuck decides from its order once it is old enough.
-        logger.exception("auto-renew attempt %s failed unexpectedly", pk)
-    return 1
+        logger.exception("auto-renew batch of %s attempts failed; running them one by one", len(attempts))
+        for attempt in attempts:
+            fresh = (
+                RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING)
+                .select_related("line", "line__market", "line__plan", "line__owner", "plan")
+                .first()
+            )
+            if fresh is None or (fresh.order_id and Payment.objects.filter(order_id=fresh.order_id).exists()):
+                continue
+            try:
+                autorenew_run_batch([fresh], now=now)
+            except Exception:
+                # Left running: autorenew_settle_stuck decides from its order once it is old enough.
+                logger.exception("auto-renew attempt %s failed unexpectedly", attempt.pk)
+
+
+def _claim(now: datetime, size: int) -> list[RenewalAttempt]:
+    """Take up to ``size`` due attempts (oldest first) for this worker: due -> running."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    table = q(RenewalAttempt._meta.db_table)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    started = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {q('status')} = %s, {q('started_at')} = %s WHERE {q('id')} IN ("
+            f"SELECT {q('id')} FROM {table} WHERE {q('status')} = %s AND {q('due_at')} <= %s "
+            f"ORDER BY {q('due_at')}, {q('id')} LIMIT %s{skip_locked}) AND {q('status')} = %s RETURNING {q('id')}",
+            [
+                RenewalAttempt.Status.RUNNING,
+                started,
+                RenewalAttempt.Status.DUE,
+                connection.ops.adapt_datetimefield_value(now),
+                size,
+                RenewalAttempt.Status.DUE,
+            ],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(
+        RenewalAttempt.objects.filter(pk__in=ids)
+        .select_related("line", "line__market", "line__plan", "line__owner", "plan")
+        .order_by("due_at", "pk")
+    )
 
 
 def _finish(attempt: RenewalAttempt, status: str, reason: str = "", now: datetime | None = None) -> bool:
     """Settle a running attempt once; False if someone else already did."""
-    return bool(
-        RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING).update(
-            status=status, reason=reason[:40], finished_at=now or timezone.now()
+    return bool(_finish_many([attempt.pk], status, reason, now))
+
+
+def _finish_many(ids: list[int], status: str, reason: str = "", now: datetime | None = None) -> set[int]:
+    """Settle running attempts once each; returns those this call settled (not someone else)."""
+    from django.db import connection
+
+    if not ids:
+        return set()
+    q = connection.ops.quote_name
+    table = q(RenewalAttempt._meta.db_table)
+    finished = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {q('status')} = %s, {q('reason')} = %s, {q('finished_at')} = %s "
+            f"WHERE {q('id')} IN ({marks}) AND {q('status')} = %s RETURNING {q('id')}",
+            [status, reason[:40], finished, *ids, RenewalAttempt.Status.RUNNING],
         )
-    )
+        return {row[0] for row in cursor.fetchall()}
 
 
-def _spent_this_month(line: Line, now: datetime) -> Decimal:
-    start, end = month_window(now, line.market.zone)
-    total = Order.objects.filter(
-        line=line,
-        status=Order.Status.PAID,
-        idempotency_key__startswith=f"auto:{line.pk}:",
-        created_at__gte=start,
-        created_at__lt=end,
-    ).aggregate(total=Sum("total"))["total"]
-    return total or Decimal(0)
+@dataclass
+class _Job:
+    """One attempt on its way through a batch."""
+
+    attempt: RenewalAttempt
+    settings: AutoRenew
+    plan: Plan | None = None
+    order: Order | None = None
+    methods: list[PaymentMethod] = field(default_factory=list)
+    payment: Payment | None = None
+    refusal: str = "no_payment_method"
+    done: bool = False
 
 
 def autorenew_attempt_run(attempt: RenewalAttempt, *, now: datetime | None = None) -> RenewalAttempt:
-    from refill.renewals.services import order_create_renewal, renewal_quote
+    """Run one claimed attempt (``autorenew_run_batch`` with one)."""
+    autorenew_run_batch([attempt], now=now or timezone.now())
+    return attempt
 
-    now = now or timezone.now()
-    line = attempt.line
-    settings = autorenew_settings(line)
-    if not settings.enabled:
-        _finish(attempt, RenewalAttempt.Status.SKIPPED, "disabled", now)
-        return attempt
-    if line.period_end != attempt.cycle_end:
-        _finish(attempt, RenewalAttempt.Status.SKIPPED, "already_renewed", now)
-        return attempt
-    if line.status not in RENEWS or now >= _grace_end(line, attempt.cycle_end):
-        _finish(attempt, RenewalAttempt.Status.SKIPPED, "not_renewable", now)
-        return attempt
-    plan = attempt.plan or line.plan
-    try:
-        quote = renewal_quote(line=line, plan=plan, periods=1, now=now)
-    except RefillError as exc:
-        return _failed(attempt, exc.code, now)
-    price = quote.quote.total.amount
-    refusal = cap_refusal(
-        price=price,
-        cap_per_renewal=settings.cap_per_renewal,
-        cap_per_month=settings.cap_per_month,
-        spent_this_month=_spent_this_month(line, now),
-    )
-    if refusal is not None:
-        with transaction.atomic():
-            if _finish(attempt, RenewalAttempt.Status.OVER_CAP, refusal, now):
-                _schedule_next(attempt, now)
-                context = {"price": quote.quote.total, "reason": refusal, "settings": settings}
-                _notify(attempt, "autorenew_over_cap", context)
-        return attempt
-    try:
-        order = order_create_renewal(
-            customer=line.owner,
-            line=line,
-            plan=plan,
+
+def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> None:
+    """Run claimed attempts together, each step in a few statements however many there are:
+
+    1. read the lines' settings, prices, saved methods, wallets and this month's spending;
+    2. skip what needs no renewal, fail what cannot be quoted, hold back what is over a cap;
+    3. create the orders (one transaction) and link them to their attempts;
+    4. pay: the wallet when it covers the price; then card rounds (default method, then backup),
+       each recording its attempts (one transaction), calling the provider on this worker's
+       threads through the provider's limiter, and settling the answers and fulfilling the paid
+       orders (one transaction);
+    5. settle the attempts and owe the customers their notices.
+
+    Each step is safe to die in: an attempt whose worker died is settled from its order by
+    autorenew_settle_stuck, and re-running finds the same order by its key."""
+    from refill.renewals.services import RenewalRequest, orders_create_renewals
+
+    jobs = _jobs(attempts, now)
+    if not jobs:
+        return
+    requests = [
+        RenewalRequest(
+            customer=job.attempt.line.owner,
+            line=job.attempt.line,
+            plan=job.plan,
             periods=1,
-            idempotency_key=f"auto:{line.pk}:{attempt.cycle_end:%Y%m%d%H%M%S}:{attempt.number}",
-            language=line.owner.preferred_language,
-            now=now,
+            idempotency_key=f"auto:{job.attempt.line_id}:{job.attempt.cycle_end:%Y%m%d%H%M%S}:{job.attempt.number}",
+            language=job.attempt.line.owner.preferred_language,
         )
-    except RefillError as exc:
-        return _failed(attempt, exc.code, now)
-    RenewalAttempt.objects.filter(pk=attempt.pk).update(order=order, plan=plan)
-    attempt.order, attempt.plan = order, plan
-    payment, refusal = _pay(order, settings, now)
-    return _settle(attempt, payment, now, refusal=refusal)
+        for job in jobs
+    ]
+    answers = orders_create_renewals(requests=requests, now=now)
+    ordered = []
+    for job, answer in zip(jobs, answers, strict=True):
+        if isinstance(answer, RefillError):
+            _failed(job.attempt, answer.code, now)
+        else:
+            job.order = job.attempt.order = answer
+            job.attempt.plan = job.plan
+            ordered.append(job)
+    bulk_set([job.attempt for job in ordered], ["order", "plan"])
+    _pay_all(ordered, now)
+    _settle_all(ordered, now)
 
 
-def _pay(order: Order, settings: AutoRenew, now: datetime) -> tuple[Payment | None, str]:
-    """Wallet first (all of it if it covers the price, else its share with a card), then the
-    default and the backup saved method, off session. Stops at the first payment that succeeded or
-    is still open (a lost answer is never followed by another charge). Returns the last payment and,
-    when Refill refused to charge at all (too many declines, say), why."""
+def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
+    """Steps 1 and 2: the attempts that go on to be paid, the others settled here."""
+    from refill.renewals.services import _periods_ahead_of, _renewal_quote
+
+    lines = [attempt.line for attempt in attempts]
+    stored = {row.line_id: row for row in AutoRenew.objects.filter(line__in=lines)}
+    ahead = _periods_ahead_of([line.pk for line in lines], now)
+    prices: dict[tuple[int, str], object] = {}
+    capped = [line for line in lines if stored.get(line.pk) and stored[line.pk].cap_per_month is not None]
+    spent = _spent_this_month(capped, now)
+    skipped: dict[str, list[int]] = {}
+    jobs = []
+    for attempt in attempts:
+        line = attempt.line
+        settings = stored.get(line.pk) or AutoRenew(line=line)
+        if not settings.enabled:
+            skipped.setdefault("disabled", []).append(attempt.pk)
+            continue
+        if line.period_end != attempt.cycle_end:
+            skipped.setdefault("already_renewed", []).append(attempt.pk)
+            continue
+        if line.status not in RENEWS or now >= _grace_end(line, attempt.cycle_end):
+            skipped.setdefault("not_renewable", []).append(attempt.pk)
+            continue
+        plan = attempt.plan or line.plan
+        key = (plan.pk, line.market.currency)
+        if key not in prices:
+            prices[key] = plan.current_price(line.market.currency, now)
+        try:
+            quote = _renewal_quote(line, plan, 1, now, lambda: prices[key], lambda: ahead.get(line.pk, 0))  # noqa: B023
+        except RefillError as exc:
+            _failed(attempt, exc.code, now)
+            continue
+        refusal = cap_refusal(
+            price=quote.quote.total.amount,
+            cap_per_renewal=settings.cap_per_renewal,
+            cap_per_month=settings.cap_per_month,
+            spent_this_month=spent.get(line.pk, Decimal(0)),
+        )
+        if refusal is not None:
+            with transaction.atomic():
+                if _finish(attempt, RenewalAttempt.Status.OVER_CAP, refusal, now):
+                    _schedule_next(attempt, now)
+                    context = {"price": quote.quote.total, "reason": refusal, "settings": settings}
+                    _notify(attempt, "autorenew_over_cap", context)
+            continue
+        jobs.append(_Job(attempt=attempt, settings=settings, plan=plan))
+    for reason, ids in skipped.items():
+        _finish_many(ids, RenewalAttempt.Status.SKIPPED, reason, now)
+    return jobs
+
+
+def _spent_this_month(lines: list[Line], now: datetime) -> dict[int, Decimal]:
+    """What each line's auto-renewals were paid this calendar month (in its market's time zone)."""
+    spent: dict[int, Decimal] = {}
+    windows: dict[str, tuple[datetime, datetime]] = {}
+    for line in lines:
+        windows.setdefault(line.market.time_zone, month_window(now, line.market.zone))
+    for zone, (start, end) in windows.items():
+        rows = (
+            Order.objects.filter(
+                line__in=[line for line in lines if line.market.time_zone == zone],
+                status=Order.Status.PAID,
+                idempotency_key__startswith="auto:",
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .order_by()
+            .values("line_id")
+            .annotate(total=Sum("total"))
+            .values_list("line_id", "total")
+        )
+        spent.update(rows)
+    return spent
+
+
+def _pay_all(jobs: list[_Job], now: datetime) -> None:
+    """Step 4. The wallet pays when it covers the whole price; otherwise the default, then the
+    backup saved method, off session (with the wallet's share first if the customer chose it).
+    A job stops at the first payment that succeeded or is still open: a lost answer is never
+    followed by another charge."""
+    from refill.renewals.services import order_pay_wallet
+
+    customers = {job.attempt.line.owner_id for job in jobs}
+    methods: dict[int, list[PaymentMethod]] = {}
+    for method in PaymentMethod.objects.filter(customer_id__in=customers, removed_at__isnull=True).filter(
+        Q(is_default=True) | Q(is_backup=True)
+    ):
+        methods.setdefault(method.customer_id, []).append(method)
+    walleted = [job for job in jobs if job.settings.use_wallet]
+    balances = _wallet_balances(walleted)
+    for job in jobs:
+        owned = methods.get(job.attempt.line.owner_id, [])
+        if job.settings.use_default_method:
+            job.methods += [method for method in owned if method.is_default]
+        if job.settings.use_backup_method:
+            job.methods += [method for method in owned if method.is_backup and not method.is_default]
+        if job.settings.use_wallet and balances.get(job.order.customer_id, Decimal(0)) >= job.order.total:
+            try:
+                job.payment, job.done = order_pay_wallet(order=job.order, now=now), True
+            except RefillError:
+                pass  # spent meanwhile: go on with the cards
+    round_jobs = [job for job in jobs if not job.done]
+    while round_jobs:
+        round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
+    from refill.orders.services import receipts_number
+
+    receipts_number()
+
+
+def _wallet_balances(jobs: list[_Job]) -> dict[int, Decimal]:
+    from refill.ledger.models import Account
+    from refill.ledger.services import account_balances
+
+    if not jobs:
+        return {}
+    accounts = Account.objects.filter(
+        purpose=Account.Purpose.WALLET,
+        customer_id__in={job.order.customer_id for job in jobs},
+        currency__in={job.order.currency for job in jobs},
+        reference="",
+    )
+    return {account.customer_id: balance for account, balance in account_balances(accounts).items()}
+
+
+def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -> list[_Job]:
+    """Charge each job's next method; returns the jobs to try again with their following one."""
     from refill.integrations.payments.base import PaymentToken, get_gateway
     from refill.integrations.payments.limits import Limited
-    from refill.renewals.services import order_pay_card, order_pay_wallet, wallet_share
+    from refill.renewals.services import (
+        CardCharge,
+        charge_request,
+        payments_complete,
+        payments_start,
+        share_of_wallet,
+    )
 
-    customer = order.customer
-    if settings.use_wallet and wallet_balance(customer, order.currency) >= order.total:
-        try:
-            return order_pay_wallet(order=order, now=now), ""
-        except RefillError:
-            pass  # spent meanwhile: go on with the cards
-    roles = []
-    if settings.use_default_method:
-        roles.append(Q(is_default=True))
-    if settings.use_backup_method:
-        roles.append(Q(is_backup=True))
-    payment, refusal = None, "no_payment_method"
-    for role in roles:
-        method = PaymentMethod.objects.filter(role, customer=customer, removed_at__isnull=True).first()
-        if method is None:
-            continue
+    if not jobs:
+        return []
+    charges, using = [], {}
+    for job in jobs:
+        method = job.methods.pop(0)
+        using[job.order.pk] = (job, method)
         token = PaymentToken(method.token, method.brand, method.last4, method.exp_month or 0, method.exp_year or 0)
-        try:
-            payment = order_pay_card(
-                order=order,
-                token=token,
-                gateway=Limited(get_gateway(method.gateway)),
-                wallet_amount=wallet_share(order) if settings.use_wallet else Decimal(0),
-                now=now,
-                customer_reference=method.provider_customer,
-                off_session=True,
+        share = Decimal(0)
+        if job.settings.use_wallet:
+            share = share_of_wallet(balances.get(job.order.customer_id, Decimal(0)), job.order)
+        charges.append(CardCharge(order=job.order, token=token, gateway=method.gateway, wallet_amount=share))
+    answers = payments_start(charges=charges, now=now)
+    calls, again = [], []
+    for order_id, answer in answers.items():
+        job, method = using[order_id]
+        if answer is None:
+            job.done = True  # already paid (or charged): settled below from the order
+        elif isinstance(answer, RefillError):
+            logger.info("auto-renew of order %s with method %s refused: %s", order_id, method.pk, answer.code)
+            job.refusal = answer.code
+            again.append(job)
+        else:
+            job.payment = answer
+            request = charge_request(
+                answer, method.token, customer_reference=method.provider_customer, off_session=True
             )
-        except RefillError as exc:
-            logger.info("auto-renew of order %s with method %s refused: %s", order.pk, method.pk, exc.code)
-            refusal = exc.code
+            calls.append((Limited(get_gateway(method.gateway)), answer, request))
+    results = _charge_all(calls)
+    for payment in payments_complete(results=results, now=now):
+        job, _ = using[payment.order_id]
+        job.payment = payment
+        if payment.status == Payment.Status.FAILED:
+            again.append(job)
+        else:
+            job.done = True
+    return again
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _charge_all(calls: list) -> list:
+    """Call the provider for each (gateway, payment, request), overlapping the calls on this
+    worker's threads (each through the provider's limiter). Answers (payment, result) in order."""
+    from refill.renewals.services import provider_charge
+
+    global _pool
+    threads = min(_threads(), len(calls))
+    if threads <= 1:
+        return [(payment, provider_charge(gateway, payment, request)) for gateway, payment, request in calls]
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="autorenew-charge")
+    results = _pool.map(lambda call: provider_charge(*call), calls)
+    return [(payment, result) for (_, payment, _), result in zip(calls, results, strict=True)]
+
+
+def _settle_all(jobs: list[_Job], now: datetime) -> None:
+    """Step 5. A paid order is a success (the confirmation email goes with every paid order; the
+    customer also gets an SMS). A charge still open waits for reconciliation (autorenew_settle_stuck
+    settles it later); a charged order waiting for its fulfilment waits for its task. Anything
+    else failed: its retry is scheduled and the customer told why."""
+    from refill.notifications.services import Notice, notices_owe
+
+    if not jobs:
+        return
+    order_ids = [job.attempt.order_id for job in jobs]
+    paid = set(Order.objects.filter(pk__in=order_ids, status=Order.Status.PAID).values_list("pk", flat=True))
+    waiting = set(
+        Payment.objects.filter(
+            order_id__in=[pk for pk in order_ids if pk not in paid],
+            status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.SUCCEEDED],
+        ).values_list("order_id", flat=True)
+    )
+    succeeded = [job for job in jobs if job.attempt.order_id in paid]
+    with transaction.atomic():
+        finished = _finish_many([job.attempt.pk for job in succeeded], RenewalAttempt.Status.SUCCEEDED, "", now)
+        notices_owe(
+            [
+                Notice(
+                    rule="autorenew_succeeded",
+                    subject_key=_subject_key(job.attempt),
+                    customer=job.attempt.line.owner,
+                    line=job.attempt.line,
+                    context={"attempt": job.attempt, "cycle_end": job.attempt.cycle_end, "order": job.order},
+                    channels=("sms",),
+                )
+                for job in succeeded
+                if job.attempt.pk in finished
+            ],
+            now=now,
+            # One renewal's SMS goes at once; a batch's go by the delivery task, so that the worker
+            # goes on renewing instead of waiting for the SMS provider.
+            deliver_later=len(succeeded) > 1,
+        )
+    for job in jobs:
+        if job.attempt.order_id in paid or job.attempt.order_id in waiting:
             continue
-        if payment is None or payment.status != Payment.Status.FAILED:
-            return payment, ""
-    return payment, refusal
-
-
-def _settle(
-    attempt: RenewalAttempt, payment: Payment | None, now: datetime, *, refusal: str = "no_payment_method"
-) -> RenewalAttempt:
-    order = Order.objects.get(pk=attempt.order_id)
-    if order.status == Order.Status.PAID:
-        with transaction.atomic():
-            if _finish(attempt, RenewalAttempt.Status.SUCCEEDED, "", now):
-                # The confirmation email goes with every paid order; this adds the SMS.
-                _notify(attempt, "autorenew_succeeded", {"order": order}, channels=("sms",))
-        return attempt
-    if order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).exists():
-        return attempt  # left running until reconciliation settles the charge (autorenew_settle_stuck)
-    if order.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-        return attempt  # charged; the fulfilment task finishes the order
-    reason = payment.decline_code if payment is not None and payment.decline_code else refusal
-    return _failed(attempt, reason, now)
+        payment = job.payment
+        reason = payment.decline_code if payment is not None and payment.decline_code else job.refusal
+        _failed(job.attempt, reason, now)
 
 
 def _failed(attempt: RenewalAttempt, reason: str, now: datetime) -> RenewalAttempt:
@@ -369,6 +580,10 @@ def _retention_fallback(attempt: RenewalAttempt, now: datetime) -> bool:
     return True
 
 
+def _subject_key(attempt: RenewalAttempt) -> str:
+    return f"line:{attempt.line_id}:{attempt.cycle_end:%Y%m%d%H%M%S}:{attempt.number}"
+
+
 def _notify(attempt: RenewalAttempt, rule: str, context: dict, channels=("email", "sms")) -> None:
     from refill.notifications.services import notice
 
@@ -376,7 +591,7 @@ def _notify(attempt: RenewalAttempt, rule: str, context: dict, channels=("email"
     notice(
         channels=channels,
         rule=rule,
-        subject_key=f"line:{line.pk}:{attempt.cycle_end:%Y%m%d%H%M%S}:{attempt.number}",
+        subject_key=_subject_key(attempt),
         customer=line.owner,
         line=line,
         context={"attempt": attempt, "cycle_end": attempt.cycle_end, **context},
@@ -389,22 +604,36 @@ def autorenew_settle_stuck(*, now: datetime | None = None) -> int:
     keeps waiting; a declined one is a failure (with its retry); no order, or an order never
     charged, is run again (the order's key makes the re-run find the same order)."""
     now = now or timezone.now()
-    settled = 0
-    for attempt in RenewalAttempt.objects.filter(
-        status=RenewalAttempt.Status.RUNNING, started_at__lt=timezone.now() - _stuck_after()
-    ).select_related("line", "line__market", "line__owner", "line__plan", "plan"):
-        if attempt.order_id is None or not Payment.objects.filter(order_id=attempt.order_id).exists():
-            RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING).update(
-                status=RenewalAttempt.Status.DUE, started_at=None
-            )
-            settled += 1
-            continue
-        payment = Payment.objects.filter(order_id=attempt.order_id, method="card").order_by("-pk").first()
-        before = attempt.status
-        _settle(attempt, payment, now)
-        attempt.refresh_from_db()
-        settled += attempt.status != before
-    return settled
+    stuck = list(
+        RenewalAttempt.objects.filter(
+            status=RenewalAttempt.Status.RUNNING, started_at__lt=timezone.now() - _stuck_after()
+        ).select_related("line", "line__market", "line__owner", "line__plan", "plan", "order")
+    )
+    charged = set(Payment.objects.filter(order_id__in=[a.order_id for a in stuck]).values_list("order_id", flat=True))
+    again = [attempt.pk for attempt in stuck if attempt.order_id not in charged]
+    settled = RenewalAttempt.objects.filter(pk__in=again, status=RenewalAttempt.Status.RUNNING).update(
+        status=RenewalAttempt.Status.DUE, started_at=None
+    )
+    last_card = {}
+    for payment in Payment.objects.filter(order_id__in=charged, method="card").order_by("pk"):
+        last_card[payment.order_id] = payment
+    jobs = [
+        _Job(
+            attempt=attempt,
+            settings=AutoRenew(line=attempt.line),
+            order=attempt.order,
+            payment=last_card.get(attempt.order_id),
+        )
+        for attempt in stuck
+        if attempt.order_id in charged
+    ]
+    _settle_all(jobs, now)
+    still = set(
+        RenewalAttempt.objects.filter(
+            pk__in=[job.attempt.pk for job in jobs], status=RenewalAttempt.Status.RUNNING
+        ).values_list("pk", flat=True)
+    )
+    return settled + len(jobs) - len(still)
 
 
 def autorenew_sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -50,6 +50,7 @@ from refill.ledger.services import (
 )
 from refill.lines.models import Line, LineStatusChange
 from refill.lines.services import line_move
+from refill.ops.bulk import bulk_set
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
@@ -171,6 +172,45 @@ def _periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
     )
 
 
+def _lock_fresh(model, objs: list, fields: tuple[str, ...]) -> dict[int, Any]:
+    """Lock the rows of ``objs`` (primary-key order, the one lock order used everywhere) and bring
+    the objects' ``fields`` up to date from the locked rows, without building new objects: batch
+    work passes the same objects from step to step. Returns the objects by primary key (rows
+    gone from the table are left out)."""
+    by_pk: dict[int, list] = {}
+    for obj in objs:
+        by_pk.setdefault(obj.pk, []).append(obj)
+    fresh = {}
+    rows = model.objects.select_for_update().filter(pk__in=sorted(by_pk)).order_by("pk").values_list("pk", *fields)
+    for pk, *values in rows:
+        for obj in by_pk[pk]:
+            for name, value in zip(fields, values, strict=True):
+                if name.endswith("_id") and getattr(obj, name) != value:
+                    obj._state.fields_cache.pop(name.removesuffix("_id"), None)
+                setattr(obj, name, value)
+        fresh[pk] = by_pk[pk][0]
+    return fresh
+
+
+LINE_STATE = ("status", "status_changed_at", "period_end", "anchor_day", "plan_id", "owner_id")
+ORDER_STATE = ("status", "paid_at")
+PAYMENT_STATE = ("status", "provider_reference", "action_url", "decline_code", "completed_at")
+
+
+def _items_of(orders: list[Order]) -> dict[int, list[OrderItem]]:
+    """Each order's items with their plans and prices (items never change once written: an order
+    made in this batch carries its own, the others are read in one query)."""
+    missing = [order.pk for order in orders if not hasattr(order, "_batch_items")]
+    if missing:
+        found: dict[int, list[OrderItem]] = {pk: [] for pk in missing}
+        for item in OrderItem.objects.filter(order_id__in=missing).select_related("plan", "plan_price").order_by("pk"):
+            found[item.order_id].append(item)
+        for order in orders:
+            if order.pk in found:
+                order._batch_items = found[order.pk]
+    return {order.pk: order._batch_items for order in orders}
+
+
 def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -261,15 +301,8 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
     at = now or timezone.now()
     answers: dict[int, Order | RefillError] = {}
     with transaction.atomic():
-        line_ids = sorted({request.line.pk for _, request in fresh})
-        lines = {
-            line.pk: line
-            for line in Line.objects.select_related("market")
-            .select_for_update(of=("self",))
-            .filter(pk__in=line_ids)
-            .order_by("pk")
-        }
-        ahead = _periods_ahead_of(line_ids, at)
+        lines = _lock_fresh(Line, [request.line for _, request in fresh], LINE_STATE)
+        ahead = _periods_ahead_of(list(lines), at)
         prices: dict[tuple[int, str], PlanPrice | None] = {}
 
         def price_of(plan: Plan, currency: str):
@@ -279,7 +312,10 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
 
         made: list[tuple[int, RenewalRequest, Order, RenewalQuote]] = []
         for index, request in fresh:
-            line, plan = lines[request.line.pk], request.plan
+            line, plan = request.line, request.plan
+            if line.pk not in lines or line.owner_id != request.customer.pk:
+                answers[index] = NotOwner()
+                continue
             try:
                 renewal = _renewal_quote(
                     line,
@@ -314,7 +350,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
             )
             made.append((index, request, order, renewal))
         Order.objects.bulk_create([order for _, _, order, _ in made])
-        OrderItem.objects.bulk_create(
+        items = OrderItem.objects.bulk_create(
             OrderItem(
                 order=order,
                 plan=request.plan,
@@ -325,6 +361,8 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
             )
             for _, request, order, renewal in made
         )
+        for item in items:
+            item.order._batch_items = [item]
         audit_records(
             [
                 audit_event(
@@ -371,14 +409,8 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
     renewals = [order for order in orders if order.line_id is not None and order.pk not in refusals]
     if not renewals:
         return refusals
-    line_ids = sorted({order.line_id for order in renewals})
-    lines = {
-        line.pk: line
-        for line in Line.objects.select_related("market")
-        .select_for_update(of=("self",))
-        .filter(pk__in=line_ids)
-        .order_by("pk")
-    }
+    lines = _lock_fresh(Line, [order.line for order in renewals], LINE_STATE)
+    line_ids = list(lines)
     # Invariant 4: no new attempt for a line while one of its payments is unknown, or pending so
     # long that its process probably died (a new order after a timeout must not charge again
     # before reconciliation knows what the first did). Another order's payment that is simply in
@@ -392,12 +424,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         open_orders.add(order_id)
         if status == Payment.Status.UNKNOWN or (status == Payment.Status.PENDING and created_at < stale):
             doubtful.setdefault(line_id, set()).add(order_id)
-    items = {
-        item.order_id: item
-        for item in OrderItem.objects.filter(order_id__in=[order.pk for order in renewals]).select_related(
-            "plan", "plan_price"
-        )
-    }
+    items = {pk: found[0] for pk, found in _items_of(renewals).items()}
     ahead = _periods_ahead_of(line_ids, now)
     prices: dict[tuple[int, str], PlanPrice | None] = {}
     for order in renewals:
@@ -453,11 +480,8 @@ def payments_start(
     now = now or timezone.now()
     answers: dict[int, Payment | RefillError | None] = {}
     with transaction.atomic():
-        ids = sorted({charge.order.pk for charge in charges})
-        orders = {
-            order.pk: order
-            for order in Order.objects.select_for_update().select_related("customer").filter(pk__in=ids).order_by("pk")
-        }
+        orders = _lock_fresh(Order, [charge.order for charge in charges], ORDER_STATE)
+        ids = list(orders)
         charged = set(
             Payment.objects.filter(order_id__in=ids, status=Payment.Status.SUCCEEDED).values_list("order_id", flat=True)
         )
@@ -658,8 +682,13 @@ class PayWith:
 def wallet_share(order: Order) -> Decimal:
     """What the wallet covers when it pays first and a card the rest: all of it but at least one
     minor unit, which the card pays."""
+    return share_of_wallet(wallet_balance(order.customer, order.currency), order)
+
+
+def share_of_wallet(balance: Decimal, order: Order) -> Decimal:
+    """wallet_share for a wallet whose balance is already known."""
     one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
-    return max(min(wallet_balance(order.customer, order.currency), order.total - one_minor_unit), Decimal(0))
+    return max(min(balance, order.total - one_minor_unit), Decimal(0))
 
 
 def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = "") -> Payment | None:
@@ -760,20 +789,9 @@ def payments_complete(
     answered: list[Payment] = []
     unfulfilled: list[int] = []
     with transaction.atomic():
-        order_ids = sorted({payment.order_id for payment, _ in results})
-        orders = {
-            order.pk: order
-            for order in Order.objects.select_for_update()
-            .select_related("customer", "market")
-            .filter(pk__in=order_ids)
-            .order_by("pk")
-        }
-        locked = {
-            payment.pk: payment
-            for payment in Payment.objects.select_for_update()
-            .filter(pk__in=[payment.pk for payment, _ in results])
-            .order_by("pk")
-        }
+        orders = _lock_fresh(Order, [payment.order for payment, _ in results], ORDER_STATE)
+        order_ids = list(orders)
+        locked = _lock_fresh(Payment, [payment for payment, _ in results], PAYMENT_STATE)
         held: dict[int, list[Payment]] = {}
         for wallet_payment in Payment.objects.filter(
             order_id__in=order_ids, method=Payment.Method.WALLET, status=Payment.Status.PENDING
@@ -821,9 +839,7 @@ def payments_complete(
                 # The wallet hold stays until reconciliation knows what the card did.
                 payment.status = Payment.Status.UNKNOWN
                 events.append(audit_event(actor=actor or order.customer, action="payment.unknown", obj=payment))
-        Payment.objects.bulk_update(
-            changed, ["status", "provider_reference", "action_url", "decline_code", "completed_at"]
-        )
+        bulk_set(changed, ["status", "provider_reference", "action_url", "decline_code", "completed_at"])
         entries_post(releases)
         audit_records(events)
         # Paid orders are fulfilled in the same transaction; a fulfilment that fails is rolled back
@@ -1060,19 +1076,10 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     paid = [(order, payments) for order, payments in paid if order.status != Order.Status.PAID]
     if not paid:
         return
-    items: dict[int, list[OrderItem]] = {order.pk: [] for order, _ in paid}
-    for item in OrderItem.objects.filter(order_id__in=list(items)).select_related("plan").order_by("pk"):
-        items[item.order_id].append(item)
-    line_ids = sorted(
-        {order.line_id for order, _ in paid if any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])}
-    )
-    lines = {
-        line.pk: line
-        for line in Line.objects.select_related("market")
-        .select_for_update(of=("self",))
-        .filter(pk__in=line_ids)
-        .order_by("pk")
-    }
+    items = _items_of([order for order, _ in paid])
+    renewed = [order.line for order, _ in paid if any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])]
+    lines = _lock_fresh(Line, renewed, LINE_STATE) if renewed else {}
+    line_ids = list(lines)
     periods: list[Period] = []
     buckets: list[Bucket] = []
     granted: dict[tuple[int, datetime], list[Bucket]] = {}
@@ -1116,9 +1123,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             if change is not None:
                 changes.append(change)
         LineStatusChange.objects.bulk_create(changes)
-        Line.objects.bulk_update(
-            list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"]
-        )
+        bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"])
     Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
     for order, _ in paid:
         order.status, order.paid_at = Order.Status.PAID, now

@@ -3,9 +3,9 @@ one provider across all workers and machines, and at most REFILL_PROVIDER_CONCUR
 flight per worker process, so a big renewal day spreads out instead of being throttled.
 
 The rate is kept in the database (``ProviderBudget``: one row per provider and second). A worker
-reserves tokens in small chunks with one upsert, so the shared counter costs a statement per
-chunk, not per call; tokens left unused when a second ends are dropped, which can only make the
-limit stricter."""
+reserves tokens in chunks (a twentieth of the rate, at least 5) with one upsert, so the shared
+counter costs a statement per chunk, not per call; tokens left unused when a second ends are
+dropped, which can only make the limit stricter."""
 
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ class ProviderLimiter:
                 if second != self._second:
                     self._second, self._tokens, self._spent = second, 0, False
                 if self._tokens == 0 and not self._spent:
-                    chunk = min(CHUNK, self.rate)
+                    # A twentieth of the rate at a time (at least CHUNK): a big budget costs few
+                    # statements, a small one is shared fairly between workers.
+                    chunk = min(max(CHUNK, self.rate // 20), self.rate)
                     total = _reserve(self.gateway, second, chunk)
                     self._tokens = max(0, min(chunk, self.rate - (total - chunk)))
                     # Nothing granted: this second's budget is gone; do not ask again until the next.

@@ -14,7 +14,6 @@ import hashlib
 import json
 import time
 
-from django.db import IntegrityError, transaction
 from stdnum import luhn
 
 from .base import (
@@ -71,6 +70,22 @@ def _brand(number: str) -> str:
     if number.startswith("62"):
         return "unionpay"
     return "card"
+
+
+def _insert_once(charge) -> bool:
+    """Store a charge unless its key already charged, in one statement; True if stored."""
+    from django.db import connection
+
+    meta = type(charge)._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({q('idempotency_key')}) DO NOTHING",
+            [f.get_db_prep_save(f.pre_save(charge, add=True), connection) for f in fields],
+        )
+        return cursor.rowcount == 1
 
 
 class SandboxGateway:
@@ -135,17 +150,14 @@ class SandboxGateway:
 
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
-        existing = SandboxCharge.objects.filter(idempotency_key=request.idempotency_key).first()
-        if existing is not None:
-            return self._result(existing)
         outcome = "invalid"
         if request.token.startswith("tok_sandbox_"):
             outcome = request.token.removeprefix("tok_sandbox_").rsplit("_", 1)[0]
         if outcome == TIMEOUT_BEFORE_CHARGE:
             raise SandboxTimeout("the sandbox provider did not answer (nothing was charged)")
+        # The sandbox finds a charge by its idempotency key (``fetch``), so unlike a provider whose
+        # reference is the only handle (Stripe), it has no reference to report before charging.
         reference = "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
-        if request.on_reference is not None:
-            request.on_reference(reference)
         if outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE):
             status, decline = ChargeStatus.SUCCEEDED, ""
         elif outcome == "requires_action" and request.off_session:
@@ -156,19 +168,19 @@ class SandboxGateway:
         else:
             status = ChargeStatus.FAILED
             decline = outcome if outcome in DeclineCode._value2member_map_ else DeclineCode.INVALID_CARD
-        try:
-            with transaction.atomic():
-                charge = SandboxCharge.objects.create(
-                    idempotency_key=request.idempotency_key,
-                    reference=reference,
-                    amount=request.amount,
-                    currency=request.currency,
-                    status=status,
-                    decline_code=decline,
-                    return_url=request.return_url,
-                )
-        except IntegrityError:
+        charge = SandboxCharge(
+            idempotency_key=request.idempotency_key,
+            reference=reference,
+            amount=request.amount,
+            currency=request.currency,
+            status=status,
+            decline_code=decline,
+            return_url=request.return_url,
+        )
+        if not _insert_once(charge):
+            # The key charged before: answer what it did then, never charge twice.
             charge = SandboxCharge.objects.get(idempotency_key=request.idempotency_key)
+            return self._result(charge)
         if outcome == TIMEOUT_AFTER_CHARGE:
             raise SandboxTimeout("the sandbox provider charged, then the answer was lost")
         return self._result(charge)
