@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.utils import translation
@@ -20,4 +21,11 @@ def money_text(amount, currency: str) -> str:
     """``amount`` rounded to the currency's minor unit and formatted for the active language."""
     if amount is None or not currency:
         return ""
-    return format_currency(quantize(Decimal(amount), currency), currency, locale=babel_locale())
+    return _formatted(quantize(Decimal(amount), currency), currency, babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    # Babel takes a while per call, and the same few prices are shown over and over (a batch of
+    # auto-renewals, a catalogue page): remembered per amount, currency and language.
+    return format_currency(amount, currency, locale=locale)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 
+from refill.ops.bulk import bulk_insert
 from refill.ops.request_context import current_request_id
 
 from .models import AuditEvent
@@ -30,7 +31,7 @@ def audit_event(
 
 def audit_records(events: list[AuditEvent]) -> list[AuditEvent]:
     """Write many audit rows in one statement (batch work: auto-renew, bulk renewals)."""
-    return AuditEvent.objects.bulk_create(events)
+    return bulk_insert(events)
 
 
 def audit_record(

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from refill.domain.money import quantize
+from refill.ops.bulk import bulk_insert
 from refill.ops.request_context import current_request_id
 
 from .models import Account, JournalEntry, JournalLine
@@ -174,8 +175,8 @@ def entries_post(specs: list[EntrySpec]) -> list[JournalEntry]:
         ]
     with transaction.atomic():
         locked = lock_accounts(guarded.values()) if guarded else []
-        JournalLine.objects.bulk_create(lines)
-        JournalEntry.objects.bulk_create(entries)
+        bulk_insert(lines)
+        bulk_insert(entries)
         if locked:
             for account, balance in account_balances(locked).items():
                 if balance < 0:

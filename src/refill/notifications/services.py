@@ -201,6 +201,7 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
     from django.conf import settings
 
     from refill.domain.autorenew import quiet_until
+    from refill.ops.bulk import bulk_insert
 
     now = now or timezone.now()
     known = set(
@@ -258,7 +259,7 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
         return []
     try:
         with transaction.atomic():
-            owed_now = Notification.objects.bulk_create(rows)
+            owed_now = bulk_insert(rows)
     except IntegrityError:
         # Another sweep owed some of them meanwhile: keep only the rows this call inserts.
         owed_now = [row for row in rows if _insert_once(row)]

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from refill.ops.bulk import bulk_set
+from refill.ops.bulk import bulk_insert, bulk_set
 
 from .models import Order, Receipt, ReceiptSeries
 
@@ -28,7 +28,7 @@ def receipts_issue(*, orders: list[Order], now: datetime | None = None) -> list[
         receipts.append(
             Receipt(order=order, series=series[code], issued_at=issued_at, total=order.total, currency=order.currency)
         )
-    return Receipt.objects.bulk_create(receipts)
+    return bulk_insert(receipts)
 
 
 def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:

@@ -406,7 +406,6 @@ def _wallet_balances(jobs: list[_Job]) -> dict[int, Decimal]:
 def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -> list[_Job]:
     """Charge each job's next method; returns the jobs to try again with their following one."""
     from refill.integrations.payments.base import PaymentToken, get_gateway
-    from refill.integrations.payments.limits import Limited
     from refill.renewals.services import (
         CardCharge,
         charge_request,
@@ -441,7 +440,7 @@ def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -
             request = charge_request(
                 answer, method.token, customer_reference=method.provider_customer, off_session=True
             )
-            calls.append((Limited(get_gateway(method.gateway)), answer, request))
+            calls.append((get_gateway(method.gateway), answer, request))
     results = _charge_all(calls)
     for payment in payments_complete(results=results, now=now):
         job, _ = using[payment.order_id]
@@ -458,19 +457,25 @@ _pool_lock = threading.Lock()
 
 
 def _charge_all(calls: list) -> list:
-    """Call the provider for each (gateway, payment, request), overlapping the calls on this
-    worker's threads (each through the provider's limiter). Answers (payment, result) in order."""
+    """Call the provider for each (gateway, payment, request) within the provider's rate, with up
+    to REFILL_AUTORENEW_THREADS calls in flight on this worker's threads. This thread takes each
+    call's share of the rate before handing it to the pool, so the calls start evenly and no
+    thread waits on another. Answers (payment, result) in order."""
+    from refill.integrations.payments.limits import Limited, limiter_for
     from refill.renewals.services import provider_charge
 
     global _pool
     threads = min(_threads(), len(calls))
     if threads <= 1:
-        return [(payment, provider_charge(gateway, payment, request)) for gateway, payment, request in calls]
+        return [(payment, provider_charge(Limited(gateway), payment, request)) for gateway, payment, request in calls]
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="autorenew-charge")
-    results = _pool.map(lambda call: provider_charge(*call), calls)
-    return [(payment, result) for (_, payment, _), result in zip(calls, results, strict=True)]
+    futures = []
+    for gateway, payment, request in calls:
+        limiter_for(gateway.name).take()
+        futures.append(_pool.submit(provider_charge, gateway, payment, request))
+    return [(payment, future.result()) for (_, payment, _), future in zip(calls, futures, strict=True)]
 
 
 def _settle_all(jobs: list[_Job], now: datetime) -> None:

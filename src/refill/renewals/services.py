@@ -48,9 +48,9 @@ from refill.ledger.services import (
     lock_accounts,
     wallet_balance,
 )
-from refill.lines.models import Line, LineStatusChange
+from refill.lines.models import Line
 from refill.lines.services import line_move
-from refill.ops.bulk import bulk_set
+from refill.ops.bulk import bulk_insert, bulk_set
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
@@ -349,8 +349,8 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 created_at=created_at,
             )
             made.append((index, request, order, renewal))
-        Order.objects.bulk_create([order for _, _, order, _ in made])
-        items = OrderItem.objects.bulk_create(
+        bulk_insert([order for _, _, order, _ in made])
+        items = bulk_insert(
             OrderItem(
                 order=order,
                 plan=request.plan,
@@ -558,7 +558,7 @@ def payments_start(
                     card_exp_year=charge.token.exp_year,
                 )
             )
-        Payment.objects.bulk_create(wallet_payments + card_payments)
+        bulk_insert(wallet_payments + card_payments)
         for payment in wallet_payments:
             order = orders[payment.order_id]
             holds.append(_wallet_move(payment, order, accounts))
@@ -1104,9 +1104,9 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             if line.period_end is None or spans[-1].end > line.period_end:
                 line.period_end = spans[-1].end
             line.plan = plan
-    Period.objects.bulk_create(periods)
+    bulk_insert(periods)
     _roll_over_stored(first_new)
-    Bucket.objects.bulk_create(buckets)
+    bulk_insert(buckets)
     if lines:
         # A line whose period running now is a "keep my number" one is retained, else active.
         current = {p.line_id: p.plan for p in periods if p.start <= now < p.end}
@@ -1122,7 +1122,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             change = line_move(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
             if change is not None:
                 changes.append(change)
-        LineStatusChange.objects.bulk_create(changes)
+        bulk_insert(changes)
         bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"])
     Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
     for order, _ in paid:

@@ -46,7 +46,8 @@ class ProviderLimiter:
         self._tokens = 0
         self._spent = False
 
-    def _take(self) -> None:
+    def take(self) -> None:
+        """Wait for one call's share of the provider's rate (the caller bounds its concurrency)."""
         while True:
             with self._lock:
                 now = time.time()
@@ -70,7 +71,7 @@ class ProviderLimiter:
     def __enter__(self) -> ProviderLimiter:
         self.slots.acquire()
         try:
-            self._take()
+            self.take()
         except BaseException:
             self.slots.release()
             raise
