@@ -177,7 +177,10 @@ def worker(report_path: str) -> None:
     import django
 
     django.setup()
+    if os.environ.get("REFILL_BENCH_VERBOSE"):
+        import logging
 
+        logging.getLogger("refill.renewals.autorenew").setLevel(logging.DEBUG)
     from refill.renewals import autorenew
 
     durations: list[float] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -250,6 +251,7 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
     autorenew_settle_stuck, and re-running finds the same order by its key."""
     from refill.renewals.services import RenewalRequest, orders_create_renewals
 
+    began = time.perf_counter()
     jobs = _jobs(attempts, now)
     if not jobs:
         return
@@ -274,8 +276,17 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
             job.attempt.plan = job.plan
             ordered.append(job)
     bulk_set([job.attempt for job in ordered], ["order", "plan"])
+    ordered_at = time.perf_counter()
     _pay_all(ordered, now)
+    paid_at = time.perf_counter()
     _settle_all(ordered, now)
+    logger.debug(
+        "auto-renew batch of %s: orders %.2f s, payments %.2f s, settling %.2f s",
+        len(attempts),
+        ordered_at - began,
+        paid_at - ordered_at,
+        time.perf_counter() - paid_at,
+    )
 
 
 def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
