@@ -94,6 +94,10 @@ def bulk_insert(objs: Iterable[models.Model]) -> list[models.Model]:
             if field.auto_now or getattr(obj, field.attname) is None:
                 setattr(obj, field.attname, now)
     prepared = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    for obj in objs:
+        # A foreign key given as an object saved after this one was built: take its key now (and
+        # refuse an unsaved one), as the ORM does.
+        obj._prepare_related_fields_for_save(operation_name="bulk_insert")
     with connection.wrap_database_errors, connection.cursor() as wrapper:
         cursor = wrapper.cursor
         missing = [obj for obj in objs if obj.pk is None]
