@@ -193,7 +193,7 @@ def worker(report_path: str) -> None:
     # sandbox provider's own two per charge), counted while a batch runs.
     from django.db.backends import utils
 
-    counting = [False]
+    counting = [0]
     for name in ("execute", "executemany"):
         original = getattr(utils.CursorWrapper, name)
 
@@ -209,11 +209,11 @@ def worker(report_path: str) -> None:
     def timed(attempts, *, now):
         # Time per renewal: from the claimed batch's start to its attempts' settlement.
         begin = time.perf_counter()
-        counting[0] = True
+        counting[0] += 1  # batches running (a worker runs several at once)
         try:
             real(attempts, now=now)
         finally:
-            counting[0] = False
+            counting[0] -= 1
         durations.extend([time.perf_counter() - begin] * len(attempts))
 
     autorenew.autorenew_run_batch = timed

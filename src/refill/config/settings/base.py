@@ -228,7 +228,7 @@ REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
 REFILL_PROVIDER_RATE_DEFAULT = int(os.environ.get("REFILL_PROVIDER_RATE", "100"))
 REFILL_PROVIDER_RATE = {"sandbox": int(os.environ.get("REFILL_SANDBOX_RATE", "100000"))}
 REFILL_PROVIDER_CONCURRENCY = int(os.environ.get("REFILL_PROVIDER_CONCURRENCY", "16"))
-# Auto-renew attempts a worker runs at once (their provider calls overlap); 1 on SQLite.
+# Provider calls an auto-renew batch has in flight at once (default 8 on PostgreSQL, 1 on SQLite).
 REFILL_AUTORENEW_THREADS = int(os.environ.get("REFILL_AUTORENEW_THREADS", "0")) or None
 
 # A task running longer than this (seconds) was left by a killed worker and is queued again.
