@@ -147,10 +147,9 @@ def _run_batch_safely(attempts: list[RenewalAttempt], now: datetime) -> None:
     except Exception:
         logger.exception("auto-renew batch of %s attempts failed; running them one by one", len(attempts))
         for attempt in attempts:
-            fresh = (
-                RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING)
-                .select_related("line", "line__market", "line__plan", "line__owner", "plan")
-                .first()
+            fresh = next(
+                iter(_with_lines(RenewalAttempt.objects.filter(pk=attempt.pk, status=RenewalAttempt.Status.RUNNING))),
+                None,
             )
             if fresh is None or (fresh.order_id and Payment.objects.filter(order_id=fresh.order_id).exists()):
                 continue
@@ -184,11 +183,25 @@ def _claim(now: datetime, size: int) -> list[RenewalAttempt]:
             ],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    return list(
-        RenewalAttempt.objects.filter(pk__in=ids)
-        .select_related("line", "line__market", "line__plan", "line__owner", "plan")
-        .order_by("due_at", "pk")
+    return _with_lines(RenewalAttempt.objects.filter(pk__in=ids).order_by("due_at", "pk"))
+
+
+def _with_lines(attempts) -> list[RenewalAttempt]:
+    """Attempts with their lines and owners; the few markets and plans they share are read once
+    and shared, not once per attempt."""
+    from refill.catalog.models import Market
+
+    attempts = list(attempts.select_related("line", "line__owner"))
+    markets = Market.objects.in_bulk({attempt.line.market_id for attempt in attempts})
+    plans = Plan.objects.in_bulk(
+        {attempt.line.plan_id for attempt in attempts} | {attempt.plan_id for attempt in attempts if attempt.plan_id}
     )
+    for attempt in attempts:
+        attempt.line.market = markets[attempt.line.market_id]
+        attempt.line.plan = plans[attempt.line.plan_id]
+        if attempt.plan_id:
+            attempt.plan = plans[attempt.plan_id]
+    return attempts
 
 
 def _finish(attempt: RenewalAttempt, status: str, reason: str = "", now: datetime | None = None) -> bool:

@@ -83,7 +83,7 @@ def _insert_once(charge) -> bool:
         cursor.execute(
             f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({q('idempotency_key')}) DO NOTHING",
-            [f.get_db_prep_save(f.pre_save(charge, add=True), connection) for f in fields],
+            [f.get_db_prep_save(getattr(charge, f.attname), connection) for f in fields],
         )
         return cursor.rowcount == 1
 
