@@ -35,8 +35,10 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using=None)
     postgres = connection.vendor == "postgresql"
 
     def placeholder(field) -> str:
-        # PostgreSQL types a VALUES list from its first row; say what each column is.
-        return f"CAST(%s AS {field.cast_db_type(connection)})" if postgres else "%s"
+        # PostgreSQL types a VALUES list from its first row; say what each column is. Text goes as
+        # text (a varchar(n) cast would cut an over-long value short; the column refuses it).
+        cast = field.cast_db_type(connection)
+        return f"CAST(%s AS {'text' if cast.startswith('varchar') else cast})" if postgres else "%s"
 
     row_sql = "(" + ", ".join(placeholder(field) for field in [pk, *columns]) + ")"
     names = ["v_pk", *(f"v_{n}" for n in range(len(columns)))]

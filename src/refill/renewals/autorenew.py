@@ -399,20 +399,26 @@ def _pay_all(jobs: list[_Job], now: datetime) -> None:
             job.methods += [method for method in owned if method.is_default]
         if job.settings.use_backup_method:
             job.methods += [method for method in owned if method.is_backup and not method.is_default]
-        if job.settings.use_wallet and balances.get(job.order.customer_id, Decimal(0)) >= job.order.total:
+        wallet = (job.order.customer_id, job.order.currency)
+        if job.settings.use_wallet and balances.get(wallet, Decimal(0)) >= job.order.total:
             try:
                 job.payment, job.done = order_pay_wallet(order=job.order, now=now), True
+                balances[wallet] -= job.order.total  # what the customer's next line can use
             except RefillError:
                 pass  # spent meanwhile: go on with the cards
     round_jobs = [job for job in jobs if not job.done]
     while round_jobs:
+        RenewalAttempt.objects.filter(
+            pk__in=[job.attempt.pk for job in round_jobs], status=RenewalAttempt.Status.RUNNING
+        ).update(started_at=timezone.now())  # still alive: not for autorenew_settle_stuck yet
         round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
     from refill.orders.services import receipts_number
 
     receipts_number()
 
 
-def _wallet_balances(jobs: list[_Job]) -> dict[int, Decimal]:
+def _wallet_balances(jobs: list[_Job]) -> dict[tuple[int, str], Decimal]:
+    """Each (customer, currency) wallet's balance, kept up to date by the batch as it spends."""
     from refill.ledger.models import Account
     from refill.ledger.services import account_balances
 
@@ -424,15 +430,16 @@ def _wallet_balances(jobs: list[_Job]) -> dict[int, Decimal]:
         currency__in={job.order.currency for job in jobs},
         reference="",
     )
-    return {account.customer_id: balance for account, balance in account_balances(accounts).items()}
+    return {(account.customer_id, account.currency): balance for account, balance in account_balances(accounts).items()}
 
 
-def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -> list[_Job]:
+def _card_round(jobs: list[_Job], balances: dict[tuple[int, str], Decimal], now: datetime) -> list[_Job]:
     """Charge each job's next method; returns the jobs to try again with their following one."""
     from refill.integrations.payments.base import PaymentToken, get_gateway
     from refill.renewals.services import (
         CardCharge,
         charge_request,
+        payment_complete,
         payments_complete,
         payments_start,
         share_of_wallet,
@@ -440,17 +447,29 @@ def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -
 
     if not jobs:
         return []
-    charges, using = [], {}
+    charges, using, gateways, again, shares = [], {}, {}, [], {}
     for job in jobs:
         method = job.methods.pop(0)
+        try:
+            # Looked up before anything is recorded: a method whose provider is not configured
+            # is passed over, never left with a payment that cannot be sent.
+            gateways[method.gateway] = gateways.get(method.gateway) or get_gateway(method.gateway)
+        except Exception:
+            logger.exception("auto-renew of order %s: gateway %r unavailable", job.order.pk, method.gateway)
+            job.refusal = "gateway_unavailable"
+            again.append(job)
+            continue
         using[job.order.pk] = (job, method)
         token = PaymentToken(method.token, method.brand, method.last4, method.exp_month or 0, method.exp_year or 0)
         share = Decimal(0)
+        wallet = (job.order.customer_id, job.order.currency)
         if job.settings.use_wallet:
-            share = share_of_wallet(balances.get(job.order.customer_id, Decimal(0)), job.order)
+            share = share_of_wallet(balances.get(wallet, Decimal(0)), job.order)
+            balances[wallet] = balances.get(wallet, Decimal(0)) - share  # held for this order
+            shares[job.order.pk] = share
         charges.append(CardCharge(order=job.order, token=token, gateway=method.gateway, wallet_amount=share))
-    answers = payments_start(charges=charges, now=now)
-    calls, again = [], []
+    answers = payments_start(charges=charges, now=now) if charges else {}
+    calls = []
     for order_id, answer in answers.items():
         job, method = using[order_id]
         if answer is None:
@@ -464,15 +483,32 @@ def _card_round(jobs: list[_Job], balances: dict[int, Decimal], now: datetime) -
             request = charge_request(
                 answer, method.token, customer_reference=method.provider_customer, off_session=True
             )
-            calls.append((get_gateway(method.gateway), answer, request))
+            calls.append((gateways[method.gateway], answer, request))
     results = _charge_all(calls)
-    for payment in payments_complete(results=results, now=now):
+    try:
+        settled = payments_complete(results=results, now=now)
+    except Exception:
+        # One bad answer must not keep the others from being recorded: settle them one by one
+        # (each is idempotent; one that fails again is left for reconciliation).
+        logger.exception("auto-renew: settling %s answers together failed; settling them one by one", len(results))
+        settled = []
+        for payment, result in results:
+            try:
+                settled.append(payment_complete(payment=payment, result=result, now=now))
+            except Exception:
+                logger.exception("payment %s: could not be settled; reconciliation will", payment.pk)
+                using[payment.order_id][0].done = True  # open: never charged again
+    for payment in settled:
         job, _ = using[payment.order_id]
         job.payment = payment
         if payment.status == Payment.Status.FAILED:
             again.append(job)
         else:
             job.done = True
+    for job in again:
+        # Refused (nothing held) or declined (the hold given back): the next method may use it.
+        wallet = (job.order.customer_id, job.order.currency)
+        balances[wallet] = balances.get(wallet, Decimal(0)) + shares.get(job.order.pk, Decimal(0))
     return again
 
 
@@ -498,8 +534,22 @@ def _charge_all(calls: list) -> list:
     futures = []
     for gateway, payment, request in calls:
         limiter_for(gateway.name).take()
-        futures.append(_pool.submit(provider_charge, gateway, payment, request))
+        futures.append(_pool.submit(_pooled_charge, gateway, payment, request))
     return [(payment, future.result()) for (_, payment, _), future in zip(calls, futures, strict=True)]
+
+
+def _pooled_charge(gateway, payment, request):
+    """provider_charge on a pool thread, whose database connection lives as long as the process:
+    checked (and replaced if broken or too old) around each call, as a request's would be."""
+    from django.db import close_old_connections
+
+    from refill.renewals.services import provider_charge
+
+    close_old_connections()
+    try:
+        return provider_charge(gateway, payment, request)
+    finally:
+        close_old_connections()
 
 
 def _settle_all(jobs: list[_Job], now: datetime) -> None:

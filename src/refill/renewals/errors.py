@@ -102,6 +102,7 @@ AUTORENEW_REASONS = {
     "authentication_failed": _(
         "Your bank wants you to confirm this payment yourself, which auto-renew cannot do. Renew it yourself once."
     ),
+    "gateway_unavailable": _("We could not reach the payment provider of your saved card. We will try again."),
 }
 
 

@@ -425,6 +425,14 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         if status == Payment.Status.UNKNOWN or (status == Payment.Status.PENDING and created_at < stale):
             doubtful.setdefault(line_id, set()).add(order_id)
     items = {pk: found[0] for pk, found in _items_of(renewals).items()}
+    # Whether a plan is still sold and how far ahead it may be paid: as they are now, not as the
+    # plan object was read.
+    plans = {
+        pk: (active, limit)
+        for pk, active, limit in Plan.objects.filter(pk__in={item.plan_id for item in items.values()}).values_list(
+            "pk", "is_active", "max_prepaid_periods"
+        )
+    }
     ahead = _periods_ahead_of(line_ids, now)
     prices: dict[tuple[int, str], PlanPrice | None] = {}
     for order in renewals:
@@ -435,7 +443,8 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         if not is_renewable(LineStatus(line.status)):
             refusals[order.pk] = LineNotRenewable()
             continue
-        if not item.plan.is_active:
+        active, limit = plans[item.plan_id]
+        if not active:
             refusals[order.pk] = PlanNotAvailable()
             continue
         if (item.plan_id, order.currency) not in prices:
@@ -445,10 +454,8 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             refusals[order.pk] = PriceChanged()
             continue
         running = 0 if _line_lapsed(line, now) else ahead.get(line.pk, 0)
-        if running + item.periods > item.plan.max_prepaid_periods:
-            refusals[order.pk] = TooManyPeriods(
-                limit=item.plan.max_prepaid_periods, allowed=max(item.plan.max_prepaid_periods - running, 0)
-            )
+        if running + item.periods > limit:
+            refusals[order.pk] = TooManyPeriods(limit=limit, allowed=max(limit - running, 0))
     return refusals
 
 

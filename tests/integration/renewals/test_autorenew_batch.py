@@ -214,3 +214,41 @@ def test_bulk_set_and_bulk_insert_write_what_the_orm_would():
     other.refresh_from_db()
     assert (line.period_end, line.anchor_day, line.status) == (when, None, "active")
     assert (other.period_end, other.anchor_day) == (None, 31)
+
+
+def test_one_wallet_shared_by_two_lines_in_a_batch_pays_what_it_holds(market_plan):
+    market, plan = market_plan
+    first = opted_in(market, plan, "twolines", use_wallet=True)
+    second = make_line(first.owner, market, plan)
+    with time_machine.travel(T0, tick=False):
+        renew(second, plan)
+    autorenew_update(line=second, actor=None, enabled=True, use_wallet=True)
+    card(first, "4242424242424242")
+    wallet_adjust(customer=first.owner, currency="USD", amount=Decimal("30.00"), reason="gift", key="w3")
+    with time_machine.travel(first.period_end - timedelta(hours=23), tick=False):
+        assert autorenew_sweep()["ran"] == 2
+    assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"succeeded"}
+    paid = Payment.objects.filter(order__idempotency_key__startswith="auto:", status="succeeded")
+    # The wallet paid one line whole and what was left of it towards the other; the card the rest.
+    assert sorted((p.method, p.amount) for p in paid) == [
+        ("card", Decimal("20.0000")),
+        ("wallet", Decimal("5.0000")),
+        ("wallet", Decimal("25.0000")),
+    ]
+    assert wallet_balance(first.owner, "USD") == Decimal("0.00")
+
+
+def test_a_method_whose_provider_is_not_configured_is_passed_over(market_plan):
+    market, plan = market_plan
+    line = opted_in(market, plan, "nogateway")
+    unknown = card(line, "4242424242424242")
+    type(unknown).objects.filter(pk=unknown.pk).update(gateway="retired-provider")
+    card(line, "5555555555554444", role="backup")
+    with time_machine.travel(line.period_end - timedelta(hours=23), tick=False):
+        assert autorenew_sweep()["ran"] == 1
+    attempt = RenewalAttempt.objects.get(line=line)
+    assert attempt.status == "succeeded"
+    # Nothing was recorded for the unusable method: no payment waits for a provider that is not there.
+    assert list(Payment.objects.filter(order_id=attempt.order_id).values_list("card_last4", "status")) == [
+        ("4444", "succeeded")
+    ]
