@@ -590,12 +590,17 @@ def _settle_all(jobs: list[_Job], now: datetime) -> None:
             # goes on renewing instead of waiting for the SMS provider.
             deliver_later=len(succeeded) > 1,
         )
-    for job in jobs:
-        if job.attempt.order_id in paid or job.attempt.order_id in waiting:
-            continue
-        payment = job.payment
-        reason = payment.decline_code if payment is not None and payment.decline_code else job.refusal
-        _failed(job.attempt, reason, now)
+    failed = [job for job in jobs if job.attempt.order_id not in paid and job.attempt.order_id not in waiting]
+    # Why, as the database has it now: reconciliation may have settled a charge since this batch
+    # last looked at it.
+    declines = dict(
+        Payment.objects.filter(order_id__in=[job.attempt.order_id for job in failed], method=Payment.Method.CARD)
+        .exclude(decline_code="")
+        .order_by("pk")
+        .values_list("order_id", "decline_code")
+    )
+    for job in failed:
+        _failed(job.attempt, declines.get(job.attempt.order_id) or job.refusal, now)
 
 
 def _failed(attempt: RenewalAttempt, reason: str, now: datetime) -> RenewalAttempt:

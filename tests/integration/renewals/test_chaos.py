@@ -54,16 +54,29 @@ def spawn(role: str, env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def settled() -> bool:
+def unsettled() -> list[str]:
+    """What is still open (empty when everything has settled)."""
     from django_tasks_db.models import DBTaskResult
 
-    open_attempts = RenewalAttempt.objects.filter(
-        Q(status="running") | Q(status="due", due_at__lte=timezone.now())
-    ).exists()
-    open_payments = Payment.objects.filter(status__in=["pending", "unknown", "requires_action"]).exists()
-    unfulfilled = Order.objects.filter(payments__status="succeeded").exclude(status="paid").exists()
-    busy = DBTaskResult.objects.filter(status="RUNNING").exists()
-    return not (open_attempts or open_payments or unfulfilled or busy)
+    now = timezone.now()
+    open_attempts = RenewalAttempt.objects.filter(Q(status="running") | Q(status="due", due_at__lte=now))
+    open_payments = Payment.objects.filter(status__in=["pending", "unknown", "requires_action"])
+    unfulfilled = Order.objects.filter(payments__status="succeeded").exclude(status="paid")
+    busy = DBTaskResult.objects.filter(status="RUNNING")
+    found = []
+    for name, rows, fields in (
+        ("attempts", open_attempts, ("pk", "status", "number", "started_at", "order_id")),
+        ("payments", open_payments, ("pk", "status", "created_at", "next_check_at", "reconcile_attempts")),
+        ("unfulfilled orders", unfulfilled, ("pk", "status")),
+        ("running tasks", busy, ("task_path", "started_at")),
+    ):
+        if rows.exists():
+            found.append(f"{rows.count()} {name}, e.g. {list(rows.values_list(*fields)[:3])}")
+    return found
+
+
+def settled() -> bool:
+    return not unsettled()
 
 
 def test_killed_workers_leave_every_line_renewed_once_or_not_at_all(tmp_path):
@@ -102,7 +115,8 @@ def test_killed_workers_leave_every_line_renewed_once_or_not_at_all(tmp_path):
             process.send_signal(signal.SIGKILL)
             process.wait()
     assert kills >= 10
-    assert settled(), f"not settled in time; see {log}"
+    left = unsettled()
+    assert not left, f"not settled in time: {left}; see {log}"
 
     periods = dict(Period.objects.values("line_id").annotate(n=Count("pk")).values_list("line_id", "n"))
     paid = dict(
