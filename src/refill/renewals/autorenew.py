@@ -37,6 +37,9 @@ from .models import AutoRenew, RenewalAttempt
 
 logger = logging.getLogger(__name__)
 
+# Card payments recorded at a time per charging thread (see _pay_all).
+CHARGES_PER_THREAD = 4
+
 # Lines the engine renews: running, kept, or lapsed but still in grace.
 RENEWS = [LineStatus.ACTIVE, LineStatus.RETAINED, LineStatus.GRACE]
 
@@ -406,12 +409,18 @@ def _pay_all(jobs: list[_Job], now: datetime) -> None:
                 balances[wallet] -= job.order.total  # what the customer's next line can use
             except RefillError:
                 pass  # spent meanwhile: go on with the cards
-    round_jobs = [job for job in jobs if not job.done]
-    while round_jobs:
-        RenewalAttempt.objects.filter(
-            pk__in=[job.attempt.pk for job in round_jobs], status=RenewalAttempt.Status.RUNNING
-        ).update(started_at=timezone.now())  # still alive: not for autorenew_settle_stuck yet
-        round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
+    unpaid = [job for job in jobs if not job.done]
+    # Charged a few threads' worth at a time: payments are recorded just before their calls, so a
+    # worker killed mid-batch leaves few recorded-but-unsent charges (each fails as never sent and
+    # is retried), while the recording and settling still go in sets.
+    size = _threads() * CHARGES_PER_THREAD
+    for start in range(0, len(unpaid), size):
+        round_jobs = unpaid[start : start + size]
+        while round_jobs:
+            RenewalAttempt.objects.filter(
+                pk__in=[job.attempt.pk for job in round_jobs], status=RenewalAttempt.Status.RUNNING
+            ).update(started_at=timezone.now())  # still alive: not for autorenew_settle_stuck yet
+            round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
     from refill.orders.services import receipts_number
 
     receipts_number()
