@@ -145,26 +145,32 @@ def test_one_batch_gives_each_attempt_the_end_it_would_have_alone(market_plan, _
     assert Order.objects.filter(status="paid", idempotency_key__startswith="auto:").count() == 4
 
 
-def test_a_batch_that_breaks_is_run_attempt_by_attempt(market_plan, monkeypatch):
+def three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, step: str):
+    """Three opted-in lines due together, and ``step`` of the engine failing whenever it is given
+    more than one attempt (a bug that only bites batches). Returns their period end."""
     market, plan = market_plan
-    lines = [opted_in(market, plan, f"n{n}") for n in range(3)]
+    lines = [opted_in(market, plan, f"{step}{n}") for n in range(3)]
     for line in lines:
         card(line, "4242424242424242")
-    end = lines[0].period_end
-    real = autorenew._settle_all
+    real = getattr(autorenew, step)
 
     def breaks_in_batches(jobs, now):
         if len(jobs) > 1:
             raise RuntimeError("a bug that only bites batches")
         return real(jobs, now)
 
-    monkeypatch.setattr(autorenew, "_settle_all", breaks_in_batches)
+    monkeypatch.setattr(autorenew, step, breaks_in_batches)
+    return lines[0].period_end
+
+
+def test_a_batch_that_breaks_after_charging_is_left_to_the_stuck_attempt_sweep(market_plan, monkeypatch):
+    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "_settle_all")
     with time_machine.travel(end - timedelta(hours=23), tick=False):
         assert autorenew_sweep()["ran"] == 3
     # The batch charged before it broke: those attempts are left for the stuck-attempt sweep,
     # which settles them from their orders (paid) without charging again.
     assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"running"}
-    monkeypatch.setattr(autorenew, "_settle_all", real)
+    monkeypatch.undo()
     with time_machine.travel(end - timedelta(hours=22), tick=False):
         assert autorenew.autorenew_settle_stuck() == 3
     assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"succeeded"}
@@ -172,19 +178,7 @@ def test_a_batch_that_breaks_is_run_attempt_by_attempt(market_plan, monkeypatch)
 
 
 def test_a_batch_that_breaks_before_charging_is_run_attempt_by_attempt(market_plan, monkeypatch):
-    market, plan = market_plan
-    lines = [opted_in(market, plan, f"m{n}") for n in range(3)]
-    for line in lines:
-        card(line, "4242424242424242")
-    end = lines[0].period_end
-    real = autorenew._pay_all
-
-    def breaks_in_batches(jobs, now):
-        if len(jobs) > 1:
-            raise RuntimeError("a bug that only bites batches")
-        return real(jobs, now)
-
-    monkeypatch.setattr(autorenew, "_pay_all", breaks_in_batches)
+    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "_pay_all")
     with time_machine.travel(end - timedelta(hours=23), tick=False):
         assert autorenew_sweep()["ran"] == 3
     assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"succeeded"}
