@@ -37,7 +37,7 @@ from .models import AutoRenew, RenewalAttempt
 
 logger = logging.getLogger(__name__)
 
-# Card payments recorded at a time per charging thread (see _pay_all).
+# Card payments recorded at a time per charging thread (see _card_round).
 CHARGES_PER_THREAD = 4
 
 # Lines the engine renews: running, kept, or lapsed but still in grace.
@@ -409,18 +409,12 @@ def _pay_all(jobs: list[_Job], now: datetime) -> None:
                 balances[wallet] -= job.order.total  # what the customer's next line can use
             except RefillError:
                 pass  # spent meanwhile: go on with the cards
-    unpaid = [job for job in jobs if not job.done]
-    # Charged a few threads' worth at a time: payments are recorded just before their calls, so a
-    # worker killed mid-batch leaves few recorded-but-unsent charges (each fails as never sent and
-    # is retried), while the recording and settling still go in sets.
-    size = _threads() * CHARGES_PER_THREAD
-    for start in range(0, len(unpaid), size):
-        round_jobs = unpaid[start : start + size]
-        while round_jobs:
-            RenewalAttempt.objects.filter(
-                pk__in=[job.attempt.pk for job in round_jobs], status=RenewalAttempt.Status.RUNNING
-            ).update(started_at=timezone.now())  # still alive: not for autorenew_settle_stuck yet
-            round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
+    round_jobs = [job for job in jobs if not job.done]
+    while round_jobs:
+        RenewalAttempt.objects.filter(
+            pk__in=[job.attempt.pk for job in round_jobs], status=RenewalAttempt.Status.RUNNING
+        ).update(started_at=timezone.now())  # still alive: not for autorenew_settle_stuck yet
+        round_jobs = _card_round([job for job in round_jobs if job.methods], balances, now)
     from refill.orders.services import receipts_number
 
     receipts_number()
@@ -477,23 +471,30 @@ def _card_round(jobs: list[_Job], balances: dict[tuple[int, str], Decimal], now:
             balances[wallet] = balances.get(wallet, Decimal(0)) - share  # held for this order
             shares[job.order.pk] = share
         charges.append(CardCharge(order=job.order, token=token, gateway=method.gateway, wallet_amount=share))
-    answers = payments_start(charges=charges, now=now) if charges else {}
-    calls = []
-    for order_id, answer in answers.items():
-        job, method = using[order_id]
-        if answer is None:
-            job.done = True  # already paid (or charged): settled below from the order
-        elif isinstance(answer, RefillError):
-            logger.info("auto-renew of order %s with method %s refused: %s", order_id, method.pk, answer.code)
-            job.refusal = answer.code
-            again.append(job)
-        else:
-            job.payment = answer
-            request = charge_request(
-                answer, method.token, customer_reference=method.provider_customer, off_session=True
-            )
-            calls.append((gateways[method.gateway], answer, request))
-    results = _charge_all(calls)
+    # Recorded a few threads' worth at a time, each part just before its calls: a worker killed
+    # mid-batch leaves few recorded-but-unsent charges (each fails as never sent, and is retried).
+    # Charged ones are settled together below; one left unsettled by a kill is found charged by
+    # reconciliation.
+    size = _threads() * CHARGES_PER_THREAD
+    results = []
+    for start in range(0, len(charges), size):
+        answers = payments_start(charges=charges[start : start + size], now=now)
+        calls = []
+        for order_id, answer in answers.items():
+            job, method = using[order_id]
+            if answer is None:
+                job.done = True  # already paid (or charged): settled below from the order
+            elif isinstance(answer, RefillError):
+                logger.info("auto-renew of order %s with method %s refused: %s", order_id, method.pk, answer.code)
+                job.refusal = answer.code
+                again.append(job)
+            else:
+                job.payment = answer
+                request = charge_request(
+                    answer, method.token, customer_reference=method.provider_customer, off_session=True
+                )
+                calls.append((gateways[method.gateway], answer, request))
+        results += _charge_all(calls)
     try:
         settled = payments_complete(results=results, now=now)
     except Exception:
@@ -547,18 +548,21 @@ def _charge_all(calls: list) -> list:
     return [(payment, future.result()) for (_, payment, _), future in zip(calls, futures, strict=True)]
 
 
+_checked = threading.local()
+
+
 def _pooled_charge(gateway, payment, request):
     """provider_charge on a pool thread, whose database connection lives as long as the process:
-    checked (and replaced if broken or too old) around each call, as a request's would be."""
-    from django.db import close_old_connections
+    checked (and replaced if broken or too old) as a request's would be, after an error or at
+    most every 30 seconds (a check costs a round trip)."""
+    from django.db import close_old_connections, connection
 
     from refill.renewals.services import provider_charge
 
-    close_old_connections()
-    try:
-        return provider_charge(gateway, payment, request)
-    finally:
+    if connection.errors_occurred or time.monotonic() - getattr(_checked, "at", 0.0) > 30:
         close_old_connections()
+        _checked.at = time.monotonic()
+    return provider_charge(gateway, payment, request)
 
 
 def _settle_all(jobs: list[_Job], now: datetime) -> None:
