@@ -36,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=32, help="provider calls in flight per worker")
+    parser.add_argument("--threads", type=int, default=64, help="provider calls in flight per worker")
     parser.add_argument("--batch", type=int, default=500, help="attempts a worker claims at a time")
     parser.add_argument("--quick", action="store_true", help="skip pgbench (smoke runs)")
     parser.add_argument("--lifecycle-only", action="store_true", help="seed and run only the lifecycle sweep")

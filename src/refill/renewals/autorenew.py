@@ -171,17 +171,21 @@ def _claim(now: datetime, size: int) -> list[RenewalAttempt]:
     table = q(RenewalAttempt._meta.db_table)
     skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     started = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The rows are picked once, in a CTE: PostgreSQL may run an `IN (SELECT … LIMIT …)` subquery
+    # more than once, and with SKIP LOCKED each run can pick other rows (batches many times the size).
+    returning = f"{table}.{q('id')}" if connection.vendor == "postgresql" else q("id")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {q('status')} = %s, {q('started_at')} = %s WHERE {q('id')} IN ("
-            f"SELECT {q('id')} FROM {table} WHERE {q('status')} = %s AND {q('due_at')} <= %s "
-            f"ORDER BY {q('due_at')}, {q('id')} LIMIT %s{skip_locked}) AND {q('status')} = %s RETURNING {q('id')}",
+            f"WITH picked AS (SELECT {q('id')} FROM {table} WHERE {q('status')} = %s AND {q('due_at')} <= %s "
+            f"ORDER BY {q('due_at')}, {q('id')} LIMIT %s{skip_locked}) "
+            f"UPDATE {table} SET {q('status')} = %s, {q('started_at')} = %s FROM picked "
+            f"WHERE {table}.{q('id')} = picked.{q('id')} AND {table}.{q('status')} = %s RETURNING {returning}",
             [
-                RenewalAttempt.Status.RUNNING,
-                started,
                 RenewalAttempt.Status.DUE,
                 connection.ops.adapt_datetimefield_value(now),
                 size,
+                RenewalAttempt.Status.RUNNING,
+                started,
                 RenewalAttempt.Status.DUE,
             ],
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
@@ -246,3 +247,16 @@ def test_a_method_whose_provider_is_not_configured_is_passed_over(market_plan):
     assert list(Payment.objects.filter(order_id=attempt.order_id).values_list("card_last4", "status")) == [
         ("4444", "succeeded")
     ]
+
+
+def test_a_claim_takes_at_most_its_size_oldest_first(market_plan):
+    market, plan = market_plan
+    lines = [opted_in(market, plan, f"claim{n}") for n in range(12)]
+    end = lines[0].period_end
+    with time_machine.travel(end - timedelta(hours=23), tick=False):
+        assert autorenew.autorenew_schedule() == 12
+        claimed = autorenew._claim(timezone.now(), 5)
+        again = autorenew._claim(timezone.now(), 5)
+    assert len(claimed) == 5 and len(again) == 5 and not {a.pk for a in claimed} & {a.pk for a in again}
+    assert RenewalAttempt.objects.filter(status="running").count() == 10
+    assert RenewalAttempt.objects.filter(status="due").count() == 2
