@@ -275,16 +275,28 @@ def entry_correct(*, entry: JournalEntry, reason: str, actor=None) -> JournalEnt
     )
 
 
-def wallet_hold(*, customer, currency: str, amount: Decimal, key: str, cause_id, memo: str, release: bool = False):
-    """Set wallet money aside while an outside party (a card, a refund) settles, or give it back
-    (``release``). Holding more than the wallet has raises InsufficientFunds."""
-    wallet = account_for(Account.Purpose.WALLET, currency, customer=customer)
-    hold = account_for(Account.Purpose.WALLET_HOLD, currency, customer=customer)
+def wallet_hold_entry(
+    *, customer, currency: str, amount: Decimal, key: str, cause_id, memo: str, release: bool = False, accounts=None
+) -> EntrySpec:
+    """The entry that sets wallet money aside while an outside party (a card, a refund) settles, or
+    gives it back (``release``). ``accounts`` looks accounts up (``account_for`` by default; batch
+    work passes one that remembers them)."""
+    accounts = accounts or account_for
+    wallet = accounts(Account.Purpose.WALLET, currency, customer=customer)
+    hold = accounts(Account.Purpose.WALLET_HOLD, currency, customer=customer)
     source, target = (hold, wallet) if release else (wallet, hold)
-    return entry_post(
+    return EntrySpec(
         key=key,
         cause=JournalEntry.Cause.WALLET_RELEASE if release else JournalEntry.Cause.WALLET_HOLD,
         cause_id=cause_id,
         postings=[(source, amount), (target, -amount)],
         memo=memo[:200],
     )
+
+
+def wallet_hold(*, customer, currency: str, amount: Decimal, key: str, cause_id, memo: str, release: bool = False):
+    """Post ``wallet_hold_entry``. Holding more than the wallet has raises InsufficientFunds."""
+    spec = wallet_hold_entry(
+        customer=customer, currency=currency, amount=amount, key=key, cause_id=cause_id, memo=memo, release=release
+    )
+    return entries_post([spec])[0]

@@ -31,10 +31,6 @@ def receipts_issue(*, orders: list[Order], now: datetime | None = None) -> list[
     return bulk_insert(receipts)
 
 
-def receipt_issue(*, order: Order, now: datetime | None = None) -> Receipt:
-    return receipts_issue(orders=[order], now=now)[0]
-
-
 def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int:
     """Give committed, unnumbered receipts their gap-free numbers, oldest first. Holds the series
     row only for this short transaction; safe to call from anywhere, any number of times."""

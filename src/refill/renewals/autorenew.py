@@ -249,12 +249,6 @@ class _Job:
     done: bool = False
 
 
-def autorenew_attempt_run(attempt: RenewalAttempt, *, now: datetime | None = None) -> RenewalAttempt:
-    """Run one claimed attempt (``autorenew_run_batch`` with one)."""
-    autorenew_run_batch([attempt], now=now or timezone.now())
-    return attempt
-
-
 def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> None:
     """Run claimed attempts together, each step in a few statements however many there are:
 
@@ -311,12 +305,12 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
 
 def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
     """Steps 1 and 2: the attempts that go on to be paid, the others settled here."""
-    from refill.renewals.services import _periods_ahead_of, _renewal_quote
+    from refill.renewals.services import _periods_ahead_of, _price_lookup, _renewal_quote
 
     lines = [attempt.line for attempt in attempts]
     stored = {row.line_id: row for row in AutoRenew.objects.filter(line__in=lines)}
     ahead = _periods_ahead_of([line.pk for line in lines], now)
-    prices: dict[tuple[int, str], object] = {}
+    price_of = _price_lookup(now)
     capped = [line for line in lines if stored.get(line.pk) and stored[line.pk].cap_per_month is not None]
     spent = _spent_this_month(capped, now)
     skipped: dict[str, list[int]] = {}
@@ -334,11 +328,15 @@ def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
             skipped.setdefault("not_renewable", []).append(attempt.pk)
             continue
         plan = attempt.plan or line.plan
-        key = (plan.pk, line.market.currency)
-        if key not in prices:
-            prices[key] = plan.current_price(line.market.currency, now)
         try:
-            quote = _renewal_quote(line, plan, 1, now, lambda: prices[key], lambda: ahead.get(line.pk, 0))  # noqa: B023
+            quote = _renewal_quote(
+                line,
+                plan,
+                1,
+                now,
+                lambda: price_of(plan, line.market.currency),  # noqa: B023 - called at once
+                lambda: ahead.get(line.pk, 0),  # noqa: B023
+            )
         except RefillError as exc:
             _failed(attempt, exc.code, now)
             continue

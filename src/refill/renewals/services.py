@@ -47,6 +47,7 @@ from refill.ledger.services import (
     entries_post,
     lock_accounts,
     wallet_balance,
+    wallet_hold_entry,
 )
 from refill.lines.models import Line
 from refill.lines.services import line_move
@@ -211,6 +212,18 @@ def _items_of(orders: list[Order]) -> dict[int, list[OrderItem]]:
     return {order.pk: order._batch_items for order in orders}
 
 
+def _price_lookup(now: datetime):
+    """``plan.current_price(currency, now)``, asked once per plan and currency in a batch."""
+    known: dict[tuple[int, str], PlanPrice | None] = {}
+
+    def price(plan: Plan, currency: str) -> PlanPrice | None:
+        if (plan.pk, currency) not in known:
+            known[plan.pk, currency] = plan.current_price(currency, now)
+        return known[plan.pk, currency]
+
+    return price
+
+
 def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -297,19 +310,12 @@ def _existing_orders(requests: list[RenewalRequest]) -> dict[tuple[int, str], Or
 
 
 def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | None) -> dict[int, Order | RefillError]:
-    created_at = now or timezone.now()
     at = now or timezone.now()
     answers: dict[int, Order | RefillError] = {}
     with transaction.atomic():
         lines = _lock_fresh(Line, [request.line for _, request in fresh], LINE_STATE)
         ahead = _periods_ahead_of(list(lines), at)
-        prices: dict[tuple[int, str], PlanPrice | None] = {}
-
-        def price_of(plan: Plan, currency: str):
-            if (plan.pk, currency) not in prices:
-                prices[plan.pk, currency] = plan.current_price(currency, at)
-            return prices[plan.pk, currency]
-
+        price_of = _price_lookup(at)
         made: list[tuple[int, RenewalRequest, Order, RenewalQuote]] = []
         for index, request in fresh:
             line, plan = request.line, request.plan
@@ -346,7 +352,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 tax_rate=renewal.quote.tax_rate,
                 tax_inclusive=renewal.quote.tax_inclusive,
                 language=request.language,
-                created_at=created_at,
+                created_at=at,
             )
             made.append((index, request, order, renewal))
         bulk_insert([order for _, _, order, _ in made])
@@ -434,7 +440,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         )
     }
     ahead = _periods_ahead_of(line_ids, now)
-    prices: dict[tuple[int, str], PlanPrice | None] = {}
+    price_of = _price_lookup(now)
     for order in renewals:
         line, item = lines[order.line_id], items[order.pk]
         if doubtful.get(line.pk, set()) - {order.pk} or order.pk in open_orders:
@@ -447,9 +453,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         if not active:
             refusals[order.pk] = PlanNotAvailable()
             continue
-        if (item.plan_id, order.currency) not in prices:
-            prices[item.plan_id, order.currency] = item.plan.current_price(order.currency, now)
-        current = prices[item.plan_id, order.currency]
+        current = price_of(item.plan, order.currency)
         if current is None or current.pk != item.plan_price_id:
             refusals[order.pk] = PriceChanged()
             continue
@@ -577,15 +581,15 @@ def payments_start(
 def _wallet_move(payment: Payment, order: Order, accounts: _Accounts, *, release: bool = False) -> EntrySpec:
     """Move the wallet part of a wallet + card payment aside while the card is charged, or give it
     back (``release``) when the card failed."""
-    wallet = accounts(Account.Purpose.WALLET, order.currency, customer=order.customer)
-    hold = accounts(Account.Purpose.WALLET_HOLD, order.currency, customer=order.customer)
-    source, target = (hold, wallet) if release else (wallet, hold)
-    return EntrySpec(
+    return wallet_hold_entry(
+        customer=order.customer,
+        currency=order.currency,
+        amount=payment.amount,
         key=f"payment:{payment.pk}:{'release' if release else 'hold'}",
-        cause=JournalEntry.Cause.WALLET_RELEASE if release else JournalEntry.Cause.WALLET_HOLD,
         cause_id=payment.pk,
-        postings=[(source, payment.amount), (target, -payment.amount)],
         memo=f"released: card payment for order {order.pk} failed" if release else f"held for order {order.pk}",
+        release=release,
+        accounts=accounts,
     )
 
 
@@ -846,13 +850,17 @@ def payments_complete(
                 # The wallet hold stays until reconciliation knows what the card did.
                 payment.status = Payment.Status.UNKNOWN
                 events.append(audit_event(actor=actor or order.customer, action="payment.unknown", obj=payment))
-        bulk_set(changed, ["status", "provider_reference", "action_url", "decline_code", "completed_at"])
+        bulk_set(changed, PAYMENT_STATE)
         entries_post(releases)
         audit_records(events)
         # Paid orders are fulfilled in the same transaction; a fulfilment that fails is rolled back
         # on its own, never the recorded charges, and left to a task (enqueued with them).
-        whole = [(order, payments) for order, payments in paid if sum(p.amount for p in payments) == order.total]
-        unfulfilled = [order.pk for order, payments in paid if sum(p.amount for p in payments) != order.total]
+        whole, unfulfilled = [], []
+        for order, payments in paid:
+            if sum(p.amount for p in payments) == order.total:
+                whole.append((order, payments))
+            else:
+                unfulfilled.append(order.pk)
         try:
             with transaction.atomic():
                 orders_fulfil(paid=whole, actor=actor, now=now)
