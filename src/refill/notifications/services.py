@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from refill.ops.bulk import bulk_insert
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
 
@@ -201,7 +202,6 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
     from django.conf import settings
 
     from refill.domain.autorenew import quiet_until
-    from refill.ops.bulk import bulk_insert
 
     now = now or timezone.now()
     known = set(
