@@ -2,15 +2,16 @@
 
 - ``bulk_set``: one UPDATE for many rows, each with its own values. Django's ``bulk_update``
   builds a CASE expression per field and row, which costs milliseconds per hundred rows in Python
-  alone; this sends the rows as a VALUES list joined on the primary key (``UPDATE ... FROM
-  (VALUES ...)``, which PostgreSQL and SQLite 3.33+ both run), every value prepared by its field
-  exactly as the ORM would.
+  alone; this joins the rows on the primary key (``UPDATE ... FROM``): on PostgreSQL one array
+  per column, unnested, so the statement stays short; on SQLite 3.33+ a VALUES list. Every value
+  is prepared by its field exactly as the ORM would.
 - ``bulk_insert``: new rows of one model. On PostgreSQL their primary keys are taken from the
   table's sequence in one query and the rows sent with COPY, which skips the ORM's per-value
   preparation; elsewhere (SQLite, the embedded default) it is ``bulk_create``."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 
 from django.db import connection as default_connection
@@ -22,8 +23,8 @@ CHUNK = 1000
 
 
 def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using=None) -> int:
-    """Write ``fields`` of ``objs`` (saved rows of one model) in one statement per CHUNK rows.
-    Returns the number of rows updated."""
+    """Write ``fields`` of ``objs`` (saved rows of one model): one statement on PostgreSQL, one
+    per CHUNK rows on SQLite. Returns the number of rows updated."""
     if not objs:
         return 0
     connection = using or default_connection
@@ -35,36 +36,43 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using=None)
     postgres = connection.vendor == "postgresql"
 
     def placeholder(field) -> str:
-        # PostgreSQL types a VALUES list from its first row; say what each column is. Text goes as
-        # text (a varchar(n) cast would cut an over-long value short; the column refuses it).
+        # Say what each array holds. Text goes as text (a varchar(n) cast would cut an over-long
+        # value short; the column refuses it).
         cast = field.cast_db_type(connection)
-        return f"CAST(%s AS {'text' if cast.startswith('varchar') else cast})" if postgres else "%s"
+        return f"%s::{'text' if cast.startswith('varchar') else cast}"
 
-    row_sql = "(" + ", ".join(placeholder(field) for field in [pk, *columns]) + ")"
     names = ["v_pk", *(f"v_{n}" for n in range(len(columns)))]
     assignments = ", ".join(f"{q(field.column)} = v.{names[n + 1]}" for n, field in enumerate(columns))
     table = q(meta.db_table)
+    if postgres:
+        # One array per column, unnested into rows: a short statement whatever the batch's size.
+        arrays = ", ".join(f"{placeholder(field)}[]" for field in [pk, *columns])
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE {table}.{q(pk.column)} = v.v_pk"
+        )
+        params = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
+        for field in columns:
+            params.append([field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    # SQLite names VALUES columns column1, column2, ...: alias them in a subquery.
+    aliases = ", ".join(f"column{n + 1} AS {name}" for n, name in enumerate(names))
     updated = 0
     for start in range(0, len(objs), CHUNK):
         chunk = objs[start : start + CHUNK]
-        params: list = []
+        params = []
         for obj in chunk:
             params.append(pk.get_db_prep_value(obj.pk, connection))
             for field in columns:
                 params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
         values = ", ".join([row_sql] * len(chunk))
-        if postgres:
-            sql = (
-                f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({', '.join(names)}) "
-                f"WHERE {table}.{q(pk.column)} = v.v_pk"
-            )
-        else:
-            # SQLite names VALUES columns column1, column2, ...: alias them in a subquery.
-            aliases = ", ".join(f"column{n + 1} AS {name}" for n, name in enumerate(names))
-            sql = (
-                f"UPDATE {table} SET {assignments} FROM (SELECT {aliases} FROM (VALUES {values})) AS v "
-                f"WHERE {table}.{q(pk.column)} = v.v_pk"
-            )
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM (SELECT {aliases} FROM (VALUES {values})) AS v "
+            f"WHERE {table}.{q(pk.column)} = v.v_pk"
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             updated += cursor.rowcount
@@ -95,11 +103,22 @@ def bulk_insert(objs: Iterable[models.Model]) -> list[models.Model]:
         for obj in objs:
             if field.auto_now or getattr(obj, field.attname) is None:
                 setattr(obj, field.attname, now)
-    prepared = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    relations = [f for f in fields if f.is_relation]
     for obj in objs:
         # A foreign key given as an object saved after this one was built: take its key now (and
-        # refuse an unsaved one), as the ORM does.
-        obj._prepare_related_fields_for_save(operation_name="bulk_insert")
+        # refuse an unsaved one), as the ORM does (Model._prepare_related_fields_for_save, reduced
+        # to the concrete foreign keys that new rows have).
+        cache = obj._state.fields_cache
+        for field in relations:
+            related = cache.get(field.name)
+            if related is None:
+                continue
+            if related.pk is None:
+                raise ValueError(
+                    f"bulk_insert() prohibited to prevent data loss due to unsaved related object '{field.name}'."
+                )
+            if obj.__dict__[field.attname] != related.pk:
+                obj.__dict__[field.attname] = related.pk
     with connection.wrap_database_errors, connection.cursor() as wrapper:
         cursor = wrapper.cursor
         missing = [obj for obj in objs if obj.pk is None]
@@ -111,16 +130,18 @@ def bulk_insert(objs: Iterable[models.Model]) -> list[models.Model]:
             for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
                 obj.pk = value
         columns = ", ".join(q(f.column) for f in fields)
+        # Every field of a new instance is in its __dict__ under its attname; JSON is dumped by its
+        # field, everything else by psycopg.
+        values = operator.itemgetter(*(f.attname for f in fields))
+        dumped = [(n, f) for n, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
         with cursor.copy(f"COPY {q(table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row(
-                    [
-                        f.get_db_prep_save(getattr(obj, f.attname), connection)
-                        if f.attname in prepared
-                        else getattr(obj, f.attname)
-                        for f in fields
-                    ]
-                )
+                row = values(obj.__dict__)
+                if dumped:
+                    row = list(row)
+                    for n, field in dumped:
+                        row[n] = field.get_db_prep_save(row[n], connection)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

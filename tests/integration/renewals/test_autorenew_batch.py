@@ -1,6 +1,6 @@
 """The auto-renew engine's batches: many attempts with different fates renewed together, each
 ending exactly as it would alone; a batch that breaks is run again attempt by attempt; the bulk
-writes it relies on behave the same on SQLite and PostgreSQL. (The money invariants are checked
+writes it relies on are tested in tests/integration/ops/test_bulk.py. (The money invariants are checked
 after every test by the autouse fixture in conftest.)"""
 
 from datetime import UTC, datetime, timedelta
@@ -185,30 +185,6 @@ def test_a_batch_that_breaks_before_charging_is_run_attempt_by_attempt(market_pl
     assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"succeeded"}
     # One order per attempt: the one-by-one run found the order the batch had made.
     assert Order.objects.filter(idempotency_key__startswith="auto:").count() == 3
-
-
-def test_bulk_set_and_bulk_insert_write_what_the_orm_would():
-    from refill.ops.bulk import bulk_insert, bulk_set
-
-    market = make_market()
-    plan = make_plan(market, "p")
-    customer, _ = make_customer()
-    line = make_line(customer, market, plan)
-    changes = bulk_insert(
-        Line.status_changes.rel.related_model(line=line, from_status="pending", to_status=status, cause="test")
-        for status in ("active", "grace")
-    )
-    assert all(change.pk for change in changes)
-    assert list(line.status_changes.order_by("pk").values_list("to_status", flat=True)) == ["active", "grace"]
-    when = datetime(2027, 1, 31, 23, 59, 59, 123456, tzinfo=UTC)
-    line.period_end, line.anchor_day, line.status = when, None, "active"
-    other = make_line(customer, market, plan)
-    other.period_end, other.anchor_day = None, 31
-    assert bulk_set([line, other], ["period_end", "anchor_day", "status"]) == 2
-    line.refresh_from_db()
-    other.refresh_from_db()
-    assert (line.period_end, line.anchor_day, line.status) == (when, None, "active")
-    assert (other.period_end, other.anchor_day) == (None, 31)
 
 
 def test_one_wallet_shared_by_two_lines_in_a_batch_pays_what_it_holds(market_plan):

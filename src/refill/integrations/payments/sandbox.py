@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import threading
 import time
+from types import SimpleNamespace
 
+from django.utils import timezone
 from stdnum import luhn
 
 from .base import (
@@ -72,20 +75,79 @@ def _brand(number: str) -> str:
     return "card"
 
 
-def _insert_once(charge) -> bool:
-    """Store a charge unless its key already charged, in one statement; True if stored."""
-    from django.db import connection
+class _Book:
+    """The sandbox's books, kept the way a provider's servers keep them under load: charges that
+    arrive together (auto-renew's charging threads) are stored together, in one INSERT, before any
+    of them is answered. The first caller to find the books free writes everything waiting; the
+    others wait for it, then find their charge already written. A key charged before is stored
+    once (its later calls answer what it did then). A caller inside a transaction stores only its
+    own charge, on its own connection, so nobody's charge can be rolled back with it."""
 
-    meta = type(charge)._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({q('idempotency_key')}) DO NOTHING",
-            [f.get_db_prep_save(getattr(charge, f.attname), connection) for f in fields],
-        )
-        return cursor.rowcount == 1
+    COLUMNS = ("idempotency_key", "reference", "amount", "currency", "status", "decline_code", "return_url")
+
+    def __init__(self) -> None:
+        self._waiting: list[_Entry] = []
+        self._waiting_lock = threading.Lock()
+        self._writer = threading.Lock()
+
+    def store(self, row: tuple) -> bool:
+        """Store ``row`` (values of COLUMNS) unless its key charged before; True if stored now."""
+        from django.db import connection
+
+        if connection.in_atomic_block:
+            return bool(self._insert([row], connection))
+        entry = _Entry(row)
+        with self._waiting_lock:
+            self._waiting.append(entry)
+        with self._writer:
+            if not entry.done:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    stored = self._insert([e.row for e in batch], connection)
+                except BaseException as error:
+                    for e in batch:
+                        e.error, e.done = error, True
+                    raise
+                for e in batch:
+                    # Two calls with one key in the same write: only the first stored it.
+                    e.stored, e.done = e.row[0] in stored, True
+                    stored.discard(e.row[0])
+        if entry.error is not None:
+            raise entry.error
+        return entry.stored
+
+    def _insert(self, rows: list[tuple], connection) -> set[str]:
+        """INSERT the rows, skipping keys already stored; the keys stored."""
+        from refill.payments.models import SandboxCharge
+
+        q = connection.ops.quote_name
+        columns = ", ".join(q(c) for c in (*self.COLUMNS, "created_at"))
+        now = timezone.now()
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(self.COLUMNS) + 1)) + ")"] * len(rows))
+        params = []
+        field = SandboxCharge._meta.get_field("created_at")
+        stamp = field.get_db_prep_save(now, connection)
+        amount = SandboxCharge._meta.get_field("amount")
+        for row in rows:
+            params += [*row[:2], amount.get_db_prep_save(row[2], connection), *row[3:], stamp]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {q(SandboxCharge._meta.db_table)} ({columns}) VALUES {placeholders} "
+                f"ON CONFLICT ({q('idempotency_key')}) DO NOTHING RETURNING {q('idempotency_key')}",
+                params,
+            )
+            return {key for (key,) in cursor.fetchall()}
+
+
+class _Entry:
+    __slots__ = ("done", "error", "row", "stored")
+
+    def __init__(self, row: tuple) -> None:
+        self.row, self.done, self.stored, self.error = row, False, False, None
+
+
+_book = _Book()
 
 
 class SandboxGateway:
@@ -168,22 +230,21 @@ class SandboxGateway:
         else:
             status = ChargeStatus.FAILED
             decline = outcome if outcome in DeclineCode._value2member_map_ else DeclineCode.INVALID_CARD
-        charge = SandboxCharge(
-            idempotency_key=request.idempotency_key,
-            reference=reference,
-            amount=request.amount,
-            currency=request.currency,
-            status=status,
-            decline_code=decline,
-            return_url=request.return_url,
+        row = (
+            request.idempotency_key,
+            reference,
+            request.amount,
+            request.currency,
+            status,
+            decline,
+            request.return_url,
         )
-        if not _insert_once(charge):
+        if not _book.store(row):
             # The key charged before: answer what it did then, never charge twice.
-            charge = SandboxCharge.objects.get(idempotency_key=request.idempotency_key)
-            return self._result(charge)
+            return self._result(SandboxCharge.objects.get(idempotency_key=request.idempotency_key))
         if outcome == TIMEOUT_AFTER_CHARGE:
             raise SandboxTimeout("the sandbox provider charged, then the answer was lost")
-        return self._result(charge)
+        return self._result(SimpleNamespace(status=status, reference=reference, decline_code=decline))
 
     def fetch(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult:
         """What the provider knows about a charge made with this key (reconciliation)."""
