@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import models
 
-from refill.ops.bulk import bulk_insert
+from refill.ops.bulk import bulk_insert, unsaved
 from refill.ops.request_context import current_request_id
 
 from .models import AuditEvent
@@ -17,7 +17,8 @@ def audit_event(
     write them."""
     actor_user = actor if getattr(actor, "pk", None) and hasattr(actor, "is_staff") else None
     label = str(actor) if actor is not None else "system"
-    return AuditEvent(
+    return unsaved(
+        AuditEvent,
         actor=actor_user,
         actor_label=label[:100],
         action=action,

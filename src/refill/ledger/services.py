@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from refill.domain.money import quantize
-from refill.ops.bulk import bulk_insert
+from refill.ops.bulk import bulk_insert, unsaved
 from refill.ops.request_context import current_request_id
 
 from .models import Account, JournalEntry, JournalLine
@@ -155,7 +155,8 @@ def entries_post(specs: list[EntrySpec]) -> list[JournalEntry]:
     request_id = current_request_id()
     entries, lines = [], []
     for spec, rows in new.values():
-        entry = JournalEntry(
+        entry = unsaved(
+            JournalEntry,
             id=uuid.uuid4(),
             idempotency_key=spec.key,
             cause=spec.cause,
@@ -170,7 +171,7 @@ def entries_post(specs: list[EntrySpec]) -> list[JournalEntry]:
         )
         entries.append(entry)
         lines += [
-            JournalLine(entry_id=entry.id, account=account, amount=amount, currency=account.currency)
+            unsaved(JournalLine, entry_id=entry.id, account=account, amount=amount, currency=account.currency)
             for account, amount in rows
         ]
     with transaction.atomic():

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus, check_transition
+from refill.ops.bulk import unsaved
 
 from .models import Line, LineStatusChange
 
@@ -19,7 +20,7 @@ def line_move(*, line: Line, target: LineStatus, cause: str, reference: str = ""
     check_transition(current, target)
     line.status = target
     line.status_changed_at = timezone.now()
-    return LineStatusChange(line=line, from_status=current, to_status=target, cause=cause, reference=reference)
+    return unsaved(LineStatusChange, line=line, from_status=current, to_status=target, cause=cause, reference=reference)
 
 
 def line_transition(*, line: Line, target: LineStatus, cause: str, reference: str = "") -> bool:

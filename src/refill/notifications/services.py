@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from refill.ops.bulk import bulk_insert
+from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
 
@@ -242,7 +242,8 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
                     subject, body = "", render_to_string(f"notifications/{template}_sms.txt", context).strip()
                     send_after = quiet_until(now, customer.zone, start_hour=quiet_start, end_hour=quiet_end) or now
                 rows.append(
-                    Notification(
+                    unsaved(
+                        Notification,
                         rule=owed.rule,
                         subject_key=owed.subject_key,
                         channel=channel,

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from refill.ops.bulk import bulk_insert, bulk_set
+from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 
 from .models import Order, Receipt, ReceiptSeries
 
@@ -26,7 +26,14 @@ def receipts_issue(*, orders: list[Order], now: datetime | None = None) -> list[
                 with transaction.atomic():
                     series[code], _ = ReceiptSeries.objects.get_or_create(code=code)
         receipts.append(
-            Receipt(order=order, series=series[code], issued_at=issued_at, total=order.total, currency=order.currency)
+            unsaved(
+                Receipt,
+                order=order,
+                series=series[code],
+                issued_at=issued_at,
+                total=order.total,
+                currency=order.currency,
+            )
         )
     return bulk_insert(receipts)
 

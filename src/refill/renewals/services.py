@@ -51,7 +51,7 @@ from refill.ledger.services import (
 )
 from refill.lines.models import Line
 from refill.lines.services import line_move
-from refill.ops.bulk import bulk_insert, bulk_set
+from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
@@ -338,7 +338,8 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
             if request.expected_total is not None and Decimal(request.expected_total) != total:
                 answers[index] = PriceChanged()
                 continue
-            order = Order(
+            order = unsaved(
+                Order,
                 customer=request.customer,
                 line=line,
                 market=line.market,
@@ -357,7 +358,8 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
             made.append((index, request, order, renewal))
         bulk_insert([order for _, _, order, _ in made])
         items = bulk_insert(
-            OrderItem(
+            unsaved(
+                OrderItem,
                 order=order,
                 plan=request.plan,
                 plan_price=renewal.price,
@@ -544,7 +546,8 @@ def payments_start(
                     continue
                 left[wallet] -= amount
                 wallet_payments.append(
-                    Payment(
+                    unsaved(
+                        Payment,
                         order=order,
                         idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
                         gateway="wallet",
@@ -556,7 +559,8 @@ def payments_start(
             # The key sent to the provider must be unique across databases and resets, not just
             # rows: a provider keeps keys for days and would answer a reused one with an old charge.
             card_payments.append(
-                Payment(
+                unsaved(
+                    Payment,
                     order=order,
                     idempotency_key=f"pay_{order.pk}_{uuid.uuid4().hex}",
                     gateway=charge.gateway,
@@ -976,7 +980,8 @@ def _grant(line: Line, plan: Plan, period: Period, granted: dict[tuple[int, date
         (Bucket.Kind.SMS, plan.sms),
     )
     new = [
-        Bucket(
+        unsaved(
+            Bucket,
             line=line,
             period=period,
             kind=kind,
@@ -1110,8 +1115,8 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             elif _line_lapsed(line, now) or line.anchor_day is None:
                 line.anchor_day = spans[0].start.astimezone(line.market.zone).day
             for sequence, span in enumerate(spans, start=1):
-                period = Period(
-                    line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
+                period = unsaved(
+                    Period, line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
                 )
                 first_new.setdefault(line.pk, period)
                 periods.append(period)

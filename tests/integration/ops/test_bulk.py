@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from refill.ledger.models import JournalEntry
 from refill.lines.models import Line
-from refill.ops.bulk import bulk_insert, bulk_set
+from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.ops.lookups import LONG
 from tests import factories
 from tests.factories import make_customer, make_line, make_market, make_plan
@@ -76,3 +76,24 @@ def test_long_in_lists_find_what_in_finds():
     assert Line.objects.filter(pk__in=ids[:2]).count() == 2
     assert not Line.objects.filter(pk__in=[]).exists()
     assert Line.objects.filter(pk__in=Line.objects.filter(pk__in=[*ids, *padding]).values("pk")).count() == 3
+
+
+def test_unsaved_builds_what_the_constructor_builds():
+    from refill.orders.models import Order
+    from refill.payments.models import Payment
+
+    market = make_market()
+    customer, _ = make_customer()
+    fields = {"customer": customer, "market": market, "idempotency_key": "k", "currency": "USD"}
+    fields |= {"subtotal": 5, "tax": 0, "total": 5, "tax_rate": 0, "tax_inclusive": True}
+    built, constructed = unsaved(Order, **fields), Order(**fields)
+    for field in Order._meta.concrete_fields:
+        if field.name != "created_at":
+            assert getattr(built, field.attname) == getattr(constructed, field.attname), field.name
+    # Callable defaults are called per instance; related objects are cached, not fetched again.
+    assert built.created_at and built.created_at != unsaved(Order, **fields).created_at
+    assert built.customer is customer and built.customer_id == customer.pk and built._state.adding
+    built.save()
+    assert Order.objects.get(pk=built.pk).market_id == market.pk
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        unsaved(Payment, colour="red")
