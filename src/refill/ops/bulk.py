@@ -13,9 +13,12 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection as default_connection
 from django.db import models
 from django.db.models.base import ModelState
@@ -89,7 +92,11 @@ def _blueprint(model: type[models.Model]) -> tuple[dict, list, dict, frozenset]:
     constant, made = {}, []
     for field in model._meta.concrete_fields:
         if field.has_default() and callable(field.default):
-            made.append((field.attname, field.default))
+            default = field.default
+            if default is timezone.now and settings.USE_TZ:
+                # What timezone.now answers, without reading the setting for every row.
+                default = functools.partial(datetime.now, UTC)
+            made.append((field.attname, default))
         else:
             constant[field.attname] = field.get_default()
     relations = {f.name: f for f in model._meta.concrete_fields if f.is_relation}
