@@ -21,7 +21,10 @@ class _ArrayIn:
     def as_postgresql(self, compiler, connection):
         if not self.rhs_is_direct_value() or len(self.rhs) < LONG:
             return self.as_sql(compiler, connection)
-        values = list(dict.fromkeys(value for value in self.rhs if value is not None))
+        try:
+            values = list(dict.fromkeys(value for value in self.rhs if value is not None))
+        except TypeError:  # unhashable values: not ids or keys
+            return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sqls, params = self.batch_process_rhs(compiler, connection, values)
         if any(sql != "%s" for sql in sqls) or not all(type(p) in (int, str) for p in params):
