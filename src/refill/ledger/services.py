@@ -83,9 +83,7 @@ def wallet_account(customer, currency: str) -> Account:
 
 def account_balance(account: Account) -> Decimal:
     """Balance on the account's normal side (what a wallet holds, what revenue earned)."""
-    total = JournalLine.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    total = quantize(Decimal(total), account.currency)
-    return -total if account.credit_normal else total
+    return account_balances([account])[account]
 
 
 def wallet_balance(customer, currency: str) -> Decimal:

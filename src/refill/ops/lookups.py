@@ -27,10 +27,8 @@ class _ArrayIn:
             return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sqls, params = self.batch_process_rhs(compiler, connection, values)
-        if any(sql != "%s" for sql in sqls) or not all(type(p) in (int, str) for p in params):
-            return self.as_sql(compiler, connection)
-        # One type per array: psycopg types a list by its values (int8[], text[]).
-        if len({type(p) for p in params}) != 1:
+        # Plain placeholders, and one type per array (psycopg types a list by its values: int8[], text[]).
+        if any(sql != "%s" for sql in sqls) or {type(p) for p in params} not in ({int}, {str}):
             return self.as_sql(compiler, connection)
         return f"{lhs} = ANY(%s)", (*lhs_params, list(params))
 

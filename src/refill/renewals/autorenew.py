@@ -305,11 +305,12 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
 
 def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
     """Steps 1 and 2: the attempts that go on to be paid, the others settled here."""
-    from refill.renewals.services import _periods_ahead_of, _price_lookup, _renewal_quote
+    from refill.renewals.services import _price_lookup, _renewal_quote
+    from refill.subscriptions.selectors import periods_ahead_of
 
     lines = [attempt.line for attempt in attempts]
     stored = {row.line_id: row for row in AutoRenew.objects.filter(line__in=lines)}
-    ahead = _periods_ahead_of([line.pk for line in lines], now)
+    ahead = periods_ahead_of([line.pk for line in lines], now)
     price_of = _price_lookup(now)
     capped = [line for line in lines if stored.get(line.pk) and stored[line.pk].cap_per_month is not None]
     spent = _spent_this_month(capped, now)

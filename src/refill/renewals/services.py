@@ -56,7 +56,7 @@ from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
 from refill.subscriptions.models import Bucket, Period
-from refill.subscriptions.selectors import _live, periods_ahead
+from refill.subscriptions.selectors import periods_ahead, periods_ahead_of
 
 from .errors import (
     IdempotencyConflict,
@@ -160,17 +160,6 @@ def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of
     )
     spans = _spans_for(line, plan, periods, now)
     return RenewalQuote(line, plan, price, periods, order_quote, tuple(spans), allowed)
-
-
-def _periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
-    """periods_ahead for many lines in one query."""
-    return dict(
-        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
-        .order_by()
-        .values("line_id")
-        .annotate(count=Count("pk"))
-        .values_list("line_id", "count")
-    )
 
 
 def _lock_fresh(model, objs: list, fields: tuple[str, ...]) -> dict[int, Any]:
@@ -314,7 +303,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
     answers: dict[int, Order | RefillError] = {}
     with transaction.atomic():
         lines = _lock_fresh(Line, [request.line for _, request in fresh], LINE_STATE)
-        ahead = _periods_ahead_of(list(lines), at)
+        ahead = periods_ahead_of(list(lines), at)
         price_of = _price_lookup(at)
         made: list[tuple[int, RenewalRequest, Order, RenewalQuote]] = []
         for index, request in fresh:
@@ -441,7 +430,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             "pk", "is_active", "max_prepaid_periods"
         )
     }
-    ahead = _periods_ahead_of(line_ids, now)
+    ahead = periods_ahead_of(line_ids, now)
     price_of = _price_lookup(now)
     for order in renewals:
         line, item = lines[order.line_id], items[order.pk]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from refill.catalog.models import Plan
@@ -43,7 +43,18 @@ def period_current(line: Line, now: datetime | None = None) -> Period | None:
 def periods_ahead(line: Line, now: datetime | None = None) -> int:
     """Paid periods running now or not yet started (counted against max_prepaid_periods)."""
     now = now or timezone.now()
-    return line.periods.filter(_live(now), end__gt=now).count()
+    return periods_ahead_of([line.pk], now).get(line.pk, 0)
+
+
+def periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
+    """periods_ahead for many lines in one query (lines with none are left out)."""
+    return dict(
+        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
+        .order_by()
+        .values("line_id")
+        .annotate(count=Count("pk"))
+        .values_list("line_id", "count")
+    )
 
 
 def line_allowances(line: Line, now: datetime | None = None) -> dict[str, Allowance]:
