@@ -1,8 +1,11 @@
 """register -> log in -> renew -> confirmation, in a phone-sized Chromium, in both languages."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from refill.customers.models import User
@@ -34,7 +37,7 @@ TEXT = {
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_register_login_renew_confirm(live_server, phone_page, shot, language, settings):
+def test_register_login_renew_confirm(live_server, phone_page, shot, language, settings, request):
     text = TEXT[language]
     page = phone_page
     market = make_market()
@@ -76,7 +79,12 @@ def test_register_login_renew_confirm(live_server, phone_page, shot, language, s
     assert text["my_lines"] in page.content()
     assert "+1 202-555-0123" in page.content()
 
-    # then renew: choose the 7-day plan, 2 periods, see price and expiry before paying
+    # then renew: choose the 7-day plan, 2 periods, see price and expiry before paying. The new
+    # line's periods start when it is paid, and expiry is shown to the minute: the server's clock
+    # is moved to the start of the next minute so that quote and payment fall in the same one.
+    traveller = time_machine.travel(timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1))
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     page.get_by_test_id("renew").first.click()
     page.get_by_test_id("plan-us-week").check()
     page.get_by_test_id("periods").select_option("2")
