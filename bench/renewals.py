@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,7 +158,14 @@ def sweep_with_workers(args, latency: int) -> dict:
         durations += report["durations"]
         statements += report["statements"]
         renewed += report["ran"]
-    succeeded = RenewalAttempt.objects.filter(status="succeeded", line__market__code=f"m{0 if latency == 0 else 1}")
+    market_code = f"m{0 if latency == 0 else 1}"
+    succeeded = RenewalAttempt.objects.filter(status="succeeded", line__market__code=market_code)
+    others = Counter(
+        f"{status}:{reason}"
+        for status, reason in RenewalAttempt.objects.filter(line__market__code=market_code)
+        .exclude(status="succeeded")
+        .values_list("status", "reason")
+    )
     durations.sort()
     return {
         "renewed": succeeded.count(),
@@ -169,6 +177,7 @@ def sweep_with_workers(args, latency: int) -> dict:
         if durations
         else None,
         "sql_per_renewal": round(statements / max(renewed, 1), 1),
+        "not_renewed": dict(others),  # attempts left otherwise (status:reason), should be none
     }
 
 
