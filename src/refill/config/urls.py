@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from refill.api.v1 import api as api_v1
+from refill.esim.views import handle_download_progress_info
 from refill.ops import views as ops_views
 from refill.payments.sandbox_views import sandbox_confirm
 from refill.payments.webhook_views import provider_webhook
@@ -12,6 +13,11 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     path("sandbox/confirm/<str:reference>/", sandbox_confirm, name="sandbox_confirm"),
     path("webhooks/payments/<str:gateway_name>/", provider_webhook, name="provider_webhook"),
+    path(
+        "gsma/rsp2/es2plus/handleDownloadProgressInfo",
+        handle_download_progress_info,
+        name="esim_download_progress",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("refill.backoffice.urls")),

@@ -68,8 +68,9 @@ class ActivationCode:
 
     @property
     def ios_install_link(self) -> str:
-        """The link that installs the profile with one tap on an iPhone (iOS 17.4 and later)."""
-        return IOS_INSTALL + quote(str(self), safe=":$")
+        """The link that installs the profile with one tap on an iPhone (iOS 17.4 and later); the
+        code goes URL-encoded."""
+        return IOS_INSTALL + quote(str(self), safe="")
 
     @property
     def masked(self) -> str:
@@ -78,12 +79,13 @@ class ActivationCode:
 
 
 def parse_activation_code(text: str) -> ActivationCode:
-    """Read an activation code as scanned or pasted (surrounding spaces ignored)."""
+    """Read an activation code as scanned (``LPA:1$…``) or pasted without its prefix (``1$…``)."""
     value = (text or "").strip()
-    if not value.startswith(PREFIX):
-        raise InvalidIdentifier("invalid_activation_code", "an activation code starts with LPA:")
-    fields = value[len(PREFIX) :].split("$")
-    if fields[0] != FORMAT or not 3 <= len(fields) <= 5:
+    if value[: len(PREFIX)].upper() == PREFIX:
+        value = value[len(PREFIX) :]  # the QR's prefix; the code itself starts at the format
+    # Fields after the fifth are SGP.22 v3 additions this version does not use.
+    fields = value.split("$")[:5]
+    if fields[0] != FORMAT or len(fields) < 3:
         raise InvalidIdentifier("invalid_activation_code", "an activation code is LPA:1$address$matching ID")
     oid = fields[3] if len(fields) > 3 else ""
     flag = fields[4] if len(fields) > 4 else ""

@@ -21,6 +21,12 @@ from refill.domain.identifiers import InvalidIdentifier
         ),
         ("LPA:1$rsp.example.net$K2-1$$1", ActivationCode("rsp.example.net", "K2-1", "", True)),
         ("LPA:1$rsp.example.net$K2-1$2.999.1$1", ActivationCode("rsp.example.net", "K2-1", "2.999.1", True)),
+        # SGP.22's own examples: without the QR prefix, and with a v3 field this version ignores
+        ("1$SMDP.EXAMPLE.COM$04386-AGYFT-A74Y8-3F815", ActivationCode("smdp.example.com", "04386-AGYFT-A74Y8-3F815")),
+        (
+            "LPA:1$SMDP.EXAMPLE.NET$KL14XA-8C7RLY$1.3.6.1.4.1.3174$1$X",
+            ActivationCode("smdp.example.net", "KL14XA-8C7RLY", "1.3.6.1.4.1.3174", True),
+        ),
     ],
 )
 def test_parse(text, expected):
@@ -44,7 +50,7 @@ def test_format(code, text):
     "text",
     [
         "",
-        "smdp.example.com$ABC",  # no LPA:
+        "smdp.example.com$ABC",  # no format
         "LPA:2$smdp.example.com$ABC",  # unknown format
         "LPA:1$smdp.example.com",  # no matching ID
         "LPA:1$smdp.example.com$",  # empty matching ID
@@ -59,7 +65,6 @@ def test_format(code, text):
         f"LPA:1${'a' * 64}.example.com$ABC",  # label too long
         "LPA:1$smdp.example.com$ABC$not-an-oid",
         "LPA:1$smdp.example.com$ABC$1.2$2",  # the flag is 1 or absent
-        "LPA:1$smdp.example.com$ABC$1.2$1$extra",
     ],
 )
 def test_refused(text):
@@ -97,6 +102,6 @@ def test_svg_qr_is_inline_markup():
 def test_ios_link_and_masking():
     code = ActivationCode("smdp.refill.test", "ABCD-1234")
     assert code.ios_install_link == (
-        "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA:1$smdp.refill.test$ABCD-1234"
+        "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24smdp.refill.test%24ABCD-1234"
     )
     assert "ABCD-" not in code.masked and code.masked.endswith("1234")

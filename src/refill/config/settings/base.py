@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "refill.notifications",
     "refill.ledger",
     "refill.vouchers",
+    "refill.esim",
     "refill.audit",
     "refill.ops",
     "refill.portal",
@@ -314,3 +315,28 @@ REFILL_STRIPE_SECRET_KEY = os.environ.get("REFILL_STRIPE_SECRET_KEY", "")
 REFILL_STRIPE_WEBHOOK_SECRET = os.environ.get("REFILL_STRIPE_WEBHOOK_SECRET", "")
 REFILL_STRIPE_API_BASE = os.environ.get("REFILL_STRIPE_API_BASE", "")
 REFILL_STRIPE_TIMEOUT = float(os.environ.get("REFILL_STRIPE_TIMEOUT", "30"))
+
+# The SM-DP+ that prepares eSIM profiles (ES2+; see docs/esim.md). `make run` starts the bundled
+# simulator (tools/smdp_sim.py) on loopback; point these at a real SM-DP+ in production.
+REFILL_SMDP = {
+    "URL": os.environ.get("REFILL_SMDP_URL", "http://127.0.0.1:8720"),
+    # How Refill names itself to the SM-DP+ (functionRequesterIdentifier), and the SM-DP+'s name in
+    # its notifications to Refill.
+    "REQUESTER_ID": os.environ.get("REFILL_SMDP_REQUESTER_ID", "refill-operator"),
+    "SMDP_ID": os.environ.get("REFILL_SMDP_ID", "refill-smdp-simulator"),
+    # The SM-DP+'s address put into activation codes when its answers do not give one.
+    "ADDRESS": os.environ.get("REFILL_SMDP_ADDRESS", "smdp.refill.test"),
+    "TIMEOUT": float(os.environ.get("REFILL_SMDP_TIMEOUT", "10")),
+    "RETRIES": int(os.environ.get("REFILL_SMDP_RETRIES", "2")),
+    # Mutual TLS (PEM files): Refill's client certificate and key, and the CA of the SM-DP+'s certificate.
+    "CLIENT_CERT": os.environ.get("REFILL_SMDP_CLIENT_CERT", ""),
+    "CLIENT_KEY": os.environ.get("REFILL_SMDP_CLIENT_KEY", ""),
+    "CA_FILE": os.environ.get("REFILL_SMDP_CA_FILE", ""),
+    # The bearer token the SM-DP+ sends with its download progress notifications. Empty: every
+    # notification is refused.
+    "CALLBACK_TOKEN": os.environ.get("REFILL_SMDP_CALLBACK_TOKEN", ""),
+    # The SM-DP+'s re-download limit per profile (a re-issue beyond it is refused before asking).
+    "DOWNLOAD_LIMIT": int(os.environ.get("REFILL_SMDP_DOWNLOAD_LIMIT", "3")),
+    # Released profiles kept ready per profile type, so a new eSIM line gets its QR at once.
+    "POOL_LOW_WATER": int(os.environ.get("REFILL_ESIM_POOL_LOW_WATER", "5")),
+}

@@ -1,0 +1,431 @@
+"""Getting a line's eSIM profile onto a phone: orders at the SM-DP+, re-issues, the ready pool,
+and the SM-DP+'s download progress notifications.
+
+Each order is recorded (with the functionCallIdentifiers it will use) before the SM-DP+ is called,
+and the calls happen outside any transaction: an order left half-way by a crash or an unreachable
+SM-DP+ is finished by ``esim_orders_resume``, which sends the same calls again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from refill.audit.services import audit_record
+from refill.domain.esim import (
+    IllegalProfileTransition,
+    NetworkState,
+    NotificationPoint,
+    SmdpState,
+    after_notification,
+    check_transition,
+)
+from refill.errors import RefillError
+from refill.integrations.esim import es2plus
+from refill.lines.models import Line
+
+from .models import EsimOrder, Profile, ProfileEvent
+
+logger = logging.getLogger(__name__)
+
+OPEN = [EsimOrder.Status.ORDERING, EsimOrder.Status.RELEASED, EsimOrder.Status.DOWNLOADED]
+
+
+class NotAnEsimLine(RefillError):
+    code = "not_an_esim_line"
+    message = _("This line uses a physical SIM card, not an eSIM.")
+
+
+class NoProfileInStock(RefillError):
+    code = "esim_out_of_stock"
+    message = _("No eSIM profile is ready right now. Please try again later or contact support.")
+
+
+class DownloadInProgress(RefillError):
+    code = "esim_download_in_progress"
+    message = _("This eSIM is being downloaded to a phone right now. Please wait a few minutes and try again.")
+
+
+class ReissueNotAllowed(RefillError):
+    code = "esim_reissue_not_allowed"
+    message = _("This line's number is no longer kept, so its eSIM cannot be installed again.")
+
+
+def _client() -> es2plus.Es2Client:
+    return es2plus.get_client()
+
+
+def _limit() -> int:
+    return settings.REFILL_SMDP["DOWNLOAD_LIMIT"]
+
+
+def _move(profile: Profile, state: SmdpState, now: datetime) -> None:
+    check_transition(SmdpState(profile.smdp_state), state)
+    if profile.smdp_state != state:
+        profile.smdp_state, profile.smdp_state_at = state, now
+
+
+def _new_order(profile: Profile, line: Line | None, reason: str, now: datetime) -> EsimOrder:
+    return EsimOrder.objects.create(
+        profile=profile,
+        line=line,
+        reason=reason,
+        download_call_id=es2plus.Es2Client.new_call_id(),
+        confirm_call_id=es2plus.Es2Client.new_call_id(),
+        created_at=now,
+    )
+
+
+def _send(order: EsimOrder, client: es2plus.Es2Client, eid: str = "") -> EsimOrder:
+    """DownloadOrder then ConfirmOrder (released at once) for a recorded order; records the
+    matching ID. The same calls (same identifiers) may be sent any number of times."""
+    profile = order.profile
+    try:
+        client.download_order(call_id=order.download_call_id, iccid=profile.iccid, eid=eid)
+        confirmed = client.confirm_order(call_id=order.confirm_call_id, iccid=profile.iccid, release=True, eid=eid)
+    except es2plus.SmdpUnavailable:
+        raise  # left "ordering": esim_orders_resume sends the same calls again
+    except es2plus.Es2Error as exc:
+        now = timezone.now()
+        with transaction.atomic():
+            EsimOrder.objects.filter(pk=order.pk, status=EsimOrder.Status.ORDERING).update(
+                status=EsimOrder.Status.FAILED, error_code=exc.code, finished_at=now
+            )
+        order.refresh_from_db()
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        order = EsimOrder.objects.select_for_update().select_related("profile").get(pk=order.pk)
+        if order.status != EsimOrder.Status.ORDERING:
+            return order  # finished by someone else meanwhile
+        profile = Profile.objects.select_for_update().get(pk=order.profile_id)
+        if SmdpState(profile.smdp_state) not in (SmdpState.ALLOCATED, SmdpState.LINKED, SmdpState.CONFIRMED):
+            _move(profile, SmdpState.LINKED if eid else SmdpState.ALLOCATED, now)
+        _move(profile, SmdpState.RELEASED, now)
+        profile.save(update_fields=["smdp_state", "smdp_state_at"])
+        order.profile = profile
+        order.matching_id = confirmed.matching_id
+        order.smdp_address = confirmed.smdp_address or settings.REFILL_SMDP["ADDRESS"]
+        order.eid = confirmed.eid or eid
+        order.status, order.released_at = EsimOrder.Status.RELEASED, now
+        order.save(update_fields=["matching_id", "smdp_address", "eid", "status", "released_at"])
+    logger.info("eSIM order %s released for %s (%s)", order.pk, profile.iccid, order.activation_code.masked)
+    return order
+
+
+def _take_from_pool(line: Line, profile_type: str, now: datetime) -> EsimOrder | None:
+    """A profile released in advance (with its matching ID), now assigned to ``line``."""
+    with transaction.atomic():
+        order = (
+            EsimOrder.objects.select_for_update(skip_locked=True)
+            .filter(
+                reason=EsimOrder.Reason.POOL,
+                line__isnull=True,
+                status=EsimOrder.Status.RELEASED,
+                profile__line__isnull=True,
+                profile__profile_type=profile_type,
+            )
+            .order_by("released_at", "pk")
+            .first()
+        )
+        if order is None:
+            return None
+        profile = Profile.objects.select_for_update().get(pk=order.profile_id)
+        profile.line, profile.assigned_at = line, now
+        profile.network_state, profile.network_state_at = NetworkState.ACTIVE, now
+        profile.save(update_fields=["line", "assigned_at", "network_state", "network_state_at"])
+        order.line, order.reason = line, EsimOrder.Reason.NEW_LINE
+        order.save(update_fields=["line", "reason"])
+        order.profile = profile
+        return order
+
+
+def _take_from_stock(profile_type: str, line: Line | None, reason: str, now: datetime) -> EsimOrder:
+    with transaction.atomic():
+        profile = (
+            Profile.objects.select_for_update(skip_locked=True)
+            .filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True, profile_type=profile_type)
+            .exclude(orders__status__in=OPEN)
+            .order_by("pk")
+            .first()
+        )
+        if profile is None:
+            raise NoProfileInStock()
+        if line is not None:
+            profile.line, profile.assigned_at = line, now
+            profile.network_state, profile.network_state_at = NetworkState.ACTIVE, now
+            profile.save(update_fields=["line", "assigned_at", "network_state", "network_state_at"])
+        return _new_order(profile, line, reason, now)
+
+
+def esim_for_new_line(*, line: Line, profile_type: str, actor=None) -> EsimOrder:
+    """Give a new eSIM line its profile: one kept ready if there is one (no SM-DP+ call: its QR is
+    there at once), otherwise one from stock, ordered now. The line takes the profile's ICCID."""
+    if line.sim_type != Line.SimType.ESIM:
+        raise NotAnEsimLine()
+    existing = EsimOrder.objects.filter(line=line, status__in=[*OPEN, EsimOrder.Status.INSTALLED]).first()
+    if existing is not None:
+        return existing  # asked twice: the same order
+    now = timezone.now()
+    order = _take_from_pool(line, profile_type, now)
+    if order is None:
+        order = _take_from_stock(profile_type, line, EsimOrder.Reason.NEW_LINE, now)
+    with transaction.atomic():
+        Line.objects.filter(pk=line.pk).update(iccid=order.profile.iccid)
+        line.iccid = order.profile.iccid
+        audit_record(actor=actor, action="esim.assigned", obj=order.profile, data={"line": line.pk})
+    if order.status == EsimOrder.Status.ORDERING:
+        order = _send(order, _client())
+    return order
+
+
+def esim_current_order(line: Line) -> EsimOrder | None:
+    """The order the customer's phone uses or last used."""
+    return (
+        EsimOrder.objects.filter(line=line).exclude(status=EsimOrder.Status.CANCELLED).select_related("profile").first()
+    )
+
+
+def esim_reissue(*, line: Line, actor=None, reason: str = EsimOrder.Reason.REISSUE) -> EsimOrder:
+    """A new activation code for the line's profile (a new phone, or installing it again): the old
+    order is cancelled if no phone has downloaded it, and the SM-DP+'s re-download limit is
+    checked here first, so the customer is told before anything is asked of it."""
+    from refill.domain.lifecycle import LineStatus
+
+    if line.sim_type != Line.SimType.ESIM:
+        raise NotAnEsimLine()
+    if LineStatus(line.status) in (LineStatus.AGING, LineStatus.AVAILABLE, LineStatus.PORTED_OUT):
+        raise ReissueNotAllowed()
+    profile = Profile.objects.filter(line=line).first()
+    if profile is None:
+        raise NoProfileInStock()
+    if profile.downloads >= _limit():
+        raise es2plus.DownloadLimitReached()
+    client = _client()
+    old = EsimOrder.objects.filter(profile=profile, status__in=OPEN).first()
+    if old is not None and old.status == EsimOrder.Status.DOWNLOADED:
+        raise DownloadInProgress()
+    if old is not None:
+        if not old.cancel_call_id:
+            EsimOrder.objects.filter(pk=old.pk, cancel_call_id="").update(cancel_call_id=client.new_call_id())
+            old.refresh_from_db()
+        if old.status == EsimOrder.Status.RELEASED or old.matching_id:
+            client.cancel_order(call_id=old.cancel_call_id, iccid=profile.iccid, available=True)
+        elif old.status == EsimOrder.Status.ORDERING:
+            # Never answered: finish or undo it at the SM-DP+ with the same calls, then cancel.
+            try:
+                old = _send(old, client)
+                client.cancel_order(call_id=old.cancel_call_id, iccid=profile.iccid, available=True)
+            except es2plus.InvalidTransition:
+                pass  # nothing was ordered there
+        now = timezone.now()
+        with transaction.atomic():
+            locked = Profile.objects.select_for_update().get(pk=profile.pk)
+            if SmdpState(locked.smdp_state) in (SmdpState.ALLOCATED, SmdpState.LINKED, SmdpState.CONFIRMED,
+                                                SmdpState.RELEASED):  # fmt: skip
+                _move(locked, SmdpState.AVAILABLE, now)
+                locked.save(update_fields=["smdp_state", "smdp_state_at"])
+            EsimOrder.objects.filter(pk=old.pk, status__in=OPEN).update(
+                status=EsimOrder.Status.CANCELLED, finished_at=now
+            )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            order = _new_order(profile, line, reason, now)
+            audit_record(actor=actor, action=f"esim.{reason}", obj=profile, data={"line": line.pk, "order": order.pk})
+    except IntegrityError:
+        raise DownloadInProgress() from None  # another re-issue of this line at the same moment
+    return _send(order, client)
+
+
+def esim_pool_fill(*, low_water: int | None = None) -> int:
+    """Keep ``low_water`` released profiles ready per profile type in stock; returns how many were
+    ordered now. Safe to run twice or on two machines (stock rows are taken with SKIP LOCKED)."""
+    low_water = settings.REFILL_SMDP["POOL_LOW_WATER"] if low_water is None else low_water
+    ready = dict(
+        EsimOrder.objects.filter(
+            reason=EsimOrder.Reason.POOL,
+            line__isnull=True,
+            status__in=[EsimOrder.Status.ORDERING, EsimOrder.Status.RELEASED],
+        )
+        .values("profile__profile_type")
+        .annotate(n=Count("pk"))
+        .values_list("profile__profile_type", "n")
+    )
+    types = (
+        Profile.objects.filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True)
+        .values_list("profile_type", flat=True)
+        .distinct()
+    )
+    client, ordered = _client(), 0
+    for profile_type in sorted(set(types)):
+        for _missing in range(max(low_water - ready.get(profile_type, 0), 0)):
+            try:
+                order = _take_from_stock(profile_type, None, EsimOrder.Reason.POOL, timezone.now())
+            except NoProfileInStock:
+                break
+            try:
+                _send(order, client)
+            except es2plus.SmdpUnavailable:
+                logger.warning("eSIM pool: the SM-DP+ is not answering; %s left for the next run", profile_type)
+                return ordered
+            except es2plus.Es2Error as exc:
+                logger.warning("eSIM pool: profile %s refused (%r)", order.profile.iccid, exc)
+                continue
+            ordered += 1
+    return ordered
+
+
+def esim_orders_resume(*, older_than_seconds: int = 60) -> int:
+    """Send again the calls of orders left half-way (a crash, or an SM-DP+ that did not answer)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    client, done = _client(), 0
+    for order in EsimOrder.objects.filter(status=EsimOrder.Status.ORDERING, created_at__lt=cutoff).select_related(
+        "profile"
+    ):
+        try:
+            _send(order, client, order.eid)
+            done += 1
+        except es2plus.Es2Error as exc:
+            logger.warning("eSIM order %s not finished: %r", order.pk, exc)
+    return done
+
+
+# The SM-DP+'s notifications.
+
+_ORDER_STATUS = {
+    SmdpState.DOWNLOADED: (EsimOrder.Status.DOWNLOADED, "downloaded_at"),
+    SmdpState.INSTALLED: (EsimOrder.Status.INSTALLED, "installed_at"),
+    SmdpState.ERROR: (EsimOrder.Status.FAILED, "finished_at"),
+}
+
+
+class BadNotification(RefillError):
+    code = "bad_notification"
+    message = _("The notification is missing a field or has a wrong one.")
+
+
+def esim_notification(*, requester: str, body: dict) -> ProfileEvent:
+    """Apply a HandleDownloadProgressInfo notification once: a replay (same requester and call
+    identifier) returns the first record; one behind what is known changes nothing; one that makes
+    no sense for the profile is refused and logged. Every one is recorded."""
+    header = body.get("header") or {}
+    call_id = str(header.get("functionCallIdentifier") or "")
+    status = body.get("notificationPointStatus") or {}
+    try:
+        point = int(body["notificationPointId"])
+        iccid = str(body["iccid"]).upper().rstrip("F")
+        occurred = parse_datetime(str(body["timestamp"]))
+        outcome_status = str(status["status"])
+    except (KeyError, TypeError, ValueError):
+        raise BadNotification() from None
+    if not call_id or occurred is None or not iccid:
+        raise BadNotification()
+    seen = ProfileEvent.objects.filter(requester=requester, call_id=call_id).first()
+    if seen is not None:
+        return seen
+    succeeded = outcome_status in ("Executed-Success", "Executed-WithWarning")
+    eid = str(body.get("eid") or "")[:32]
+    now = timezone.now()
+    event = ProfileEvent(
+        requester=requester[:100],
+        call_id=call_id[:64],
+        iccid=iccid[:20],
+        point=point,
+        succeeded=succeeded,
+        eid=eid,
+        occurred_at=occurred,
+        received_at=now,
+        payload=body,
+    )
+    try:
+        with transaction.atomic():
+            profile = Profile.objects.select_for_update().filter(iccid=iccid).first()
+            event.profile = profile
+            if profile is None:
+                event.outcome, event.detail = ProfileEvent.Outcome.REFUSED, "unknown ICCID"
+            elif point not in NotificationPoint._value2member_map_:
+                event.outcome, event.detail = ProfileEvent.Outcome.UNCHANGED, f"point {point} not followed"
+            else:
+                _apply(profile, event, NotificationPoint(point), succeeded, eid, now)
+            event.save(force_insert=True)
+    except IntegrityError:
+        # The same notification, applied at this moment by another process.
+        return ProfileEvent.objects.get(requester=requester, call_id=call_id)
+    if event.outcome == ProfileEvent.Outcome.REFUSED:
+        logger.warning("SM-DP+ notification refused: %s point %s (%s)", iccid, point, event.detail)
+    return event
+
+
+def _apply(profile: Profile, event: ProfileEvent, point: NotificationPoint, succeeded: bool, eid: str, now) -> None:
+    order = (
+        EsimOrder.objects.select_for_update()
+        .filter(profile=profile)
+        .exclude(status=EsimOrder.Status.CANCELLED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    event.order = order
+    try:
+        target = after_notification(SmdpState(profile.smdp_state), point, succeeded)
+    except IllegalProfileTransition as exc:
+        event.outcome, event.detail = ProfileEvent.Outcome.REFUSED, str(exc)[:200]
+        return
+    if target is None:
+        event.outcome = ProfileEvent.Outcome.UNCHANGED
+        event.detail = "already known" if succeeded else "failure of an older attempt"
+        return
+    profile.smdp_state, profile.smdp_state_at = target, now
+    fields = ["smdp_state", "smdp_state_at"]
+    if target in (SmdpState.DOWNLOADED, SmdpState.INSTALLED) and (order is None or not order.downloaded_at):
+        profile.downloads += 1  # one download, however many notifications tell of it
+        fields.append("downloads")
+    if eid and target != SmdpState.DELETED:
+        profile.eid = eid
+        fields.append("eid")
+    profile.save(update_fields=fields)
+    if order is not None and target in _ORDER_STATUS:
+        status, stamp = _ORDER_STATUS[target]
+        order.status = status
+        setattr(order, stamp, now)
+        changed = ["status", stamp]
+        if target == SmdpState.INSTALLED and not order.downloaded_at:
+            order.downloaded_at = now  # the download's own notification is late or lost
+            changed.append("downloaded_at")
+        if eid:
+            order.eid = eid
+            changed.append("eid")
+        if status == EsimOrder.Status.FAILED:
+            order.error_code = _failure_code(event.payload)
+            changed.append("error_code")
+        order.save(update_fields=changed)
+    event.outcome, event.detail = ProfileEvent.Outcome.APPLIED, f"{target}"
+
+
+def _failure_code(body: dict) -> str:
+    data = (body.get("notificationPointStatus") or {}).get("statusCodeData") or {}
+    return f"{data.get('subjectCode', '')}/{data.get('reasonCode', '')}"[:40]
+
+
+def esim_profiles_follow_lines() -> int:
+    """Keep each assigned profile's network state in step with its line's lifecycle."""
+    from refill.domain.lifecycle import LineStatus
+
+    wanted = {
+        NetworkState.ACTIVE: [LineStatus.PENDING, LineStatus.ACTIVE],
+        NetworkState.BARRED: [LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.DEACTIVATED, LineStatus.RETAINED],
+        NetworkState.RETIRED: [LineStatus.AGING, LineStatus.AVAILABLE, LineStatus.PORTED_OUT],
+    }
+    now, changed = timezone.now(), 0
+    for state, statuses in wanted.items():
+        changed += Profile.objects.filter(Q(line__status__in=statuses) & ~Q(network_state=state)).update(
+            network_state=state, network_state_at=now
+        )
+    return changed
