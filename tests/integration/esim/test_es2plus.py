@@ -85,10 +85,13 @@ def test_cancel_to_unavailable_is_for_good(sim, client, profile):
         ([], lambda c, i: c.confirm_order(call_id=c.new_call_id(), iccid=i), es2plus.InvalidTransition),
         ([], lambda c, i: c.release_profile(call_id=c.new_call_id(), iccid=i), es2plus.InvalidTransition),
         ([], lambda c, i: c.cancel_order(call_id=c.new_call_id(), iccid=i), es2plus.InvalidTransition),
-        (["order-eid"], lambda c, i: c.confirm_order(call_id=c.new_call_id(), iccid=i, eid=OTHER_EID), es2plus.DeviceMismatch),
-        (["order"], lambda c, i: c.cancel_order(call_id=c.new_call_id(), iccid=i, matching_id="NOT-IT"), es2plus.DeviceMismatch),
+        (["order-eid"], lambda c, i: c.confirm_order(call_id=c.new_call_id(), iccid=i, eid=OTHER_EID),
+         es2plus.DeviceMismatch),
+        (["order"], lambda c, i: c.cancel_order(call_id=c.new_call_id(), iccid=i, matching_id="NOT-IT"),
+         es2plus.DeviceMismatch),
         ([], lambda c, i: c.download_order(call_id=c.new_call_id(), profile_type="nope"), es2plus.ProfileUnknown),
-        ([], lambda c, i: c.download_order(call_id=c.new_call_id(), iccid=i, profile_type="iot"), es2plus.ProfileUnknown),
+        ([], lambda c, i: c.download_order(call_id=c.new_call_id(), iccid=i, profile_type="iot"),
+         es2plus.ProfileUnknown),
     ],
 )  # fmt: skip
 def test_refusals_map_to_clear_errors(client, profile, setup, call, error):
