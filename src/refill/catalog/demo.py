@@ -202,6 +202,8 @@ def demo_seed(stdout=None) -> bool:
         # The physical line's 7-day period ended two days ago: the sweep moves it to grace.
         lines_lapse_sweep(now=now)
 
+        _esim_inventory([esim, travel, li_line], now)
+
         # A saved card, and auto-renew on the travel line (its period ends in two days): the running
         # scheduler renews it a day before its end. Monthly plans keep the number when unpaid.
         from refill.payments.services import method_add
@@ -222,3 +224,37 @@ def demo_seed(stdout=None) -> bool:
         cn_batch, cn_pins = voucher_batch_generate(count=2, face_value="50.00", currency="CNY", note="demo")
         (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
     return True
+
+
+def _esim_inventory(installed: list[Line], now) -> None:
+    """A SIM vendor batch: the demo's eSIM lines' own profiles (installed on their phones) and 20
+    in stock for new lines and the ready pool. The bundled SM-DP+ simulator learns each profile
+    the first time Refill orders it."""
+    from stdnum import luhn
+    from stdnum.iso7064 import mod_97_10
+
+    def _eid(n: int) -> str:
+        base = f"890490320070088826000000000{n:03d}"
+        return base + mod_97_10.calc_check_digits(base)
+
+    from refill.esim.inventory import inventory_import
+    from refill.esim.models import EsimOrder, Profile
+
+    stock = [f"8901410999000000{n:02d}" for n in range(20)]
+    rows = [(line.iccid, f"3102600000{index:05d}") for index, line in enumerate(installed)]
+    rows += [(body + luhn.calc_check_digit(body), f"3102601000{n:05d}") for n, body in enumerate(stock)]
+    content = "iccid,imsi,profile_type\n" + "".join(f"{iccid},{imsi},consumer\n" for iccid, imsi in rows)
+    inventory_import(file_name="demo-vendor-batch.csv", content=content.encode(), vendor="Demo SIM Co.")
+    for index, line in enumerate(installed):
+        profile = Profile.objects.get(iccid=line.iccid)
+        Profile.objects.filter(pk=profile.pk).update(
+            line=line, assigned_at=line.created_at, smdp_state="installed", smdp_state_at=now,
+            network_state="active", network_state_at=now, downloads=1,
+            eid=_eid(index),
+        )  # fmt: skip
+        EsimOrder.objects.create(
+            profile=profile, line=line, reason=EsimOrder.Reason.NEW_LINE, status=EsimOrder.Status.INSTALLED,
+            smdp_address=settings.REFILL_SMDP["ADDRESS"], matching_id=f"DEMO-{index + 1:04d}-INSTALLED",
+            download_call_id=f"demo-download-{index}", confirm_call_id=f"demo-confirm-{index}",
+            released_at=line.created_at, downloaded_at=line.created_at, installed_at=line.created_at,
+        )  # fmt: skip

@@ -37,6 +37,9 @@ def default_jobs() -> list[Job]:
         Job("reap_stuck_tasks", 300, "refill.ops.tasks.reap_stuck_tasks"),
         Job("card_expiry_reminders", 3600, "refill.notifications.tasks.send_card_expiry_reminders"),
         Job("expire_vouchers", 300, "refill.vouchers.tasks.expire_vouchers"),
+        Job("esim_orders_resume", 60, "refill.esim.tasks.esim_orders_resume"),
+        Job("esim_pool_fill", 300, "refill.esim.tasks.esim_pool_fill"),
+        Job("esim_profiles_follow_lines", 300, "refill.esim.tasks.esim_profiles_follow_lines"),
     ]
 
 

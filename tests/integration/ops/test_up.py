@@ -50,6 +50,7 @@ def test_up_serves_demo_and_stops_on_ctrl_c(tmp_path):
         "REFILL_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "refill.config.settings.dev",
         "PORT": str(_free_port()),
+        "REFILL_SMDP_URL": f"http://127.0.0.1:{_free_port()}",
     }
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=REPO)
@@ -74,7 +75,9 @@ def test_up_serves_demo_and_stops_on_ctrl_c(tmp_path):
             tmp_path / "up.log"
         ).read_text()
         children = _children(process.pid)
-        assert len(children) >= 3  # web, scheduler, worker
+        assert len(children) >= 4  # web, scheduler, worker, SM-DP+ simulator
+        with urllib.request.urlopen(env["REFILL_SMDP_URL"] + "/sim/health", timeout=5) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
         output = (tmp_path / "up.log").read_text()
         assert "demo@example.com / demo-pass-1234" in output and "http://127.0.0.1:" in output
         assert "demo-pins.csv" in output and "/backoffice/" in output

@@ -340,3 +340,4 @@ REFILL_SMDP = {
     # Released profiles kept ready per profile type, so a new eSIM line gets its QR at once.
     "POOL_LOW_WATER": int(os.environ.get("REFILL_ESIM_POOL_LOW_WATER", "5")),
 }
+REFILL_SMDP_SIMULATOR = env_bool("REFILL_SMDP_SIMULATOR", False)

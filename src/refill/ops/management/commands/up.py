@@ -49,6 +49,8 @@ class Command(BaseCommand):
         ]
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.SRC_DIR), env.get("PYTHONPATH", "")]))
         commands = {"web": web, "scheduler": [*manage, "scheduler"]}
+        if settings.REFILL_SMDP_SIMULATOR:
+            commands["smdp"] = self._simulator(f"http://{host}:{port}")
         for index in range(workers):
             commands[f"worker-{index + 1}"] = [
                 *manage,
@@ -107,3 +109,25 @@ class Command(BaseCommand):
         self.stdout.write("Refill stopped.")
         if exit_code:
             sys.exit(exit_code)
+
+    @staticmethod
+    def _simulator(web_url: str) -> list[str]:
+        """tools/smdp_sim.py on REFILL_SMDP's loopback port, calling back into this Refill. It
+        creates the profiles Refill orders by ICCID (the demo's inventory) on first use."""
+        from urllib.parse import urlsplit
+
+        smdp = settings.REFILL_SMDP
+        where = urlsplit(smdp["URL"])
+        return [
+            sys.executable,
+            str(settings.REPO_DIR / "tools" / "smdp_sim.py"),
+            "--host", where.hostname or "127.0.0.1",
+            "--port", str(where.port or 8720),
+            "--id", smdp["SMDP_ID"],
+            "--address", smdp["ADDRESS"],
+            "--requester", smdp["REQUESTER_ID"],
+            "--download-limit", str(smdp["DOWNLOAD_LIMIT"]),
+            "--accept-unknown",
+            "--callback", f"{web_url}/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+            "--callback-token", smdp["CALLBACK_TOKEN"],
+        ]  # fmt: skip
