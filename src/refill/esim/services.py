@@ -58,6 +58,14 @@ class ReissueNotAllowed(RefillError):
     message = _("This line's number is no longer kept, so its eSIM cannot be installed again.")
 
 
+def _tell(order: EsimOrder) -> None:
+    """Email the customer their activation code once the order has one (after the commit)."""
+    from .tasks import send_esim_ready
+
+    if order.line_id and order.reason != EsimOrder.Reason.POOL and order.status == EsimOrder.Status.RELEASED:
+        transaction.on_commit(lambda: send_esim_ready.enqueue(order.pk))
+
+
 def _client() -> es2plus.Es2Client:
     return es2plus.get_client()
 
@@ -183,6 +191,7 @@ def esim_for_new_line(*, line: Line, profile_type: str, actor=None) -> EsimOrder
         audit_record(actor=actor, action="esim.assigned", obj=order.profile, data={"line": line.pk})
     if order.status == EsimOrder.Status.ORDERING:
         order = _send(order, _client())
+    _tell(order)
     return order
 
 
@@ -242,7 +251,9 @@ def esim_reissue(*, line: Line, actor=None, reason: str = EsimOrder.Reason.REISS
             audit_record(actor=actor, action=f"esim.{reason}", obj=profile, data={"line": line.pk, "order": order.pk})
     except IntegrityError:
         raise DownloadInProgress() from None  # another re-issue of this line at the same moment
-    return _send(order, client)
+    order = _send(order, client)
+    _tell(order)
+    return order
 
 
 def esim_pool_fill(*, low_water: int | None = None) -> int:
@@ -291,7 +302,7 @@ def esim_orders_resume(*, older_than_seconds: int = 60) -> int:
         "profile"
     ):
         try:
-            _send(order, client, order.eid)
+            _tell(_send(order, client, order.eid))
             done += 1
         except es2plus.Es2Error as exc:
             logger.warning("eSIM order %s not finished: %r", order.pk, exc)

@@ -2,6 +2,14 @@ from django.tasks import task
 
 
 @task()
+def send_esim_ready(order_id: int) -> str | None:
+    from .emails import esim_ready_send
+
+    notification = esim_ready_send(order_id=order_id)
+    return notification.status if notification else None
+
+
+@task()
 def esim_pool_fill() -> int:
     from .services import esim_pool_fill as fill
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import esim_views, views
 
 app_name = "portal"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("lines/<int:pk>/renew/", views.renew, name="renew"),
     path("lines/<int:pk>/renew/quote/", views.renew_quote, name="renew_quote"),
     path("lines/<int:pk>/auto-renew/", views.auto_renew, name="auto_renew"),
+    path("lines/<int:pk>/esim/", esim_views.esim, name="esim"),
+    path("lines/<int:pk>/esim/status/", esim_views.esim_status, name="esim_status"),
+    path("lines/<int:pk>/esim/qr.png", esim_views.esim_qr, name="esim_qr"),
+    path("lines/<int:pk>/esim/reinstall/", esim_views.esim_reinstall, name="esim_reinstall"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),

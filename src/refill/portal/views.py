@@ -354,7 +354,21 @@ def _order_context(order: Order) -> dict:
         "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
+        "esim_reinstall": _esim_gone(order.line),
     }
+
+
+def _esim_gone(line: Line | None) -> bool:
+    """Whether the line's eSIM is no longer on a phone (deleted while the line was lapsed, or a
+    failed installation): the renewal then offers to install it again. A renewal itself never
+    touches the profile."""
+    from refill.esim.models import Profile
+
+    return bool(
+        line is not None
+        and line.sim_type == Line.SimType.ESIM
+        and Profile.objects.filter(line=line, smdp_state__in=["deleted", "error"]).exists()
+    )
 
 
 @login_required

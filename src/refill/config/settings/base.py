@@ -341,3 +341,5 @@ REFILL_SMDP = {
     "POOL_LOW_WATER": int(os.environ.get("REFILL_ESIM_POOL_LOW_WATER", "5")),
 }
 REFILL_SMDP_SIMULATOR = env_bool("REFILL_SMDP_SIMULATOR", False)
+# The profile type a line gets when it has no eSIM profile on record yet.
+REFILL_ESIM_PROFILE_TYPE = os.environ.get("REFILL_ESIM_PROFILE_TYPE", "consumer")

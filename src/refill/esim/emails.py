@@ -1,0 +1,59 @@
+"""The email that brings a customer their eSIM: the QR code (inline image), the activation code,
+the one-tap link for iPhone and the install steps, in their language."""
+
+from __future__ import annotations
+
+import logging
+from email.message import MIMEPart
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from refill.domain.activation import qr_png
+from refill.notifications.models import Notification
+from refill.notifications.services import _claim, _deliver
+
+from .models import EsimOrder
+
+logger = logging.getLogger(__name__)
+
+QR_CID = "esim-qr@refill"
+
+
+def esim_ready_send(*, order_id: int) -> Notification | None:
+    """Send the order's activation code once (None if the order has no code for a customer)."""
+    order = EsimOrder.objects.select_related("line", "line__owner", "profile").get(pk=order_id)
+    if order.line is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id:
+        return None
+    customer = order.line.owner
+    key = f"esim:{order.pk}"
+    notification = _claim(
+        rule="esim_ready", subject_key=key, channel="email", customer=customer, recipient=customer.email_address()
+    )
+    if notification is None:
+        return Notification.objects.get(rule="esim_ready", subject_key=key, channel="email")
+    code = order.activation_code
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        context = {
+            "customer": customer,
+            "line": order.line,
+            "order": order,
+            "code": str(code),
+            "ios_link": code.ios_install_link,
+            "qr_cid": QR_CID,
+            "page_url": settings.REFILL_PUBLIC_URL.rstrip("/") + reverse("portal:esim", args=[order.line.pk]),
+        }
+        subject = render_to_string("esim/email_subject.txt", context).strip()
+        text = render_to_string("esim/email.txt", context)
+        html = render_to_string("esim/email.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.recipient])
+    message.attach_alternative(html, "text/html")
+    image = MIMEPart()
+    image.set_content(qr_png(code, scale=6), maintype="image", subtype="png", disposition="inline", cid=f"<{QR_CID}>")
+    message.attach(image)
+    notification = _deliver(notification, message, customer.preferred_language)
+    logger.info("eSIM activation code sent for order %s (%s)", order.pk, code.masked)
+    return notification

@@ -1,0 +1,104 @@
+"""The customer's eSIM page: the QR code and activation code to install it, its install status as
+the SM-DP+ reports it, and a new activation code for a new phone."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from refill.domain.activation import qr_png, qr_svg
+from refill.errors import RefillError
+from refill.esim.models import EsimOrder, Profile
+from refill.esim.services import esim_current_order, esim_for_new_line, esim_reissue
+from refill.lines.models import Line
+
+from .views import _owned_line
+
+POLLING = [EsimOrder.Status.ORDERING, EsimOrder.Status.RELEASED, EsimOrder.Status.DOWNLOADED]
+KEPT = ["pending", "active", "grace", "suspended", "deactivated", "retained"]
+
+
+def _esim_line(request: HttpRequest, pk: int) -> Line:
+    line = _owned_line(request, pk)
+    if line.sim_type != Line.SimType.ESIM:
+        raise Http404
+    return line
+
+
+def _context(line: Line) -> dict:
+    order = esim_current_order(line)
+    profile = Profile.objects.filter(line=line).first()
+    downloads_left = max(settings.REFILL_SMDP["DOWNLOAD_LIMIT"] - profile.downloads, 0) if profile else None
+    code = order.activation_code if order and order.status == EsimOrder.Status.RELEASED else None
+    return {
+        "line": line,
+        "order": order,
+        "profile": profile,
+        "polling": POLLING,
+        "code": str(code) if code else "",
+        "ios_link": code.ios_install_link if code else "",
+        "qr_svg": qr_svg(code, title=str(code.masked)) if code else "",
+        "downloads_left": downloads_left,
+        "reinstall_allowed": bool(
+            profile and downloads_left and line.status in KEPT and (order is None or order.status != "downloaded")
+        ),
+    }
+
+
+@login_required
+def esim(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _esim_line(request, pk)
+    response = render(request, "portal/esim.html", _context(line))
+    response["Cache-Control"] = "private, no-store"  # the activation code installs the number
+    return response
+
+
+@login_required
+def esim_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status block, polled (htmx) while the phone downloads; the page reloads when it changes."""
+    line = _esim_line(request, pk)
+    context = _context(line)
+    response = render(request, "esim/_status.html", context)
+    shown = request.GET.get("shown")
+    if shown and context["order"] is not None and shown != context["order"].status:
+        response["HX-Refresh"] = "true"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def esim_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _esim_line(request, pk)
+    order = esim_current_order(line)
+    if order is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id:
+        raise Http404
+    response = HttpResponse(qr_png(order.activation_code), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def esim_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new activation code for the line's eSIM (a new phone, or installing it again)."""
+    line = _esim_line(request, pk)
+    try:
+        if Profile.objects.filter(line=line).exists():
+            esim_reissue(line=line, actor=request.user, reason=EsimOrder.Reason.REINSTALL)
+        else:
+            esim_for_new_line(line=line, profile_type=settings.REFILL_ESIM_PROFILE_TYPE, actor=request.user)
+    except RefillError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _new_code_message())
+    return redirect("portal:esim", pk=line.pk)
+
+
+def _new_code_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Here is your new activation code. We have emailed it to you as well.")
