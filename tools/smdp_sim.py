@@ -200,7 +200,8 @@ class Smdp:
     # The phone
 
     def download(self, matching_id: str, eid: str, *, install: bool = True, fail: str = "") -> list[dict]:
-        """A phone downloads (and installs) the profile released for ``matching_id``."""
+        """A phone downloads (and installs) the profile released for ``matching_id``; ``fail`` makes
+        the confirmation code, the download or the installation fail."""
         with self.lock:
             profile = next((p for p in self.profiles.values() if matching_id and p["matchingId"] == matching_id), None)
             if profile is None:
@@ -211,6 +212,9 @@ class Smdp:
             if profile["downloads"] >= self.download_limit:
                 return [self.notify(profile, 1, eid, ("8.8.5", "6.4"))]
             sent.append(self.notify(profile, 1, eid))
+            if fail == "confirmation":  # the phone's user typed a wrong confirmation code too often
+                self._move(profile, self.failure_state)
+                return [*sent, self.notify(profile, 2, eid, ("8.2.7", "6.4"))]
             if fail == "download":
                 self._move(profile, self.failure_state)
                 return [*sent, self.notify(profile, 3, eid, ("8.2.10", "4.2"))]

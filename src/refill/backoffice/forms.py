@@ -53,3 +53,16 @@ class AdjustmentForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class ProfileImportForm(forms.Form):
+    file = forms.FileField(label=_("Vendor CSV file"))
+    vendor = forms.CharField(label=_("Vendor"), max_length=100, required=False)
+
+    def clean_file(self):
+        from refill.esim.inventory import MAX_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

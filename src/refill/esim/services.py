@@ -384,8 +384,19 @@ def _apply(profile: Profile, event: ProfileEvent, point: NotificationPoint, succ
         .first()
     )
     event.order = order
+    state = SmdpState(profile.smdp_state)
+    if (
+        not succeeded
+        and eid
+        and profile.eid
+        and eid != profile.eid
+        and state in (SmdpState.DOWNLOADED, SmdpState.INSTALLED)
+    ):
+        # Another phone tried the code after this one downloaded it: refused there, nothing lost here.
+        event.outcome, event.detail = ProfileEvent.Outcome.UNCHANGED, "another device was refused"
+        return
     try:
-        target = after_notification(SmdpState(profile.smdp_state), point, succeeded)
+        target = after_notification(state, point, succeeded)
     except IllegalProfileTransition as exc:
         event.outcome, event.detail = ProfileEvent.Outcome.REFUSED, str(exc)[:200]
         return

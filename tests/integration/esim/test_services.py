@@ -153,11 +153,49 @@ def test_the_endpoint_is_authenticated_and_strict(sim, client, headers, body, st
     assert not ProfileEvent.objects.exists()
 
 
-def test_a_failed_installation(sim, stock, line):
+@pytest.mark.parametrize(
+    ("fail", "points", "code"),
+    [("confirmation", [1, 2], "8.2.7/6.4"), ("download", [1, 3], "8.2.10/4.2"), ("install", [1, 3, 4], "8.2.10/4.2")],
+)
+def test_failures_at_each_point(sim, stock, line, fail, points, code):
     order = services.esim_for_new_line(line=line, profile_type="consumer")
-    sim.post("/sim/device/download", {"matchingId": order.matching_id, "eid": EID, "fail": "install"})
+    sent = sim.post("/sim/device/download", {"matchingId": order.matching_id, "eid": EID, "fail": fail})["sent"]
+    assert [s["notification"]["notificationPointId"] for s in sent] == points
     order.refresh_from_db()
-    assert (order.status, order.error_code, order.profile.smdp_state) == ("failed", "8.2.10/4.2", "error")
+    assert (order.status, order.error_code, order.profile.smdp_state) == ("failed", code, "error")
+    # the customer can get a new code and try again
+    again = services.esim_reissue(line=line)
+    sim.post("/sim/device/download", {"matchingId": again.matching_id, "eid": EID})
+    again.refresh_from_db()
+    assert again.status == "installed"
+
+
+def test_a_failed_eligibility_check(sim, stock, line):
+    order = services.esim_for_new_line(line=line, profile_type="consumer")
+    sim.post("/sim/device/download", {"matchingId": order.matching_id, "eid": EID, "install": False})
+    sim.post("/sim/callback", {"url": "", "token": ""})
+    # a second phone tries the same code: refused at the eligibility check (point 1)
+    [refused] = sim.post("/sim/device/download", {"matchingId": order.matching_id, "eid": NEW_PHONE})["sent"]
+    body = refused["notification"]
+    assert body["notificationPointId"] == 1 and body["notificationPointStatus"]["status"] == "Failed"
+    event = services.esim_notification(requester="refill-smdp-simulator", body=body)
+    order.refresh_from_db()
+    # the first phone's download goes on: the refusal was the other phone's
+    assert (event.outcome, event.detail, order.status) == ("unchanged", "another device was refused", "downloaded")
+
+
+def test_a_failed_eligibility_check_before_any_download(sim, stock, line):
+    order = services.esim_for_new_line(line=line, profile_type="consumer")
+    body = {
+        "header": {"functionRequesterIdentifier": "refill-smdp-simulator", "functionCallIdentifier": "np1-failed"},
+        "iccid": order.profile.iccid, "profileType": "consumer", "timestamp": "2026-11-23T10:00:00Z", "eid": EID,
+        "notificationPointId": 1,
+        "notificationPointStatus": {
+            "status": "Failed", "statusCodeData": {"subjectCode": "8.8.5", "reasonCode": "6.4"}},
+    }  # fmt: skip
+    event = services.esim_notification(requester="refill-smdp-simulator", body=body)
+    order.refresh_from_db()
+    assert (event.outcome, order.status, order.error_code) == ("applied", "failed", "8.8.5/6.4")
 
 
 def test_reissue_for_a_new_phone_cancels_the_unused_order(sim, stock, line):
