@@ -22,7 +22,8 @@ class IllegalTransition(ValueError):
 
 
 TRANSITIONS: dict[LineStatus, frozenset[LineStatus]] = {
-    LineStatus.PENDING: frozenset({LineStatus.ACTIVE, LineStatus.RETAINED}),
+    # A new line never paid for gives its number back (no aging: nobody ever had it).
+    LineStatus.PENDING: frozenset({LineStatus.ACTIVE, LineStatus.RETAINED, LineStatus.AVAILABLE}),
     LineStatus.ACTIVE: frozenset({LineStatus.GRACE, LineStatus.RETAINED}),
     LineStatus.GRACE: frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED, LineStatus.RETAINED}),
     LineStatus.SUSPENDED: frozenset({LineStatus.ACTIVE, LineStatus.DEACTIVATED, LineStatus.RETAINED}),

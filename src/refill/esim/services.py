@@ -180,9 +180,20 @@ def esim_for_new_line(*, line: Line, profile_type: str, actor=None) -> EsimOrder
         raise NotAnEsimLine()
     existing = EsimOrder.objects.filter(line=line, status__in=[*OPEN, EsimOrder.Status.INSTALLED]).first()
     if existing is not None:
+        _tell(existing)
         return existing  # asked twice: the same order
     now = timezone.now()
-    order = _take_from_pool(line, profile_type, now)
+    assigned = Profile.objects.filter(line=line).first()
+    if assigned is not None:
+        # Reserved for the line when it was opened: ordered now, on its first payment.
+        try:
+            with transaction.atomic():
+                order = _new_order(assigned, line, EsimOrder.Reason.NEW_LINE, now)
+        except IntegrityError:
+            order = EsimOrder.objects.get(profile=assigned, status__in=OPEN)
+        order.profile = assigned
+    else:
+        order = _take_from_pool(line, profile_type, now)
     if order is None:
         order = _take_from_stock(profile_type, line, EsimOrder.Reason.NEW_LINE, now)
     with transaction.atomic():
@@ -451,3 +462,131 @@ def esim_profiles_follow_lines() -> int:
             network_state=state, network_state_at=now
         )
     return changed
+
+
+# New eSIM lines bought in the portal.
+
+
+class NoNumberAvailable(RefillError):
+    code = "no_number_available"
+    message = _("This number is no longer available. Please choose another one.")
+
+
+UNPAID_KEPT_FOR = timedelta(hours=24)
+
+
+def esim_line_open(*, customer, market, plan, msisdn: str = "", actor=None) -> Line:
+    """A new eSIM line for ``customer``, waiting for its first payment: a number from the market's
+    pool (``msisdn``, or the next one) and an eSIM profile are held for it. One released in advance
+    is taken if there is one, so that the activation code is there as soon as it is paid. Nothing
+    is held when either is missing."""
+    from django.db import connection
+
+    from refill.domain.lifecycle import LineStatus
+    from refill.lines.models import PoolNumber
+
+    now = timezone.now()
+    skip = connection.features.has_select_for_update_skip_locked
+    profile_type = settings.REFILL_ESIM_PROFILE_TYPE
+    with transaction.atomic():
+        numbers = PoolNumber.objects.select_for_update(skip_locked=skip).filter(
+            market=market, status=PoolNumber.Status.AVAILABLE
+        )
+        number = (numbers.filter(msisdn=msisdn) if msisdn else numbers.order_by("available_since", "pk")).first()
+        if number is None:
+            raise NoNumberAvailable()
+        ready = (
+            EsimOrder.objects.select_for_update(skip_locked=skip)
+            .filter(
+                reason=EsimOrder.Reason.POOL,
+                line__isnull=True,
+                status=EsimOrder.Status.RELEASED,
+                profile__line__isnull=True,
+                profile__profile_type=profile_type,
+            )  # fmt: skip
+            .order_by("released_at", "pk")
+            .first()
+        )
+        if ready is not None:
+            profile = Profile.objects.select_for_update().get(pk=ready.profile_id)
+        else:
+            profile = (
+                Profile.objects.select_for_update(skip_locked=skip)
+                .filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True, profile_type=profile_type)
+                .exclude(orders__status__in=OPEN)
+                .order_by("pk")
+                .first()
+            )
+        if profile is None:
+            raise NoProfileInStock()
+        number.status = PoolNumber.Status.ASSIGNED
+        number.save(update_fields=["status"])
+        line = Line.objects.create(
+            msisdn=number.msisdn, iccid=profile.iccid, sim_type=Line.SimType.ESIM, owner=customer, market=market,
+            plan=plan, status=LineStatus.PENDING, created_at=now,
+        )  # fmt: skip
+        profile.line, profile.assigned_at = line, now
+        profile.save(update_fields=["line", "assigned_at"])
+        if ready is not None:
+            ready.line, ready.reason = line, EsimOrder.Reason.NEW_LINE
+            ready.save(update_fields=["line", "reason"])
+        audit_record(actor=actor, action="line.opened", obj=line, data={"msisdn": line.msisdn, "iccid": profile.iccid})
+    return line
+
+
+def esim_deliver_new_lines(line_ids: list[int]) -> int:
+    """After a new eSIM line's first payment: its profile goes on the network, is ordered (unless it
+    was released in advance) and its activation code is emailed. Safe to run again."""
+    delivered = 0
+    now = timezone.now()
+    for line in Line.objects.filter(pk__in=line_ids, sim_type=Line.SimType.ESIM):
+        Profile.objects.filter(line=line).exclude(network_state=NetworkState.ACTIVE).update(
+            network_state=NetworkState.ACTIVE, network_state_at=now
+        )
+        try:
+            esim_for_new_line(line=line, profile_type=settings.REFILL_ESIM_PROFILE_TYPE)
+            delivered += 1
+        except es2plus.SmdpUnavailable:
+            logger.warning("line %s: the SM-DP+ is not answering; esim_orders_resume will finish it", line.pk)
+    return delivered
+
+
+def esim_unpaid_lines_release(*, now: datetime | None = None) -> int:
+    """New lines not paid within a day give back their number (to the pool, available at once:
+    nobody used it) and their eSIM profile (to stock, or to the ready pool if it was released)."""
+    from refill.domain.lifecycle import LineStatus
+    from refill.lines.models import PoolNumber
+    from refill.lines.services import line_transition
+    from refill.orders.models import Order
+    from refill.payments.models import Payment
+
+    now = now or timezone.now()
+    stale = Line.objects.filter(status=LineStatus.PENDING, created_at__lt=now - UNPAID_KEPT_FOR).exclude(
+        orders__status=Order.Status.PAID
+    ).exclude(orders__payments__status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN,
+                                            Payment.Status.REQUIRES_ACTION])  # fmt: skip
+    released = 0
+    for candidate in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            line = Line.objects.select_for_update().get(pk=candidate)
+            if line.status != LineStatus.PENDING:
+                continue
+            line_transition(line=line, target=LineStatus.AVAILABLE, cause="not_paid")
+            line.save(update_fields=["status", "status_changed_at"])
+            PoolNumber.objects.filter(msisdn=line.msisdn, status=PoolNumber.Status.ASSIGNED).update(
+                status=PoolNumber.Status.AVAILABLE, available_since=now
+            )
+            Order.objects.filter(line=line, status__in=[Order.Status.AWAITING_PAYMENT, Order.Status.FAILED]).update(
+                status=Order.Status.CANCELLED
+            )
+            profile = Profile.objects.select_for_update().filter(line=line).first()
+            if profile is not None:
+                profile.line, profile.assigned_at = None, None
+                profile.network_state, profile.network_state_at = NetworkState.INACTIVE, now
+                profile.save(update_fields=["line", "assigned_at", "network_state", "network_state_at"])
+                EsimOrder.objects.filter(profile=profile, line=line, status=EsimOrder.Status.RELEASED).update(
+                    line=None, reason=EsimOrder.Reason.POOL
+                )
+            audit_record(actor=None, action="line.released_unpaid", obj=line, data={"msisdn": line.msisdn})
+            released += 1
+    return released

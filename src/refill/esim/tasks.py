@@ -28,3 +28,17 @@ def esim_profiles_follow_lines() -> int:
     from .services import esim_profiles_follow_lines as follow
 
     return follow()
+
+
+@task()
+def esim_deliver_new_lines(line_ids: list[int]) -> int:
+    from .services import esim_deliver_new_lines as deliver
+
+    return deliver(line_ids)
+
+
+@task()
+def esim_unpaid_lines_release() -> int:
+    from .services import esim_unpaid_lines_release as release
+
+    return release()

@@ -27,7 +27,8 @@ class Line(models.Model):
 
     # Unique among lines that still hold their number; a released number may serve a new line.
     msisdn = models.CharField(max_length=16)
-    iccid = models.CharField(max_length=20, unique=True)
+    # Unique among lines that still hold their number: a SIM released with one may serve a new line.
+    iccid = models.CharField(max_length=20)
     sim_type = models.CharField(max_length=16, choices=SimType.choices)
     owner = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="lines")
     market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="lines")
@@ -43,13 +44,22 @@ class Line(models.Model):
 
     class Meta:
         ordering = ["msisdn"]
-        indexes = [models.Index(fields=["status", "period_end"]), models.Index(fields=["msisdn"])]
+        indexes = [
+            models.Index(fields=["status", "period_end"]),
+            models.Index(fields=["msisdn"]),
+            models.Index(fields=["iccid"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["msisdn"],
                 condition=~models.Q(status__in=["available", "ported_out"]),
                 name="line_msisdn_held_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["iccid"],
+                condition=~models.Q(status__in=["available", "ported_out"]),
+                name="line_iccid_held_once",
+            ),
         ]
 
     def __str__(self) -> str:

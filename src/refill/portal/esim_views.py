@@ -8,18 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refill.domain.activation import qr_png, qr_svg
 from refill.errors import RefillError
 from refill.esim.models import EsimOrder, Profile
-from refill.esim.services import esim_current_order, esim_for_new_line, esim_reissue
+from refill.esim.services import NoNumberAvailable, esim_current_order, esim_for_new_line, esim_reissue
 from refill.lines.models import Line
 
 from .views import _owned_line
 
 POLLING = [EsimOrder.Status.ORDERING, EsimOrder.Status.RELEASED, EsimOrder.Status.DOWNLOADED]
-KEPT = ["pending", "active", "grace", "suspended", "deactivated", "retained"]
+KEPT = ["active", "grace", "suspended", "deactivated", "retained"]
 
 
 def _esim_line(request: HttpRequest, pk: int) -> Line:
@@ -33,10 +35,14 @@ def _context(line: Line) -> dict:
     order = esim_current_order(line)
     profile = Profile.objects.filter(line=line).first()
     downloads_left = max(settings.REFILL_SMDP["DOWNLOAD_LIMIT"] - profile.downloads, 0) if profile else None
-    code = order.activation_code if order and order.status == EsimOrder.Status.RELEASED else None
+    # A new line's code is shown once the line is paid for.
+    released = order is not None and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
+    code = order.activation_code if released else None
     return {
         "line": line,
         "order": order,
+        # Paid for, and its profile is being ordered (the task after the first payment).
+        "preparing": order is None and profile is not None and line.status != "pending",
         "profile": profile,
         "polling": POLLING,
         "code": str(code) if code else "",
@@ -64,7 +70,8 @@ def esim_status(request: HttpRequest, pk: int) -> HttpResponse:
     context = _context(line)
     response = render(request, "esim/_status.html", context)
     shown = request.GET.get("shown")
-    if shown and context["order"] is not None and shown != context["order"].status:
+    current = context["order"].status if context["order"] is not None else "none"
+    if shown and shown != current:
         response["HX-Refresh"] = "true"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -74,7 +81,7 @@ def esim_status(request: HttpRequest, pk: int) -> HttpResponse:
 def esim_qr(request: HttpRequest, pk: int) -> HttpResponse:
     line = _esim_line(request, pk)
     order = esim_current_order(line)
-    if order is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id:
+    if order is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id or line.status == "pending":
         raise Http404
     response = HttpResponse(qr_png(order.activation_code), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
@@ -99,6 +106,53 @@ def esim_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _new_code_message() -> str:
-    from django.utils.translation import gettext as _
-
     return _("Here is your new activation code. We have emailed it to you as well.")
+
+
+@login_required
+def line_new(request: HttpRequest) -> HttpResponse:
+    """Get a new number with an eSIM: choose the country, the plan and the number, then pay for
+    the first period on the renewal page. The eSIM's activation code comes once it is paid."""
+    from refill.catalog.models import Market, Plan
+    from refill.esim.services import esim_line_open
+    from refill.lines.models import PoolNumber
+
+    from .views import _customer
+
+    customer = _customer(request)
+    markets = [
+        market
+        for market in Market.objects.order_by("code")
+        if PoolNumber.objects.filter(market=market, status=PoolNumber.Status.AVAILABLE).exists()
+    ]
+    market = next((m for m in markets if m.code == (request.POST.get("market") or request.GET.get("market"))), None)
+    market = market or (markets[0] if markets else None)
+    plans, numbers = [], []
+    if market is not None:
+        for plan in Plan.objects.filter(market=market, is_active=True, kind=Plan.Kind.BASE).order_by("sort_order"):
+            price = plan.current_price(market.currency)
+            if price is not None:
+                plan.price_now = price.amount
+                plans.append(plan)
+        numbers = list(
+            PoolNumber.objects.filter(market=market, status=PoolNumber.Status.AVAILABLE).order_by(
+                "available_since", "pk"
+            )[:12]
+        )
+    error = ""
+    if request.method == "POST" and market is not None:
+        plan = next((p for p in plans if p.code == request.POST.get("plan")), None)
+        chosen = request.POST.get("msisdn", "")
+        if plan is None:
+            error = _("Choose a plan.")
+        elif chosen and chosen not in {n.msisdn for n in numbers}:
+            error = str(NoNumberAvailable())
+        else:
+            try:
+                line = esim_line_open(customer=customer, market=market, plan=plan, msisdn=chosen, actor=request.user)
+            except RefillError as refused:
+                error = str(refused)
+            else:
+                return redirect(f"{reverse('portal:renew', args=[line.pk])}?plan={plan.code}")
+    context = {"markets": markets, "market": market, "plans": plans, "numbers": numbers, "error": error}
+    return render(request, "portal/line_new.html", context, status=400 if error else 200)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("lines/<int:pk>/renew/", views.renew, name="renew"),
     path("lines/<int:pk>/renew/quote/", views.renew_quote, name="renew_quote"),
     path("lines/<int:pk>/auto-renew/", views.auto_renew, name="auto_renew"),
+    path("lines/new/", esim_views.line_new, name="line_new"),
     path("lines/<int:pk>/esim/", esim_views.esim, name="esim"),
     path("lines/<int:pk>/esim/status/", esim_views.esim_status, name="esim_status"),
     path("lines/<int:pk>/esim/qr.png", esim_views.esim_qr, name="esim_qr"),

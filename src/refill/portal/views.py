@@ -355,7 +355,18 @@ def _order_context(order: Order) -> dict:
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
         "esim_reinstall": _esim_gone(order.line),
+        "esim_new": _esim_new(order),
     }
+
+
+def _esim_new(order: Order) -> bool:
+    """Whether this order was a new eSIM line's first payment (its eSIM is then installed)."""
+    line = order.line
+    return bool(
+        line is not None
+        and line.sim_type == Line.SimType.ESIM
+        and line.status_changes.filter(from_status="pending", reference=f"order:{order.pk}").exists()
+    )
 
 
 def _esim_gone(line: Line | None) -> bool:

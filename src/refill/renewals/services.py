@@ -1093,6 +1093,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     buckets: list[Bucket] = []
     granted: dict[tuple[int, datetime], list[Bucket]] = {}
     first_new: dict[int, Period] = {}
+    activated: list[int] = []  # new eSIM lines paid for the first time
     for order, _ in paid:
         for item in items[order.pk]:
             if item.kind != OrderItem.Kind.RENEWAL:
@@ -1131,6 +1132,8 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             change = line_move(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
             if change is not None:
                 changes.append(change)
+                if change.from_status == LineStatus.PENDING and line.sim_type == Line.SimType.ESIM:
+                    activated.append(line.pk)
         bulk_insert(changes)
         bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"])
     Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
@@ -1168,6 +1171,11 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     audit_records(events)
     # Enqueued in this transaction: the database task backend makes it visible only on commit.
     send_order_confirmations.enqueue([order.pk for order, _ in paid])
+    if activated:
+        # A new eSIM line's first payment: its profile is prepared (or taken ready) and sent.
+        from refill.esim.tasks import esim_deliver_new_lines
+
+        esim_deliver_new_lines.enqueue(activated)
 
 
 def wallet_topup_limits(currency: str) -> tuple[Decimal, Decimal]:
