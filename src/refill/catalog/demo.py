@@ -203,6 +203,20 @@ def demo_seed(stdout=None) -> bool:
         lines_lapse_sweep(now=now)
 
         _esim_inventory([esim, travel, li_line], now)
+        # Numbers to choose from for "Get a new number".
+        from refill.lines.models import PoolNumber
+
+        for market, numbers in (
+            (us, [f"+1202555016{n}" for n in range(10)]),
+            (cn, [f"+86138001381{n:02d}" for n in range(6)]),
+        ):
+            for msisdn in numbers:
+                PoolNumber.objects.create(
+                    msisdn=normalize_msisdn(msisdn),
+                    market=market,
+                    status=PoolNumber.Status.AVAILABLE,
+                    available_since=now,
+                )
 
         # A saved card, and auto-renew on the travel line (its period ends in two days): the running
         # scheduler renews it a day before its end. Monthly plans keep the number when unpaid.
