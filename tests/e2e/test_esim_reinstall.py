@@ -45,6 +45,8 @@ def test_new_phone_reinstall(live_server, sim, phone_page, shot, language):
     email, password = f"esim-{language}@example.com", "esim-pass-2026"
     customer, user = make_customer(email=email, password=password, language=language)
     line = make_line(customer, market, make_plan(market), msisdn="+12025550177", sim_type="esim")
+    type(line).objects.filter(pk=line.pk).update(status="active")
+    line.refresh_from_db()
     # the eSIM is on the customer's old phone
     first = services.esim_for_new_line(line=line, profile_type="consumer")
     sim.post("/sim/device/download", {"matchingId": first.matching_id, "eid": OLD_PHONE})

@@ -128,21 +128,35 @@ def _send(order: EsimOrder, client: es2plus.Es2Client, eid: str = "") -> EsimOrd
     return order
 
 
+def _ready(profile_type: str):
+    """Orders released in advance for nobody yet, oldest first, locked as they are taken."""
+    return (
+        EsimOrder.objects.select_for_update(skip_locked=True)
+        .filter(
+            reason=EsimOrder.Reason.POOL,
+            line__isnull=True,
+            status=EsimOrder.Status.RELEASED,
+            profile__line__isnull=True,
+            profile__profile_type=profile_type,
+        )
+        .order_by("released_at", "pk")
+    )
+
+
+def _in_stock(profile_type: str):
+    """Profiles in stock with no order under way, locked as they are taken."""
+    return (
+        Profile.objects.select_for_update(skip_locked=True)
+        .filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True, profile_type=profile_type)
+        .exclude(orders__status__in=OPEN)
+        .order_by("pk")
+    )
+
+
 def _take_from_pool(line: Line, profile_type: str, now: datetime) -> EsimOrder | None:
     """A profile released in advance (with its matching ID), now assigned to ``line``."""
     with transaction.atomic():
-        order = (
-            EsimOrder.objects.select_for_update(skip_locked=True)
-            .filter(
-                reason=EsimOrder.Reason.POOL,
-                line__isnull=True,
-                status=EsimOrder.Status.RELEASED,
-                profile__line__isnull=True,
-                profile__profile_type=profile_type,
-            )
-            .order_by("released_at", "pk")
-            .first()
-        )
+        order = _ready(profile_type).first()
         if order is None:
             return None
         profile = Profile.objects.select_for_update().get(pk=order.profile_id)
@@ -157,13 +171,7 @@ def _take_from_pool(line: Line, profile_type: str, now: datetime) -> EsimOrder |
 
 def _take_from_stock(profile_type: str, line: Line | None, reason: str, now: datetime) -> EsimOrder:
     with transaction.atomic():
-        profile = (
-            Profile.objects.select_for_update(skip_locked=True)
-            .filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True, profile_type=profile_type)
-            .exclude(orders__status__in=OPEN)
-            .order_by("pk")
-            .first()
-        )
+        profile = _in_stock(profile_type).first()
         if profile is None:
             raise NoProfileInStock()
         if line is not None:
@@ -452,7 +460,8 @@ def esim_profiles_follow_lines() -> int:
     from refill.domain.lifecycle import LineStatus
 
     wanted = {
-        NetworkState.ACTIVE: [LineStatus.PENDING, LineStatus.ACTIVE],
+        NetworkState.INACTIVE: [LineStatus.PENDING],  # not paid for yet
+        NetworkState.ACTIVE: [LineStatus.ACTIVE],
         NetworkState.BARRED: [LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.DEACTIVATED, LineStatus.RETAINED],
         NetworkState.RETIRED: [LineStatus.AGING, LineStatus.AVAILABLE, LineStatus.PORTED_OUT],
     }
@@ -480,43 +489,22 @@ def esim_line_open(*, customer, market, plan, msisdn: str = "", actor=None) -> L
     pool (``msisdn``, or the next one) and an eSIM profile are held for it. One released in advance
     is taken if there is one, so that the activation code is there as soon as it is paid. Nothing
     is held when either is missing."""
-    from django.db import connection
-
     from refill.domain.lifecycle import LineStatus
     from refill.lines.models import PoolNumber
 
     now = timezone.now()
-    skip = connection.features.has_select_for_update_skip_locked
     profile_type = settings.REFILL_ESIM_PROFILE_TYPE
     with transaction.atomic():
-        numbers = PoolNumber.objects.select_for_update(skip_locked=skip).filter(
+        numbers = PoolNumber.objects.select_for_update(skip_locked=True).filter(
             market=market, status=PoolNumber.Status.AVAILABLE
         )
         number = (numbers.filter(msisdn=msisdn) if msisdn else numbers.order_by("available_since", "pk")).first()
         if number is None:
             raise NoNumberAvailable()
-        ready = (
-            EsimOrder.objects.select_for_update(skip_locked=skip)
-            .filter(
-                reason=EsimOrder.Reason.POOL,
-                line__isnull=True,
-                status=EsimOrder.Status.RELEASED,
-                profile__line__isnull=True,
-                profile__profile_type=profile_type,
-            )  # fmt: skip
-            .order_by("released_at", "pk")
-            .first()
+        ready = _ready(profile_type).first()
+        profile = (
+            Profile.objects.select_for_update().get(pk=ready.profile_id) if ready else _in_stock(profile_type).first()
         )
-        if ready is not None:
-            profile = Profile.objects.select_for_update().get(pk=ready.profile_id)
-        else:
-            profile = (
-                Profile.objects.select_for_update(skip_locked=skip)
-                .filter(smdp_state=SmdpState.AVAILABLE, line__isnull=True, profile_type=profile_type)
-                .exclude(orders__status__in=OPEN)
-                .order_by("pk")
-                .first()
-            )
         if profile is None:
             raise NoProfileInStock()
         number.status = PoolNumber.Status.ASSIGNED

@@ -63,6 +63,8 @@ def test_choose_pay_install(sim, shop, client, mailoutbox):
     assert (line.status, line.msisdn, line.sim_type) == ("pending", NUMBERS[1], "esim")
     assert PoolNumber.objects.get(msisdn=NUMBERS[1]).status == "assigned"
     assert Profile.objects.get(line=line).iccid == line.iccid
+    services.esim_profiles_follow_lines()
+    assert Profile.objects.get(line=line).network_state == "inactive"  # not on the network before it is paid
     # nothing to install before it is paid
     esim_page = client.get(f"/lines/{line.pk}/esim/").content.decode()
     assert "first period of this line is paid" in esim_page and "activation-code" not in esim_page

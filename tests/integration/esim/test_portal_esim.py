@@ -41,6 +41,8 @@ def world(db):
     market = make_market()
     customer, user = make_customer()
     line = make_line(customer, market, make_plan(market), sim_type="esim")
+    type(line).objects.filter(pk=line.pk).update(status="active")  # a line in use (a pending one shows no code)
+    line.refresh_from_db()
     return customer, user, line
 
 
