@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 SIM = Path(__file__).resolve().parent.parent / "tools" / "smdp_sim.py"
@@ -68,3 +69,16 @@ class Simulator:
 
     def calls(self, function: str | None = None) -> list[dict]:
         return [c for c in self.get("/sim/calls") if function is None or c["function"] == function]
+
+
+@contextmanager
+def simulator_for(live_server, settings, *args: str, token: str = "t", **smdp):
+    """A simulator calling back into ``live_server``, and Refill's settings pointing at it."""
+    with Simulator(*args) as simulator:
+        simulator.post(
+            "/sim/callback", {"url": live_server.url + "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "token": token}
+        )
+        settings.REFILL_SMDP = {
+            **settings.REFILL_SMDP, "URL": simulator.url, "CALLBACK_TOKEN": token, "RETRIES": 0, **smdp
+        }  # fmt: skip
+        yield simulator

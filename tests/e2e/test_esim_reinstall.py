@@ -10,7 +10,7 @@ from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder
 from tests.factories import make_customer, make_line, make_market, make_plan
-from tests.smdp import Simulator
+from tests.smdp import simulator_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +25,7 @@ TEXT = {
 
 @pytest.fixture
 def sim(live_server, settings):
-    with Simulator("--accept-unknown") as simulator:
-        simulator.post(
-            "/sim/callback", {"url": live_server.url + "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "token": "t"}
-        )
-        settings.REFILL_SMDP = {**settings.REFILL_SMDP, "URL": simulator.url, "CALLBACK_TOKEN": "t", "RETRIES": 0}
+    with simulator_for(live_server, settings, "--accept-unknown") as simulator:
         yield simulator
 
 

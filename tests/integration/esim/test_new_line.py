@@ -14,7 +14,7 @@ from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import Line, PoolNumber
 from refill.renewals.services import order_create_renewal
 from tests.factories import login, make_customer, make_market, make_plan, renew
-from tests.smdp import Simulator
+from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +28,7 @@ def iccid(n: int) -> str:
 
 @pytest.fixture
 def sim(live_server, settings):
-    with Simulator("--accept-unknown") as simulator:
-        simulator.post(
-            "/sim/callback", {"url": live_server.url + "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "token": "t"}
-        )
-        settings.REFILL_SMDP = {**settings.REFILL_SMDP, "URL": simulator.url, "CALLBACK_TOKEN": "t", "RETRIES": 0}
+    with simulator_for(live_server, settings, "--accept-unknown") as simulator:
         yield simulator
 
 

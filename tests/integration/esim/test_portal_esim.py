@@ -12,7 +12,7 @@ from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
-from tests.smdp import Simulator
+from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +26,7 @@ def iccid(n: int) -> str:
 
 @pytest.fixture
 def sim(live_server, settings):
-    with Simulator("--accept-unknown") as simulator:
-        simulator.post(
-            "/sim/callback", {"url": live_server.url + "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "token": "t"}
-        )
-        settings.REFILL_SMDP = {**settings.REFILL_SMDP, "URL": simulator.url, "CALLBACK_TOKEN": "t", "RETRIES": 0}
+    with simulator_for(live_server, settings, "--accept-unknown") as simulator:
         rows = "\n".join(f"{iccid(n)},{23415000000100 + n},consumer" for n in range(1, 4))
         inventory_import(file_name="stock.csv", content=f"iccid,imsi,profile_type\n{rows}\n".encode())
         yield simulator

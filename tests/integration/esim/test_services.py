@@ -12,7 +12,7 @@ from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile, ProfileEvent
 from refill.integrations.esim import es2plus
 from tests.factories import make_customer, make_line, make_market, make_plan
-from tests.smdp import Simulator
+from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,14 +28,10 @@ def iccid(n: int) -> str:
 
 @pytest.fixture
 def sim(live_server, settings):
-    with Simulator("--accept-unknown", "--download-limit", "3") as simulator:
-        simulator.post(
-            "/sim/callback", {"url": live_server.url + "/gsma/rsp2/es2plus/handleDownloadProgressInfo", "token": TOKEN}
-        )
-        settings.REFILL_SMDP = {
-            **settings.REFILL_SMDP, "URL": simulator.url, "CALLBACK_TOKEN": TOKEN, "RETRIES": 1, "TIMEOUT": 5,
-            "SMDP_ID": "refill-smdp-simulator", "DOWNLOAD_LIMIT": 3,
-        }  # fmt: skip
+    with simulator_for(
+        live_server, settings, "--accept-unknown", "--download-limit", "3", token=TOKEN, RETRIES=1, TIMEOUT=5,
+        SMDP_ID="refill-smdp-simulator", DOWNLOAD_LIMIT=3,
+    ) as simulator:  # fmt: skip
         yield simulator
 
 
