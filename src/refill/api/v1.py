@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema, Status
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
@@ -472,3 +472,112 @@ def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
     }
     autorenew_update(line=line, actor=request.user, **changes)
     return _auto_renew_out(line)
+
+
+# Partner and network callers: API keys with scopes (docs/api.md).
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer rfk_…``: a partner's or the network's key, checked against its hash."""
+
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str):
+        from refill.apikeys.services import apikey_authenticate
+
+        key = apikey_authenticate(token)
+        if key is not None:
+            request.api_key = key
+        return key
+
+
+api_key_auth = ApiKeyAuth()
+
+
+class ScopeMissing(RefillError):
+    code = "scope_missing"
+    message = _("This API key may not do this. Ask the operator for a key with the %(scope)s permission.")
+
+
+STATUS_BY_CODE["scope_missing"] = 403
+STATUS_BY_CODE["invalid_cursor"] = 422
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    """A signed-in customer acts for themselves; an API key needs ``scope``."""
+    key = getattr(request, "api_key", None)
+    if key is not None and not key.has_scope(scope):
+        raise ScopeMissing(scope=scope)
+
+
+class InvalidCursor(RefillError):
+    code = "invalid_cursor"
+    message = _("This page cursor is not valid. Start again without it.")
+
+
+def _page(queryset, cursor: str, limit: int) -> tuple[list, str | None]:
+    """Keyset pagination on the primary key: the items after ``cursor``, and the next cursor."""
+    import base64
+
+    if cursor:
+        try:
+            after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidCursor() from None
+        queryset = queryset.filter(pk__gt=after)
+    items = list(queryset.order_by("pk")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    next_cursor = base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=") if more else None
+    return items, next_cursor
+
+
+class PlanOut(Schema):
+    code: str
+    market: str
+    kind: str
+    name: str
+    validity_kind: str
+    validity_count: int
+    data_mb: int | None
+    voice_minutes: int | None
+    sms: int | None
+    price: Decimal | None
+    currency: str
+    max_prepaid_periods: int
+
+
+class PlanPage(Schema):
+    items: list[PlanOut]
+    next_cursor: str | None
+
+
+@api.get(
+    "/plans",
+    response={200: PlanPage, 403: Problem, 422: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="Plans on sale (filter by market and kind), a page at a time",
+)
+def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: int = 50):
+    from refill.catalog.models import Plan
+    from refill.domain.money import quantize
+
+    require_scope(request, "read")
+    plans = Plan.objects.filter(is_active=True).select_related("market")
+    if market:
+        plans = plans.filter(market__code=market)
+    if kind:
+        plans = plans.filter(kind=kind)
+    items, next_cursor = _page(plans, cursor, max(1, min(limit, 100)))
+    out = []
+    for plan in items:
+        price = plan.current_price(plan.market.currency)
+        out.append(
+            {
+                "code": plan.code, "market": plan.market.code, "kind": plan.kind, "name": plan.name,
+                "validity_kind": plan.validity_kind, "validity_count": plan.validity_count, "data_mb": plan.data_mb,
+                "voice_minutes": plan.voice_minutes, "sms": plan.sms, "price": quantize(price.amount, price.currency) if price else None,
+                "currency": plan.market.currency, "max_prepaid_periods": plan.max_prepaid_periods,
+            }
+        )  # fmt: skip
+    return {"items": out, "next_cursor": next_cursor}

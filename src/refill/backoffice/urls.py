@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/<int:pk>/refund/", views.refund_view, name="refund"),
     path("vouchers/", views.vouchers_view, name="vouchers"),
     path("esim/inventory/", views.esim_inventory_view, name="esim_inventory"),
+    path("api-keys/", views.apikeys_view, name="apikeys"),
     path("provider-events/", views.provider_events_view, name="provider_events"),
     path("provider-events/<int:pk>/replay/", views.provider_event_replay, name="provider_event_replay"),
     path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),

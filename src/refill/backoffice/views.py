@@ -335,3 +335,43 @@ def esim_inventory_view(request: HttpRequest) -> HttpResponse:
                 )
     status = 400 if form.errors else 200
     return render(request, "backoffice/esim_inventory.html", _inventory_context(form, batch), status=status)
+
+
+@require_perm("apikeys.view_apikey")
+def apikeys_view(request: HttpRequest) -> HttpResponse:
+    """Partner and network API keys: create one (its text is shown this once), revoke one."""
+    from refill.apikeys.models import SCOPES, ApiKey
+    from refill.apikeys.services import apikey_create, apikey_revoke
+
+    created_text, error = "", ""
+    if request.method == "POST":
+        if not request.user.has_perm("apikeys.add_apikey"):
+            raise PermissionDenied
+        if "revoke" in request.POST:
+            key = get_object_or_404(ApiKey, pk=request.POST.get("revoke"))
+            apikey_revoke(key=key, actor=request.user, reason=request.POST.get("reason", "")[:200])
+            messages.success(request, _("The key %(name)s is revoked.") % {"name": key.name})
+            return redirect("backoffice:apikeys")
+        try:
+            key, created_text = apikey_create(
+                name=request.POST.get("name", ""),
+                kind=request.POST.get("kind", ApiKey.Kind.PARTNER),
+                scopes=request.POST.getlist("scopes"),
+                actor=request.user,
+            )
+        except RefillError as exc:
+            error = str(exc)
+    response = render(
+        request,
+        "backoffice/apikeys.html",
+        {
+            "keys": ApiKey.objects.select_related("created_by")[:200],
+            "scopes": SCOPES,
+            "kinds": ApiKey.Kind.choices,
+            "created_text": created_text,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+    response["Cache-Control"] = "no-store"  # a new key's text is on this page once
+    return response

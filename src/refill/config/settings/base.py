@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "refill.ledger",
     "refill.vouchers",
     "refill.esim",
+    "refill.apikeys",
     "refill.audit",
     "refill.ops",
     "refill.portal",
