@@ -576,7 +576,8 @@ def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: s
             {
                 "code": plan.code, "market": plan.market.code, "kind": plan.kind, "name": plan.name,
                 "validity_kind": plan.validity_kind, "validity_count": plan.validity_count, "data_mb": plan.data_mb,
-                "voice_minutes": plan.voice_minutes, "sms": plan.sms, "price": quantize(price.amount, price.currency) if price else None,
+                "voice_minutes": plan.voice_minutes, "sms": plan.sms,
+                "price": quantize(price.amount, price.currency) if price else None,
                 "currency": plan.market.currency, "max_prepaid_periods": plan.max_prepaid_periods,
             }
         )  # fmt: skip
