@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -19,6 +20,9 @@ def api_client():
     make_line(customer, market, make_plan(market), msisdn="+12025550151")
     client = Client(enforce_csrf_checks=False)
     login(client, user)
+    # Every redemption carries its own Idempotency-Key (money moves).
+    original = client.post
+    client.post = lambda *a, **kw: original(*a, **{"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex, **kw})
     return client, customer
 
 
