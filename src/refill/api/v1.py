@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -500,6 +501,16 @@ class ScopeMissing(RefillError):
 
 
 STATUS_BY_CODE["scope_missing"] = 403
+STATUS_BY_CODE.update(
+    {
+        "esim_download_limit": 409,
+        "esim_download_in_progress": 409,
+        "esim_reissue_not_allowed": 409,
+        "not_an_esim_line": 404,
+        "esim_out_of_stock": 503,
+        "smdp_unavailable": 503,
+    }
+)
 STATUS_BY_CODE["invalid_cursor"] = 422
 
 
@@ -582,3 +593,176 @@ def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: s
             }
         )  # fmt: skip
     return {"items": out, "next_cursor": next_cursor}
+
+
+# Lines and their eSIM: a customer reaches their own; a key with the scope reaches any held number.
+
+
+def _line_for(request: HttpRequest, msisdn: str, scope: str):
+    from refill.lines.models import Line
+    from refill.renewals.errors import NotOwner
+
+    if getattr(request, "api_key", None) is not None:
+        require_scope(request, scope)
+        lines = Line.objects.exclude(status__in=["available", "ported_out"])
+    else:
+        lines = Line.objects.filter(owner=_customer_of(request))
+    line = lines.select_related("market", "plan").filter(msisdn=msisdn.strip()).first()
+    if line is None:
+        raise NotOwner()
+    return line
+
+
+class BucketOut(Schema):
+    kind: str
+    granted: int
+    used: int
+    remaining: int
+    unlimited: bool
+    expires_at: datetime
+
+
+class LineOut(Schema):
+    msisdn: str
+    status: str
+    status_label: str
+    sim_type: str
+    plan: str
+    plan_name: str
+    period_end: datetime | None
+    buckets: list[BucketOut]
+
+
+class LinePage(Schema):
+    items: list[LineOut]
+    next_cursor: str | None
+
+
+def _line_out(line, now) -> dict:
+    from refill.subscriptions.models import Bucket
+    from refill.subscriptions.selectors import line_current_plan
+
+    plan = line_current_plan(line, now)
+    buckets = Bucket.objects.filter(line=line, valid_from__lte=now, expires_at__gt=now).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
+    )
+    return {
+        "msisdn": line.msisdn, "status": line.status, "status_label": line.status_label, "sim_type": line.sim_type,
+        "plan": plan.code, "plan_name": plan.name, "period_end": line.period_end,
+        "buckets": [
+            {"kind": b.kind, "granted": b.granted, "used": b.used, "remaining": max(b.granted - b.used, 0),
+             "unlimited": b.unlimited, "expires_at": b.expires_at}
+            for b in buckets.order_by("expires_at", "pk")
+        ],
+    }  # fmt: skip
+
+
+@api.get("/lines", response={200: LinePage, 403: Problem, 422: Problem}, summary="Your lines, a page at a time")
+def lines_list(request: HttpRequest, cursor: str = "", limit: int = 50):
+    from django.utils import timezone
+
+    from refill.lines.models import Line
+
+    lines = Line.objects.filter(owner=_customer_of(request)).exclude(status__in=["available", "ported_out"])
+    items, next_cursor = _page(lines.select_related("plan", "market"), cursor, max(1, min(limit, 100)))
+    now = timezone.now()
+    return {"items": [_line_out(line, now) for line in items], "next_cursor": next_cursor}
+
+
+@api.get(
+    "/lines/{msisdn}",
+    response={200: LineOut, 403: Problem, 404: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="A line: status, plan, period end and balances",
+)
+def lines_get(request: HttpRequest, msisdn: str):
+    from django.utils import timezone
+
+    return _line_out(_line_for(request, msisdn, "read"), timezone.now())
+
+
+class EsimOut(Schema):
+    status: str  # none, ordering, released, downloaded, installed, failed
+    profile_state: str | None
+    activation_code: str | None  # only while it can be installed
+    ios_install_link: str | None
+    qr_png_url: str | None
+    downloads_left: int | None
+
+
+def _esim_out(request: HttpRequest, line) -> dict:
+    from django.conf import settings
+
+    from refill.esim.models import EsimOrder, Profile
+    from refill.esim.services import esim_current_order
+
+    order = esim_current_order(line)
+    profile = Profile.objects.filter(line=line).first()
+    code = (
+        order.activation_code
+        if order and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
+        else None
+    )
+    return {
+        "status": order.status if order else "none",
+        "profile_state": profile.smdp_state if profile else None,
+        "activation_code": str(code) if code else None,
+        "ios_install_link": code.ios_install_link if code else None,
+        "qr_png_url": request.build_absolute_uri(f"/api/v1/lines/{line.msisdn}/esim/qr.png") if code else None,
+        "downloads_left": max(settings.REFILL_SMDP["DOWNLOAD_LIMIT"] - profile.downloads, 0) if profile else None,
+    }
+
+
+@api.get(
+    "/lines/{msisdn}/esim",
+    response={200: EsimOut, 403: Problem, 404: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="A line's eSIM: install status, and the activation code while it can be installed",
+)
+def esim_get(request: HttpRequest, msisdn: str):
+    from refill.lines.models import Line
+    from refill.renewals.errors import NotOwner
+
+    line = _line_for(request, msisdn, "esim")
+    if line.sim_type != Line.SimType.ESIM:
+        raise NotOwner()
+    return _esim_out(request, line)
+
+
+@api.get(
+    "/lines/{msisdn}/esim/qr.png",
+    response={200: None, 403: Problem, 404: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="The activation code as a QR code (PNG)",
+)
+def esim_qr(request: HttpRequest, msisdn: str):
+    from django.http import HttpResponse
+
+    from refill.domain.activation import parse_activation_code, qr_png
+    from refill.renewals.errors import NotOwner
+
+    answer = esim_get(request, msisdn)
+    if not answer["activation_code"]:
+        raise NotOwner()
+    response = HttpResponse(qr_png(parse_activation_code(answer["activation_code"])), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@api.post(
+    "/lines/{msisdn}/esim/reissue",
+    response={201: EsimOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 503: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="A new activation code for a new phone (the old one stops working)",
+)
+def esim_reissue_api(request: HttpRequest, msisdn: str):
+    from refill.esim.services import esim_reissue
+    from refill.lines.models import Line
+    from refill.renewals.errors import NotOwner
+
+    line = _line_for(request, msisdn, "esim")
+    if line.sim_type != Line.SimType.ESIM:
+        raise NotOwner()
+    actor = request.user if request.user.is_authenticated else getattr(request, "api_key", None)
+    esim_reissue(line=line, actor=actor)
+    return Status(201, _esim_out(request, line))
