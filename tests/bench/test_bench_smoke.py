@@ -34,3 +34,19 @@ def test_renewals_benchmark_smoke():
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["lines"] == 20 and figures["renewals_per_s"] > 0 and figures["renewals_per_s_50ms"] > 0
     assert figures["lifecycle_per_s"] > 0 and figures["sql_per_renewal"] > 0
+
+
+def test_usage_ingest_benchmark_smoke():
+    """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster and web)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "usage_ingest.py"), "--lines", "50", "--batches", "3",
+         "--batch-size", "100", "--clients", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["records"] == 300 and figures["records_per_s"] > 0
+    assert figures["records_stored"] == 302  # and one warm-up record per client

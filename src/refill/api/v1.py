@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer, django_auth
+from pydantic import BaseModel
 
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
@@ -766,3 +767,68 @@ def esim_reissue_api(request: HttpRequest, msisdn: str):
     actor = request.user if request.user.is_authenticated else getattr(request, "api_key", None)
     esim_reissue(line=line, actor=actor)
     return Status(201, _esim_out(request, line))
+
+
+# Usage from the network.
+
+
+class UsageIn(BaseModel):
+    """A plain pydantic model (not a ninja Schema): 1,000 of them a request, validated in C."""
+
+    record_id: str = Field(max_length=64)
+    msisdn: str
+    kind: str  # data (MB), voice (minutes) or sms (messages)
+    amount: int = Field(ge=0)
+    timestamp: datetime
+
+
+class UsageBatchIn(Schema):
+    records: list[UsageIn]
+
+
+class UsageOutcomeOut(BaseModel):
+    record_id: str
+    status: str  # applied, duplicate, unknown_line, invalid
+    overage: int
+    action: str  # for overage: blocked or throttled
+
+
+class UsageBatchOut(BaseModel):
+    results: list[UsageOutcomeOut]
+
+
+STATUS_BY_CODE["bad_usage_batch"] = 422
+
+
+@api.post(
+    "/usage-records",
+    response={200: UsageBatchOut, 401: None, 403: Problem, 422: Problem},
+    auth=[api_key_auth],
+    summary="Usage records from the network (up to 1,000 a request), each applied once by its id",
+)
+def usage_records_post(request: HttpRequest, body: UsageBatchIn):
+    from refill.subscriptions.usage import Usage, usage_apply
+
+    require_scope(request, "usage:write")
+    outcomes = usage_apply([Usage(r.record_id, r.msisdn.strip(), r.kind, r.amount, r.timestamp) for r in body.records])
+    return {"results": [vars(outcome) for outcome in outcomes]}
+
+
+class UsageDayOut(Schema):
+    date: str
+    data: int
+    voice: int
+    sms: int
+
+
+@api.get(
+    "/lines/{msisdn}/usage",
+    response={200: list[UsageDayOut], 403: Problem, 404: Problem},
+    auth=[django_auth, api_key_auth],
+    summary="Daily usage of a line (last 30 days by default), for charts",
+)
+def usage_daily_get(request: HttpRequest, msisdn: str, days: int = 30):
+    from refill.subscriptions.usage import usage_daily
+
+    line = _line_for(request, msisdn, "read")
+    return [{**day, "date": day["date"].isoformat()} for day in usage_daily(line, days=max(1, min(days, 92)))]

@@ -78,15 +78,19 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
     return owed
 
 
-def _usage(now: datetime) -> int:
+def usage_notices_for(bucket_ids: list[int], *, now: datetime) -> int:
+    """The usage notices owed for these buckets now (called as usage is applied)."""
+    return _usage(now, bucket_ids)
+
+
+def _usage(now: datetime, bucket_ids: list[int] | None = None) -> int:
     """Usage at 75 %, 90 % and 100 % of a bucket: once per bucket and threshold, the highest crossed."""
     from refill.subscriptions.models import Bucket
 
     owed = 0
+    buckets = Bucket.objects.all() if bucket_ids is None else Bucket.objects.filter(pk__in=bucket_ids)
     running = (
-        Bucket.objects.filter(
-            unlimited=False, granted__gt=0, revoked_at__isnull=True, valid_from__lte=now, expires_at__gt=now
-        )
+        buckets.filter(unlimited=False, granted__gt=0, revoked_at__isnull=True, valid_from__lte=now, expires_at__gt=now)
         .alias(used_hundredths=F("used") * 100)
         .filter(used_hundredths__gte=F("granted") * min(USAGE_THRESHOLDS))
     )

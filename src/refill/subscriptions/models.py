@@ -82,3 +82,22 @@ class Bucket(models.Model):
         if self.unlimited or not self.granted:
             return 0
         return min(100, round(100 * self.used / self.granted))
+
+
+class UsageRecord(models.Model):
+    """One usage record from the network, applied once (its id is the network's), taken from the
+    line's buckets first-expiring-first; what no bucket covered is overage."""
+
+    record_id = models.CharField(max_length=64, unique=True)
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="usage_records")
+    kind = models.CharField(max_length=8, choices=Bucket.Kind.choices)
+    amount = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField()
+    overage = models.PositiveBigIntegerField(default=0)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["line", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.kind} {self.amount}"
