@@ -395,6 +395,43 @@ def orders_get(request: HttpRequest, order_id: int):
     return _order_out(request, get_object_or_404(Order, pk=order_id, customer=_customer_of(request)))
 
 
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+@api.get("/orders", response={200: OrderPage, 422: Problem}, summary="Your orders, a page at a time (oldest first)")
+def orders_list(request: HttpRequest, cursor: str = "", limit: int = 50):
+    from refill.orders.models import Order
+
+    orders = Order.objects.filter(customer=_customer_of(request)).select_related("line")
+    items, next_cursor = _page(orders, cursor, max(1, min(limit, 100)))
+    return {"items": [_order_out(request, order) for order in items], "next_cursor": next_cursor}
+
+
+@api.get(
+    "/orders/{order_id}/receipt.pdf",
+    response={200: None, 404: Problem},
+    summary="The receipt of one of your paid orders, as a PDF in your language",
+)
+def orders_receipt(request: HttpRequest, order_id: int):
+    from django.http import Http404, HttpResponse
+    from django.shortcuts import get_object_or_404
+
+    from refill.orders.models import Order
+    from refill.orders.receipts import receipt_pdf
+    from refill.orders.services import receipts_number
+
+    order = get_object_or_404(Order, pk=order_id, customer=_customer_of(request))
+    if order.status != Order.Status.PAID or not hasattr(order, "receipt"):
+        raise Http404
+    receipts_number()  # the PDF always carries its number
+    order.receipt.refresh_from_db()
+    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
+    return response
+
+
 # Auto-renew ------------------------------------------------------------------------------------
 
 

@@ -102,3 +102,21 @@ def test_a_provider_wallet_sends_the_customer_to_the_provider(world):
     payment = response.json()["payments"][0]
     assert response.status_code == 201 and payment["status"] == "requires_action"
     assert payment["next_url"].startswith("http://testserver/sandbox/confirm/")
+
+
+def test_orders_list_pages_and_receipt_pdf(world):
+    import pypdfium2
+
+    client, customer, line = world
+    ids = [post(client, renewal(line), key=f"page-{n}").json()["id"] for n in range(3)]
+    first = client.get("/api/v1/orders?limit=2").json()
+    second = client.get(f"/api/v1/orders?limit=2&cursor={first['next_cursor']}").json()
+    assert [o["id"] for o in first["items"] + second["items"]] == ids and second["next_cursor"] is None
+    pdf = client.get(f"/api/v1/orders/{ids[0]}/receipt.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    assert Order.objects.get(pk=ids[0]).receipt.display_number in text
+    other = Client()
+    login(other, make_customer("nosy@example.com")[1])
+    assert other.get(f"/api/v1/orders/{ids[0]}/receipt.pdf").status_code == 404
+    assert other.get("/api/v1/orders").json()["items"] == []
