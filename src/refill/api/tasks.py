@@ -6,3 +6,10 @@ def idempotency_records_sweep() -> int:
     from .idempotency import idempotency_records_sweep as sweep
 
     return sweep()
+
+
+@task()
+def webhooks_deliver() -> int:
+    from .webhooks import webhooks_deliver as deliver
+
+    return deliver()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("vouchers/", views.vouchers_view, name="vouchers"),
     path("esim/inventory/", views.esim_inventory_view, name="esim_inventory"),
     path("api-keys/", views.apikeys_view, name="apikeys"),
+    path("webhooks/", views.webhooks_view, name="webhooks"),
     path("provider-events/", views.provider_events_view, name="provider_events"),
     path("provider-events/<int:pk>/replay/", views.provider_event_replay, name="provider_event_replay"),
     path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),

@@ -447,6 +447,15 @@ def _apply(profile: Profile, event: ProfileEvent, point: NotificationPoint, succ
             order.error_code = _failure_code(event.payload)
             changed.append("error_code")
         order.save(update_fields=changed)
+    if target == SmdpState.INSTALLED and profile.line_id:
+        from refill.api.webhooks import webhook_emit
+
+        webhook_emit(
+            "esim.installed",
+            {"msisdn": profile.line.msisdn, "iccid": profile.iccid, "installed_at": now, "reissue": bool(
+                order and order.reason in (EsimOrder.Reason.REISSUE, EsimOrder.Reason.REINSTALL))},
+            now=now,
+        )  # fmt: skip
     event.outcome, event.detail = ProfileEvent.Outcome.APPLIED, f"{target}"
 
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from refill.api.webhooks import webhook_emit, webhook_emit_many
 from refill.catalog.models import Plan
 from refill.domain.autorenew import cap_refusal, month_window, next_attempt_at
 from refill.domain.lifecycle import LineStatus
@@ -606,6 +607,11 @@ def _settle_all(jobs: list[_Job], now: datetime) -> None:
             # goes on renewing instead of waiting for the SMS provider.
             deliver_later=len(succeeded) > 1,
         )
+        webhook_emit_many(
+            "renewal.succeeded",
+            [_renewal_event(job.attempt, job.order) for job in succeeded if job.attempt.pk in finished],
+            now=now,
+        )
     failed = [job for job in jobs if job.attempt.order_id not in paid and job.attempt.order_id not in waiting]
     # Why, as the database has it now: reconciliation may have settled a charge since this batch
     # last looked at it.
@@ -619,12 +625,25 @@ def _settle_all(jobs: list[_Job], now: datetime) -> None:
         _failed(job.attempt, declines.get(job.attempt.order_id) or job.refusal, now)
 
 
+def _renewal_event(attempt: RenewalAttempt, order: Order | None) -> dict:
+    """What partners are told of an auto-renewal (no personal data beyond the number)."""
+    return {
+        "msisdn": attempt.line.msisdn,
+        "cycle_end": attempt.cycle_end,
+        "attempt": attempt.number,
+        "order_id": order.pk if order else None,
+        "total": str(order.total) if order else None,
+        "currency": order.currency if order else None,
+    }
+
+
 def _failed(attempt: RenewalAttempt, reason: str, now: datetime) -> RenewalAttempt:
     # Settled, the next try scheduled and the customer's notice owed in one transaction: a worker
     # killed in between leaves all of it or none of it.
     with transaction.atomic():
         if not _finish(attempt, RenewalAttempt.Status.FAILED, reason, now):
             return attempt
+        webhook_emit("renewal.failed", {**_renewal_event(attempt, attempt.order), "reason": reason}, now=now)
         following = _schedule_next(attempt, now)
         if following is None and _retention_fallback(attempt, now):
             return attempt

@@ -1171,6 +1171,17 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     audit_records(events)
     # Enqueued in this transaction: the database task backend makes it visible only on commit.
     send_order_confirmations.enqueue([order.pk for order, _ in paid])
+    from refill.api.webhooks import webhook_emit_many
+
+    webhook_emit_many(
+        "order.paid",
+        [
+            {"order_id": order.pk, "msisdn": lines[order.line_id].msisdn if order.line_id in lines else None,
+             "total": str(order.total), "currency": order.currency, "paid_at": now}
+            for order, _ in paid
+        ],
+        now=now,
+    )  # fmt: skip
     if activated:
         # A new eSIM line's first payment: its profile is prepared (or taken ready) and sent.
         from refill.esim.tasks import esim_deliver_new_lines

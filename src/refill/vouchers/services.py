@@ -354,6 +354,14 @@ def voucher_redeem(
                 data={"credited_to": recipient.pk, "gift_line": gift_line.msisdn if gift_line else None},
             )
             RedemptionAttempt.objects.create(customer=counted, ip_address=ip or None, succeeded=True)
+            from refill.api.webhooks import webhook_emit
+
+            webhook_emit(
+                "voucher.redeemed",
+                {"serial": locked.serial, "amount": str(locked.face_value), "currency": locked.currency,
+                 "msisdn": gift_line.msisdn if gift_line else None, "redeemed_at": now},
+                now=now,
+            )  # fmt: skip
     except (VoucherAlreadyUsed, VoucherVoided, VoucherExpired):
         _record_attempt(counted, ip, False)
         raise

@@ -1,0 +1,178 @@
+"""Webhooks out: events written with the change that caused them (in the same transaction), then
+delivered by a sweep to each subscribed endpoint, signed, and retried with growing pauses for at
+least 24 hours.
+
+Each delivery is a JSON POST with these headers:
+- ``Refill-Event-Id`` (for dedupe) and ``Refill-Event-Type``;
+- ``Refill-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's
+  secret>``.
+
+Receivers check the signature and that ``t`` is recent (docs/api.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refill.audit.services import audit_record
+from refill.errors import RefillError
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {
+    "order.paid": _("An order was paid"),
+    "renewal.succeeded": _("An auto-renewal succeeded"),
+    "renewal.failed": _("An auto-renewal failed"),
+    "esim.installed": _("An eSIM was installed on a phone"),
+    "voucher.redeemed": _("A refill PIN was redeemed"),
+}
+RETRY_FOR = timedelta(hours=24)
+FIRST_PAUSE = timedelta(minutes=1)
+LONGEST_PAUSE = timedelta(hours=6)
+TIMEOUT = 10  # seconds per attempt
+
+
+class InvalidEndpoint(RefillError):
+    code = "invalid_webhook_endpoint"
+    message = _("Give the endpoint a name, an https:// URL and at least one event.")
+
+
+def endpoint_create(*, name: str, url: str, events: list[str], actor) -> WebhookEndpoint:
+    from django.conf import settings
+
+    allowed = ("https://",) if not settings.DEBUG and not settings.REFILL_DEMO else ("https://", "http://")
+    if not name.strip() or not url.startswith(allowed) or not events or any(e not in EVENTS for e in events):
+        raise InvalidEndpoint()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            name=name.strip()[:100], url=url[:500], secret="whsec_" + secrets.token_hex(24), events=sorted(set(events)),
+            created_by=actor,
+        )  # fmt: skip
+        audit_record(actor=actor, action="webhook.endpoint_created", obj=endpoint, data={"url": endpoint.url})
+    return endpoint
+
+
+def webhook_emit(event_type: str, payload: dict, *, now: datetime | None = None) -> WebhookEvent | None:
+    """Record an event and one delivery per active endpoint subscribed to it. Call it inside the
+    transaction of the change it reports: no event without the change, no change without it."""
+    events = webhook_emit_many(event_type, [payload], now=now)
+    return events[0] if events else None
+
+
+def webhook_emit_many(event_type: str, payloads: list[dict], *, now: datetime | None = None) -> list[WebhookEvent]:
+    """webhook_emit for many changes of one kind (batch work): a few statements in all, and one
+    query when nobody subscribed."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if event_type in e.events]
+    if not endpoints or not payloads:
+        return []
+    now = now or timezone.now()
+    events = WebhookEvent.objects.bulk_create(
+        WebhookEvent(
+            id=uuid.uuid4(), type=event_type, payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+            created_at=now,
+        )
+        for payload in payloads
+    )  # fmt: skip
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now, created_at=now)
+        for event in events
+        for endpoint in endpoints
+    )
+    return events
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _pause(attempts: int) -> timedelta:
+    return min(FIRST_PAUSE * (2 ** max(attempts - 1, 0)), LONGEST_PAUSE)
+
+
+def webhooks_deliver(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send the deliveries that are due (each claimed with SKIP LOCKED, so sweeps on several
+    machines share them); returns how many were accepted."""
+    now = now or timezone.now()
+    accepted = 0
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .select_related("endpoint", "event")
+            .order_by("next_attempt_at", "pk")[:limit]
+        )
+        # Claimed: pushed out of the way for the time an attempt may take, then sent outside the lock.
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            next_attempt_at=now + timedelta(seconds=TIMEOUT * 3)
+        )
+    for delivery in due:
+        accepted += _attempt(delivery, now)
+    return accepted
+
+
+def _attempt(delivery: WebhookDelivery, now: datetime) -> bool:
+    event, endpoint = delivery.event, delivery.endpoint
+    body = json.dumps(
+        {"id": str(event.id), "type": event.type, "created_at": event.created_at.isoformat(), "data": event.payload}
+    ).encode()
+    stamp = int(time.time())
+    request = urllib.request.Request(
+        endpoint.url, data=body, method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "Refill-Webhooks/1",
+                 "Refill-Event-Id": str(event.id), "Refill-Event-Type": event.type,
+                 "Refill-Signature": sign(endpoint.secret, stamp, body)},
+    )  # fmt: skip
+    started, code, error = time.monotonic(), None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            code = response.status
+    except urllib.error.HTTPError as exc:
+        code, error = exc.code, f"HTTP {exc.code}"
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:200]
+    ok = code is not None and 200 <= code < 300
+    attempts = delivery.attempts + 1
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery, at=now, status_code=code, error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )  # fmt: skip
+        if ok:
+            status, next_at = WebhookDelivery.Status.SUCCEEDED, now
+        elif now - delivery.created_at >= RETRY_FOR:
+            status, next_at = WebhookDelivery.Status.FAILED, now  # retried for a day: given up
+        else:
+            status, next_at = WebhookDelivery.Status.PENDING, now + _pause(attempts)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=status, attempts=attempts, next_attempt_at=next_at, delivered_at=now if ok else None
+        )
+    if not ok:
+        logger.info("webhook %s to %s failed (%s); attempt %s", event.id, endpoint.url, error or code, attempts)
+    return ok
+
+
+def delivery_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Send a delivery again (whatever became of it), from the back office."""
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
+        )
+        audit_record(actor=actor, action="webhook.replayed", obj=delivery, data={"event": str(delivery.event_id)})
+    delivery.refresh_from_db()
+    return delivery

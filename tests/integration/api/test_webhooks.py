@@ -1,0 +1,140 @@
+"""Webhooks out: a real receiver on loopback checks each signature, fails the first attempts, and
+sees the retries; the delivery log keeps every attempt; staff can send one again."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from refill.api.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from refill.api.webhooks import endpoint_create, webhook_emit, webhooks_deliver
+from refill.errors import RefillError
+from refill.vouchers.services import voucher_batch_generate, voucher_redeem
+from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A partner's endpoint: verifies the signature, answers 500 to the first ``fail`` requests."""
+
+    def __init__(self, fail: int = 0):
+        self.fail, self.seen, self.secret = fail, [], ""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                parts = dict(item.split("=", 1) for item in self.headers["Refill-Signature"].split(","))
+                expected = hmac.new(receiver.secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+                valid = (
+                    hmac.compare_digest(parts["v1"], expected.hexdigest()) and abs(time.time() - int(parts["t"])) < 300
+                )
+                receiver.seen.append({"id": self.headers["Refill-Event-Id"], "valid": valid, "body": json.loads(body)})
+                status = 500 if receiver.fail > 0 else (204 if valid else 400)
+                receiver.fail -= 1
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver(fail=2)
+    yield r
+    r.close()
+
+
+def redeem_a_pin():
+    market = make_market()
+    customer, _ = make_customer()
+    make_line(customer, market, make_plan(market))
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    return voucher_redeem(pin=pins[0][1], customer=customer, ip="127.0.0.1")
+
+
+def test_signed_delivered_retried_and_logged(receiver):
+    endpoint = endpoint_create(name="Reseller", url=receiver.url, events=["voucher.redeemed"], actor=None)
+    receiver.secret = endpoint.secret
+    voucher = redeem_a_pin()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event.type == "voucher.redeemed" and delivery.event.payload["serial"] == voucher.serial
+    start = timezone.now()
+    assert webhooks_deliver(now=start) == 0  # 500: retried later
+    assert webhooks_deliver(now=start) == 0  # not due yet
+    assert webhooks_deliver(now=start + timedelta(minutes=1, seconds=1)) == 0  # 500 again
+    assert webhooks_deliver(now=start + timedelta(minutes=4)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("succeeded", 3)
+    assert [a.status_code for a in WebhookAttempt.objects.filter(delivery=delivery)] == [500, 500, 204]
+    assert len(receiver.seen) == 3 and all(s["valid"] for s in receiver.seen)
+    assert len({s["id"] for s in receiver.seen}) == 1  # the same event id: the receiver drops duplicates
+    assert receiver.seen[0]["body"]["type"] == "voucher.redeemed"
+
+
+def test_gives_up_after_a_day_and_staff_can_send_again(receiver, client, django_user_model):
+    receiver.fail = 10**6
+    endpoint = endpoint_create(name="Down", url=receiver.url, events=["order.paid"], actor=None)
+    receiver.secret = endpoint.secret
+    market = make_market()
+    customer, _ = make_customer()
+    line = make_line(customer, market, make_plan(market))
+    order, _ = renew(line, line.plan)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event.payload["order_id"] == order.pk
+    moment = delivery.created_at
+    while delivery.status == "pending":
+        moment = max(moment, delivery.next_attempt_at)
+        webhooks_deliver(now=moment)
+        delivery.refresh_from_db()
+    assert delivery.status == "failed" and moment - delivery.created_at >= timedelta(hours=24)
+    assert delivery.attempts == WebhookAttempt.objects.filter(delivery=delivery).count() > 5
+    receiver.fail = 0
+    staff = django_user_model.objects.create_user("ops@example.com", "x-pass-12345", is_staff=True, role="staff")
+    for codename in ("view_webhookdelivery", "change_webhookdelivery"):
+        staff.user_permissions.add(Permission.objects.get(content_type__app_label="api", codename=codename))
+    login(client, staff)
+    page = client.get("/backoffice/webhooks/").content.decode()
+    assert "order.paid" in page and "500" in page
+    client.post("/backoffice/webhooks/", {"replay": delivery.pk})
+    assert webhooks_deliver() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_only_subscribed_events_and_valid_endpoints(receiver):
+    endpoint_create(name="Orders only", url=receiver.url, events=["order.paid"], actor=None)
+    redeem_a_pin()
+    assert not WebhookEvent.objects.exists() and not WebhookDelivery.objects.exists()
+    for bad in ({"name": "", "url": receiver.url, "events": ["order.paid"]},
+                {"name": "x", "url": "ftp://x", "events": ["order.paid"]},
+                {"name": "x", "url": receiver.url, "events": ["everything"]}):  # fmt: skip
+        with pytest.raises(RefillError):
+            endpoint_create(actor=None, **bad)
+
+
+def test_events_are_written_with_their_change():
+    from django.db import transaction
+
+    endpoint_create(name="A", url="http://127.0.0.1:9/x", events=["voucher.redeemed"], actor=None)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhook_emit("voucher.redeemed", {"serial": "x"})
+        raise RuntimeError("the change failed")
+    assert not WebhookEvent.objects.exists()
