@@ -46,6 +46,13 @@ def _problem(status: int, code: str, detail: str) -> JsonResponse:
 def _owner(request: HttpRequest) -> str:
     from refill.apikeys.services import apikey_authenticate
 
+    token = request.headers.get("X-Session-Token", "")
+    if token:
+        from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+
+        found = authenticate_by_x_session_token(token)
+        if found:
+            return f"user:{found[0].pk}"
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         key = apikey_authenticate(auth[7:].strip())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from allauth.headless.contrib.ninja.security import XSessionTokenAuth
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,11 +20,25 @@ from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
 
+
+class AppTokenAuth(XSessionTokenAuth):
+    """The mobile app: ``X-Session-Token`` from allauth's headless login (docs/api.md). The
+    customer it names acts as if signed in (no CSRF: the token is not a cookie)."""
+
+    def __call__(self, request: HttpRequest):
+        user = super().__call__(request)
+        if user is not None:
+            request.user = user
+        return user
+
+
+app_token_auth = AppTokenAuth()
+
 api = NinjaAPI(
     title="Refill API",
     version="1",
     urls_namespace="api-v1",
-    auth=django_auth,
+    auth=[app_token_auth, django_auth],
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -604,7 +619,7 @@ class PlanPage(Schema):
 @api.get(
     "/plans",
     response={200: PlanPage, 403: Problem, 422: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="Plans on sale (filter by market and kind), a page at a time",
 )
 def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: int = 50):
@@ -710,7 +725,7 @@ def lines_list(request: HttpRequest, cursor: str = "", limit: int = 50):
 @api.get(
     "/lines/{msisdn}",
     response={200: LineOut, 403: Problem, 404: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="A line: status, plan, period end and balances",
 )
 def lines_get(request: HttpRequest, msisdn: str):
@@ -754,7 +769,7 @@ def _esim_out(request: HttpRequest, line) -> dict:
 @api.get(
     "/lines/{msisdn}/esim",
     response={200: EsimOut, 403: Problem, 404: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="A line's eSIM: install status, and the activation code while it can be installed",
 )
 def esim_get(request: HttpRequest, msisdn: str):
@@ -770,7 +785,7 @@ def esim_get(request: HttpRequest, msisdn: str):
 @api.get(
     "/lines/{msisdn}/esim/qr.png",
     response={200: None, 403: Problem, 404: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="The activation code as a QR code (PNG)",
 )
 def esim_qr(request: HttpRequest, msisdn: str):
@@ -790,7 +805,7 @@ def esim_qr(request: HttpRequest, msisdn: str):
 @api.post(
     "/lines/{msisdn}/esim/reissue",
     response={201: EsimOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 503: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="A new activation code for a new phone (the old one stops working)",
 )
 def esim_reissue_api(request: HttpRequest, msisdn: str):
@@ -861,7 +876,7 @@ class UsageDayOut(Schema):
 @api.get(
     "/lines/{msisdn}/usage",
     response={200: list[UsageDayOut], 403: Problem, 404: Problem},
-    auth=[django_auth, api_key_auth],
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="Daily usage of a line (last 30 days by default), for charts",
 )
 def usage_daily_get(request: HttpRequest, msisdn: str, days: int = 30):

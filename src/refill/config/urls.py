@@ -19,6 +19,7 @@ urlpatterns = [
         name="esim_download_progress",
     ),
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("refill.backoffice.urls")),
     path("agent/", include("refill.agentdesk.urls")),

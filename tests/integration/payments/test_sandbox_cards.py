@@ -133,4 +133,6 @@ def test_every_card_through_the_api(client, line, number, outcome):
     again = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
     assert latest_order(line).pk == order.pk
     if order.status == Order.Status.PAID:
-        assert again.status_code == 200 and Payment.objects.filter(order=order).count() == 1
+        # the first answer, replayed as it was (docs/api.md, Idempotency-Key)
+        assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+        assert Payment.objects.filter(order=order).count() == 1

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.headless",
     "axes",
     "refill.customers",
     "refill.catalog",
@@ -151,6 +152,11 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Refill: "
 ACCOUNT_PREVENT_ENUMERATION = True
+# The mobile app logs in through allauth's headless API (/_allauth/app/v1/…) and sends the session
+# token it gets as X-Session-Token to /api/v1/. The web keeps its pages.
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_SERVE_SPECIFICATION = False
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
 
