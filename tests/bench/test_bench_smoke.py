@@ -50,3 +50,17 @@ def test_usage_ingest_benchmark_smoke():
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["records"] == 300 and figures["records_per_s"] > 0
     assert figures["records_stored"] == 302  # and one warm-up record per client
+
+
+def test_api_lines_benchmark_smoke():
+    """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster and web)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "api_lines.py"), "--lines", "30", "--seconds", "1", "--clients", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["requests"] > 0 and figures["rps"] > 0 and figures["p99_ms"] > 0
