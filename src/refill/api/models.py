@@ -105,3 +105,19 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
+
+
+class RateWindow(models.Model):
+    """Requests counted per caller (API key or address) and fixed window, shared by every web
+    process and machine."""
+
+    caller = models.CharField(max_length=60)
+    window_start = models.BigIntegerField()  # unix seconds
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "window_start"], name="rate_window_once")]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.caller} @{self.window_start}: {self.count}"

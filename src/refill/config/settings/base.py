@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "refill.api.ratelimit.RateLimitMiddleware",
     "refill.api.idempotency.IdempotencyMiddleware",
     "refill.customers.middleware.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -352,3 +353,11 @@ REFILL_SMDP = {
 REFILL_SMDP_SIMULATOR = env_bool("REFILL_SMDP_SIMULATOR", False)
 # The profile type a line gets when it has no eSIM profile on record yet.
 REFILL_ESIM_PROFILE_TYPE = os.environ.get("REFILL_ESIM_PROFILE_TYPE", "consumer")
+
+# /api/v1/ requests per fixed window: per API key, and per address for everyone else.
+REFILL_API_RATE_LIMITS = {
+    "enabled": env_bool("REFILL_API_RATE_LIMITS", True),
+    "window": int(os.environ.get("REFILL_API_RATE_WINDOW", "60")),
+    "key": int(os.environ.get("REFILL_API_RATE_PER_KEY", "6000")),
+    "ip": int(os.environ.get("REFILL_API_RATE_PER_IP", "600")),
+}

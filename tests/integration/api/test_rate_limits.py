@@ -1,0 +1,43 @@
+"""Rate limits on /api/v1/: per key and per address, 429 with Retry-After once over."""
+
+import pytest
+from django.test import Client
+
+from refill.api.models import RateWindow
+from refill.apikeys.services import apikey_create
+from tests.factories import make_market, make_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def limits(settings):
+    settings.REFILL_API_RATE_LIMITS = {"enabled": True, "window": 60, "key": 3, "ip": 2}
+    make_plan(make_market(), "us-30day")
+
+
+def test_per_key(limits):
+    _, text = apikey_create(name="Reader", scopes=["read"], actor=None)
+    _, other = apikey_create(name="Other", scopes=["read"], actor=None)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+    answers = [client.get("/api/v1/plans") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0]["RateLimit-Limit"] == "3" and answers[2]["RateLimit-Remaining"] == "0"
+    refused = answers[3]
+    assert refused.json()["code"] == "rate_limited" and refused["Content-Type"] == "application/problem+json"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {other}").get("/api/v1/plans").status_code == 200  # its own count
+
+
+def test_per_address_for_everyone_else(limits):
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    assert [client.get("/api/v1/plans").status_code for _ in range(3)] == [401, 401, 429]
+    assert Client(REMOTE_ADDR="203.0.113.10").get("/api/v1/plans").status_code == 401
+    assert RateWindow.objects.get(caller="ip:203.0.113.9").count == 3
+
+
+def test_pages_are_not_counted(limits):
+    client = Client(REMOTE_ADDR="203.0.113.11")
+    for _ in range(5):
+        client.get("/")
+    assert not RateWindow.objects.filter(caller="ip:203.0.113.11").exists()
