@@ -80,6 +80,8 @@ def settled() -> bool:
 
 
 def test_killed_workers_leave_every_line_renewed_once_or_not_at_all(tmp_path):
+    from django_tasks_db.models import DBTaskResult
+
     if connection.vendor != "postgresql":
         pytest.skip("the chaos test needs PostgreSQL (row locks shared by several machines)")
     lines, end = seed(LINES)
@@ -111,7 +113,15 @@ def test_killed_workers_leave_every_line_renewed_once_or_not_at_all(tmp_path):
             elif settled():
                 break
     finally:
-        for process in workers + schedulers:
+        # Stop the schedulers first and let the workers finish what is queued, so that stopping
+        # them does not itself leave a task running (that would be this test's doing, not theirs).
+        for process in schedulers:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        drained_by = time.monotonic() + 60
+        while time.monotonic() < drained_by and DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+            time.sleep(0.2)
+        for process in workers:
             process.send_signal(signal.SIGKILL)
             process.wait()
     assert kills >= 10
