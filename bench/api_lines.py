@@ -18,10 +18,8 @@ import multiprocessing
 import os
 import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,25 +57,14 @@ def main() -> None:
     args = parser.parse_args()
 
     import usage_ingest
-    from pgcluster import PgCluster
 
-    workdir = tempfile.mkdtemp(prefix="refill-bench-lines-")
-    # The rate limiter counts every request (its statement is measured) but never refuses one here.
-    os.environ.update(
-        REFILL_VAR_DIR=workdir,
-        DJANGO_SETTINGS_MODULE="refill.config.settings.dev",
-        REFILL_API_RATE_PER_KEY="1000000000",
-    )
-    cluster = PgCluster()
-    os.environ["DATABASE_URL"] = cluster.start()
-    web = None
-    try:
+    with usage_ingest.web_bench("lines") as (workdir, started):
         _, msisdns = usage_ingest.seed(args.lines)
         from refill.apikeys.services import apikey_create
 
         _, key = apikey_create(name="bench reader", scopes=["read"], actor=None)
         port = usage_ingest._free_port()
-        web = usage_ingest.start_web(port, args.web_workers, workdir)
+        started.append(usage_ingest.start_web(port, args.web_workers, workdir))
         # Warm up every worker (imports, connections) before measuring.
         for _ in range(20 * args.web_workers):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -109,12 +96,6 @@ def main() -> None:
         print(f"{figures['requests']} requests in {args.seconds:.0f} s = {figures['rps']:.0f}/s, "
               f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms", flush=True)  # fmt: skip
         print(json.dumps(figures), flush=True)
-    finally:
-        if web is not None:
-            web.terminate()
-            web.wait(timeout=20)
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

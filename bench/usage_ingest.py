@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,22 +43,10 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
 
-    from pgcluster import PgCluster
-
-    workdir = tempfile.mkdtemp(prefix="refill-bench-usage-")
-    # The rate limiter counts every request (its statement is measured) but never refuses one here.
-    os.environ.update(
-        REFILL_VAR_DIR=workdir,
-        DJANGO_SETTINGS_MODULE="refill.config.settings.dev",
-        REFILL_API_RATE_PER_KEY="1000000000",
-    )
-    cluster = PgCluster()
-    os.environ["DATABASE_URL"] = cluster.start()
-    web = None
-    try:
+    with web_bench("usage") as (workdir, started):
         key, msisdns = seed(args.lines)
         port = _free_port()
-        web = start_web(port, args.web_workers, workdir)
+        started.append(start_web(port, args.web_workers, workdir))
         result = send_all(port, key, msisdns, args)
         result.update(check())
         result.update(
@@ -66,8 +55,28 @@ def main() -> None:
             cpus=os.cpu_count(), date=datetime.now(UTC).date().isoformat(),
         )  # fmt: skip
         print(json.dumps(result), flush=True)
+
+
+@contextmanager
+def web_bench(name: str):
+    """A throwaway PostgreSQL cluster and work folder for a web benchmark; the web processes the
+    caller appends to the yielded list are stopped at the end. The rate limiter counts every
+    request (its statement is measured) but never refuses one here."""
+    from pgcluster import PgCluster
+
+    workdir = tempfile.mkdtemp(prefix=f"refill-bench-{name}-")
+    os.environ.update(
+        REFILL_VAR_DIR=workdir,
+        DJANGO_SETTINGS_MODULE="refill.config.settings.dev",
+        REFILL_API_RATE_PER_KEY="1000000000",
+    )
+    cluster = PgCluster()
+    os.environ["DATABASE_URL"] = cluster.start()
+    started: list[subprocess.Popen] = []
+    try:
+        yield workdir, started
     finally:
-        if web is not None:
+        for web in started:
             web.terminate()
             web.wait(timeout=20)
         cluster.stop()
