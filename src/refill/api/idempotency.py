@@ -14,11 +14,12 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import IdempotencyRecord
+from .problems import problem_response
 
 KEEP_FOR = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=5)  # a request whose process died frees its key after this
@@ -31,16 +32,6 @@ REQUIRED = [
 ]
 MAX_KEY = 255
 ANONYMOUS = {"/api/v1/refills"}  # paid by anyone, without an account
-
-
-def _problem(status: int, code: str, detail: str) -> JsonResponse:
-    response = JsonResponse(
-        {"type": f"https://refill.example/problems/{code}", "title": code.replace("_", " "), "status": status,
-         "code": code, "detail": detail},
-        status=status,
-        content_type="application/problem+json",
-    )  # fmt: skip
-    return response
 
 
 def _owner(request: HttpRequest) -> str:
@@ -76,13 +67,13 @@ class IdempotencyMiddleware:
             # Asked of callers who may use the endpoint; an anonymous one is refused by the endpoint.
             required = request.method == "POST" and any(pattern.match(request.path) for pattern in REQUIRED)
             if required and (not _owner(request).startswith("ip:") or request.path in ANONYMOUS):
-                return _problem(
+                return problem_response(
                     422, "idempotency_key_required",
                     _("Send an Idempotency-Key header with every request that pays or renews."),
                 )  # fmt: skip
             return self.get_response(request)
         if len(key) > MAX_KEY:
-            return _problem(422, "idempotency_key_invalid", _("An Idempotency-Key has at most 255 characters."))
+            return problem_response(422, "idempotency_key_invalid", _("An Idempotency-Key has at most 255 characters."))
         fingerprint = hashlib.sha256(
             b"\n".join([request.method.encode(), request.path.encode(), request.body])
         ).hexdigest()
@@ -129,12 +120,12 @@ class IdempotencyMiddleware:
                 IdempotencyRecord.objects.filter(pk=first.pk, state=first.state).delete()
                 continue
             if first.fingerprint != fingerprint:
-                return None, _problem(
+                return None, problem_response(
                     422, "idempotency_key_reused",
                     _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
                 )  # fmt: skip
             if first.state == IdempotencyRecord.State.IN_FLIGHT:
-                response = _problem(
+                response = problem_response(
                     409, "idempotency_key_in_use",
                     _("A request with this Idempotency-Key is still being processed. Try again in a moment."),
                 )  # fmt: skip
@@ -143,7 +134,7 @@ class IdempotencyMiddleware:
             replay = HttpResponse(bytes(first.body), status=first.status, content_type=first.content_type or None)
             replay["Idempotent-Replayed"] = "true"
             return None, replay
-        return None, _problem(409, "idempotency_key_in_use", _("Try again in a moment."))
+        return None, problem_response(409, "idempotency_key_in_use", _("Try again in a moment."))
 
 
 def idempotency_records_sweep(*, now=None) -> int:

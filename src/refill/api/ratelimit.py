@@ -11,8 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from .idempotency import _problem
 from .models import RateWindow
+from .problems import problem_response
 
 
 def _caller(request: HttpRequest) -> tuple[str, int]:
@@ -51,7 +51,7 @@ class RateLimitMiddleware:
         caller, limit = _caller(request)
         used = count(caller, window)
         if used > limit:
-            response = _problem(429, "rate_limited", _("Too many requests. Wait a moment and try again."))
+            response = problem_response(429, "rate_limited", _("Too many requests. Wait a moment and try again."))
             response["Retry-After"] = str(window + seconds - now)
             return response
         response = self.get_response(request)

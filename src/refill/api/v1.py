@@ -16,6 +16,7 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
 
+from refill.api.problems import problem
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
@@ -70,20 +71,10 @@ class Problem(Schema):
     order_id: int | None = None
 
 
-def _problem(request: HttpRequest, exc: RefillError, status: int) -> dict:
-    return {
-        "type": f"https://refill.example/problems/{exc.code}",
-        "title": exc.code.replace("_", " "),
-        "status": status,
-        "code": exc.code,
-        "detail": str(exc),
-    }
-
-
 @api.exception_handler(RefillError)
 def refill_error(request: HttpRequest, exc: RefillError):
     status = STATUS_BY_CODE.get(exc.code, 422)
-    body = _problem(request, exc, status)
+    body = problem(status, exc.code, str(exc))
     body.update(getattr(exc, "extra", {}))
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
