@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -683,20 +682,16 @@ class LinePage(Schema):
 
 
 def _line_out(line, now) -> dict:
-    from refill.subscriptions.models import Bucket
-    from refill.subscriptions.selectors import line_current_plan
+    from refill.subscriptions.selectors import buckets_now, line_current_plan
 
     plan = line_current_plan(line, now)
-    buckets = Bucket.objects.filter(line=line, valid_from__lte=now, expires_at__gt=now).filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
-    )
     return {
         "msisdn": line.msisdn, "status": line.status, "status_label": line.status_label, "sim_type": line.sim_type,
         "plan": plan.code, "plan_name": plan.name, "period_end": line.period_end,
         "buckets": [
-            {"kind": b.kind, "granted": b.granted, "used": b.used, "remaining": max(b.granted - b.used, 0),
+            {"kind": b.kind, "granted": b.granted, "used": b.used, "remaining": b.remaining,
              "unlimited": b.unlimited, "expires_at": b.expires_at}
-            for b in buckets.order_by("expires_at", "pk")
+            for b in buckets_now(line, now).order_by("expires_at", "pk")
         ],
     }  # fmt: skip
 

@@ -57,11 +57,16 @@ def periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
     )
 
 
+def buckets_now(line: Line, now: datetime):
+    """The line's buckets valid now (not revoked by then), first to expire first."""
+    return Bucket.objects.filter(_live(now), line=line, valid_from__lte=now, expires_at__gt=now)
+
+
 def line_allowances(line: Line, now: datetime | None = None) -> dict[str, Allowance]:
     """Usable balance per kind right now: buckets valid now, summed."""
     now = now or timezone.now()
     result: dict[str, Allowance] = {}
-    buckets = Bucket.objects.filter(_live(now), line=line, valid_from__lte=now, expires_at__gt=now)
+    buckets = buckets_now(line, now)
     for kind in (Bucket.Kind.DATA, Bucket.Kind.VOICE, Bucket.Kind.SMS):
         rows = [b for b in buckets if b.kind == kind]
         if not rows:
