@@ -729,26 +729,28 @@ class EsimOut(Schema):
     downloads_left: int | None
 
 
+def _esim_line_for(request: HttpRequest, msisdn: str):
+    from refill.lines.models import Line
+    from refill.renewals.errors import NotOwner
+
+    line = _line_for(request, msisdn, "esim")
+    if line.sim_type != Line.SimType.ESIM:
+        raise NotOwner()
+    return line
+
+
 def _esim_out(request: HttpRequest, line) -> dict:
-    from django.conf import settings
+    from refill.esim.services import esim_view
 
-    from refill.esim.models import EsimOrder, Profile
-    from refill.esim.services import esim_current_order
-
-    order = esim_current_order(line)
-    profile = Profile.objects.filter(line=line).first()
-    code = (
-        order.activation_code
-        if order and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
-        else None
-    )
+    view = esim_view(line)
+    code = view.code
     return {
-        "status": order.status if order else "none",
-        "profile_state": profile.smdp_state if profile else None,
+        "status": view.order.status if view.order else "none",
+        "profile_state": view.profile.smdp_state if view.profile else None,
         "activation_code": str(code) if code else None,
         "ios_install_link": code.ios_install_link if code else None,
         "qr_png_url": request.build_absolute_uri(f"/api/v1/lines/{line.msisdn}/esim/qr.png") if code else None,
-        "downloads_left": max(settings.REFILL_SMDP["DOWNLOAD_LIMIT"] - profile.downloads, 0) if profile else None,
+        "downloads_left": view.downloads_left,
     }
 
 
@@ -759,13 +761,7 @@ def _esim_out(request: HttpRequest, line) -> dict:
     summary="A line's eSIM: install status, and the activation code while it can be installed",
 )
 def esim_get(request: HttpRequest, msisdn: str):
-    from refill.lines.models import Line
-    from refill.renewals.errors import NotOwner
-
-    line = _line_for(request, msisdn, "esim")
-    if line.sim_type != Line.SimType.ESIM:
-        raise NotOwner()
-    return _esim_out(request, line)
+    return _esim_out(request, _esim_line_for(request, msisdn))
 
 
 @api.get(
@@ -777,13 +773,14 @@ def esim_get(request: HttpRequest, msisdn: str):
 def esim_qr(request: HttpRequest, msisdn: str):
     from django.http import HttpResponse
 
-    from refill.domain.activation import parse_activation_code, qr_png
+    from refill.domain.activation import qr_png
+    from refill.esim.services import esim_view
     from refill.renewals.errors import NotOwner
 
-    answer = esim_get(request, msisdn)
-    if not answer["activation_code"]:
+    code = esim_view(_esim_line_for(request, msisdn)).code
+    if code is None:
         raise NotOwner()
-    response = HttpResponse(qr_png(parse_activation_code(answer["activation_code"])), content_type="image/png")
+    response = HttpResponse(qr_png(code), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -796,12 +793,8 @@ def esim_qr(request: HttpRequest, msisdn: str):
 )
 def esim_reissue_api(request: HttpRequest, msisdn: str):
     from refill.esim.services import esim_reissue
-    from refill.lines.models import Line
-    from refill.renewals.errors import NotOwner
 
-    line = _line_for(request, msisdn, "esim")
-    if line.sim_type != Line.SimType.ESIM:
-        raise NotOwner()
+    line = _esim_line_for(request, msisdn)
     actor = request.user if request.user.is_authenticated else getattr(request, "api_key", None)
     esim_reissue(line=line, actor=actor)
     return Status(201, _esim_out(request, line))

@@ -9,6 +9,7 @@ SM-DP+ is finished by ``esim_orders_resume``, which sends the same calls again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
+from refill.domain.activation import ActivationCode
 from refill.domain.esim import (
     IllegalProfileTransition,
     NetworkState,
@@ -218,6 +220,28 @@ def esim_current_order(line: Line) -> EsimOrder | None:
     """The order the customer's phone uses or last used."""
     return (
         EsimOrder.objects.filter(line=line).exclude(status=EsimOrder.Status.CANCELLED).select_related("profile").first()
+    )
+
+
+@dataclass(frozen=True)
+class EsimView:
+    """A line's eSIM as its owner sees it (the portal and the API show the same)."""
+
+    order: EsimOrder | None
+    profile: Profile | None
+    code: ActivationCode | None  # only while it can be installed: released, and the line paid for
+    downloads_left: int | None
+
+
+def esim_view(line: Line) -> EsimView:
+    order = esim_current_order(line)
+    profile = Profile.objects.filter(line=line).first()
+    installable = order is not None and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
+    return EsimView(
+        order=order,
+        profile=profile,
+        code=order.activation_code if installable else None,
+        downloads_left=max(_limit() - profile.downloads, 0) if profile else None,
     )
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from refill.domain.activation import qr_png, qr_svg
 from refill.errors import RefillError
 from refill.esim.models import EsimOrder, Profile
-from refill.esim.services import NoNumberAvailable, esim_current_order, esim_for_new_line, esim_reissue
+from refill.esim.services import NoNumberAvailable, esim_for_new_line, esim_reissue, esim_view
 from refill.lines.models import Line
 
 from .views import _owned_line
@@ -32,12 +32,8 @@ def _esim_line(request: HttpRequest, pk: int) -> Line:
 
 
 def _context(line: Line) -> dict:
-    order = esim_current_order(line)
-    profile = Profile.objects.filter(line=line).first()
-    downloads_left = max(settings.REFILL_SMDP["DOWNLOAD_LIMIT"] - profile.downloads, 0) if profile else None
-    # A new line's code is shown once the line is paid for.
-    released = order is not None and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
-    code = order.activation_code if released else None
+    view = esim_view(line)
+    order, profile, code, downloads_left = view.order, view.profile, view.code, view.downloads_left
     return {
         "line": line,
         "order": order,
@@ -79,11 +75,10 @@ def esim_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def esim_qr(request: HttpRequest, pk: int) -> HttpResponse:
-    line = _esim_line(request, pk)
-    order = esim_current_order(line)
-    if order is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id or line.status == "pending":
+    code = esim_view(_esim_line(request, pk)).code
+    if code is None:
         raise Http404
-    response = HttpResponse(qr_png(order.activation_code), content_type="image/png")
+    response = HttpResponse(qr_png(code), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -101,12 +96,8 @@ def esim_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
     except RefillError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _new_code_message())
+        messages.success(request, _("Here is your new activation code. We have emailed it to you as well."))
     return redirect("portal:esim", pk=line.pk)
-
-
-def _new_code_message() -> str:
-    return _("Here is your new activation code. We have emailed it to you as well.")
 
 
 @login_required
