@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .callers import api_key_of, app_user_of
 from .models import IdempotencyRecord
 from .problems import problem_response
 
@@ -35,20 +36,13 @@ ANONYMOUS = {"/api/v1/refills"}  # paid by anyone, without an account
 
 
 def _owner(request: HttpRequest) -> str:
-    from refill.apikeys.services import apikey_authenticate
-
-    token = request.headers.get("X-Session-Token", "")
-    if token:
-        from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-
-        found = authenticate_by_x_session_token(token)
-        if found:
-            return f"user:{found[0].pk}"
+    user = app_user_of(request, request.headers.get("X-Session-Token", ""))
+    if user is not None:
+        return f"user:{user.pk}"
     auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        key = apikey_authenticate(auth[7:].strip())
-        if key is not None:
-            return f"key:{key.pk}"
+    key = api_key_of(request, auth[7:].strip()) if auth.startswith("Bearer ") else None
+    if key is not None:
+        return f"key:{key.pk}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

@@ -26,7 +26,9 @@ class AppTokenAuth(XSessionTokenAuth):
     customer it names acts as if signed in (no CSRF: the token is not a cookie)."""
 
     def __call__(self, request: HttpRequest):
-        user = super().__call__(request)
+        from refill.api.callers import app_user_of
+
+        user = app_user_of(request, self.get_session_token(request) or "")
         if user is not None:
             request.user = user
         return user
@@ -527,9 +529,9 @@ class ApiKeyAuth(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str):
-        from refill.apikeys.services import apikey_authenticate
+        from refill.api.callers import api_key_of
 
-        key = apikey_authenticate(token)
+        key = api_key_of(request, token)
         if key is not None:
             request.api_key = key
         return key
