@@ -87,8 +87,17 @@ def make_customer(
 
 
 def _iccid() -> str:
-    body = f"8901410{next(_seq):011d}"
+    return luhn_iccid(f"8901410{next(_seq):011d}")
+
+
+def luhn_iccid(body: str) -> str:
+    """An ICCID: ``body`` (digits starting 89) and its Luhn check digit."""
     return body + luhn.calc_check_digit(body)
+
+
+def esim_batch_iccid(batch: int, n: int) -> str:
+    """ICCIDs of eSIM test batches: one range per test module, so they never meet."""
+    return luhn_iccid(f"89044100000000{batch}{n:03d}")
 
 
 def make_line(

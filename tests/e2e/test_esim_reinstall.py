@@ -4,12 +4,11 @@ follows the installation by itself."""
 
 import pytest
 from playwright.sync_api import expect
-from stdnum import luhn
 
 from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import esim_batch_iccid, make_customer, make_line, make_market, make_plan
 from tests.smdp import simulator_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,11 +31,11 @@ def sim(live_server, settings):
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_new_phone_reinstall(live_server, sim, phone_page, shot, language):
     text, page = TEXT[language], phone_page
-    body = "890441000000004" + ("001" if language == "en" else "002")
+    iccid = esim_batch_iccid(4, 1 if language == "en" else 2)
     inventory_import(
-        file_name=f"{language}.csv", content=f"iccid,imsi,profile_type\n{body}{luhn.calc_check_digit(body)},"
-        f"23415000000900{len(language)},consumer\n".encode()
-    )  # fmt: skip
+        file_name=f"{language}.csv",
+        content=f"iccid,imsi,profile_type\n{iccid},23415000000900{len(language)},consumer\n".encode(),
+    )
     market = make_market()
     email, password = f"esim-{language}@example.com", "esim-pass-2026"
     customer, user = make_customer(email=email, password=password, language=language)

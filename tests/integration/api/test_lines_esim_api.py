@@ -6,13 +6,12 @@ import pytest
 import zxingcpp
 from django.test import Client
 from PIL import Image
-from stdnum import luhn
 
 from refill.apikeys.services import apikey_create
 from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,10 +21,9 @@ MSISDN = "+12025550171"
 @pytest.fixture
 def sim(live_server, settings):
     with simulator_for(live_server, settings, "--accept-unknown") as simulator:
-        body = "890441000000007001"
         inventory_import(
             file_name="s.csv",
-            content=f"iccid,imsi,profile_type\n{body}{luhn.calc_check_digit(body)},234150000007001,consumer\n".encode(),
+            content=f"iccid,imsi,profile_type\n{esim_batch_iccid(7, 1)},234150000007001,consumer\n".encode(),
         )
         yield simulator
 

@@ -4,18 +4,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from stdnum import luhn
 
 from refill.audit.models import AuditEvent
 from refill.esim.models import Profile, ProfileBatch
-from tests.factories import login
+from tests.factories import esim_batch_iccid, login
 
 pytestmark = pytest.mark.django_db
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000005{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(5, n)
 
 
 CSV = (f"ICCID;IMSI;Profile type\n{iccid(1)};234150000005001;consumer\n{iccid(2)}F;234150000005002;consumer\n"

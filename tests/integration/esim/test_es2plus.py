@@ -5,10 +5,10 @@ import subprocess
 from dataclasses import replace
 
 import pytest
-from stdnum import luhn
 
 from refill.integrations.esim import es2plus
 from refill.integrations.esim.es2plus import Es2Client, Es2Config
+from tests.factories import esim_batch_iccid
 from tests.smdp import Simulator
 
 EID = "89049032007008882600000000000020"
@@ -16,8 +16,7 @@ OTHER_EID = "89049032007008882600000000000117"
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000001{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(1, n)
 
 
 @pytest.fixture(scope="module")

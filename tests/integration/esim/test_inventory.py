@@ -1,15 +1,14 @@
 import pytest
-from stdnum import luhn
 
 from refill.esim.inventory import ImportRefused, inventory_import
 from refill.esim.models import Profile, ProfileBatch
+from tests.factories import esim_batch_iccid
 
 pytestmark = pytest.mark.django_db
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000000{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(0, n)
 
 
 def imsi(n: int) -> str:

@@ -6,14 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from stdnum import luhn
 
 from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import Line, PoolNumber
 from refill.renewals.services import order_create_renewal
-from tests.factories import login, make_customer, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, login, make_customer, make_market, make_plan, renew
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,8 +21,7 @@ NUMBERS = ["+12025550181", "+12025550182"]
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000006{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(6, n)
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ import pytest
 import zxingcpp
 from django.core.management import call_command
 from PIL import Image
-from stdnum import luhn
 
 from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,8 +19,7 @@ EID = "89049032007008882600000000000020"
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000003{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(3, n)
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ its own process calling back into a live Refill."""
 import logging
 
 import pytest
-from stdnum import luhn
 
 from refill.domain.activation import parse_activation_code
 from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile, ProfileEvent
 from refill.integrations.esim import es2plus
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import esim_batch_iccid, make_customer, make_line, make_market, make_plan
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,8 +21,7 @@ TOKEN = "callback-token-for-tests"
 
 
 def iccid(n: int) -> str:
-    body = f"890441000000002{n:03d}"
-    return body + luhn.calc_check_digit(body)
+    return esim_batch_iccid(2, n)
 
 
 @pytest.fixture
