@@ -57,6 +57,8 @@ class WebhookEvent(models.Model):
     type = models.CharField(max_length=40)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # For events a sweep finds (line.expiring): the same happening is written once.
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-created_at"]

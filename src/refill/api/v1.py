@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
-from django.http import HttpRequest
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
 
@@ -19,6 +22,8 @@ from refill.api.problems import problem
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
+
+logger = logging.getLogger(__name__)
 
 
 class AppTokenAuth(XSessionTokenAuth):
@@ -70,18 +75,65 @@ class Problem(Schema):
     # Declines only: the normalised reason and the order that stays unpaid.
     decline_code: str | None = None
     order_id: int | None = None
+    # Invalid requests only: each field refused and why.
+    errors: list[dict] | None = None
+
+
+def _problem(request: HttpRequest, status: int, code: str, detail: str, **extra):
+    response = api.create_response(request, {**problem(status, code, detail), **extra}, status=status)
+    response["Content-Type"] = "application/problem+json"
+    return response
 
 
 @api.exception_handler(RefillError)
 def refill_error(request: HttpRequest, exc: RefillError):
     status = STATUS_BY_CODE.get(exc.code, 422)
-    body = problem(status, exc.code, str(exc))
-    body.update(getattr(exc, "extra", {}))
-    response = api.create_response(request, body, status=status)
-    response["Content-Type"] = "application/problem+json"
+    response = _problem(request, status, exc.code, str(exc), **getattr(exc, "extra", {}))
     if status == 429:
-        response["Retry-After"] = "3600"
+        response["Retry-After"] = "86400" if exc.code == "too_many_gifts" else "3600"
     return response
+
+
+# Ninja's own refusals, in the same shape (RFC 9457) as every other.
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError):
+    response = _problem(
+        request, 401, "not_authenticated", _("Sign in (an app session token) or send an API key to use this.")
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="refill"'
+    return response
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, exc: ValidationError):
+    errors = [
+        {"location": [str(part) for part in error.get("loc", ())], "message": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    detail = _("The request is not valid. Check these fields: %(fields)s") % {
+        "fields": ", ".join(".".join(error["location"][1:] or error["location"]) for error in errors)
+    }
+    return _problem(request, 422, "invalid_request", detail, errors=errors)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404):
+    return _problem(request, 404, "not_found", _("There is nothing here, or it is not yours."))
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    return _problem(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception):
+    logger.error("API %s %s failed", request.method, request.path, exc_info=exc)
+    # As Django itself does for a view that raised (the test client re-raises on this signal).
+    got_request_exception.send(sender=None, request=request)
+    return _problem(request, 500, "server_error", _("Something went wrong on our side. Please try again later."))
 
 
 class RedeemIn(Schema):
@@ -439,6 +491,120 @@ def orders_receipt(request: HttpRequest, order_id: int):
     return response
 
 
+# Gift refills -------------------------------------------------------------------------------------
+
+
+class RefillIn(Schema):
+    """A gift refill of any number, without an account, paid by card: either ``plan`` (a renewal
+    plan of that number, ``periods`` of it) or ``amount`` (money for its owner's wallet, in the
+    number's currency). ``email`` (optional) gets the payment confirmation."""
+
+    msisdn: str
+    plan: str = ""
+    periods: int = Field(1, ge=1, le=120)
+    amount: Decimal | None = Field(None, gt=0)
+    card: CardIn
+    email: str = Field("", max_length=254)
+    expected_total: Decimal | None = None
+
+
+class RefillPaymentOut(Schema):
+    status: str
+    decline_code: str
+    decline_message: str
+    next_url: str
+
+
+class RefillOut(Schema):
+    """What the payer paid for, and nothing else about the line."""
+
+    id: int
+    status: str
+    msisdn: str
+    gift: str  # plan or amount
+    plan: str | None
+    periods: int
+    total: Decimal
+    currency: str
+    payment: RefillPaymentOut | None
+
+
+def _refill_out(order, payment) -> dict:
+    from refill.domain.money import quantize
+    from refill.orders.models import OrderItem
+    from refill.renewals.errors import decline_message
+    from refill.renewals.gifts import gift_item
+
+    item = gift_item(order)
+    return {
+        "id": order.pk,
+        "status": order.status,
+        "msisdn": order.gift_line.msisdn,
+        "gift": "amount" if item.kind == OrderItem.Kind.WALLET_TOPUP else "plan",
+        "plan": item.plan.code if item.plan_id else None,
+        "periods": item.periods,
+        "total": quantize(order.total, order.currency),
+        "currency": order.currency,
+        "payment": {
+            "status": payment.status,
+            "decline_code": payment.decline_code,
+            "decline_message": decline_message(payment.decline_code) if payment.decline_code else "",
+            "next_url": payment.action_url if payment.status == "requires_action" else "",
+        }
+        if payment is not None
+        else None,
+    }
+
+
+@api.post(
+    "/refills",
+    auth=None,
+    response={200: RefillOut, 201: RefillOut, 402: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
+    summary="Refill any number as a gift, without an account, paid by card",
+)
+def refills_create(request: HttpRequest, body: RefillIn):
+    """The number's owner is told of the gift; the payer sees only what they paid for. The same
+    ``Idempotency-Key`` again returns the same refill and never charges twice. A declined card is a
+    402 problem; a card that needs the payer's bank comes back with ``payment.next_url``, and the
+    bank's step returns the payer to a page that shows how it ended."""
+    from refill.integrations.payments.base import CardDetails, TokenizationError
+    from refill.renewals.errors import decline_message
+    from refill.renewals.gifts import GiftRequest, gift_refill, gift_return_token
+
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise IdempotencyKeyMissing()
+    gift = GiftRequest(
+        msisdn=body.msisdn,
+        card=CardDetails(**body.card.dict()),
+        key=key,
+        ip=request.META.get("REMOTE_ADDR", ""),
+        email=body.email.strip(),
+        plan=body.plan.strip(),
+        periods=body.periods,
+        amount=body.amount,
+        expected_total=body.expected_total,
+        language=translation.get_language(),
+    )
+    try:
+        outcome = gift_refill(
+            gift,
+            return_url_for=lambda order: request.build_absolute_uri(
+                reverse("portal:gift_return", args=[gift_return_token(order)])
+            ),
+        )
+    except TokenizationError as exc:
+        declined = PaymentDeclined(decline_message(exc.code))
+        declined.extra = {"decline_code": exc.code}
+        raise declined from None
+    order, payment = outcome.order, outcome.payment
+    if payment is not None and payment.status == "failed" and outcome.charged_now:
+        declined = PaymentDeclined(decline_message(payment.decline_code))
+        declined.extra = {"decline_code": payment.decline_code, "order_id": order.pk}
+        raise declined
+    return Status(201 if outcome.charged_now else 200, _refill_out(order, payment))
+
+
 # Auto-renew ------------------------------------------------------------------------------------
 
 
@@ -557,6 +723,7 @@ STATUS_BY_CODE.update(
     }
 )
 STATUS_BY_CODE["invalid_cursor"] = 422
+STATUS_BY_CODE["too_many_gifts"] = 429
 
 
 def require_scope(request: HttpRequest, scope: str) -> None:

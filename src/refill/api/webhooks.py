@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +40,8 @@ EVENTS = {
     "renewal.failed": _("An auto-renewal failed"),
     "esim.installed": _("An eSIM was installed on a phone"),
     "voucher.redeemed": _("A refill PIN was redeemed"),
+    "line.expiring": _("A line's paid period ends within 7, 3 or 1 days"),
+    "line.status_changed": _("A line moved along its lifecycle"),
 }
 RETRY_FOR = timedelta(hours=24)
 FIRST_PAUSE = timedelta(minutes=1)
@@ -74,26 +76,81 @@ def webhook_emit(event_type: str, payload: dict, *, now: datetime | None = None)
     return events[0] if events else None
 
 
-def webhook_emit_many(event_type: str, payloads: list[dict], *, now: datetime | None = None) -> list[WebhookEvent]:
+def webhook_emit_many(
+    event_type: str, payloads: list[dict], *, now: datetime | None = None, keys: list[str] | None = None
+) -> list[WebhookEvent]:
     """webhook_emit for many changes of one kind (batch work): a few statements in all, and one
-    query when nobody subscribed."""
+    query when nobody subscribed. Events found by a sweep pass ``keys`` (one per payload): an
+    event whose key was written before is left out, so a sweep that runs twice says nothing twice."""
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if event_type in e.events]
     if not endpoints or not payloads:
         return []
     now = now or timezone.now()
-    events = WebhookEvent.objects.bulk_create(
+    wanted = list(zip(payloads, keys or [None] * len(payloads), strict=True))
+    if keys:
+        known = set(WebhookEvent.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        wanted = [(payload, key) for payload, key in wanted if key not in known]
+    events = [
         WebhookEvent(
             id=uuid.uuid4(), type=event_type, payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
-            created_at=now,
+            created_at=now, dedupe_key=key,
         )
-        for payload in payloads
-    )  # fmt: skip
+        for payload, key in wanted
+    ]  # fmt: skip
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.bulk_create(events)
+    except IntegrityError:
+        # Another sweep wrote some of these keys meanwhile: keep those this call writes alone.
+        events = [event for event in events if _insert_once(event)]
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now, created_at=now)
         for event in events
         for endpoint in endpoints
     )
     return events
+
+
+def _insert_once(event: WebhookEvent) -> bool:
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
+
+
+def line_changes_publish(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Write a ``line.status_changed`` event for each recorded lifecycle move not yet published
+    (every path that moves lines records the move; this relays them, so none of those paths has
+    to know about webhooks). Each move is published once: rows are claimed with SKIP LOCKED and
+    marked in the transaction that writes their events. Returns how many moves were published."""
+    from refill.lines.models import LineStatusChange
+
+    now = now or timezone.now()
+    unpublished = LineStatusChange.objects.filter(published_at__isnull=True)
+    if not any("line.status_changed" in e.events for e in WebhookEndpoint.objects.filter(active=True)):
+        return unpublished.update(published_at=now)  # nobody listens: nothing to say
+    published = 0
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                unpublished.select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", "line__msisdn", "from_status", "to_status", "cause", "at")[:batch]
+            )
+            webhook_emit_many(
+                "line.status_changed",
+                [
+                    {"msisdn": msisdn, "from_status": source, "to_status": target, "cause": cause, "at": at}
+                    for _, msisdn, source, target, cause, at in claimed
+                ],
+                now=now,
+            )
+            LineStatusChange.objects.filter(pk__in=[row[0] for row in claimed]).update(published_at=now)
+        published += len(claimed)
+        if len(claimed) < batch:
+            return published
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -35,6 +35,15 @@ def _auto_renew_covers(line: Line) -> bool:
     return bool(settings and settings.enabled)
 
 
+def _expiring_announce(expiring: list[tuple[dict, str]], now: datetime) -> list:
+    """The ``line.expiring`` webhooks of a chunk of lines (each once per period and window)."""
+    from refill.api.webhooks import webhook_emit_many
+
+    if expiring:
+        webhook_emit_many("line.expiring", [p for p, _ in expiring], now=now, keys=[k for _, k in expiring])
+    return []
+
+
 def reminders_sweep(*, now: datetime | None = None) -> int:
     """Owe every reminder that is due now; returns how many were newly owed."""
     from refill.catalog.models import Market
@@ -48,8 +57,22 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
         period_end__gt=now,
         period_end__lte=now + timedelta(days=max(EXPIRY_WINDOWS)),
     )
+    expiring: list[tuple[dict, str]] = []  # line.expiring webhooks, once per line, period and window
     for line in ending.iterator(chunk_size=500):
         days = next(d for d in EXPIRY_WINDOWS if line.period_end <= now + timedelta(days=d))
+        expiring.append(
+            (
+                {
+                    "msisdn": line.msisdn,
+                    "period_end": line.period_end,
+                    "days": days,
+                    "auto_renew": _auto_renew_covers(line),
+                },
+                f"line.expiring:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{days}",
+            )
+        )
+        if len(expiring) >= 500:
+            expiring = _expiring_announce(expiring, now)
         if not _auto_renew_covers(line):
             context = {"days": days, "end": line.period_end}
             owed += _owe(line, f"expiry_{days}d", context, now, key="expiry", template="expiry")
@@ -58,6 +81,7 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
             price = line.plan.current_price(line.market.currency, now)
             renew_at = line.period_end - timedelta(hours=line.market.auto_renew_lead_hours)
             owed += _owe(line, "autorenew_upcoming", {"renew_at": renew_at, "price": price}, now)
+    _expiring_announce(expiring, now)
     for market in Market.objects.all():
         grace, suspension = timedelta(days=market.grace_days), timedelta(days=market.suspend_days)
         # Expired (in grace), and grace ending within a day.

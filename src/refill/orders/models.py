@@ -13,7 +13,21 @@ class Order(models.Model):
         FAILED = "failed", _("Payment failed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Payer(models.TextChoices):
+        OWNER = "owner", _("The customer")
+        GUEST = "guest", _("A guest (gift refill)")
+
+    # Whose order it is: a gift refill's too belongs to the number's owner, who is told of it.
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
+    # Who paid: the customer, or a guest without an account (``POST /api/v1/refills``). A guest's
+    # declines count against their address, never against the owner (docs/api.md).
+    payer = models.CharField(max_length=8, choices=Payer.choices, default=Payer.OWNER)
+    payer_email = models.EmailField(blank=True)
+    payer_ip = models.GenericIPAddressField(null=True, blank=True)
+    payer_notified_at = models.DateTimeField(null=True, blank=True)
+    # The number a guest typed: the line renewed, or the line whose owner's wallet a top-up fills
+    # (a top-up's ``line`` stays empty).
+    gift_line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The line renewed; empty for a wallet top-up.
     line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="orders")
@@ -34,8 +48,16 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["payer_ip", "created_at"], name="order_guest_ip_recent", condition=Q(payer="guest"))
+        ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_unique"),
+            models.CheckConstraint(
+                condition=Q(payer="owner", payer_ip__isnull=True, gift_line__isnull=True)
+                | Q(payer="guest", gift_line__isnull=False),
+                name="order_guest_has_gift_line",
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_paid_at"

@@ -5,7 +5,8 @@ only while the sandbox gateway is configured (production refuses the sandbox).""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,15 +16,21 @@ from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeStatus, De
 from .models import Payment, SandboxCharge
 
 
-@login_required
 def sandbox_confirm(request: HttpRequest, reference: str) -> HttpResponse:
     if settings.REFILL_PAYMENT_GATEWAY != "sandbox":
         raise Http404
     charge = get_object_or_404(SandboxCharge, reference=reference)
-    # Only the customer who is paying sees their bank's page.
-    payment = get_object_or_404(
-        Payment, idempotency_key=charge.idempotency_key, order__customer=getattr(request.user, "customer", None)
-    )
+    # Only the customer who is paying sees their bank's page; a guest paying a gift refill has no
+    # account, and like a real bank's page theirs is reached by its unguessable reference alone.
+    payer = Q(order__payer="guest")
+    customer = getattr(request.user, "customer", None)
+    if customer is not None:
+        payer |= Q(order__customer=customer)
+    payment = Payment.objects.filter(payer, idempotency_key=charge.idempotency_key).first()
+    if payment is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
     back = charge.return_url if url_has_allowed_host_and_scheme(charge.return_url, {request.get_host()}) else "/"
     if request.method == "POST" and charge.status == ChargeStatus.REQUIRES_ACTION:
         if request.POST.get("decision") == "approve":

@@ -20,6 +20,7 @@ urlpatterns = [
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
     path("orders/<int:pk>/receipt.pdf", views.order_receipt_pdf, name="order_receipt_pdf"),
     path("orders/<int:pk>/payment-return/", views.payment_return, name="payment_return"),
+    path("refills/<str:token>/", views.gift_return, name="gift_return"),
     path("wallet/", views.wallet, name="wallet"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path("wallet/redeem/", views.redeem, name="redeem"),

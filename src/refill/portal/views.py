@@ -601,6 +601,28 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:order_detail", pk=order.pk)
 
 
+def gift_return(request: HttpRequest, token: str) -> HttpResponse:
+    """A guest back from their bank's step for a gift refill (no account): settle the attempt and
+    show what they paid for, and nothing else about the line."""
+    from refill.renewals.gifts import gift_item, gift_order_for_token
+
+    order = gift_order_for_token(token)
+    if order is None:
+        raise Http404
+    waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
+    if waiting is not None:
+        payment_resume(payment=waiting, actor=None)
+        order.refresh_from_db()
+    last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
+    context = {
+        "order": order,
+        "item": gift_item(order),
+        "paid": order.status == Order.Status.PAID,
+        "declined": decline_message(last.decline_code) if last is not None and last.decline_code else "",
+    }
+    return render(request, "portal/gift_return.html", context)
+
+
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @login_required
 def payment_methods(request: HttpRequest) -> HttpResponse:

@@ -218,6 +218,25 @@ def _fingerprint(payload: dict) -> str:
 
 
 @dataclass(frozen=True)
+class Guest:
+    """Someone without an account paying for another's number (a gift refill): who to send the
+    payment confirmation to, and the address their attempts are counted against. Also the audit
+    actor of what they do."""
+
+    ip: str
+    email: str = ""
+
+    def __str__(self) -> str:
+        return f"guest {self.ip}"
+
+
+def _payer_fields(guest: Guest | None, line: Line | None) -> dict:
+    if guest is None:
+        return {}
+    return {"payer": Order.Payer.GUEST, "payer_ip": guest.ip or None, "payer_email": guest.email, "gift_line": line}
+
+
+@dataclass(frozen=True)
 class RenewalRequest:
     """An order to renew ``line`` with ``periods`` periods of ``plan``, asked under ``idempotency_key``."""
 
@@ -229,6 +248,7 @@ class RenewalRequest:
     expected_total: Decimal | None = None
     language: str = "en"
     actor: Any = None
+    guest: Guest | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -246,9 +266,11 @@ def order_create_renewal(
     language: str = "en",
     actor=None,
     now: datetime | None = None,
+    guest: Guest | None = None,
 ) -> Order:
-    """Create (or return, for a replayed key) the order to renew ``line``. Charges nothing."""
-    request = RenewalRequest(customer, line, plan, periods, idempotency_key, expected_total, language, actor)
+    """Create (or return, for a replayed key) the order to renew ``line``. Charges nothing. A
+    ``guest`` pays for the owner's line: the order is the owner's (``customer``)."""
+    request = RenewalRequest(customer, line, plan, periods, idempotency_key, expected_total, language, actor, guest)
     answer = orders_create_renewals(requests=[request], now=now)[0]
     if isinstance(answer, RefillError):
         raise answer
@@ -343,6 +365,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 tax_inclusive=renewal.quote.tax_inclusive,
                 language=request.language,
                 created_at=at,
+                **_payer_fields(request.guest, line),
             )
             made.append((index, request, order, renewal))
         bulk_insert([order for _, _, order, _ in made])
@@ -363,7 +386,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
         audit_records(
             [
                 audit_event(
-                    actor=request.actor or request.customer,
+                    actor=request.actor or request.guest or request.customer,
                     action="order.create",
                     obj=order,
                     data={"line": request.line.msisdn},
@@ -492,9 +515,16 @@ def payments_start(
                 answers[order.pk] = None
         payable = [order for order in orders.values() if order.pk not in answers]
         answers.update(_payable_refusals(payable, now))
+        guests = [order for order in payable if order.payer == Order.Payer.GUEST]
+        if guests:
+            from .gifts import guest_decline_refusals
+
+            answers.update(guest_decline_refusals(guests, now))
         declines = dict(
             Payment.objects.filter(
+                # A guest's declines count against their address (above), never against the owner.
                 order__customer_id__in={order.customer_id for order in payable},
+                order__payer=Order.Payer.OWNER,
                 status=Payment.Status.FAILED,
                 method=Payment.Method.CARD,
                 created_at__gte=timezone.now() - timedelta(hours=1),
@@ -510,7 +540,7 @@ def payments_start(
             order = orders[charge.order.pk]
             if order.pk in answers:
                 continue
-            if declines.get(order.customer_id, 0) >= DECLINE_LIMIT_PER_HOUR:
+            if order.payer == Order.Payer.OWNER and declines.get(order.customer_id, 0) >= DECLINE_LIMIT_PER_HOUR:
                 answers[order.pk] = TooManyDeclines()
                 continue
             wallet_amount = quantize(Decimal(charge.wallet_amount), order.currency)
@@ -1169,8 +1199,15 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             )
         )
     audit_records(events)
-    # Enqueued in this transaction: the database task backend makes it visible only on commit.
-    send_order_confirmations.enqueue([order.pk for order, _ in paid])
+    # Enqueued in this transaction: the database task backend makes it visible only on commit. A
+    # gift's owner is told of the gift instead (with the receipt's link), and its guest thanked.
+    own = [order.pk for order, _ in paid if order.payer == Order.Payer.OWNER]
+    if own:
+        send_order_confirmations.enqueue(own)
+    if len(own) < len(paid):
+        from .gifts import gifts_notify
+
+        gifts_notify([order.pk for order, _ in paid if order.payer == Order.Payer.GUEST])
     from refill.api.webhooks import webhook_emit_many
 
     webhook_emit_many(
@@ -1195,9 +1232,18 @@ def wallet_topup_limits(currency: str) -> tuple[Decimal, Decimal]:
 
 
 def order_create_topup(
-    *, customer, market, amount: Decimal, idempotency_key: str, language: str = "en", actor=None
+    *,
+    customer,
+    market,
+    amount: Decimal,
+    idempotency_key: str,
+    language: str = "en",
+    actor=None,
+    guest: Guest | None = None,
+    gift_line: Line | None = None,
 ) -> Order:
-    """An order to add ``amount`` to the customer's wallet in the market's currency."""
+    """An order to add ``amount`` to the customer's wallet in the market's currency. A ``guest``
+    gives it to the owner of ``gift_line`` (the number they typed)."""
     currency = market.currency
     try:
         amount = Decimal(amount)
@@ -1206,7 +1252,9 @@ def order_create_topup(
     low, high = wallet_topup_limits(currency)
     if not amount.is_finite() or quantize(amount, currency) != amount or not low <= amount <= high:
         raise TopupOutOfRange(low=money_text(low, currency), high=money_text(high, currency))
-    fingerprint = _fingerprint({"topup": str(amount), "currency": currency})
+    fingerprint = _fingerprint(
+        {"topup": str(amount), "currency": currency, **({"line": gift_line.pk} if gift_line else {})}
+    )
     existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.request_fingerprint != fingerprint:
@@ -1226,11 +1274,14 @@ def order_create_topup(
                 tax_rate=Decimal(0),
                 tax_inclusive=True,
                 language=language,
+                **_payer_fields(guest, gift_line),
             )
             OrderItem.objects.create(
                 order=order, kind=OrderItem.Kind.WALLET_TOPUP, periods=1, unit_price=amount, amount=amount
             )
-            audit_record(actor=actor or customer, action="order.create", obj=order, data={"topup": str(amount)})
+            audit_record(
+                actor=actor or guest or customer, action="order.create", obj=order, data={"topup": str(amount)}
+            )
             return order
     except IntegrityError:
         existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()

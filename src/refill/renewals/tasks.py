@@ -20,3 +20,10 @@ def autorenew_sweep() -> dict:
     from .autorenew import autorenew_sweep as sweep
 
     return sweep()
+
+
+@task()
+def send_gift_payer_confirmation(order_id: int) -> bool:
+    from .gifts import gift_payer_confirmation_send
+
+    return gift_payer_confirmation_send(order_id=order_id)

@@ -138,3 +138,54 @@ def test_events_are_written_with_their_change():
         webhook_emit("voucher.redeemed", {"serial": "x"})
         raise RuntimeError("the change failed")
     assert not WebhookEvent.objects.exists()
+
+
+def _lapsing_line(days_left: float):
+    market = make_market()
+    customer, _ = make_customer()
+    line = make_line(customer, market, make_plan(market))
+    line.status, line.period_end = "active", timezone.now() + timedelta(days=days_left)
+    line.save(update_fields=["status", "period_end"])
+    return line
+
+
+def test_line_expiring_once_per_period_and_window(receiver):
+    from refill.notifications.reminders import reminders_sweep
+
+    endpoint = endpoint_create(name="CRM", url=receiver.url, events=["line.expiring"], actor=None)
+    receiver.secret = endpoint.secret
+    line = _lapsing_line(6.5)
+    now = timezone.now()
+    reminders_sweep(now=now)
+    reminders_sweep(now=now + timedelta(hours=1))  # nothing new: said once
+    event = WebhookEvent.objects.get(type="line.expiring")
+    assert event.payload["msisdn"] == line.msisdn and event.payload["days"] == 7
+    assert event.payload["auto_renew"] is False
+    reminders_sweep(now=now + timedelta(days=4))  # now within three days
+    assert sorted(e.payload["days"] for e in WebhookEvent.objects.filter(type="line.expiring")) == [3, 7]
+    assert webhooks_deliver(now=now + timedelta(days=4)) == 0  # the receiver fails twice first
+    webhooks_deliver(now=now + timedelta(days=5))
+    assert [s["body"]["type"] for s in receiver.seen if s["valid"]][-1] == "line.expiring"
+
+
+def test_line_status_changed_for_every_move_however_made(receiver):
+    from refill.api.webhooks import line_changes_publish
+    from refill.lines.models import LineStatusChange
+    from refill.lines.services import lines_lapse_sweep
+
+    line = _lapsing_line(-0.5)
+    assert line_changes_publish() == 0  # nobody subscribed: nothing kept waiting
+    endpoint = endpoint_create(name="CRM", url=receiver.url, events=["line.status_changed"], actor=None)
+    receiver.secret = endpoint.secret
+    lines_lapse_sweep(now=timezone.now())  # set-based: active -> grace
+    line.refresh_from_db()
+    renew(line, line.plan)  # through the order's fulfilment: grace -> active
+    assert line_changes_publish() == 2 and line_changes_publish() == 0
+    moves = [e.payload for e in WebhookEvent.objects.filter(type="line.status_changed").order_by("payload__at")]
+    assert [(m["from_status"], m["to_status"], m["cause"]) for m in moves] == [
+        ("active", "grace", "period_ended"),
+        ("grace", "active", "renewal"),
+    ]
+    assert all(m["msisdn"] == line.msisdn for m in moves)
+    assert not LineStatusChange.objects.filter(published_at__isnull=True).exists()
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2

@@ -361,3 +361,13 @@ REFILL_API_RATE_LIMITS = {
     "key": int(os.environ.get("REFILL_API_RATE_PER_KEY", "6000")),
     "ip": int(os.environ.get("REFILL_API_RATE_PER_IP", "600")),
 }
+
+# Gift refills by guests without an account (POST /api/v1/refills, docs/api.md): how much one
+# address may try, and how much one number may receive, before they must wait.
+REFILL_GUEST_REFILLS = {
+    "declines_per_ip_hour": int(os.environ.get("REFILL_GUEST_DECLINES_PER_IP_HOUR", "3")),
+    "declines_per_number_hour": int(os.environ.get("REFILL_GUEST_DECLINES_PER_NUMBER_HOUR", "5")),
+    "orders_per_ip_day": int(os.environ.get("REFILL_GUEST_ORDERS_PER_IP_DAY", "10")),
+    "paid_per_number_day": int(os.environ.get("REFILL_GUEST_PAID_PER_NUMBER_DAY", "5")),
+    "max_periods": int(os.environ.get("REFILL_GUEST_MAX_PERIODS", "3")),
+}

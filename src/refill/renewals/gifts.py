@@ -1,0 +1,285 @@
+"""Gift refills: a guest without an account pays, by card, for a plan on someone else's number or
+for money on its owner's wallet (``POST /api/v1/refills``, docs/api.md).
+
+The order belongs to the number's owner, who is told of the gift; the guest learns nothing of the
+line beyond what they paid for. A guest's declines count against their address and against the
+number they tried, never against the owner's own decline limit: otherwise a stranger could stop
+the owner's renewals by failing cards on their number."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
+from refill.domain.lifecycle import LineStatus
+from refill.errors import RefillError
+from refill.integrations.payments.base import CardDetails
+from refill.lines.models import Line
+from refill.orders.models import Order, OrderItem
+from refill.payments.models import Payment
+
+from .errors import PlanNotAvailable, TooManyDeclines
+from .services import Guest, PayWith, order_create_renewal, order_create_topup, order_pay, renewal_plans
+
+logger = logging.getLogger(__name__)
+
+# Numbers a guest may give to: in service, or lapsed but still the owner's. A new line waiting for
+# its first payment is its buyer's to pay.
+GIFTABLE = [LineStatus.ACTIVE, LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.DEACTIVATED, LineStatus.RETAINED]
+RETURN_SALT = "refill.gift-return"
+
+
+class GiftNumberNotFound(RefillError):
+    code = "number_not_found"
+    message = _("We could not find that phone number, or it cannot be refilled. Check it and try again.")
+
+
+class GiftChoice(RefillError):
+    code = "gift_choice"
+    message = _("Choose either a plan or an amount to give, not both.")
+
+
+class GiftTooManyPeriods(RefillError):
+    code = "too_many_periods"
+    message = _("A gift refill buys at most %(limit)s periods.")
+
+
+class GiftEmailInvalid(RefillError):
+    code = "email_invalid"
+    message = _("Enter a valid email address for your confirmation, or leave it out.")
+
+
+class TooManyGifts(RefillError):
+    code = "too_many_gifts"
+    message = _("Too many refills were sent from here or to this number today. Please try again tomorrow.")
+
+
+def _limits() -> dict:
+    return settings.REFILL_GUEST_REFILLS
+
+
+def gift_line(msisdn: str) -> Line:
+    """The line a guest means by ``msisdn``, or NumberNotFound. Which numbers exist but may not be
+    refilled is not told apart from unknown ones."""
+    try:
+        number = normalize_msisdn(msisdn, getattr(settings, "REFILL_DEFAULT_REGION", None))
+    except InvalidIdentifier:
+        raise GiftNumberNotFound() from None
+    line = (
+        Line.objects.select_related("owner", "market", "plan")
+        .filter(msisdn=number, status__in=GIFTABLE, owner__isnull=False)
+        .first()
+    )
+    if line is None:
+        raise GiftNumberNotFound()
+    return line
+
+
+def guest_decline_refusals(orders: list[Order], now: datetime) -> dict[int, RefillError]:
+    """Guest orders that may not be charged now: their address, or the number they are for, saw
+    too many declined cards in the last hour (called by ``payments_start``)."""
+    limits = _limits()
+    since = now - timedelta(hours=1)
+    failed = Payment.objects.filter(
+        order__payer=Order.Payer.GUEST, status=Payment.Status.FAILED, method=Payment.Method.CARD, created_at__gte=since
+    ).order_by()
+    by_ip = dict(
+        failed.filter(order__payer_ip__in={o.payer_ip for o in orders if o.payer_ip})
+        .values("order__payer_ip")
+        .annotate(count=Count("pk"))
+        .values_list("order__payer_ip", "count")
+    )
+    by_line = dict(
+        failed.filter(order__gift_line_id__in={o.gift_line_id for o in orders})
+        .values("order__gift_line_id")
+        .annotate(count=Count("pk"))
+        .values_list("order__gift_line_id", "count")
+    )
+    refusals: dict[int, RefillError] = {}
+    for order in orders:
+        if by_ip.get(order.payer_ip, 0) >= limits["declines_per_ip_hour"]:
+            refusals[order.pk] = TooManyDeclines()
+        elif by_line.get(order.gift_line_id, 0) >= limits["declines_per_number_hour"]:
+            refusals[order.pk] = TooManyDeclines()
+    return refusals
+
+
+def _check_order_limits(line: Line, ip: str, now: datetime) -> None:
+    limits = _limits()
+    recent = Order.objects.filter(payer=Order.Payer.GUEST, created_at__gte=now - timedelta(days=1))
+    if ip and recent.filter(payer_ip=ip).count() >= limits["orders_per_ip_day"]:
+        raise TooManyGifts()
+    # Gifts a number was given: each tells its owner, who should not be flooded.
+    if recent.filter(gift_line=line, status=Order.Status.PAID).count() >= limits["paid_per_number_day"]:
+        raise TooManyGifts()
+
+
+@dataclass(frozen=True)
+class GiftRequest:
+    msisdn: str
+    card: CardDetails
+    key: str  # the caller's Idempotency-Key
+    ip: str
+    email: str = ""
+    plan: str = ""
+    periods: int = 1
+    amount: Decimal | None = None
+    expected_total: Decimal | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class GiftOutcome:
+    order: Order
+    payment: Payment | None  # the card attempt: failed for a decline, requires_action for the bank's step
+    charged_now: bool  # False for a replay, which never charges again
+
+
+def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = None) -> GiftOutcome:
+    """Create the owner's order for what the guest gives and charge the guest's card once. A
+    replay (same address and key) answers with the first order and never charges again."""
+    now = now or timezone.now()
+    if bool(request.plan) == (request.amount is not None):
+        raise GiftChoice()
+    if request.email:
+        try:
+            validate_email(request.email)
+        except ValidationError:
+            raise GiftEmailInvalid() from None
+    line = gift_line(request.msisdn)
+    guest = Guest(ip=request.ip, email=request.email)
+    # One key per guest address: two guests' keys never meet, and the owner's keys are apart.
+    key = f"gift:{signing.Signer(salt='refill.gift-key').signature(f'{request.ip}|{request.key}')}"[:80]
+    existing = Order.objects.filter(customer=line.owner, idempotency_key=key).first()
+    if existing is None:
+        _check_order_limits(line, request.ip, now)
+    if request.plan:
+        limit = _limits()["max_periods"]
+        if request.periods > limit:
+            raise GiftTooManyPeriods(limit=limit)
+        plan = {plan.code: plan for plan in renewal_plans(line)}.get(request.plan)
+        if plan is None:
+            raise PlanNotAvailable()
+        order = order_create_renewal(
+            customer=line.owner,
+            line=line,
+            plan=plan,
+            periods=request.periods,
+            idempotency_key=key,
+            expected_total=request.expected_total,
+            language=request.language,
+            guest=guest,
+            now=now,
+        )
+    else:
+        order = order_create_topup(
+            customer=line.owner,
+            market=line.market,
+            amount=request.amount,
+            idempotency_key=key,
+            language=request.language,
+            guest=guest,
+            gift_line=line,
+        )
+    payments = order.payments.filter(method=Payment.Method.CARD)
+    if (
+        order.status == Order.Status.PAID
+        or payments.filter(status__in=["pending", "unknown", "requires_action"]).exists()
+    ):
+        return GiftOutcome(order, payments.order_by("-pk").first(), charged_now=False)
+    payment = order_pay(
+        order=order,
+        pay_with=PayWith(card=request.card),
+        actor=guest,
+        return_url=return_url_for(order),
+    )
+    order.refresh_from_db()
+    return GiftOutcome(order, payment, charged_now=True)
+
+
+def gift_return_token(order: Order) -> str:
+    """What the guest's browser carries back from the bank's step: it names one guest order."""
+    return signing.dumps(order.pk, salt=RETURN_SALT)
+
+
+def gift_order_for_token(token: str) -> Order | None:
+    try:
+        pk = signing.loads(token, salt=RETURN_SALT, max_age=timedelta(days=2))
+    except signing.BadSignature:
+        return None
+    return Order.objects.select_related("gift_line", "market").filter(pk=pk, payer=Order.Payer.GUEST).first()
+
+
+def gift_item(order: Order) -> OrderItem:
+    return order.items.select_related("plan").get()
+
+
+def gifts_notify(order_ids: list[int]) -> None:
+    """Tell the owners of guest-paid orders what they were given (once per order), and send each
+    guest who left an address a confirmation of what they paid. Called from the fulfilment."""
+    from refill.notifications.services import Notice, notices_owe
+
+    orders = list(
+        Order.objects.filter(pk__in=order_ids, payer=Order.Payer.GUEST).select_related(
+            "customer", "gift_line", "market"
+        )
+    )
+    if not orders:
+        return
+    items = {item.order_id: item for item in OrderItem.objects.filter(order__in=orders).select_related("plan")}
+    notices_owe(
+        [
+            Notice(
+                rule="gift_received",
+                subject_key=f"order:{order.pk}",
+                customer=order.customer,
+                line=order.gift_line,
+                context={"order": order, "item": items[order.pk]},
+            )
+            for order in orders
+        ]
+    )
+    from .tasks import send_gift_payer_confirmation
+
+    for order in orders:
+        if order.payer_email:
+            send_gift_payer_confirmation.enqueue(order.pk)
+
+
+def gift_payer_confirmation_send(*, order_id: int) -> bool:
+    """Email the guest what they paid, once, in the language they asked in. Nothing about the line
+    beyond the number and what was bought."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    order = Order.objects.select_related("gift_line", "market").get(pk=order_id)
+    if not order.payer_email or order.status != Order.Status.PAID:
+        return False
+    # Claimed by one conditional update: two workers never send it twice.
+    if not Order.objects.filter(pk=order.pk, payer_notified_at__isnull=True).update(payer_notified_at=timezone.now()):
+        return False
+    with translation.override(order.language):
+        context = {"order": order, "item": gift_item(order), "line": order.gift_line}
+        subject = render_to_string("notifications/gift_paid_subject.txt", context).strip()
+        body = render_to_string("notifications/gift_paid.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[order.payer_email])
+    message.extra_headers["Content-Language"] = order.language
+    try:
+        message.send()
+    except Exception:
+        Order.objects.filter(pk=order.pk).update(payer_notified_at=None)  # retried by the task
+        raise
+    logger.info("gift confirmation sent to the payer of order %s", order.pk)
+    return True

@@ -1,0 +1,47 @@
+"""Every refusal of the API, ninja's own included, is an RFC 9457 problem with a stable code and a
+detail in the caller's language."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import login, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def problem_of(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code and body["status"] == status and body["type"].endswith(code) and body["title"]
+    return body
+
+
+def test_not_signed_in_is_a_problem_in_the_callers_language():
+    english = problem_of(Client().get("/api/v1/lines"), 401, "not_authenticated")
+    chinese = problem_of(Client().get("/api/v1/lines", HTTP_ACCEPT_LANGUAGE="zh-hans"), 401, "not_authenticated")
+    assert english["detail"].isascii() and not chinese["detail"].isascii()
+    assert Client().get("/api/v1/lines")["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_request_that_does_not_fit_the_schema_names_its_fields():
+    customer, user = make_customer()
+    client = Client()
+    login(client, user)
+    response = client.patch(
+        "/api/v1/lines/+12025550100/auto-renew", {"cap_per_renewal": "lots"}, content_type="application/json"
+    )
+    body = problem_of(response, 422, "invalid_request")
+    assert "cap_per_renewal" in body["detail"]
+    assert body["errors"][0]["location"][-1] == "cap_per_renewal" and body["errors"][0]["message"]
+    broken = client.patch("/api/v1/lines/+12025550100/auto-renew", "{not json", content_type="application/json")
+    assert broken.status_code in (400, 422) and broken["Content-Type"] == "application/problem+json"
+    query = client.get("/api/v1/orders?limit=many", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert not problem_of(query, 422, "invalid_request")["detail"].isascii()
+
+
+def test_nothing_here_is_a_problem_too():
+    customer, user = make_customer()
+    client = Client()
+    login(client, user)
+    problem_of(client.get("/api/v1/orders/999999"), 404, "not_found")
