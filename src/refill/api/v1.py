@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,9 @@ class AppTokenAuth(XSessionTokenAuth):
     """The mobile app: ``X-Session-Token`` from allauth's headless login (docs/api.md). The
     customer it names acts as if signed in (no CSRF: the token is not a cookie)."""
 
+    openapi_in = "header"
+    openapi_name = "X-Session-Token"
+
     def __call__(self, request: HttpRequest):
         from refill.api.callers import app_user_of
 
@@ -41,7 +45,78 @@ class AppTokenAuth(XSessionTokenAuth):
 
 app_token_auth = AppTokenAuth()
 
-api = NinjaAPI(
+
+# Partner and network callers: API keys with scopes (docs/api.md).
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer rfk_…``: a partner's or the network's key, checked against its hash."""
+
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str):
+        from refill.api.callers import api_key_of
+
+        key = api_key_of(request, token)
+        if key is not None:
+            request.api_key = key
+        return key
+
+
+api_key_auth = ApiKeyAuth()
+
+
+class RefillAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI says what every operation may answer besides its own results: the
+    problems any request can meet (invalid, not signed in, too many requests, a server fault), all
+    as ``application/problem+json``, and the ``Idempotency-Key`` header the money POSTs require."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        from refill.api.idempotency import REQUIRED
+
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problem_schema = {"$ref": "#/components/schemas/Problem"}
+        common = {
+            422: "The request does not fit this schema, or is refused",
+            429: "Too many requests: wait for Retry-After",
+            500: "A fault on our side",
+        }
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                wanted = dict(common)
+                security = {name for scheme in operation.get("security", []) for name in scheme}
+                if security:
+                    wanted[401] = "Not signed in, and no valid API key"
+                if "SessionAuth" in security and method in ("post", "put", "patch", "delete"):
+                    wanted[403] = "A browser session without its CSRF token (csrf_failed)"
+                if "requestBody" in operation:
+                    wanted[400] = "The body is not valid JSON"
+                for code, description in wanted.items():
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    content = response.get("content", {})
+                    if (
+                        int(code) >= 400
+                        and not content
+                        or content.get("application/json", {}).get("schema") == problem_schema
+                    ):
+                        response["content"] = {"application/problem+json": {"schema": problem_schema}}
+                media = {".pdf": "application/pdf", ".png": "image/png"}.get(path[-4:])
+                if media and 200 in responses:
+                    responses[200]["content"] = {media: {"schema": {"type": "string", "format": "binary"}}}
+                if method == "post" and any(pattern.match(path) for pattern in REQUIRED):
+                    operation.setdefault("parameters", []).append(
+                        {
+                            "in": "header", "name": "Idempotency-Key", "required": True,
+                            "description": "Your key for this request: sent again, the first answer is replayed.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+                        }
+                    )  # fmt: skip
+        return schema
+
+
+api = RefillAPI(
     title="Refill API",
     version="1",
     urls_namespace="api-v1",
@@ -64,6 +139,33 @@ STATUS_BY_CODE = {
     "price_changed": 409,
     "too_many_declines": 429,
 }
+
+
+class ScopeMissing(RefillError):
+    code = "scope_missing"
+    message = _("This API key may not do this. Ask the operator for a key with the %(scope)s permission.")
+
+
+STATUS_BY_CODE["scope_missing"] = 403
+STATUS_BY_CODE.update(
+    {
+        "esim_download_limit": 409,
+        "esim_download_in_progress": 409,
+        "esim_reissue_not_allowed": 409,
+        "not_an_esim_line": 404,
+        "esim_out_of_stock": 503,
+        "smdp_unavailable": 503,
+    }
+)
+STATUS_BY_CODE["invalid_cursor"] = 422
+STATUS_BY_CODE["too_many_gifts"] = 429
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    """A signed-in customer acts for themselves; an API key needs ``scope``."""
+    key = getattr(request, "api_key", None)
+    if key is not None and not key.has_scope(scope):
+        raise ScopeMissing(scope=scope)
 
 
 class Problem(Schema):
@@ -125,6 +227,11 @@ def not_found(request: HttpRequest, exc: Http404):
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError):
+    if exc.status_code == 403:  # the only 403 ninja makes itself: a session cookie without its CSRF token
+        detail = _("A browser session needs its CSRF token for this. Apps send X-Session-Token instead.")
+        return _problem(request, 403, "csrf_failed", detail)
+    if exc.status_code == 400:
+        return _problem(request, 400, "bad_request", _("The request body is not valid JSON."))
     return _problem(request, exc.status_code, "http_error", str(exc))
 
 
@@ -151,10 +258,15 @@ class RedeemOut(Schema):
 
 @api.post(
     "/vouchers/redeem",
-    response={200: RedeemOut, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
+    response={200: RedeemOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="Redeem a refill PIN onto your wallet or onto any number",
 )
 def vouchers_redeem(request: HttpRequest, body: RedeemIn):
+    """A customer redeems onto their wallet, or onto the owner of ``gift_msisdn``. A partner's key
+    (scope ``vouchers``) has no wallet: it always names the number."""
+    if getattr(request, "api_key", None) is not None:
+        return _partner_redeem(request, body)
     customer = getattr(request.user, "customer", None)
     if customer is None:
         raise NoCustomer()
@@ -173,6 +285,28 @@ def vouchers_redeem(request: HttpRequest, body: RedeemIn):
         "credited_msisdn": voucher.gift_line.msisdn if voucher.gift_line_id else None,
         # The payer of a gift learns nothing about the recipient's wallet.
         "wallet_balance": wallet_balance(customer, voucher.currency) if own else None,
+    }
+
+
+def _partner_redeem(request: HttpRequest, body: RedeemIn) -> dict:
+    from refill.renewals.gifts import gift_line
+
+    require_scope(request, "vouchers")
+    line = gift_line(body.gift_msisdn)  # a key has no wallet of its own
+    voucher = voucher_redeem(
+        pin=body.pin,
+        customer=line.owner,
+        ip=request.META.get("REMOTE_ADDR"),
+        gift_msisdn=line.msisdn,
+        actor=request.api_key,
+        count_misses_for=None,  # misses count against the partner's address, never the owner
+    )
+    return {
+        "serial": voucher.serial,
+        "amount": voucher.face_value,
+        "currency": voucher.currency,
+        "credited_msisdn": line.msisdn,
+        "wallet_balance": None,
     }
 
 
@@ -289,6 +423,38 @@ class PaymentDeclined(RefillError):
     code = "payment_declined"
 
 
+def _idempotency_key(request: HttpRequest) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise IdempotencyKeyMissing()
+    return key
+
+
+def _gift_paid(request: HttpRequest, gift):
+    """Pay a gift refill or a partner's renewal (refill.renewals.gifts); a decline is a 402 problem."""
+    from refill.integrations.payments.base import TokenizationError
+    from refill.renewals.errors import decline_message
+    from refill.renewals.gifts import gift_refill, gift_return_token
+
+    try:
+        outcome = gift_refill(
+            gift,
+            return_url_for=lambda order: request.build_absolute_uri(
+                reverse("portal:gift_return", args=[gift_return_token(order)])
+            ),
+        )
+    except TokenizationError as exc:
+        declined = PaymentDeclined(decline_message(exc.code))
+        declined.extra = {"decline_code": exc.code}
+        raise declined from None
+    payment = outcome.payment
+    if payment is not None and payment.status == "failed" and outcome.charged_now:
+        declined = PaymentDeclined(decline_message(payment.decline_code))
+        declined.extra = {"decline_code": payment.decline_code, "order_id": outcome.order.pk}
+        raise declined
+    return outcome
+
+
 class CardIn(Schema):
     number: str
     exp_month: int
@@ -389,13 +555,28 @@ def _pay_with(request: HttpRequest, body: OrderIn):
 
 @api.post(
     "/orders",
-    response={200: OrderOut, 201: OrderOut, 402: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
+    response={
+        200: OrderOut,
+        201: OrderOut,
+        402: Problem,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+        429: Problem,
+    },
+    auth=[app_token_auth, django_auth, api_key_auth],
     summary="Renew a line and pay for it",
 )
 def orders_create(request: HttpRequest, body: OrderIn):
     """Creates the order and pays it at once. Sending the same ``Idempotency-Key`` again returns the
     same order and never charges twice. A declined card is a 402 problem with ``decline_code``; a
-    payment that needs the customer's bank comes back ``requires_action`` with ``next_url``."""
+    payment that needs the customer's bank comes back ``requires_action`` with ``next_url``.
+
+    A partner's key (scope ``renew``) renews any held number for its customer, paying by card: the
+    order is the number owner's, who is told of it."""
+    if getattr(request, "api_key", None) is not None:
+        return _partner_order(request, body)
     from refill.integrations.payments.base import TokenizationError
     from refill.lines.models import Line
     from refill.orders.models import Order
@@ -403,9 +584,7 @@ def orders_create(request: HttpRequest, body: OrderIn):
     from refill.renewals.services import order_create_renewal, order_pay, renewal_plans
 
     customer = _customer_of(request)
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 64:
-        raise IdempotencyKeyMissing()
+    key = _idempotency_key(request)
     line = Line.objects.select_related("market", "plan").filter(msisdn=body.msisdn.strip(), owner=customer).first()
     if line is None:
         raise NotOwner()
@@ -418,7 +597,8 @@ def orders_create(request: HttpRequest, body: OrderIn):
         line=line,
         plan=plan,
         periods=body.periods,
-        idempotency_key=f"api:{key}",
+        # Orders keep keys of up to 80 characters; a longer one (the API allows 255) by its digest.
+        idempotency_key=f"api:{key}" if len(key) <= 76 else f"api:#{hashlib.sha256(key.encode()).hexdigest()}",
         expected_total=body.expected_total,
         language=translation.get_language(),
         actor=request.user,
@@ -445,13 +625,43 @@ def orders_create(request: HttpRequest, body: OrderIn):
     return Status(201, _order_out(request, order))
 
 
-@api.get("/orders/{order_id}", response={200: OrderOut, 404: Problem}, summary="One of your orders")
+def _partner_order(request: HttpRequest, body: OrderIn):
+    from refill.integrations.payments.base import CardDetails
+    from refill.renewals.errors import OrderNotPayable
+    from refill.renewals.gifts import GiftRequest
+
+    require_scope(request, "renew")
+    if body.pay_with != "card" or body.card is None:
+        raise OrderNotPayable(_("A partner pays by card: send pay_with card and the card."))
+    gift = GiftRequest(
+        msisdn=body.msisdn, card=CardDetails(**body.card.dict()), key=_idempotency_key(request),
+        ip=request.META.get("REMOTE_ADDR", ""), plan=body.plan.strip(), periods=body.periods,
+        expected_total=body.expected_total, language=translation.get_language(), api_key=request.api_key,
+    )  # fmt: skip
+    outcome = _gift_paid(request, gift)
+    return Status(201 if outcome.charged_now else 200, _order_out(request, outcome.order))
+
+
+def _orders_of(request: HttpRequest):
+    """A customer's own orders; a partner key (scope ``read``) sees the orders it placed."""
+    from refill.orders.models import Order
+
+    if getattr(request, "api_key", None) is not None:
+        require_scope(request, "read")
+        return Order.objects.filter(payer_api_key=request.api_key)
+    return Order.objects.filter(customer=_customer_of(request))
+
+
+@api.get(
+    "/orders/{order_id}",
+    response={200: OrderOut, 403: Problem, 404: Problem},
+    auth=[app_token_auth, django_auth, api_key_auth],
+    summary="One of your orders",
+)
 def orders_get(request: HttpRequest, order_id: int):
     from django.shortcuts import get_object_or_404
 
-    from refill.orders.models import Order
-
-    return _order_out(request, get_object_or_404(Order, pk=order_id, customer=_customer_of(request)))
+    return _order_out(request, get_object_or_404(_orders_of(request), pk=order_id))
 
 
 class OrderPage(Schema):
@@ -459,11 +669,14 @@ class OrderPage(Schema):
     next_cursor: str | None
 
 
-@api.get("/orders", response={200: OrderPage, 422: Problem}, summary="Your orders, a page at a time (oldest first)")
+@api.get(
+    "/orders",
+    response={200: OrderPage, 403: Problem, 422: Problem},
+    auth=[app_token_auth, django_auth, api_key_auth],
+    summary="Your orders, a page at a time (oldest first)",
+)
 def orders_list(request: HttpRequest, cursor: str = "", limit: int = 50):
-    from refill.orders.models import Order
-
-    orders = Order.objects.filter(customer=_customer_of(request)).select_related("line")
+    orders = _orders_of(request).select_related("line")
     items, next_cursor = _page(orders, cursor, max(1, min(limit, 100)))
     return {"items": [_order_out(request, order) for order in items], "next_cursor": next_cursor}
 
@@ -567,17 +780,13 @@ def refills_create(request: HttpRequest, body: RefillIn):
     ``Idempotency-Key`` again returns the same refill and never charges twice. A declined card is a
     402 problem; a card that needs the payer's bank comes back with ``payment.next_url``, and the
     bank's step returns the payer to a page that shows how it ended."""
-    from refill.integrations.payments.base import CardDetails, TokenizationError
-    from refill.renewals.errors import decline_message
-    from refill.renewals.gifts import GiftRequest, gift_refill, gift_return_token
+    from refill.integrations.payments.base import CardDetails
+    from refill.renewals.gifts import GiftRequest
 
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        raise IdempotencyKeyMissing()
     gift = GiftRequest(
         msisdn=body.msisdn,
         card=CardDetails(**body.card.dict()),
-        key=key,
+        key=_idempotency_key(request),
         ip=request.META.get("REMOTE_ADDR", ""),
         email=body.email.strip(),
         plan=body.plan.strip(),
@@ -586,22 +795,8 @@ def refills_create(request: HttpRequest, body: RefillIn):
         expected_total=body.expected_total,
         language=translation.get_language(),
     )
-    try:
-        outcome = gift_refill(
-            gift,
-            return_url_for=lambda order: request.build_absolute_uri(
-                reverse("portal:gift_return", args=[gift_return_token(order)])
-            ),
-        )
-    except TokenizationError as exc:
-        declined = PaymentDeclined(decline_message(exc.code))
-        declined.extra = {"decline_code": exc.code}
-        raise declined from None
+    outcome = _gift_paid(request, gift)
     order, payment = outcome.order, outcome.payment
-    if payment is not None and payment.status == "failed" and outcome.charged_now:
-        declined = PaymentDeclined(decline_message(payment.decline_code))
-        declined.extra = {"decline_code": payment.decline_code, "order_id": order.pk}
-        raise declined
     return Status(201 if outcome.charged_now else 200, _refill_out(order, payment))
 
 
@@ -684,53 +879,6 @@ def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
     }
     autorenew_update(line=line, actor=request.user, **changes)
     return _auto_renew_out(line)
-
-
-# Partner and network callers: API keys with scopes (docs/api.md).
-
-
-class ApiKeyAuth(HttpBearer):
-    """``Authorization: Bearer rfk_…``: a partner's or the network's key, checked against its hash."""
-
-    openapi_scheme = "bearer"
-
-    def authenticate(self, request: HttpRequest, token: str):
-        from refill.api.callers import api_key_of
-
-        key = api_key_of(request, token)
-        if key is not None:
-            request.api_key = key
-        return key
-
-
-api_key_auth = ApiKeyAuth()
-
-
-class ScopeMissing(RefillError):
-    code = "scope_missing"
-    message = _("This API key may not do this. Ask the operator for a key with the %(scope)s permission.")
-
-
-STATUS_BY_CODE["scope_missing"] = 403
-STATUS_BY_CODE.update(
-    {
-        "esim_download_limit": 409,
-        "esim_download_in_progress": 409,
-        "esim_reissue_not_allowed": 409,
-        "not_an_esim_line": 404,
-        "esim_out_of_stock": 503,
-        "smdp_unavailable": 503,
-    }
-)
-STATUS_BY_CODE["invalid_cursor"] = 422
-STATUS_BY_CODE["too_many_gifts"] = 429
-
-
-def require_scope(request: HttpRequest, scope: str) -> None:
-    """A signed-in customer acts for themselves; an API key needs ``scope``."""
-    key = getattr(request, "api_key", None)
-    if key is not None and not key.has_scope(scope):
-        raise ScopeMissing(scope=scope)
 
 
 class InvalidCursor(RefillError):

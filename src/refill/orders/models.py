@@ -16,6 +16,7 @@ class Order(models.Model):
     class Payer(models.TextChoices):
         OWNER = "owner", _("The customer")
         GUEST = "guest", _("A guest (gift refill)")
+        PARTNER = "partner", _("A partner (API key)")
 
     # Whose order it is: a gift refill's too belongs to the number's owner, who is told of it.
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
@@ -25,6 +26,9 @@ class Order(models.Model):
     payer_email = models.EmailField(blank=True)
     payer_ip = models.GenericIPAddressField(null=True, blank=True)
     payer_notified_at = models.DateTimeField(null=True, blank=True)
+    payer_api_key = models.ForeignKey(
+        "apikeys.ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     # The number a guest typed: the line renewed, or the line whose owner's wallet a top-up fills
     # (a top-up's ``line`` stays empty).
     gift_line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -54,9 +58,10 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_unique"),
             models.CheckConstraint(
-                condition=Q(payer="owner", payer_ip__isnull=True, gift_line__isnull=True)
-                | Q(payer="guest", gift_line__isnull=False),
-                name="order_guest_has_gift_line",
+                condition=Q(payer="owner", payer_ip__isnull=True, gift_line__isnull=True, payer_api_key__isnull=True)
+                | Q(payer="guest", gift_line__isnull=False, payer_api_key__isnull=True)
+                | Q(payer="partner", gift_line__isnull=False, payer_api_key__isnull=False, payer_ip__isnull=True),
+                name="order_payer_consistent",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(

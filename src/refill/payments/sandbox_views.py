@@ -21,8 +21,9 @@ def sandbox_confirm(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404
     charge = get_object_or_404(SandboxCharge, reference=reference)
     # Only the customer who is paying sees their bank's page; a guest paying a gift refill has no
-    # account, and like a real bank's page theirs is reached by its unguessable reference alone.
-    payer = Q(order__payer="guest")
+    # account (nor does a partner's customer), and like a real bank's page theirs is reached by its
+    # unguessable reference alone.
+    payer = ~Q(order__payer="owner")
     customer = getattr(request.user, "customer", None)
     if customer is not None:
         payer |= Q(order__customer=customer)

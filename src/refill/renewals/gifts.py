@@ -1,5 +1,7 @@
 """Gift refills: a guest without an account pays, by card, for a plan on someone else's number or
-for money on its owner's wallet (``POST /api/v1/refills``, docs/api.md).
+for money on its owner's wallet (``POST /api/v1/refills``, docs/api.md). A partner's API key with
+the ``renew`` scope renews its customers' numbers the same way (``POST /api/v1/orders``), without
+a guest's limits.
 
 The order belongs to the number's owner, who is told of the gift; the guest learns nothing of the
 line beyond what they paid for. A guest's declines count against their address and against the
@@ -12,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -137,6 +140,7 @@ class GiftRequest:
     amount: Decimal | None = None
     expected_total: Decimal | None = None
     language: str = "en"
+    api_key: Any = None  # a partner renewing for its customer, instead of a guest
 
 
 @dataclass(frozen=True)
@@ -158,15 +162,17 @@ def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = 
         except ValidationError:
             raise GiftEmailInvalid() from None
     line = gift_line(request.msisdn)
-    guest = Guest(ip=request.ip, email=request.email)
-    # One key per guest address: two guests' keys never meet, and the owner's keys are apart.
-    key = f"gift:{signing.Signer(salt='refill.gift-key').signature(f'{request.ip}|{request.key}')}"[:80]
+    partner = request.api_key
+    guest = Guest(ip=request.ip, email="" if partner else request.email, api_key=partner)
+    # One key space per guest address or partner key: theirs never meet, and the owner's are apart.
+    caller = f"key:{partner.pk}" if partner is not None else request.ip
+    key = f"gift:{signing.Signer(salt='refill.gift-key').signature(f'{caller}|{request.key}')}"[:80]
     existing = Order.objects.filter(customer=line.owner, idempotency_key=key).first()
-    if existing is None:
+    if existing is None and partner is None:
         _check_order_limits(line, request.ip, now)
     if request.plan:
         limit = _limits()["max_periods"]
-        if request.periods > limit:
+        if partner is None and request.periods > limit:
             raise GiftTooManyPeriods(limit=limit)
         plan = {plan.code: plan for plan in renewal_plans(line)}.get(request.plan)
         if plan is None:
@@ -218,7 +224,8 @@ def gift_order_for_token(token: str) -> Order | None:
         pk = signing.loads(token, salt=RETURN_SALT, max_age=timedelta(days=2))
     except signing.BadSignature:
         return None
-    return Order.objects.select_related("gift_line", "market").filter(pk=pk, payer=Order.Payer.GUEST).first()
+    orders = Order.objects.select_related("gift_line", "market").exclude(payer=Order.Payer.OWNER)
+    return orders.filter(pk=pk).first()
 
 
 def gift_item(order: Order) -> OrderItem:
@@ -231,9 +238,9 @@ def gifts_notify(order_ids: list[int]) -> None:
     from refill.notifications.services import Notice, notices_owe
 
     orders = list(
-        Order.objects.filter(pk__in=order_ids, payer=Order.Payer.GUEST).select_related(
-            "customer", "gift_line", "market"
-        )
+        Order.objects.filter(pk__in=order_ids)
+        .exclude(payer=Order.Payer.OWNER)
+        .select_related("customer", "gift_line", "market", "payer_api_key")
     )
     if not orders:
         return
@@ -245,7 +252,11 @@ def gifts_notify(order_ids: list[int]) -> None:
                 subject_key=f"order:{order.pk}",
                 customer=order.customer,
                 line=order.gift_line,
-                context={"order": order, "item": items[order.pk]},
+                context={
+                    "order": order,
+                    "item": items[order.pk],
+                    "payer_name": order.payer_api_key.name if order.payer_api_key_id else "",
+                },
             )
             for order in orders
         ]

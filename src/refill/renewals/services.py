@@ -219,20 +219,23 @@ def _fingerprint(payload: dict) -> str:
 
 @dataclass(frozen=True)
 class Guest:
-    """Someone without an account paying for another's number (a gift refill): who to send the
-    payment confirmation to, and the address their attempts are counted against. Also the audit
-    actor of what they do."""
+    """Someone paying for a number that is not theirs: a guest without an account (a gift refill),
+    or a partner's API key renewing for its customer. Names who gets the payment confirmation and
+    what their attempts are counted against; also the audit actor of what they do."""
 
     ip: str
     email: str = ""
+    api_key: Any = None
 
     def __str__(self) -> str:
-        return f"guest {self.ip}"
+        return f"API key {self.api_key.prefix}" if self.api_key is not None else f"guest {self.ip}"
 
 
 def _payer_fields(guest: Guest | None, line: Line | None) -> dict:
     if guest is None:
         return {}
+    if guest.api_key is not None:
+        return {"payer": Order.Payer.PARTNER, "payer_api_key": guest.api_key, "gift_line": line}
     return {"payer": Order.Payer.GUEST, "payer_ip": guest.ip or None, "payer_email": guest.email, "gift_line": line}
 
 
@@ -1200,14 +1203,14 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
         )
     audit_records(events)
     # Enqueued in this transaction: the database task backend makes it visible only on commit. A
-    # gift's owner is told of the gift instead (with the receipt's link), and its guest thanked.
+    # gift's owner (or a partner's customer) is told of it instead, with the receipt's link.
     own = [order.pk for order, _ in paid if order.payer == Order.Payer.OWNER]
     if own:
         send_order_confirmations.enqueue(own)
     if len(own) < len(paid):
         from .gifts import gifts_notify
 
-        gifts_notify([order.pk for order, _ in paid if order.payer == Order.Payer.GUEST])
+        gifts_notify([order.pk for order, _ in paid if order.payer != Order.Payer.OWNER])
     from refill.api.webhooks import webhook_emit_many
 
     webhook_emit_many(

@@ -36,8 +36,13 @@ def test_a_request_that_does_not_fit_the_schema_names_its_fields():
     assert body["errors"][0]["location"][-1] == "cap_per_renewal" and body["errors"][0]["message"]
     broken = client.patch("/api/v1/lines/+12025550100/auto-renew", "{not json", content_type="application/json")
     assert broken.status_code in (400, 422) and broken["Content-Type"] == "application/problem+json"
-    query = client.get("/api/v1/orders?limit=many", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert not problem_of(query, 422, "invalid_request")["detail"].isascii()
+    assert problem_of(client.get("/api/v1/orders?limit=many"), 422, "invalid_request")["detail"].isascii()
+    # Anonymous callers are answered in the language they ask for (customers in their own).
+    chinese = Client().post(
+        "/api/v1/refills", {"msisdn": 12}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )  # fmt: skip
+    assert not problem_of(chinese, 422, "invalid_request")["detail"].isascii()
 
 
 def test_nothing_here_is_a_problem_too():

@@ -1,0 +1,71 @@
+"""schemathesis against /api/v1/openapi.json, in process: requests made from the schema (valid and
+not) by a signed-in app user holding a partner key with every scope. No answer may be a server
+error, and every answer must be one the schema documents, in the shape and media type it says."""
+
+import json
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from refill.api.v1 import api
+from refill.apikeys.services import apikey_create
+from refill.vouchers.services import voucher_batch_generate
+from tests.factories import make_customer, make_line, make_market, make_plan
+
+pytestmark = pytest.mark.django_db
+EXAMPLES = int(os.environ.get("REFILL_FUZZ_EXAMPLES", "25"))
+# The schema /api/v1/openapi.json serves (read without a request: collection has no database).
+schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/"))))
+schema.app = get_wsgi_application()
+
+
+@pytest.fixture
+def callers(settings):
+    settings.REFILL_API_RATE_LIMITS = {**settings.REFILL_API_RATE_LIMITS, "enabled": False}
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    customer, user = make_customer("fuzz@example.com", password="fuzz-pass-2026")
+    line = make_line(customer, market, plan, msisdn="+12025550143")
+    line.status = "active"
+    line.save(update_fields=["status"])
+    voucher_batch_generate(count=2, face_value="10.00", currency="USD")
+    login = Client().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "fuzz@example.com", "password": "fuzz-pass-2026"},
+        content_type="application/json",
+    )
+    _, key = apikey_create(name="Fuzz", scopes=["read", "renew", "vouchers", "usage:write", "esim"], actor=None)
+    # As Django's test client does: a request's end must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield {"X-Session-Token": login.json()["meta"]["session_token"], "Authorization": f"Bearer {key}"}
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@pytest.mark.filterwarnings("ignore")
+def test_the_api_keeps_its_schema(case, callers):
+    for name, value in callers.items():
+        case.headers = case.headers or {}
+        case.headers[name] = value
+    case.call_and_validate(
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    )

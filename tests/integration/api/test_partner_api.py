@@ -1,0 +1,89 @@
+"""Partners' keys: ``renew`` renews any held number for its customer (paid by card, the order the
+owner's, the owner told); ``vouchers`` redeems PINs onto a number; ``read`` sees the orders the key
+placed and nobody else's."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from refill.apikeys.services import apikey_create
+from refill.ledger.services import wallet_balance
+from refill.notifications.models import Notification
+from refill.orders.models import Order
+from refill.payments.models import Payment
+from refill.vouchers.services import voucher_batch_generate
+from tests.factories import make_customer, make_line, make_market, make_plan
+
+pytestmark = pytest.mark.django_db
+CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
+
+
+@pytest.fixture
+def world():
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan")
+    owner, _ = make_customer("owner@example.com")
+    line = make_line(owner, market, plan, msisdn="+12025550143")
+    line.status, line.period_end = "active", timezone.now() + timedelta(days=2)
+    line.save(update_fields=["status", "period_end"])
+    keys = {
+        scope: apikey_create(name=f"Reseller {scope}", scopes=[scope], actor=None)[1]
+        for scope in ("renew", "read", "vouchers")
+    }
+    return owner, line, keys
+
+
+def call(method, path, key, body=None, idem="p-1"):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_IDEMPOTENCY_KEY": idem}
+    return getattr(Client(), method)(path, body, content_type="application/json", **headers)
+
+
+def test_a_partner_renews_for_its_customer(world, django_capture_on_commit_callbacks):
+    owner, line, keys = world
+    body = {"msisdn": line.msisdn, "plan": "us-30day", "pay_with": "card", "card": CARD}
+    with django_capture_on_commit_callbacks(execute=True):
+        made = call("post", "/api/v1/orders", keys["renew"], body)
+    assert made.status_code == 201, made.json()
+    order = Order.objects.get(pk=made.json()["id"])
+    assert (order.customer, order.payer, order.payer_api_key.name) == (owner, "partner", "Reseller renew")
+    assert made.json()["status"] == "paid" and made.json()["msisdn"] == line.msisdn
+    told = Notification.objects.get(rule="gift_received", channel="email")
+    assert "Reseller renew" in told.subject
+    again = call("post", "/api/v1/orders", keys["renew"], body)
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+    # The key that placed it may read it (with read); another key, or one without read, may not.
+    renew_and_read = apikey_create(name="Both", scopes=["renew", "read"], actor=None)[1]
+    assert call("get", f"/api/v1/orders/{order.pk}", keys["read"]).status_code == 404
+    assert call("get", f"/api/v1/orders/{order.pk}", keys["renew"]).json()["code"] == "scope_missing"
+    placed = call("post", "/api/v1/orders", renew_and_read, body, idem="p-2").json()
+    assert call("get", f"/api/v1/orders/{placed['id']}", renew_and_read).json()["id"] == placed["id"]
+    listed = call("get", "/api/v1/orders", renew_and_read).json()["items"]
+    assert [o["id"] for o in listed] == [placed["id"]]
+
+
+def test_partner_refusals(world):
+    owner, line, keys = world
+    body = {"msisdn": line.msisdn, "plan": "us-30day", "pay_with": "card", "card": CARD}
+    assert call("post", "/api/v1/orders", keys["read"], body).json()["code"] == "scope_missing"
+    wallet = call("post", "/api/v1/orders", keys["renew"], {**body, "pay_with": "wallet"})
+    assert wallet.status_code == 422 and wallet.json()["code"] == "order_not_payable"
+    unknown = call("post", "/api/v1/orders", keys["renew"], {**body, "msisdn": "+12025550100"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "number_not_found"
+    assert not Order.objects.exists()
+
+
+def test_a_partner_redeems_a_pin_onto_a_number(world):
+    owner, line, keys = world
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    body = {"pin": pins[0][1], "gift_msisdn": line.msisdn}
+    assert call("post", "/api/v1/vouchers/redeem", keys["renew"], body).json()["code"] == "scope_missing"
+    nowhere = call("post", "/api/v1/vouchers/redeem", keys["vouchers"], {"pin": pins[0][1]})
+    assert nowhere.status_code == 404 and nowhere.json()["code"] == "number_not_found"
+    redeemed = call("post", "/api/v1/vouchers/redeem", keys["vouchers"], body)
+    assert redeemed.status_code == 200, redeemed.json()
+    assert redeemed.json()["credited_msisdn"] == line.msisdn and redeemed.json()["wallet_balance"] is None
+    assert wallet_balance(owner, "USD") == Decimal("10.00")
