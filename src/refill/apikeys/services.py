@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -57,6 +58,7 @@ def apikey_create(*, name: str, scopes: list[str], kind: str = ApiKey.Kind.PARTN
 
 
 def apikey_revoke(*, key: ApiKey, actor, reason: str = "") -> ApiKey:
+    _recent.pop(key.prefix, None)
     with transaction.atomic():
         locked = ApiKey.objects.select_for_update().get(pk=key.pk)
         if locked.revoked_at is None:
@@ -66,6 +68,24 @@ def apikey_revoke(*, key: ApiKey, actor, reason: str = "") -> ApiKey:
     return locked
 
 
+# Keys read in the last few seconds, by prefix, in this process: the API's hot reads need no query
+# for their key. A revocation reaches every process within this time (and this one at once).
+KEY_CACHE_SECONDS = 5.0
+_recent: dict[str, tuple[float, ApiKey | None]] = {}
+
+
+def _key_by_prefix(prefix: str) -> ApiKey | None:
+    now = time.monotonic()
+    found = _recent.get(prefix)
+    if found is not None and now - found[0] < KEY_CACHE_SECONDS:
+        return found[1]
+    key = ApiKey.objects.filter(prefix=prefix).first()
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[prefix] = (now, key)
+    return key
+
+
 def apikey_authenticate(text: str) -> ApiKey | None:
     """The active key ``text`` is, or None (unknown, malformed or revoked: no difference shown)."""
     if not text or not text.startswith(PREFIX):
@@ -73,7 +93,7 @@ def apikey_authenticate(text: str) -> ApiKey | None:
     prefix, _, secret = text[len(PREFIX) :].partition("_")
     if not prefix or not secret or len(text) > 200:
         return None
-    key = ApiKey.objects.filter(prefix=prefix).first()
+    key = _key_by_prefix(prefix)
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.digest, _digest(secret)):
         return None
     now = timezone.now()

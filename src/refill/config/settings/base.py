@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "refill.ops.middleware.RequestIdMiddleware",
+    # GET /api/v1/lines/{msisdn} by a partner key, answered here when all is well (refill.api.fastpath).
+    "refill.api.fastpath.LineReadFastPath",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

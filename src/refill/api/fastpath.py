@@ -1,0 +1,144 @@
+"""The API's hottest read, ``GET /api/v1/lines/{msisdn}`` by a partner's key (the network's and
+resellers' systems poll it), answered early in the middleware stack with two SQL statements and no
+ORM: the same answer, byte for byte, as the full view (tests/integration/api/test_fastpath.py).
+
+Only the plain success is answered here: a request with anything else about it (no key, an app
+token or session, a key without ``read``, an unknown number, over its rate limit) goes on down the
+full stack, which answers it as it always does. The rate limit is counted here, once, for the
+requests answered here. docs/api.md and docs/benchmarks.md say why."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+from refill.domain.lifecycle import LineStatus
+
+PATH = re.compile(r"^/api/v1/lines/(\+[0-9]{6,15})$")
+
+
+def _status_label(status: str) -> str:
+    from refill.lines.models import STATUS_LABELS as labels
+
+    return str(labels[LineStatus(status)])
+
+
+def _sql() -> tuple[str, str]:
+    from refill.catalog.models import Plan
+    from refill.lines.models import Line
+    from refill.subscriptions.models import Bucket, Period
+
+    q = connection.ops.quote_name
+    line, plan, period, bucket = (q(m._meta.db_table) for m in (Line, Plan, Period, Bucket))
+    # The line and the plan of the period running now (else the line's plan), as the view's
+    # line_current_plan does.
+    line_sql = (
+        f"SELECT l.id, l.msisdn, l.status, l.sim_type, l.period_end, p.code, p.name_en, p.name_zh_hans "
+        f"FROM {line} l LEFT JOIN {plan} p ON p.id = COALESCE(("
+        f"SELECT pe.plan_id FROM {period} pe WHERE pe.line_id = l.id AND pe.start <= %s AND pe.{q('end')} > %s "
+        f"AND (pe.revoked_at IS NULL OR pe.revoked_at > %s) ORDER BY pe.start, pe.id LIMIT 1), l.plan_id) "
+        f"WHERE l.msisdn = %s AND l.status NOT IN ('available', 'ported_out')"
+    )
+    bucket_sql = (
+        f"SELECT kind, granted, used, unlimited, expires_at FROM {bucket} WHERE line_id = %s "
+        f"AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) "
+        f"ORDER BY expires_at, id"
+    )
+    return line_sql, bucket_sql
+
+
+_statements: dict[str, tuple[str, str]] = {}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # PostgreSQL hands back aware datetimes; SQLite naive ones, in UTC.
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
+
+
+class LineReadFastPath:
+    def __init__(self, get_response):
+        from django.middleware.clickjacking import XFrameOptionsMiddleware
+        from django.middleware.csp import ContentSecurityPolicyMiddleware
+
+        self.get_response = get_response
+        self.finishers = [ContentSecurityPolicyMiddleware(get_response), XFrameOptionsMiddleware(get_response)]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET":
+            return self.get_response(request)
+        match = PATH.match(request.path_info)
+        auth = request.META.get("HTTP_AUTHORIZATION", "")
+        if match is None or not auth.startswith("Bearer rfk_") or "HTTP_X_SESSION_TOKEN" in request.META:
+            return self.get_response(request)
+        response = self._answer(request, match.group(1), auth[7:].strip())
+        return response if response is not None else self.get_response(request)
+
+    def _answer(self, request: HttpRequest, msisdn: str, token: str) -> HttpResponse | None:
+        from refill.api.callers import api_key_of
+        from refill.api.ratelimit import count
+
+        key = api_key_of(request, token)
+        if key is None or not key.has_scope("read"):
+            return None
+        limits = settings.REFILL_API_RATE_LIMITS
+        used = None
+        if limits["enabled"]:
+            now_s = int(time.time())
+            used = count(f"key:{key.prefix}"[:60], now_s - now_s % limits["window"])
+            if used > limits["key"]:
+                return None  # the full stack refuses it (429) and counts it once more
+        statements = _statements.get(connection.vendor) or _statements.setdefault(connection.vendor, _sql())
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(statements[0], [now, now, now, msisdn])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            line_id, number, status, sim_type, period_end, plan_code, name_en, name_zh = row
+            cursor.execute(statements[1], [line_id, now, now, now])
+            buckets = cursor.fetchall()
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            label = _status_label(status)
+        body = {
+            "msisdn": number,
+            "status": status,
+            "status_label": label,
+            "sim_type": sim_type,
+            "plan": plan_code,
+            "plan_name": name_zh if language == "zh-hans" else name_en,
+            "period_end": _aware(period_end),
+            "buckets": [
+                {
+                    "kind": kind,
+                    "granted": granted,
+                    "used": spent,
+                    "remaining": max(granted - spent, 0),
+                    "unlimited": bool(unlimited),
+                    "expires_at": _aware(expires_at),
+                }
+                for kind, granted, spent, unlimited, expires_at in buckets
+            ],
+        }
+        # Rendered as django-ninja renders the full view's answer.
+        response = HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), content_type="application/json; charset=utf-8")
+        response["Content-Language"] = language
+        response["Vary"] = "Accept-Language, Cookie"
+        response["Content-Length"] = str(len(response.content))
+        if used is not None:
+            response["RateLimit-Limit"] = str(limits["key"])
+            response["RateLimit-Remaining"] = str(max(limits["key"] - used, 0))
+        # The headers the skipped middlewares would have added (CSP, X-Frame-Options).
+        for finisher in self.finishers:
+            response = finisher.process_response(request, response)
+        return response
