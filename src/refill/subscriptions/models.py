@@ -88,8 +88,11 @@ class UsageRecord(models.Model):
     """One usage record from the network, applied once (its id is the network's), taken from the
     line's buckets first-expiring-first; what no bucket covered is overage."""
 
-    record_id = models.CharField(max_length=64, unique=True)
-    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="usage_records")
+    # Unique by a constraint, not unique=True: on PostgreSQL that would add a second (LIKE) index,
+    # and every index is paid for by every record the network sends.
+    record_id = models.CharField(max_length=64)
+    # Indexed by (line, occurred_at) below, which serves the foreign key too.
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="usage_records", db_index=False)
     kind = models.CharField(max_length=8, choices=Bucket.Kind.choices)
     amount = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField()
@@ -98,6 +101,7 @@ class UsageRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["line", "occurred_at"])]
+        constraints = [models.UniqueConstraint(fields=["record_id"], name="usage_record_once")]
 
     def __str__(self) -> str:
         return f"{self.record_id} {self.kind} {self.amount}"

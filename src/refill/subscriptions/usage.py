@@ -4,19 +4,20 @@ usage no bucket covers is overage (blocked, or throttled for a plan with unlimit
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill.catalog.models import Plan
 from refill.errors import RefillError
 from refill.lines.models import Line
-from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 
 from .models import Bucket, UsageRecord
 
@@ -57,14 +58,15 @@ def _invalid(usage: Usage) -> bool:
 
 
 def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Outcome]:
-    """Apply a batch of network records in one transaction and a few statements. Records already
-    seen (by id) change nothing; each answer says what became of its record."""
+    """Apply a batch of network records in one transaction and a few statements (plain SQL: a
+    batch is a thousand records, and the ORM's cost per row would be most of the work). Records
+    already seen (by id) change nothing; each answer says what became of its record."""
     from refill.notifications.reminders import usage_notices_for
 
     if not 1 <= len(records) <= MAX_BATCH:
         raise BadUsageBatch()
     now = now or timezone.now()
-    outcomes: dict[int, Outcome] = {}
+    outcomes: list[Outcome | None] = [None] * len(records)
     valid = []
     seen_in_batch: set[str] = set()
     for index, usage in enumerate(records):
@@ -75,92 +77,213 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
         else:
             seen_in_batch.add(usage.record_id)
             valid.append((index, usage))
-    touched: list[int] = []
-    with transaction.atomic():
-        known = set(
-            UsageRecord.objects.filter(record_id__in=[u.record_id for _, u in valid]).values_list(
-                "record_id", flat=True
-            )
-        )
-        fresh = []
-        for index, usage in valid:
-            if usage.record_id in known:
-                outcomes[index] = Outcome(usage.record_id, "duplicate")
+    if not valid:
+        return outcomes
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        lines = sql.lines({usage.msisdn for _, usage in valid})
+        held = [(index, usage) for index, usage in valid if usage.msisdn in lines]
+        elsewhere = [(index, usage) for index, usage in valid if usage.msisdn not in lines]
+        if elsewhere:
+            known = sql.known([usage.record_id for _, usage in elsewhere])
+            for index, usage in elsewhere:
+                outcomes[index] = Outcome(usage.record_id, "duplicate" if usage.record_id in known else "unknown_line")
+        # Stored first, once each (the unique record id decides between racing batches), then taken
+        # from the buckets; a record whose id was already stored is a duplicate.
+        fresh = sql.insert(held, lines, now)
+        mine = []
+        for index, usage in held:
+            if usage.record_id in fresh:
+                mine.append((index, usage))
             else:
-                fresh.append((index, usage))
-        # Plain rows, not model objects: a batch reads a few thousand of them.
-        lines = {
-            msisdn: (pk, throttle)
-            for msisdn, pk, throttle in Line.objects.filter(msisdn__in={u.msisdn for _, u in fresh})
-            .exclude(status__in=["available", "ported_out"])
-            .values_list("msisdn", "pk", "plan__throttle_after_mb")
-        }
-        mine = [(index, usage) for index, usage in fresh if usage.msisdn in lines]
-        for index, usage in fresh:
-            if usage.msisdn not in lines:
-                outcomes[index] = Outcome(usage.record_id, "unknown_line")
+                outcomes[index] = Outcome(usage.record_id, "duplicate")
         if mine:
-            earliest = min(u.occurred_at for _, u in mine)
-            latest = max(u.occurred_at for _, u in mine)
-            wanted = {(lines[u.msisdn][0], u.kind) for _, u in mine}
-            rows = (
-                Bucket.objects.select_for_update()
-                .filter(line_id__in={line for line, _ in wanted}, kind__in={kind for _, kind in wanted})
-                .filter(valid_from__lte=latest, expires_at__gt=earliest)
-                .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=earliest))
-                .order_by("pk")  # the one lock order
-                .values_list(
-                    "pk", "line_id", "kind", "granted", "used", "unlimited", "valid_from", "expires_at", "revoked_at"
-                )  # fmt: skip
+            crossed = _take(sql, mine, lines, outcomes)
+            if crossed:
+                usage_notices_for(crossed, now=now)
+    return outcomes
+
+
+def _take(sql: _Sql, mine: list[tuple[int, Usage]], lines: dict, outcomes: list) -> list[int]:
+    """Take each record from its line's buckets valid at its time, first to expire first, in the
+    order the records happened; what is left is overage. Returns the buckets that crossed a usage
+    notice threshold."""
+    from refill.notifications.reminders import USAGE_THRESHOLDS
+
+    earliest = min(usage.occurred_at for _, usage in mine)
+    latest = max(usage.occurred_at for _, usage in mine)
+    wanted = {(lines[usage.msisdn][0], usage.kind) for _index, usage in mine}
+    by_line: dict[tuple[int, str], list[list]] = defaultdict(list)
+    # [pk, line, kind, granted, used, unlimited, valid_from, expires_at, revoked_at, used before]
+    for row in sorted(sql.buckets(wanted, earliest, latest), key=lambda r: (r[7], r[0])):
+        if (row[1], row[2]) in wanted:
+            by_line[(row[1], row[2])].append([*row, row[4]])
+    changed: dict[int, list] = {}
+    overages = []
+    for index, usage in sorted(mine, key=lambda pair: pair[1].occurred_at):
+        line_id, throttle = lines[usage.msisdn]
+        left, throttled_over, at = usage.amount, 0, usage.occurred_at
+        if usage.kind != Bucket.Kind.DATA:
+            throttle = None
+        for bucket in by_line[(line_id, usage.kind)]:
+            if left == 0:
+                break
+            if not (bucket[6] <= at < bucket[7]) or (bucket[8] is not None and bucket[8] <= at):
+                continue
+            granted, used, unlimited = bucket[3], bucket[4], bucket[5]
+            take = left if unlimited else min(left, granted - used)
+            if take > 0:
+                bucket[4] = used = used + take
+                left -= take
+                changed[bucket[0]] = bucket
+                if unlimited and throttle is not None and used > throttle:
+                    # Unlimited data past the fair-use mark: still carried, at a lower speed.
+                    throttled_over += min(take, used - throttle)
+        action = "blocked" if left else ("throttled" if throttled_over else "")
+        left += throttled_over
+        if left:
+            overages.append((usage.record_id, left))
+        outcomes[index] = Outcome(usage.record_id, "applied", left, action)
+    sql.set_used([(pk, bucket[4]) for pk, bucket in changed.items()])
+    sql.set_overage(overages)
+    return [
+        pk
+        for pk, bucket in changed.items()
+        if not bucket[5]
+        and bucket[3] > 0
+        and any(bucket[9] * 100 < bucket[3] * t <= bucket[4] * 100 for t in USAGE_THRESHOLDS)
+    ]
+
+
+class _Sql:
+    """The statements of usage_apply, for PostgreSQL (arrays) and SQLite (rows of values)."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.postgres = connection.vendor == "postgresql"
+        q = connection.ops.quote_name
+        self.line, self.plan, self.bucket, self.record = (
+            q(model._meta.db_table) for model in (Line, Plan, Bucket, UsageRecord)
+        )
+
+    def _in(self, values, cast: str = "text") -> tuple[str, list]:
+        """``IN`` a set of values: on PostgreSQL ``= ANY`` of one array literal (psycopg would dump a
+        list value by value, in Python; the planner uses the index for it), on SQLite one
+        placeholder each."""
+        values = list(values)
+        if self.postgres:
+            quoted = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+            return f"= ANY(%s::{cast}[])", ["{" + quoted + "}"]
+        return f"IN ({', '.join(['%s'] * len(values))})", values
+
+    def _when(self, value: datetime):
+        return value if self.postgres else connection.ops.adapt_datetimefield_value(value)
+
+    def _aware(self, value):
+        if value is None or self.postgres:
+            return value
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    def lines(self, msisdns: set[str]) -> dict[str, tuple[int, int | None]]:
+        where, params = self._in(msisdns)
+        self.cursor.execute(
+            f"SELECT l.msisdn, l.id, p.throttle_after_mb FROM {self.line} l "
+            f"LEFT JOIN {self.plan} p ON p.id = l.plan_id "
+            f"WHERE l.msisdn {where} AND l.status NOT IN ('available', 'ported_out')",
+            params,
+        )
+        return {msisdn: (pk, throttle) for msisdn, pk, throttle in self.cursor.fetchall()}
+
+    def known(self, record_ids: list[str]) -> set[str]:
+        where, params = self._in(record_ids)
+        self.cursor.execute(f"SELECT record_id FROM {self.record} WHERE record_id {where}", params)
+        return {row[0] for row in self.cursor.fetchall()}
+
+    def insert(self, held: list[tuple[int, Usage]], lines: dict, now: datetime) -> set[str]:
+        """Store the records not stored before (in record id order: one lock order for racing
+        batches); returns the ids stored now."""
+        if not held:
+            return set()
+        columns = "(record_id, line_id, kind, amount, occurred_at, overage, received_at)"
+        if self.postgres:
+            rows = sorted(
+                (usage.record_id, lines[usage.msisdn][0], usage.kind, usage.amount, usage.occurred_at.isoformat())
+                for _, usage in held
             )
-            by_line: dict[tuple[int, str], list[list]] = defaultdict(list)
-            for row in sorted(rows, key=lambda r: (r[7], r[0])):  # first to expire first
-                if (row[1], row[2]) in wanted:
-                    by_line[(row[1], row[2])].append(list(row))
-            changed: dict[int, list] = {}
-            stored = []
-            for index, usage in sorted(mine, key=lambda pair: pair[1].occurred_at):
-                line_id, throttle = lines[usage.msisdn]
-                left, throttled_over = usage.amount, 0
-                if usage.kind != Bucket.Kind.DATA:
-                    throttle = None
-                for bucket in by_line[(line_id, usage.kind)]:
-                    if left == 0:
-                        break
-                    pk, _, _, granted, used, unlimited, valid_from, expires_at, revoked_at = bucket
-                    if not (valid_from <= usage.occurred_at < expires_at) or (
-                        revoked_at is not None and revoked_at <= usage.occurred_at
-                    ):
-                        continue
-                    take = left if unlimited else min(left, granted - used)
-                    if take > 0:
-                        bucket[4] = used = used + take
-                        left -= take
-                        changed[pk] = bucket
-                        if unlimited and throttle is not None and used > throttle:
-                            # Unlimited data past the fair-use mark: still carried, at a lower speed.
-                            throttled_over += min(take, used - throttle)
-                action = "blocked" if left else ("throttled" if throttled_over else "")
-                left += throttled_over
-                stored.append(
-                    unsaved(
-                        UsageRecord,
-                        record_id=usage.record_id,
-                        line_id=line_id,
-                        kind=usage.kind,
-                        amount=usage.amount,
-                        occurred_at=usage.occurred_at,
-                        overage=left,
-                        received_at=now,
-                    )  # fmt: skip
-                )
-                outcomes[index] = Outcome(usage.record_id, "applied", left, action)
-            bulk_set([unsaved(Bucket, id=pk, used=bucket[4]) for pk, bucket in changed.items()], ["used"])
-            bulk_insert(stored)
-            touched = list(changed)
-        if touched:
-            usage_notices_for(touched, now=now)
-    return [outcomes[index] for index in range(len(records))]
+            self.cursor.execute(
+                f"INSERT INTO {self.record} {columns} SELECT r, l, k, a, o, 0, %s "
+                "FROM json_to_recordset(%s::json) AS v(r text, l bigint, k text, a bigint, o timestamptz) "
+                "ORDER BY r ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+                [now, json.dumps([dict(zip("rlkao", row, strict=True)) for row in rows])],
+            )
+            return {row[0] for row in self.cursor.fetchall()}
+        rows = sorted(
+            (usage.record_id, lines[usage.msisdn][0], usage.kind, usage.amount, self._when(usage.occurred_at))
+            for _, usage in held
+        )
+        stored: set[str] = set()
+        when = self._when(now)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            self.cursor.execute(
+                f"INSERT INTO {self.record} {columns} VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, 0, %s)"] * len(chunk))
+                + " ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+                [value for row in chunk for value in (*row, when)],
+            )
+            stored.update(row[0] for row in self.cursor.fetchall())
+        return stored
+
+    def buckets(self, wanted: set[tuple[int, str]], earliest: datetime, latest: datetime) -> list[tuple]:
+        """The buckets of these (line, kind) pairs that may cover the batch, locked in primary-key
+        order (the one lock order)."""
+        if self.postgres:
+            pairs = "(line_id, kind) IN (SELECT l, k FROM json_to_recordset(%s::json) AS v(l bigint, k text))"
+            params = [json.dumps([{"l": line, "k": kind} for line, kind in wanted])]
+        else:
+            pairs, params = self._in({line for line, _kind in wanted})
+            pairs = f"line_id {pairs}"
+        self.cursor.execute(
+            "SELECT id, line_id, kind, granted, used, unlimited, valid_from, expires_at, revoked_at "
+            f"FROM {self.bucket} WHERE {pairs} AND valid_from <= %s AND expires_at > %s "
+            "AND (revoked_at IS NULL OR revoked_at > %s) ORDER BY id" + (" FOR UPDATE" if self.postgres else ""),
+            [*params, self._when(latest), self._when(earliest), self._when(earliest)],
+        )
+        rows = self.cursor.fetchall()
+        if self.postgres:
+            return rows
+        return [
+            (pk, line, kind, granted, used, bool(unlimited), self._aware(start), self._aware(end), self._aware(revoked))
+            for pk, line, kind, granted, used, unlimited, start, end, revoked in rows
+        ]
+
+    def set_used(self, pairs: list[tuple[int, int]]) -> None:
+        if not pairs:
+            return
+        if self.postgres:
+            self.cursor.execute(
+                f"UPDATE {self.bucket} AS b SET used = v.u "
+                "FROM json_to_recordset(%s::json) AS v(id bigint, u bigint) WHERE b.id = v.id",
+                [json.dumps([{"id": pk, "u": used} for pk, used in pairs])],
+            )
+        else:
+            self.cursor.executemany(f"UPDATE {self.bucket} SET used = %s WHERE id = %s", [(u, pk) for pk, u in pairs])
+
+    def set_overage(self, pairs: list[tuple[str, int]]) -> None:
+        if not pairs:
+            return
+        if self.postgres:
+            self.cursor.execute(
+                f"UPDATE {self.record} AS r SET overage = v.o "
+                "FROM json_to_recordset(%s::json) AS v(id text, o bigint) WHERE r.record_id = v.id",
+                [json.dumps([{"id": record, "o": left} for record, left in pairs])],
+            )
+        else:
+            self.cursor.executemany(
+                f"UPDATE {self.record} SET overage = %s WHERE record_id = %s", [(left, r) for r, left in pairs]
+            )
 
 
 def usage_daily(line: Line, *, days: int = 30, now: datetime | None = None) -> list[dict]:

@@ -112,3 +112,12 @@ def test_daily_usage_for_charts(network):
     days = owner.get(f"/api/v1/lines/{MSISDN}/usage?days=7").json()
     assert sum(d["data"] for d in days) == 15 and sum(d["voice"] for d in days) == 2
     assert days == sorted(days, key=lambda d: d["date"])
+
+
+def test_odd_numbers_are_unknown_lines_not_errors(network):
+    from refill.subscriptions.usage import Usage, usage_apply
+
+    stamp = timezone.now()
+    odd = ['a"b', "c\\d", "e,f", "{g}", "+1 202"]
+    outcomes = usage_apply([Usage(f"odd-{n}", msisdn, "sms", 1, stamp) for n, msisdn in enumerate(odd)])
+    assert [outcome.status for outcome in outcomes] == ["unknown_line"] * len(odd)
