@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -31,7 +31,7 @@ def _status_label(status: str) -> str:
     return str(labels[LineStatus(status)])
 
 
-def _sql() -> tuple[str, str]:
+def _sql() -> str:
     from refill.catalog.models import Plan
     from refill.lines.models import Line
     from refill.subscriptions.models import Bucket, Period
@@ -47,15 +47,16 @@ def _sql() -> tuple[str, str]:
         f"AND (pe.revoked_at IS NULL OR pe.revoked_at > %s) ORDER BY pe.start, pe.id LIMIT 1), l.plan_id) "
         f"WHERE l.msisdn = %s AND l.status NOT IN ('available', 'ported_out')"
     )
-    bucket_sql = (
-        f"SELECT kind, granted, used, unlimited, expires_at FROM {bucket} WHERE line_id = %s "
-        f"AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) "
-        f"ORDER BY expires_at, id"
+    # The line and its buckets in one statement (one round trip).
+    combined = (
+        f"SELECT ln.*, b.kind, b.granted, b.used, b.unlimited, b.expires_at FROM ({line_sql}) ln "
+        f"LEFT JOIN {bucket} b ON b.line_id = ln.id AND b.valid_from <= %s AND b.expires_at > %s "
+        f"AND (b.revoked_at IS NULL OR b.revoked_at > %s) ORDER BY b.expires_at, b.id"
     )
-    return line_sql, bucket_sql
+    return combined
 
 
-_statements: dict[str, tuple[str, str]] = {}
+_statements: dict[str, str] = {}
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -72,6 +73,7 @@ class LineReadFastPath:
 
         self.get_response = get_response
         self.finishers = [ContentSecurityPolicyMiddleware(get_response), XFrameOptionsMiddleware(get_response)]
+        self.finished_headers: list[tuple[str, str]] | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET":
@@ -82,6 +84,27 @@ class LineReadFastPath:
             return self.get_response(request)
         response = self._answer(request, match.group(1), auth[7:].strip())
         return response if response is not None else self.get_response(request)
+
+    @staticmethod
+    def _read(statement: str, msisdn: str):
+        """The line's row (or None) and its buckets, in one statement. On PostgreSQL it also stands
+        in for the connection's per-request health check: a dead connection fails it, and the
+        caller leaves the request to the full stack."""
+        now = timezone.now()
+        params = [now, now, now, msisdn, now, now, now]
+        if connection.vendor == "postgresql":
+            connection.health_check_done = True
+            connection.ensure_connection()
+            # A server-side prepared statement: planned once per connection, not per request.
+            with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+                rows = cursor.execute(statement, params, prepare=True).fetchall()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                rows = cursor.fetchall()
+        if not rows:
+            return None, []
+        return rows[0][:8], [row[8:] for row in rows if row[8] is not None]
 
     def _answer(self, request: HttpRequest, msisdn: str, token: str) -> HttpResponse | None:
         from refill.api.callers import api_key_of
@@ -94,19 +117,21 @@ class LineReadFastPath:
         used = None
         if limits["enabled"]:
             now_s = int(time.time())
-            used = count(f"key:{key.prefix}"[:60], now_s - now_s % limits["window"])
+            used = count(f"key:{key.prefix}"[:60], now_s - now_s % limits["window"], limits["key"])
+        statement = _statements.get(connection.vendor) or _statements.setdefault(connection.vendor, _sql())
+        try:
+            row, buckets = self._read(statement, msisdn)
+        except (InterfaceError, OperationalError):
+            connection.close()
+            row, buckets = None, []
+        if used is not None:
+            # Counted once: the full stack, if it answers instead, does not count it again.
+            request.refill_rate_counted = used
             if used > limits["key"]:
-                return None  # the full stack refuses it (429) and counts it once more
-        statements = _statements.get(connection.vendor) or _statements.setdefault(connection.vendor, _sql())
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(statements[0], [now, now, now, msisdn])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            line_id, number, status, sim_type, period_end, plan_code, name_en, name_zh = row
-            cursor.execute(statements[1], [line_id, now, now, now])
-            buckets = cursor.fetchall()
+                return None  # the full stack refuses it (429)
+        if row is None:
+            return None  # not a held number (or the connection died): the full stack answers
+        line_id, number, status, sim_type, period_end, plan_code, name_en, name_zh = row
         language = translation.get_language_from_request(request)
         with translation.override(language):
             label = _status_label(status)
@@ -138,7 +163,13 @@ class LineReadFastPath:
         if used is not None:
             response["RateLimit-Limit"] = str(limits["key"])
             response["RateLimit-Remaining"] = str(max(limits["key"] - used, 0))
-        # The headers the skipped middlewares would have added (CSP, X-Frame-Options).
-        for finisher in self.finishers:
-            response = finisher.process_response(request, response)
+        # The headers the skipped middlewares would have added (CSP, X-Frame-Options): the same for
+        # every answer here, so worked out by them once.
+        if self.finished_headers is None:
+            sample = HttpResponse()
+            for finisher in self.finishers:
+                sample = finisher.process_response(request, sample)
+            self.finished_headers = [(n, v) for n, v in sample.items() if n not in ("Content-Type",)]
+        for name, value in self.finished_headers:
+            response[name] = value
         return response

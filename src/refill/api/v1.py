@@ -19,7 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 from pydantic import BaseModel
 
-from refill.api.problems import problem
+from refill.api.problems import RefusingParser, problem
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
@@ -90,8 +90,7 @@ class RefillAPI(NinjaAPI):
                     wanted[401] = "Not signed in, and no valid API key"
                 if "SessionAuth" in security and method in ("post", "put", "patch", "delete"):
                     wanted[403] = "A browser session without its CSRF token (csrf_failed)"
-                if "requestBody" in operation:
-                    wanted[400] = "The body is not valid JSON"
+                wanted[400] = "Malformed: a body that is not JSON, or a NUL character anywhere"
                 for code, description in wanted.items():
                     responses.setdefault(code, {"description": description})
                 for code, response in responses.items():
@@ -117,6 +116,7 @@ class RefillAPI(NinjaAPI):
 
 
 api = RefillAPI(
+    parser=RefusingParser(),
     title="Refill API",
     version="1",
     urls_namespace="api-v1",
@@ -231,7 +231,7 @@ def http_error(request: HttpRequest, exc: HttpError):
         detail = _("A browser session needs its CSRF token for this. Apps send X-Session-Token instead.")
         return _problem(request, 403, "csrf_failed", detail)
     if exc.status_code == 400:
-        return _problem(request, 400, "bad_request", _("The request body is not valid JSON."))
+        return _problem(request, 400, "bad_request", _("The request body is not valid JSON, or holds a NUL character."))
     return _problem(request, exc.status_code, "http_error", str(exc))
 
 

@@ -46,7 +46,8 @@ class Bucket(models.Model):
         PROMOTION = "promotion", _("Promotion")
         ADJUSTMENT = "adjustment", _("Adjustment")
 
-    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="buckets")
+    # Indexed by (line, kind, expires_at) below, which serves the foreign key too.
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="buckets", db_index=False)
     period = models.ForeignKey(Period, null=True, blank=True, on_delete=models.PROTECT, related_name="buckets")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # Data in MB, voice in minutes, SMS in messages. unlimited=True ignores granted.

@@ -76,3 +76,12 @@ def test_the_rate_limit_still_holds(world, settings):
     line, _, key = world
     settings.REFILL_API_RATE_LIMITS = {**settings.REFILL_API_RATE_LIMITS, "key": 2}
     assert [get(key).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_request_left_to_the_full_stack_is_counted_once(world, settings):
+    line, _, key = world
+    settings.REFILL_API_RATE_LIMITS = {**settings.REFILL_API_RATE_LIMITS, "key": 2}
+    assert get(key, "/api/v1/lines/+12025550100").status_code == 404
+    assert get(key).status_code == 200
+    refused = get(key)
+    assert refused.status_code == 429 and refused["Retry-After"]

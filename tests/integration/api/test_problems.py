@@ -50,3 +50,18 @@ def test_nothing_here_is_a_problem_too():
     client = Client()
     login(client, user)
     problem_of(client.get("/api/v1/orders/999999"), 404, "not_found")
+
+
+def test_nul_characters_are_refused_not_server_errors():
+    customer, user = make_customer()
+    client = Client()
+    login(client, user)
+    body = {
+        "msisdn": "+1202\u00005550143",
+        "plan": "x",
+        "card": {"number": "4", "exp_month": 1, "exp_year": 1, "cvc": "1"},
+    }
+    refused = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="nul")
+    problem_of(refused, 400, "bad_request")
+    problem_of(client.get("/api/v1/lines/+1202%005550143"), 400, "bad_request")
+    problem_of(client.get("/api/v1/orders?cursor=%00"), 400, "bad_request")

@@ -41,3 +41,18 @@ def test_pages_are_not_counted(limits):
     for _ in range(5):
         client.get("/")
     assert not RateWindow.objects.filter(caller="ip:203.0.113.11").exists()
+
+
+def test_far_below_the_limit_counts_are_added_in_batches_and_none_is_lost(settings):
+    from refill.api import ratelimit
+
+    settings.REFILL_API_RATE_LIMITS = {"enabled": True, "window": 60, "key": 10_000, "ip": 10_000}
+    window = 1_000_000
+    answers = [ratelimit.count("ip:198.51.100.99", window, 10_000) for _ in range(60)]
+    assert answers == list(range(1, 61))  # each request sees its own count
+    stored = RateWindow.objects.get(caller="ip:198.51.100.99", window_start=window).count
+    assert 50 <= stored <= 60  # added every 25 requests; the rest within a second
+    # Near the limit every request is added at once.
+    near = [ratelimit.count("ip:198.51.100.98", window, 5) for _ in range(6)]
+    assert near == [1, 2, 3, 4, 5, 6]
+    assert RateWindow.objects.get(caller="ip:198.51.100.98", window_start=window).count == 6

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "refill.api.problems.ApiInputMiddleware",
     "refill.api.ratelimit.RateLimitMiddleware",
     "refill.api.idempotency.IdempotencyMiddleware",
     "refill.customers.middleware.CustomerLanguageMiddleware",
