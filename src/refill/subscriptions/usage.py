@@ -260,30 +260,23 @@ class _Sql:
         ]
 
     def set_used(self, pairs: list[tuple[int, int]]) -> None:
-        if not pairs:
-            return
-        if self.postgres:
-            self.cursor.execute(
-                f"UPDATE {self.bucket} AS b SET used = v.u "
-                "FROM json_to_recordset(%s::json) AS v(id bigint, u bigint) WHERE b.id = v.id",
-                [json.dumps([{"id": pk, "u": used} for pk, used in pairs])],
-            )
-        else:
-            self.cursor.executemany(f"UPDATE {self.bucket} SET used = %s WHERE id = %s", [(u, pk) for pk, u in pairs])
+        self._set(self.bucket, "id", "bigint", "used", pairs)
 
     def set_overage(self, pairs: list[tuple[str, int]]) -> None:
+        self._set(self.record, "record_id", "text", "overage", pairs)
+
+    def _set(self, table: str, key: str, key_type: str, column: str, pairs: list[tuple]) -> None:
+        """``column`` of the rows whose ``key`` is each pair's first, to its second: one statement."""
         if not pairs:
             return
         if self.postgres:
             self.cursor.execute(
-                f"UPDATE {self.record} AS r SET overage = v.o "
-                "FROM json_to_recordset(%s::json) AS v(id text, o bigint) WHERE r.record_id = v.id",
-                [json.dumps([{"id": record, "o": left} for record, left in pairs])],
+                f"UPDATE {table} AS t SET {column} = v.value FROM json_to_recordset(%s::json) "
+                f"AS v(key {key_type}, value bigint) WHERE t.{key} = v.key",
+                [json.dumps([{"key": k, "value": value} for k, value in pairs])],
             )
         else:
-            self.cursor.executemany(
-                f"UPDATE {self.record} SET overage = %s WHERE record_id = %s", [(left, r) for r, left in pairs]
-            )
+            self.cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", [(v, k) for k, v in pairs])
 
 
 def usage_daily(line: Line, *, days: int = 30, now: datetime | None = None) -> list[dict]:

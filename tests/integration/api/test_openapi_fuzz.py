@@ -34,6 +34,7 @@ schema.app = get_wsgi_application()
 @pytest.fixture
 def callers(settings):
     settings.REFILL_API_RATE_LIMITS = {**settings.REFILL_API_RATE_LIMITS, "enabled": False}
+    settings.ACCOUNT_RATE_LIMITS = False  # a login per operation, from one address
     market = make_market()
     plan = make_plan(market, "us-30day", price="25.00")
     customer, user = make_customer("fuzz@example.com", password="fuzz-pass-2026")
