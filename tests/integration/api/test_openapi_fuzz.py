@@ -48,12 +48,15 @@ def callers(settings):
         content_type="application/json",
     )
     _, key = apikey_create(name="Fuzz", scopes=["read", "renew", "vouchers", "usage:write", "esim"], actor=None)
+    headers = {"X-Session-Token": login.json()["meta"]["session_token"], "Authorization": f"Bearer {key}"}
     # As Django's test client does: a request's end must not close the test's database connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield {"X-Session-Token": login.json()["meta"]["session_token"], "Authorization": f"Bearer {key}"}
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    try:
+        yield headers
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
