@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def main() -> None:
     finally:
         if cluster:
             cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(args) -> None:
