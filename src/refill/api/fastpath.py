@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from refill.domain.lifecycle import LineStatus
+from refill.ops.bulk import aware
 
 PATH = re.compile(r"^/api/v1/lines/(\+[0-9]{6,15})$")
 
@@ -57,13 +57,6 @@ def _sql() -> str:
 
 
 _statements: dict[str, str] = {}
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # PostgreSQL hands back aware datetimes; SQLite naive ones, in UTC.
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    return value
 
 
 class LineReadFastPath:
@@ -108,7 +101,7 @@ class LineReadFastPath:
 
     def _answer(self, request: HttpRequest, msisdn: str, token: str) -> HttpResponse | None:
         from refill.api.callers import api_key_of
-        from refill.api.ratelimit import count
+        from refill.api.ratelimit import count, key_caller
 
         key = api_key_of(request, token)
         if key is None or not key.has_scope("read"):
@@ -117,7 +110,7 @@ class LineReadFastPath:
         used = None
         if limits["enabled"]:
             now_s = int(time.time())
-            used = count(f"key:{key.prefix}"[:60], now_s - now_s % limits["window"], limits["key"])
+            used = count(key_caller(key.prefix), now_s - now_s % limits["window"], limits["key"])
         statement = _statements.get(connection.vendor) or _statements.setdefault(connection.vendor, _sql())
         try:
             row, buckets = self._read(statement, msisdn)
@@ -142,7 +135,7 @@ class LineReadFastPath:
             "sim_type": sim_type,
             "plan": plan_code,
             "plan_name": name_zh if language == "zh-hans" else name_en,
-            "period_end": _aware(period_end),
+            "period_end": aware(period_end),
             "buckets": [
                 {
                     "kind": kind,
@@ -150,7 +143,7 @@ class LineReadFastPath:
                     "used": spent,
                     "remaining": max(granted - spent, 0),
                     "unlimited": bool(unlimited),
-                    "expires_at": _aware(expires_at),
+                    "expires_at": aware(expires_at),
                 }
                 for kind, granted, spent, unlimited, expires_at in buckets
             ],

@@ -14,12 +14,18 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from refill.ops.bulk import counter_add
+
 from .models import RateWindow
 from .problems import problem_response
+
+
+def key_caller(prefix: str) -> str:
+    """How an API key is counted: by its public prefix."""
+    return f"key:{prefix[:12]}"
 
 
 def _caller(request: HttpRequest) -> tuple[str, int]:
@@ -27,8 +33,7 @@ def _caller(request: HttpRequest) -> tuple[str, int]:
     limits = settings.REFILL_API_RATE_LIMITS
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer rfk_"):
-        prefix = auth[len("Bearer rfk_") :].partition("_")[0][:12]
-        return f"key:{prefix}", limits["key"]
+        return key_caller(auth[len("Bearer rfk_") :].partition("_")[0]), limits["key"]
     return f"ip:{request.META.get('REMOTE_ADDR', '')}"[:60], limits["ip"]
 
 
@@ -37,20 +42,7 @@ FLUSH_AFTER = 1.0  # seconds
 NEAR = 2 * FLUSH_EVERY
 _local: dict[tuple[str, int], list] = {}  # (caller, window) -> [not yet added, shared total seen, added at]
 _lock = threading.Lock()
-
-
-def _add(caller: str, window: int, amount: int) -> int:
-    """Add ``amount`` to the shared count; the shared total after it."""
-    q = connection.ops.quote_name
-    table = q(RateWindow._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({q('caller')}, {q('window_start')}, {q('count')}) VALUES (%s, %s, %s) "
-            f"ON CONFLICT ({q('caller')}, {q('window_start')}) DO UPDATE SET {q('count')} = {table}.{q('count')} + "
-            f"excluded.{q('count')} RETURNING {q('count')}",
-            [caller, window, amount],
-        )
-        return cursor.fetchone()[0]
+_window = 0  # the newest window this process has counted in
 
 
 def count(caller: str, window: int, limit: int) -> int:
@@ -59,16 +51,19 @@ def count(caller: str, window: int, limit: int) -> int:
     with _lock:
         entry = _local.get((caller, window))
         if entry is None:
-            if len(_local) > 10_000 or any(w != window for _, w in list(_local)[:1]):
+            global _window
+            if window > _window:
+                # Earlier windows: what they had not added no longer matters.
                 for stale in [k for k in _local if k[1] < window]:
-                    del _local[stale]  # earlier windows: what they had not added no longer matters
+                    del _local[stale]
+                _window = window
             entry = _local[caller, window] = [0, 0, now]
         entry[0] += 1
         estimate = entry[1] + entry[0]
         if entry[0] < FLUSH_EVERY and now - entry[2] < FLUSH_AFTER and limit - estimate > NEAR:
             return estimate
         pending, entry[0], entry[2] = entry[0], 0, now
-    shared = _add(caller, window, pending)
+    shared = counter_add(RateWindow, {"caller": caller, "window_start": window}, "count", pending)
     with _lock:
         entry[1] = shared  # the database's word, not this process's memory
         return shared + entry[0]

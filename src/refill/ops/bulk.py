@@ -9,7 +9,10 @@
   batch makes; ``Model.__init__`` costs more than the rest of writing the row.
 - ``bulk_insert``: new rows of one model. On PostgreSQL their primary keys are taken from the
   table's sequence in one query and the rows sent with COPY, which skips the ORM's per-value
-  preparation; elsewhere (SQLite, the embedded default) it is ``bulk_create``."""
+  preparation; elsewhere (SQLite, the embedded default) it is ``bulk_create``.
+- ``counter_add``: add to a shared counter row (a rate window, a provider's budget) and read the
+  total back, in one statement.
+- ``aware``: a datetime read by plain SQL, aware on both engines."""
 
 from __future__ import annotations
 
@@ -198,3 +201,28 @@ def bulk_insert(objs: Iterable[models.Model]) -> list[models.Model]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def counter_add(model: type[models.Model], keys: dict[str, object], field: str, amount: int) -> int:
+    """Add ``amount`` to ``field`` of the row of ``model`` named by ``keys`` (a unique set of
+    columns), creating it if need be; returns the total after it. One statement (an upsert), safe
+    for many processes at once."""
+    q = default_connection.ops.quote_name
+    table = q(model._meta.db_table)
+    names = [q(model._meta.get_field(name).column) for name in keys]
+    column = q(model._meta.get_field(field).column)
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(names)}, {column}) VALUES ({', '.join(['%s'] * (len(names) + 1))}) "
+            f"ON CONFLICT ({', '.join(names)}) DO UPDATE SET {column} = {table}.{column} + excluded.{column} "
+            f"RETURNING {column}",
+            [*keys.values(), amount],
+        )
+        return cursor.fetchone()[0]
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A datetime read by plain SQL: PostgreSQL hands back aware ones, SQLite naive ones in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

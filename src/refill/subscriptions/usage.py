@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from refill.catalog.models import Plan
 from refill.errors import RefillError
 from refill.lines.models import Line
+from refill.ops.bulk import aware
 
 from .models import Bucket, UsageRecord
 
@@ -179,13 +180,6 @@ class _Sql:
     def _when(self, value: datetime):
         return value if self.postgres else connection.ops.adapt_datetimefield_value(value)
 
-    def _aware(self, value):
-        if value is None or self.postgres:
-            return value
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
     def lines(self, msisdns: set[str]) -> dict[str, tuple[int, int | None]]:
         where, params = self._in(msisdns)
         self.cursor.execute(
@@ -255,7 +249,7 @@ class _Sql:
         if self.postgres:
             return rows
         return [
-            (pk, line, kind, granted, used, bool(unlimited), self._aware(start), self._aware(end), self._aware(revoked))
+            (pk, line, kind, granted, used, bool(unlimited), aware(start), aware(end), aware(revoked))
             for pk, line, kind, granted, used, unlimited, start, end, revoked in rows
         ]
 

@@ -13,25 +13,16 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connection
 
 CHUNK = 5
 
 
 def _reserve(gateway: str, second: int, count: int) -> int:
     """Add ``count`` to the provider's calls in ``second``; returns the new total."""
+    from refill.ops.bulk import counter_add
     from refill.ops.models import ProviderBudget
 
-    q = connection.ops.quote_name
-    table = q(ProviderBudget._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({q('gateway')}, {q('second')}, {q('used')}) VALUES (%s, %s, %s) "
-            f"ON CONFLICT ({q('gateway')}, {q('second')}) "
-            f"DO UPDATE SET {q('used')} = {table}.{q('used')} + excluded.{q('used')} RETURNING {q('used')}",
-            [gateway, second, count],
-        )
-        return cursor.fetchone()[0]
+    return counter_add(ProviderBudget, {"gateway": gateway, "second": second}, "used", count)
 
 
 class ProviderLimiter:
