@@ -8,59 +8,35 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_checkout_benchmark_smoke():
+def figures_of(script: str, *args: str, timeout: int = 600) -> dict:
+    """Run ``bench/<script>`` with ``args``; the figures of its last line, once it succeeded."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "checkout.py"), "--renewals", "20", "--lines", "5"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
+        [sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_checkout_benchmark_smoke():
+    figures = figures_of("checkout.py", "--renewals", "20", "--lines", "5", timeout=300)
     assert figures["renewals"] == 20 and figures["renewals_per_s"] > 0 and figures["sql_per_renewal"] > 0
 
 
 def test_renewals_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster)."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "renewals.py"), "--lines", "20", "--threads", "2", "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = figures_of("renewals.py", "--lines", "20", "--threads", "2", "--quick")
     assert figures["lines"] == 20 and figures["renewals_per_s"] > 0 and figures["renewals_per_s_50ms"] > 0
     assert figures["lifecycle_per_s"] > 0 and figures["sql_per_renewal"] > 0
 
 
 def test_usage_ingest_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster and web)."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "usage_ingest.py"), "--lines", "50", "--batches", "3",
-         "--batch-size", "100", "--clients", "2"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = figures_of("usage_ingest.py", "--lines", "50", "--batches", "3", "--batch-size", "100", "--clients", "2")
     assert figures["records"] == 300 and figures["records_per_s"] > 0
     assert figures["records_stored"] == 302  # and one warm-up record per client
 
 
 def test_api_lines_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster and web)."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "api_lines.py"), "--lines", "30", "--seconds", "1", "--clients", "1"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = figures_of("api_lines.py", "--lines", "30", "--seconds", "1", "--clients", "1")
     assert figures["requests"] > 0 and figures["rps"] > 0 and figures["p99_ms"] > 0
