@@ -37,8 +37,9 @@ class ProviderLimiter:
         self._tokens = 0
         self._spent = False
 
-    def take(self) -> None:
-        """Wait for one call's share of the provider's rate (the caller bounds its concurrency)."""
+    def take(self) -> int:
+        """Wait for one call's share of the provider's rate (the caller bounds its concurrency);
+        returns the second whose budget the call was granted from, which is the second it returns in."""
         while True:
             with self._lock:
                 now = time.time()
@@ -50,12 +51,16 @@ class ProviderLimiter:
                     # statements, a small one is shared fairly between workers.
                     chunk = min(max(CHUNK, self.rate // 20), self.rate)
                     total = _reserve(self.gateway, second, chunk)
+                    if int(time.time()) != second:
+                        # The second ended while the database answered: its tokens are void (a
+                        # call made now would count against a second that is over).
+                        continue
                     self._tokens = max(0, min(chunk, self.rate - (total - chunk)))
                     # Nothing granted: this second's budget is gone; do not ask again until the next.
                     self._spent = self._tokens == 0
-                if self._tokens > 0:
+                if self._tokens > 0 and int(time.time()) == second:
                     self._tokens -= 1
-                    return
+                    return second
             # The provider's budget for this second is spent: wait for the next one.
             time.sleep(max(0.0, second + 1 - now))
 
