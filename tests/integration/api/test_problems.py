@@ -1,6 +1,7 @@
 """Every refusal of the API, ninja's own included, is an RFC 9457 problem with a stable code and a
 detail in the caller's language."""
 
+import json
 import pytest
 from django.test import Client
 
@@ -63,5 +64,12 @@ def test_nul_characters_are_refused_not_server_errors():
     }
     refused = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="nul")
     problem_of(refused, 400, "bad_request")
+    # The same in UTF-16 (json.loads reads it; the quick look for an escaped NUL would miss it).
+    utf16 = json.dumps(body).encode("utf-16")
+    problem_of(
+        client.post("/api/v1/orders", utf16, content_type="application/json", HTTP_IDEMPOTENCY_KEY="nul16"),
+        400,
+        "bad_request",
+    )
     problem_of(client.get("/api/v1/lines/+1202%005550143"), 400, "bad_request")
     problem_of(client.get("/api/v1/orders?cursor=%00"), 400, "bad_request")
