@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -105,31 +106,42 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
     return outcomes
 
 
+def _micros(value: datetime) -> int:
+    """Microseconds since the epoch: compared a thousand times a batch, an int is much cheaper than
+    an aware datetime (whose every comparison asks both time zones for their offsets)."""
+    return (value - EPOCH) // ONE_MICROSECOND
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+NEVER = 2**62
+
+
 def _take(sql: _Sql, mine: list[tuple[int, Usage]], lines: dict, outcomes: list) -> list[int]:
     """Take each record from its line's buckets valid at its time, first to expire first, in the
     order the records happened; what is left is overage. Returns the buckets that crossed a usage
     notice threshold."""
     from refill.notifications.reminders import USAGE_THRESHOLDS
 
-    earliest = min(usage.occurred_at for _, usage in mine)
-    latest = max(usage.occurred_at for _, usage in mine)
+    timed = sorted(((_micros(usage.occurred_at), index, usage) for index, usage in mine), key=itemgetter(0))
     wanted = {(lines[usage.msisdn][0], usage.kind) for _index, usage in mine}
     by_line: dict[tuple[int, str], list[list]] = defaultdict(list)
-    # [pk, line, kind, granted, used, unlimited, valid_from, expires_at, revoked_at, used before]
-    for row in sorted(sql.buckets(wanted, earliest, latest), key=lambda r: (r[7], r[0])):
+    # [pk, line, kind, granted, used, unlimited, valid_from, expires_at, revoked_at or NEVER, used
+    # before], the times in microseconds since the epoch
+    for row in sorted(sql.buckets(wanted, timed[0][0], timed[-1][0]), key=itemgetter(7, 0)):
         if (row[1], row[2]) in wanted:
             by_line[(row[1], row[2])].append([*row, row[4]])
     changed: dict[int, list] = {}
     overages = []
-    for index, usage in sorted(mine, key=lambda pair: pair[1].occurred_at):
+    for at, index, usage in timed:
         line_id, throttle = lines[usage.msisdn]
-        left, throttled_over, at = usage.amount, 0, usage.occurred_at
+        left, throttled_over = usage.amount, 0
         if usage.kind != Bucket.Kind.DATA:
             throttle = None
         for bucket in by_line[(line_id, usage.kind)]:
             if left == 0:
                 break
-            if not (bucket[6] <= at < bucket[7]) or (bucket[8] is not None and bucket[8] <= at):
+            if not (bucket[6] <= at < bucket[7]) or bucket[8] <= at:
                 continue
             granted, used, unlimited = bucket[3], bucket[4], bucket[5]
             take = left if unlimited else min(left, granted - used)
@@ -230,28 +242,34 @@ class _Sql:
             stored.update(row[0] for row in self.cursor.fetchall())
         return stored
 
-    def buckets(self, wanted: set[tuple[int, str]], earliest: datetime, latest: datetime) -> list[tuple]:
-        """The buckets of these (line, kind) pairs that may cover the batch, locked in primary-key
-        order (the one lock order)."""
+    def buckets(self, wanted: set[tuple[int, str]], earliest: int, latest: int) -> list[tuple]:
+        """The buckets of these (line, kind) pairs that may cover the batch (times in microseconds
+        since the epoch, as are the buckets' in the rows), locked in primary-key order (the one
+        lock order)."""
+        columns = "id, line_id, kind, granted, used, unlimited"
         if self.postgres:
             pairs = "(line_id, kind) IN (SELECT l, k FROM json_to_recordset(%s::json) AS v(l bigint, k text))"
             params = [json.dumps([{"l": line, "k": kind} for line, kind in wanted])]
-        else:
-            pairs, params = self._in({line for line, _kind in wanted})
-            pairs = f"line_id {pairs}"
+            micros = "(EXTRACT(EPOCH FROM {}) * 1000000)::bigint"
+            self.cursor.execute(
+                f"SELECT {columns}, {micros.format('valid_from')}, {micros.format('expires_at')}, "
+                f"COALESCE({micros.format('revoked_at')}, {NEVER}) FROM {self.bucket} WHERE {pairs} "
+                "AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) "
+                "ORDER BY id FOR UPDATE",
+                [*params, *(EPOCH + ONE_MICROSECOND * at for at in (latest, earliest, earliest))],
+            )
+            return self.cursor.fetchall()
+        pairs, params = self._in({line for line, _kind in wanted})
         self.cursor.execute(
-            "SELECT id, line_id, kind, granted, used, unlimited, valid_from, expires_at, revoked_at "
-            f"FROM {self.bucket} WHERE {pairs} AND valid_from <= %s AND expires_at > %s "
-            "AND (revoked_at IS NULL OR revoked_at > %s) ORDER BY id" + (" FOR UPDATE" if self.postgres else ""),
-            [*params, self._when(latest), self._when(earliest), self._when(earliest)],
+            f"SELECT {columns}, valid_from, expires_at, revoked_at FROM {self.bucket} WHERE line_id {pairs} "
+            "AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) ORDER BY id",
+            [*params, *(self._when(EPOCH + ONE_MICROSECOND * at) for at in (latest, earliest, earliest))],
         )
-        rows = self.cursor.fetchall()
-        if self.postgres:
-            return rows
         return [
-            (pk, line, kind, granted, used, bool(unlimited), aware(start), aware(end), aware(revoked))
-            for pk, line, kind, granted, used, unlimited, start, end, revoked in rows
-        ]
+            (*row[:5], bool(row[5]), _micros(aware(row[6])), _micros(aware(row[7])),
+             _micros(aware(row[8])) if row[8] else NEVER)
+            for row in self.cursor.fetchall()
+        ]  # fmt: skip
 
     def set_used(self, pairs: list[tuple[int, int]]) -> None:
         self._set(self.bucket, "id", "bigint", "used", pairs)
