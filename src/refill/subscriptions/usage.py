@@ -4,7 +4,6 @@ usage no bucket covers is overage (blocked, or throttled for a plan with unlimit
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,25 +77,26 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
             outcomes[index] = Outcome(usage.record_id, "duplicate")
         else:
             seen_in_batch.add(usage.record_id)
-            valid.append((index, usage))
+            valid.append((index, usage, _micros(usage.occurred_at)))
     if not valid:
         return outcomes
     with transaction.atomic(), connection.cursor() as cursor:
         sql = _Sql(cursor)
-        lines = sql.lines({usage.msisdn for _, usage in valid})
-        held = [(index, usage) for index, usage in valid if usage.msisdn in lines]
-        elsewhere = [(index, usage) for index, usage in valid if usage.msisdn not in lines]
+        lines = sql.lines({usage.msisdn for _, usage, _at in valid})
+        held = [record for record in valid if record[1].msisdn in lines]
+        elsewhere = [record for record in valid if record[1].msisdn not in lines]
         if elsewhere:
-            known = sql.known([usage.record_id for _, usage in elsewhere])
-            for index, usage in elsewhere:
+            known = sql.known([usage.record_id for _, usage, _at in elsewhere])
+            for index, usage, _at in elsewhere:
                 outcomes[index] = Outcome(usage.record_id, "duplicate" if usage.record_id in known else "unknown_line")
         # Stored first, once each (the unique record id decides between racing batches), then taken
         # from the buckets; a record whose id was already stored is a duplicate.
         fresh = sql.insert(held, lines, now)
         mine = []
-        for index, usage in held:
+        for record in held:
+            index, usage, _at = record
             if usage.record_id in fresh:
-                mine.append((index, usage))
+                mine.append(record)
             else:
                 outcomes[index] = Outcome(usage.record_id, "duplicate")
         if mine:
@@ -117,23 +117,23 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 NEVER = 2**62
 
 
-def _take(sql: _Sql, mine: list[tuple[int, Usage]], lines: dict, outcomes: list) -> list[int]:
+def _take(sql: _Sql, mine: list[tuple[int, Usage, int]], lines: dict, outcomes: list) -> list[int]:
     """Take each record from its line's buckets valid at its time, first to expire first, in the
     order the records happened; what is left is overage. Returns the buckets that crossed a usage
     notice threshold."""
     from refill.notifications.reminders import USAGE_THRESHOLDS
 
-    timed = sorted(((_micros(usage.occurred_at), index, usage) for index, usage in mine), key=itemgetter(0))
-    wanted = {(lines[usage.msisdn][0], usage.kind) for _index, usage in mine}
+    timed = sorted(mine, key=itemgetter(2))
+    wanted = {(lines[usage.msisdn][0], usage.kind) for _index, usage, _at in mine}
     by_line: dict[tuple[int, str], list[list]] = defaultdict(list)
     # [pk, line, kind, granted, used, unlimited, valid_from, expires_at, revoked_at or NEVER, used
     # before], the times in microseconds since the epoch
-    for row in sorted(sql.buckets(wanted, timed[0][0], timed[-1][0]), key=itemgetter(7, 0)):
+    for row in sorted(sql.buckets(wanted, timed[0][2], timed[-1][2]), key=itemgetter(7, 0)):
         if (row[1], row[2]) in wanted:
             by_line[(row[1], row[2])].append([*row, row[4]])
     changed: dict[int, list] = {}
     overages = []
-    for at, index, usage in timed:
+    for index, usage, at in timed:
         line_id, throttle = lines[usage.msisdn]
         left, throttled_over = usage.amount, 0
         if usage.kind != Bucket.Kind.DATA:
@@ -179,14 +179,18 @@ class _Sql:
             q(model._meta.db_table) for model in (Line, Plan, Bucket, UsageRecord)
         )
 
-    def _in(self, values, cast: str = "text") -> tuple[str, list]:
-        """``IN`` a set of values: on PostgreSQL ``= ANY`` of one array literal (psycopg would dump a
-        list value by value, in Python; the planner uses the index for it), on SQLite one
-        placeholder each."""
-        values = list(values)
+    @staticmethod
+    def _array(values) -> str:
+        """A PostgreSQL array literal, built in one join (psycopg would dump a list value by value,
+        in Python)."""
+        return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+    def _in(self, values) -> tuple[str, list]:
+        """``IN`` a set of values: on PostgreSQL ``= ANY`` of one text array (the planner uses the
+        index for it), on SQLite one placeholder each."""
         if self.postgres:
-            quoted = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-            return f"= ANY(%s::{cast}[])", ["{" + quoted + "}"]
+            return "= ANY(%s::text[])", [self._array(values)]
+        values = list(values)
         return f"IN ({', '.join(['%s'] * len(values))})", values
 
     def _when(self, value: datetime):
@@ -207,28 +211,25 @@ class _Sql:
         self.cursor.execute(f"SELECT record_id FROM {self.record} WHERE record_id {where}", params)
         return {row[0] for row in self.cursor.fetchall()}
 
-    def insert(self, held: list[tuple[int, Usage]], lines: dict, now: datetime) -> set[str]:
+    def insert(self, held: list[tuple[int, Usage, int]], lines: dict, now: datetime) -> set[str]:
         """Store the records not stored before (in record id order: one lock order for racing
         batches); returns the ids stored now."""
         if not held:
             return set()
         columns = "(record_id, line_id, kind, amount, occurred_at, overage, received_at)"
+        rows = sorted((usage.record_id, lines[usage.msisdn][0], usage.kind, usage.amount, at) for _, usage, at in held)
         if self.postgres:
-            rows = sorted(
-                (usage.record_id, lines[usage.msisdn][0], usage.kind, usage.amount, usage.occurred_at.isoformat())
-                for _, usage in held
-            )
+            # One array a column, taken in the order sent; the times as microseconds since the epoch
+            # (exact: an interval times an integer below 2**53).
             self.cursor.execute(
-                f"INSERT INTO {self.record} {columns} SELECT r, l, k, a, o, 0, %s "
-                "FROM json_to_recordset(%s::json) AS v(r text, l bigint, k text, a bigint, o timestamptz) "
-                "ORDER BY r ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
-                [now, json.dumps([dict(zip("rlkao", row, strict=True)) for row in rows])],
+                f"INSERT INTO {self.record} {columns} "
+                "SELECT r, l, k, a, timestamptz 'epoch' + o * interval '1 microsecond', 0, %s "
+                "FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::bigint[]) "
+                "WITH ORDINALITY AS v(r, l, k, a, o, n) ORDER BY n ON CONFLICT (record_id) DO NOTHING "
+                "RETURNING record_id",
+                [now, *(self._array(column) for column in zip(*rows, strict=True))],
             )
             return {row[0] for row in self.cursor.fetchall()}
-        rows = sorted(
-            (usage.record_id, lines[usage.msisdn][0], usage.kind, usage.amount, self._when(usage.occurred_at))
-            for _, usage in held
-        )
         stored: set[str] = set()
         when = self._when(now)
         for start in range(0, len(rows), 500):
@@ -237,7 +238,11 @@ class _Sql:
                 f"INSERT INTO {self.record} {columns} VALUES "
                 + ", ".join(["(%s, %s, %s, %s, %s, 0, %s)"] * len(chunk))
                 + " ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
-                [value for row in chunk for value in (*row, when)],
+                [
+                    value
+                    for record_id, line, kind, amount, at in chunk
+                    for value in (record_id, line, kind, amount, self._when(EPOCH + at * ONE_MICROSECOND), when)
+                ],
             )
             stored.update(row[0] for row in self.cursor.fetchall())
         return stored
@@ -248,8 +253,8 @@ class _Sql:
         lock order)."""
         columns = "id, line_id, kind, granted, used, unlimited"
         if self.postgres:
-            pairs = "(line_id, kind) IN (SELECT l, k FROM json_to_recordset(%s::json) AS v(l bigint, k text))"
-            params = [json.dumps([{"l": line, "k": kind} for line, kind in wanted])]
+            pairs = "(line_id, kind) IN (SELECT * FROM unnest(%s::bigint[], %s::text[]))"
+            params = [self._array(column) for column in zip(*wanted, strict=True)]
             micros = "(EXTRACT(EPOCH FROM {}) * 1000000)::bigint"
             self.cursor.execute(
                 f"SELECT {columns}, {micros.format('valid_from')}, {micros.format('expires_at')}, "
@@ -282,10 +287,11 @@ class _Sql:
         if not pairs:
             return
         if self.postgres:
+            keys, values = zip(*pairs, strict=True)
             self.cursor.execute(
-                f"UPDATE {table} AS t SET {column} = v.value FROM json_to_recordset(%s::json) "
-                f"AS v(key {key_type}, value bigint) WHERE t.{key} = v.key",
-                [json.dumps([{"key": k, "value": value} for k, value in pairs])],
+                f"UPDATE {table} AS t SET {column} = v.value FROM unnest(%s::{key_type}[], %s::bigint[]) "
+                f"AS v(key, value) WHERE t.{key} = v.key",
+                [self._array(keys), self._array(values)],
             )
         else:
             self.cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", [(v, k) for k, v in pairs])

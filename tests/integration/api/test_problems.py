@@ -2,6 +2,7 @@
 detail in the caller's language."""
 
 import json
+
 import pytest
 from django.test import Client
 

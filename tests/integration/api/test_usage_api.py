@@ -121,3 +121,22 @@ def test_odd_numbers_are_unknown_lines_not_errors(network):
     odd = ['a"b', "c\\d", "e,f", "{g}", "+1 202"]
     outcomes = usage_apply([Usage(f"odd-{n}", msisdn, "sms", 1, stamp) for n, msisdn in enumerate(odd)])
     assert [outcome.status for outcome in outcomes] == ["unknown_line"] * len(odd)
+
+
+def test_odd_record_ids_and_times_are_stored_exactly(network):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from refill.subscriptions.usage import Usage, usage_apply
+
+    _, line, _ = network
+    # Quotes, backslashes, commas, braces and the word NULL survive the array literals; times keep
+    # their microseconds whatever their offset.
+    ids = ['a"b', "c\\d", "e,f", "{g}", "NULL", " h "]
+    at = datetime(2026, 11, 23, 7, 8, 9, 123457, tzinfo=ZoneInfo("Asia/Shanghai"))
+    outcomes = usage_apply([Usage(record_id, MSISDN, "sms", 1, at) for record_id in ids])
+    assert [outcome.status for outcome in outcomes] == ["applied"] * len(ids)
+    stored = dict(UsageRecord.objects.filter(line=line).values_list("record_id", "occurred_at"))
+    assert stored == dict.fromkeys(ids, at)
+    again = usage_apply([Usage(record_id, MSISDN, "sms", 1, at) for record_id in ids])
+    assert [outcome.status for outcome in again] == ["duplicate"] * len(ids)
