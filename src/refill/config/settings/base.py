@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "refill.notifications",
     "refill.ledger",
     "refill.vouchers",
+    "refill.promotions",
     "refill.esim",
     "refill.apikeys",
     "refill.api",
