@@ -35,8 +35,16 @@ def price_item(unit_price: Money, quantity: int) -> ItemPrice:
     return ItemPrice(unit_price, quantity, amount)
 
 
-def quote(items: list[ItemPrice], *, tax_rate: Decimal, tax_inclusive: bool, currency: str) -> Quote:
-    """Sum items (all in ``currency``) and apply the market's tax.
+def quote(
+    items: list[ItemPrice],
+    *,
+    tax_rate: Decimal,
+    tax_inclusive: bool,
+    currency: str,
+    discounts: list[Money] | None = None,
+) -> Quote:
+    """Sum items (all in ``currency``), take off each item's discount (already rounded once, by the
+    promotion rules, and never more than the item), and apply the market's tax to what is left.
 
     Inclusive tax is the part of the gross price that is tax: gross * rate / (1 + rate).
     Exclusive tax is added on top. Either way the tax is rounded once, on the order.
@@ -47,6 +55,10 @@ def quote(items: list[ItemPrice], *, tax_rate: Decimal, tax_inclusive: bool, cur
     for item in items:
         subtotal = subtotal + item.amount
     discount = Money.zero(currency)
+    for item, off in zip(items, discounts or [], strict=False):
+        if off.amount < 0 or off.amount > item.amount.amount:
+            raise ValueError("a discount must lie between nothing and the item's price")
+        discount = discount + off
     taxable = subtotal - discount
     if tax_inclusive:
         tax = Money(quantize(taxable.amount * tax_rate / (1 + tax_rate), currency), currency)

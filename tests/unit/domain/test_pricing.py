@@ -69,3 +69,20 @@ def test_totals_are_consistent(cents, quantity, rate, inclusive):
         assert q.total == q.subtotal
     else:
         assert q.total == q.subtotal + q.tax
+
+
+def test_a_discount_comes_off_before_tax():
+    q = quote(
+        [price_item(usd("25.00"), 2)],
+        tax_rate=Decimal("0.10"),
+        tax_inclusive=False,
+        currency="USD",
+        discounts=[usd("12.50")],
+    )
+    assert (q.subtotal, q.discount, q.tax, q.total) == (usd("50.00"), usd("12.50"), usd("3.75"), usd("41.25"))
+
+
+def test_a_discount_beyond_the_item_is_refused():
+    with pytest.raises(ValueError):
+        quote([price_item(usd("5.00"), 1)], tax_rate=Decimal(0), tax_inclusive=True, currency="USD",
+              discounts=[usd("5.01")])  # fmt: skip
