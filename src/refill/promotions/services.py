@@ -68,14 +68,11 @@ def offer_of(promotion: Promotion) -> Offer:
 
 def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Uses]:
     """Each promotion's held and paid redemptions: in total, by this customer, on this line."""
-    counts = (
-        Redemption.objects.filter(promotion__in=promotions, status__in=ACTIVE)
-        .values("promotion")
-        .annotate(
-            by_customer=Count("pk", filter=Q(customer=customer)),
-            by_line=Count("pk", filter=Q(line=line)) if line is not None else Count("pk", filter=Q(pk__in=[])),
-        )
-    )
+    counts = Redemption.objects.filter(promotion__in=promotions, status__in=ACTIVE).values("promotion")
+    mine_filter = {"by_customer": Count("pk", filter=Q(customer=customer))}
+    if line is not None:
+        mine_filter["by_line"] = Count("pk", filter=Q(line=line))
+    counts = counts.annotate(**mine_filter)
     mine = {row["promotion"]: row for row in counts}
     return {
         promotion.pk: Uses(

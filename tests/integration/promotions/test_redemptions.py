@@ -103,3 +103,31 @@ def test_the_last_redemption_goes_to_one_of_two_racing_customers():
     assert sorted(outcomes) == ["held", Refusal.LIMIT_REACHED]
     offer.refresh_from_db()
     assert offer.redeemed == 1 and Redemption.objects.filter(promotion=offer).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_rules_see_the_tables():
+    from refill.domain.money import Money
+    from refill.domain.promotions import Buyer, Item, choose
+    from refill.promotions.services import offer_of, uses_of
+
+    market = make_market()
+    plan = make_plan(market, "us-30day")
+    other = make_plan(market, "us-7day")
+    offer = promotion(market, code="TWICE", kind="amount_off", amount=Decimal("2.50"), limit_per_line=1)
+    offer.plans.add(plan)
+    order, line = order_for(market, plan)
+    redemption_hold(promotion=offer, order=order, line=line, discount=Decimal("2.50"), cost=Decimal("2.50"))
+    found = promotions_for(market=market, code="twice")
+    uses = uses_of(found, customer=order.customer, line=line)
+    assert uses[offer.pk].total == 1 and uses[offer.pk].by_customer == 1 and uses[offer.pk].by_line == 1
+
+    def ask(plan_id, line_uses):
+        buyer = Buyer(now=timezone.now(), plan=plan_id, periods=1, channel="web", currency=market.currency)
+        price = Money(Decimal("10.00"), market.currency)
+        return choose([offer_of(p) for p in found], buyer, line_uses, [Item("plan", price, price)], {})
+
+    assert ask(plan.pk, uses).refused == {offer.pk: Refusal.ALREADY_USED}
+    assert ask(other.pk, {}).refused == {offer.pk: Refusal.NOT_FOR_PLAN}
+    fresh = uses_of(found, customer=order.customer)
+    assert ask(plan.pk, fresh).discount == Decimal("2.50")
