@@ -106,6 +106,8 @@ class Buyer:
     segments: frozenset[str] = frozenset()
     new_customer: bool = False  # no paid order yet, on any line
     first_order: bool = False  # the line's first paid order
+    # Free periods never take a line past its plan's max_prepaid_periods: at most this many.
+    room: int | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,8 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
                 bonus[kind] = bonus.get(kind, 0) + amount
         elif offer.kind == Kind.EXTRA_PERIODS and offer.buy > 0:
             free = buyer.periods // offer.buy * offer.free
+            if buyer.room is not None:
+                free = max(0, min(free, buyer.room - free_periods))
             free_periods += free
             if unit is not None:
                 shares[offer.id] += unit.amount * free

@@ -115,3 +115,9 @@ def test_stacking_does_not_depend_on_the_order_offers_arrive_in(offer_list, rng)
     second = choose(shuffled, buyer(first_order=True), {}, [item("33.33")], {})
     assert first.offers == second.offers and first.discounts == second.discounts and first.shares == second.shares
     assert [offer.id for offer in stacking_order(shuffled)] == [offer.id for offer in stacking_order(offer_list)]
+
+
+def test_free_periods_stop_at_the_prepaid_limit():
+    three_for_two = Offer(1, Kind.EXTRA_PERIODS, buy=2, free=1)
+    result = choose([three_for_two], buyer(periods=10, room=2), {}, [item("5.00", 10)], {})
+    assert result.free_periods == 2 and result.cost_of(1) == Decimal("10.00")  # valued as granted
