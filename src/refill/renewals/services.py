@@ -28,6 +28,9 @@ from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
 from refill.domain.money import Money, minor_units, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
+from refill.domain.promotions import Buyer, Result
+from refill.domain.promotions import Item as PromotionItem
+from refill.domain.promotions import choose as promotions_choose
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
@@ -138,6 +141,66 @@ def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None 
         lambda: plan.current_price(line.market.currency, now),
         lambda: periods_ahead(line, now),
     )
+
+
+@dataclass(frozen=True)
+class PromotedQuote:
+    """A renewal's quote with the promotions it would take: what they take off and give, the price
+    after them, and why a typed code does not apply (``code_refusal``), if it does not."""
+
+    renewal: RenewalQuote
+    offers: Result
+    quote: Quote
+    code_refusal: RefillError | None
+
+
+def renewal_quote_promoted(
+    *, line: Line, plan: Plan, periods: int, code: str = "", channel: str = "web", now: datetime | None = None
+) -> PromotedQuote:
+    """renewal_quote with the market's running automatic offers and the offer of ``code`` (an unknown
+    code raises PromotionUnknown). Reads only: nothing is held until an order is made."""
+    from refill.promotions.errors import PromotionRefused
+    from refill.promotions.services import normalise_code, offer_of, promotions_for, uses_of
+
+    now = now or timezone.now()
+    renewal = renewal_quote(line=line, plan=plan, periods=periods, now=now)
+    promotions = promotions_for(market=line.market, code=code, now=now)
+    currency = renewal.price.currency
+    item = renewal.quote.items[0]
+    paid = Order.objects.filter(status=Order.Status.PAID)
+    buyer = Buyer(
+        now=now,
+        plan=plan.pk,
+        periods=periods,
+        channel=channel,
+        currency=currency,
+        new_customer=not paid.filter(customer=line.owner_id).exists(),
+        first_order=not paid.filter(line=line).exists(),
+        room=renewal.max_periods - periods,
+    )
+    addon_prices = {}
+    for promotion in promotions:
+        if promotion.addon_plan is not None:
+            price = promotion.addon_plan.current_price(currency, now)
+            if price is not None:
+                addon_prices[promotion.addon_plan_id] = Money(price.amount, currency)
+    offers = promotions_choose(
+        [offer_of(promotion) for promotion in promotions],
+        buyer,
+        uses_of(promotions, customer=line.owner, line=line),
+        [PromotionItem("renewal", item.amount, item.unit_price)],
+        addon_prices,
+    )
+    promoted = quote(
+        [item],
+        tax_rate=renewal.quote.tax_rate,
+        tax_inclusive=renewal.quote.tax_inclusive,
+        currency=currency,
+        discounts=[offers.discounts["renewal"]],
+    )
+    typed = normalise_code(code)
+    refusal = next((offers.refused.get(p.pk) for p in promotions if typed and p.code == typed), None)
+    return PromotedQuote(renewal, offers, promoted, PromotionRefused(refusal) if refusal else None)
 
 
 def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of, ahead_of) -> RenewalQuote:
