@@ -89,9 +89,8 @@ class Redemption(models.Model):
         RELEASED = "released", _("Released (the payment failed)")
 
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="redemptions")
+    # The customer and the line a limit counts are the order's.
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="redemptions")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
     discount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)  # discount + value of what is free
@@ -103,7 +102,7 @@ class Redemption(models.Model):
             models.UniqueConstraint(fields=["promotion", "order"], name="redemption_once_per_order"),
             models.CheckConstraint(condition=Q(cost__gte=0, discount__gte=0), name="redemption_non_negative"),
         ]
-        indexes = [models.Index(fields=["promotion", "customer", "status"])]
+        indexes = [models.Index(fields=["promotion", "status"])]
 
     def __str__(self) -> str:
         return f"{self.promotion} for order {self.order_id}"

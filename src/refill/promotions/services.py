@@ -69,9 +69,9 @@ def offer_of(promotion: Promotion) -> Offer:
 def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Uses]:
     """Each promotion's held and paid redemptions: in total, by this customer, on this line."""
     counts = Redemption.objects.filter(promotion__in=promotions, status__in=ACTIVE).values("promotion")
-    mine_filter = {"by_customer": Count("pk", filter=Q(customer=customer))}
+    mine_filter = {"by_customer": Count("pk", filter=Q(order__customer=customer))}
     if line is not None:
-        mine_filter["by_line"] = Count("pk", filter=Q(line=line))
+        mine_filter["by_line"] = Count("pk", filter=Q(order__line=line))
     counts = counts.annotate(**mine_filter)
     mine = {row["promotion"]: row for row in counts}
     return {
@@ -86,7 +86,7 @@ def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Us
 
 
 @transaction.atomic
-def redemption_hold(*, promotion: Promotion, order, line=None, discount: Decimal, cost: Decimal) -> Redemption:
+def redemption_hold(*, promotion: Promotion, order, discount: Decimal, cost: Decimal) -> Redemption:
     """Hold one of ``promotion``'s redemptions for ``order``, or refuse. One conditional UPDATE takes
     it from the total limit and the budget (and locks the promotion row, so the per-customer and
     per-line counts that follow cannot race either)."""
@@ -104,18 +104,16 @@ def redemption_hold(*, promotion: Promotion, order, line=None, discount: Decimal
         raise PromotionRefused(Refusal.LIMIT_REACHED if full else Refusal.BUDGET_SPENT)
     active = Redemption.objects.filter(promotion=promotion, status__in=ACTIVE)
     if promotion.limit_per_customer is not None and (
-        active.filter(customer=order.customer_id).count() >= promotion.limit_per_customer
+        active.filter(order__customer=order.customer_id).count() >= promotion.limit_per_customer
     ):
         raise PromotionRefused(Refusal.ALREADY_USED)
     if (
         promotion.limit_per_line is not None
-        and line is not None
-        and (active.filter(line=line).count() >= promotion.limit_per_line)
+        and order.line_id is not None
+        and (active.filter(order__line=order.line_id).count() >= promotion.limit_per_line)
     ):
         raise PromotionRefused(Refusal.ALREADY_USED)
-    return Redemption.objects.create(
-        promotion=promotion, order=order, customer_id=order.customer_id, line=line, discount=discount, cost=cost
-    )
+    return Redemption.objects.create(promotion=promotion, order=order, discount=discount, cost=cost)
 
 
 @transaction.atomic

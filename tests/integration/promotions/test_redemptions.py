@@ -49,21 +49,21 @@ def test_hold_then_pay_or_fail():
     plan = make_plan(market, "us-30day")
     offer = promotion(market, code="ONCE", limit_total=2, limit_per_customer=1, budget=Decimal("10.00"))
     first, line = order_for(market, plan)
-    held = redemption_hold(promotion=offer, order=first, line=line, discount=Decimal(5), cost=Decimal(5))
-    assert redemption_hold(promotion=offer, order=first, line=line, discount=Decimal(5), cost=Decimal(5)) == held
+    held = redemption_hold(promotion=offer, order=first, discount=Decimal(5), cost=Decimal(5))
+    assert redemption_hold(promotion=offer, order=first, discount=Decimal(5), cost=Decimal(5)) == held
     offer.refresh_from_db()
     assert (offer.redeemed, offer.spent) == (1, Decimal(5))
     # The same customer again: already used (a held redemption counts).
     again = order_create_renewal(customer=first.customer, line=line, plan=plan, periods=1, idempotency_key="again")
     with pytest.raises(PromotionRefused) as refused:
-        redemption_hold(promotion=offer, order=again, line=line, discount=Decimal(5), cost=Decimal(5))
+        redemption_hold(promotion=offer, order=again, discount=Decimal(5), cost=Decimal(5))
     assert refused.value.refusal == Refusal.ALREADY_USED
     offer.refresh_from_db()
     assert (offer.redeemed, offer.spent) == (1, Decimal(5))  # the refusal changed nothing
     # Over the budget.
     second, line2 = order_for(market, plan)
     with pytest.raises(PromotionRefused) as refused:
-        redemption_hold(promotion=offer, order=second, line=line2, discount=Decimal(6), cost=Decimal(6))
+        redemption_hold(promotion=offer, order=second, discount=Decimal(6), cost=Decimal(6))
     assert refused.value.refusal == Refusal.BUDGET_SPENT
     # The payment fails: the redemption is given back, once.
     assert redemptions_settle(order=first, paid=False) == 1
@@ -71,9 +71,26 @@ def test_hold_then_pay_or_fail():
     offer.refresh_from_db()
     assert (offer.redeemed, offer.spent) == (0, Decimal(0))
     assert Redemption.objects.get(pk=held.pk).status == "released"
-    redemption_hold(promotion=offer, order=second, line=line2, discount=Decimal(6), cost=Decimal(6))
+    redemption_hold(promotion=offer, order=second, discount=Decimal(6), cost=Decimal(6))
     assert redemptions_settle(order=second, paid=True) == 1
     assert Redemption.objects.get(order=second).status == "redeemed"
+
+
+@pytest.mark.django_db
+def test_a_line_limit_counts_the_lines_orders_whoever_owns_them():
+    market = make_market()
+    plan = make_plan(market, "us-30day")
+    offer = promotion(market, code="LINE", limit_per_line=1)
+    first, line = order_for(market, plan)
+    redemption_hold(promotion=offer, order=first, discount=Decimal(5), cost=Decimal(5))
+    again = order_create_renewal(customer=first.customer, line=line, plan=plan, periods=1, idempotency_key="again")
+    with pytest.raises(PromotionRefused) as refused:
+        redemption_hold(promotion=offer, order=again, discount=Decimal(5), cost=Decimal(5))
+    assert refused.value.refusal == Refusal.ALREADY_USED
+    other, _ = order_for(market, plan)  # another line: its own limit
+    redemption_hold(promotion=offer, order=other, discount=Decimal(5), cost=Decimal(5))
+    offer.refresh_from_db()
+    assert offer.redeemed == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -85,17 +102,17 @@ def test_the_last_redemption_goes_to_one_of_two_racing_customers():
     barrier = threading.Barrier(2)
     outcomes = []
 
-    def redeem(order, line):
+    def redeem(order):
         try:
             barrier.wait()
-            redemption_hold(promotion=offer, order=order, line=line, discount=Decimal(5), cost=Decimal(5))
+            redemption_hold(promotion=offer, order=order, discount=Decimal(5), cost=Decimal(5))
             outcomes.append("held")
         except PromotionRefused as refused:
             outcomes.append(refused.refusal)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=redeem, args=pair) for pair in orders]
+    threads = [threading.Thread(target=redeem, args=(order,)) for order, _line in orders]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -117,7 +134,7 @@ def test_the_rules_see_the_tables():
     offer = promotion(market, code="TWICE", kind="amount_off", amount=Decimal("2.50"), limit_per_line=1)
     offer.plans.add(plan)
     order, line = order_for(market, plan)
-    redemption_hold(promotion=offer, order=order, line=line, discount=Decimal("2.50"), cost=Decimal("2.50"))
+    redemption_hold(promotion=offer, order=order, discount=Decimal("2.50"), cost=Decimal("2.50"))
     found = promotions_for(market=market, code="twice")
     uses = uses_of(found, customer=order.customer, line=line)
     assert uses[offer.pk].total == 1 and uses[offer.pk].by_customer == 1 and uses[offer.pk].by_line == 1
