@@ -113,6 +113,11 @@ def _micros(value: datetime) -> int:
     return (value - EPOCH) // ONE_MICROSECOND
 
 
+def _instant(micros: int) -> datetime:
+    """The aware datetime of ``micros`` microseconds since the epoch (the inverse of _micros)."""
+    return EPOCH + micros * ONE_MICROSECOND
+
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
 NEVER = 2**62
@@ -249,7 +254,7 @@ class _Sql:
                 [
                     value
                     for record_id, line, kind, amount, at in chunk
-                    for value in (record_id, line, kind, amount, self._when(EPOCH + at * ONE_MICROSECOND), when)
+                    for value in (record_id, line, kind, amount, self._when(_instant(at)), when)
                 ],
             )
             stored.update(row[0] for row in self.cursor.fetchall())
@@ -260,23 +265,25 @@ class _Sql:
         since the epoch, as are the buckets' in the rows), locked in primary-key order (the one
         lock order)."""
         columns = "id, line_id, kind, granted, used, unlimited"
+        # Valid at some time of the batch: [earliest, latest].
+        window = "AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s)"
+        times = [self._when(_instant(at)) for at in (latest, earliest, earliest)]
         if self.postgres:
             pairs = "(line_id, kind) IN (SELECT l, k FROM json_to_recordset(%s::json) AS v(l bigint, k text))"
             params = [json.dumps([{"l": line, "k": kind} for line, kind in wanted])]
             micros = "(EXTRACT(EPOCH FROM {}) * 1000000)::bigint"
             self.cursor.execute(
                 f"SELECT {columns}, {micros.format('valid_from')}, {micros.format('expires_at')}, "
-                f"COALESCE({micros.format('revoked_at')}, {NEVER}) FROM {self.bucket} WHERE {pairs} "
-                "AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) "
+                f"COALESCE({micros.format('revoked_at')}, {NEVER}) FROM {self.bucket} WHERE {pairs} {window} "
                 "ORDER BY id FOR UPDATE",
-                [*params, *(EPOCH + ONE_MICROSECOND * at for at in (latest, earliest, earliest))],
+                [*params, *times],
             )
             return self.cursor.fetchall()
         pairs, params = self._in({line for line, _kind in wanted})
         self.cursor.execute(
-            f"SELECT {columns}, valid_from, expires_at, revoked_at FROM {self.bucket} WHERE line_id {pairs} "
-            "AND valid_from <= %s AND expires_at > %s AND (revoked_at IS NULL OR revoked_at > %s) ORDER BY id",
-            [*params, *(self._when(EPOCH + ONE_MICROSECOND * at) for at in (latest, earliest, earliest))],
+            f"SELECT {columns}, valid_from, expires_at, revoked_at FROM {self.bucket} WHERE line_id {pairs} {window} "
+            "ORDER BY id",
+            [*params, *times],
         )
         return [
             (*row[:5], bool(row[5]), _micros(aware(row[6])), _micros(aware(row[7])),
