@@ -19,7 +19,7 @@ database, asks ``choose`` which apply, and ``discount`` what they take off. Rule
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
@@ -196,10 +196,7 @@ def choose(
             taken.append(offer)
         else:
             refused[offer.id] = refusal
-    result = _give(taken, buyer, items, addon_prices)
-    return Result(
-        result.offers, result.discounts, result.shares, result.bonus, result.free_periods, result.addon_plans, refused
-    )
+    return replace(_give(taken, buyer, items, addon_prices), refused=refused)
 
 
 def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Mapping[int, Money]) -> Result:
