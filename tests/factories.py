@@ -129,6 +129,7 @@ def renew(
     now: datetime | None = None,
     key: str | None = None,
     card: str = SUCCESS_CARD,
+    promotion_code: str = "",
 ):
     """Create and pay a renewal order through the real services; returns (order, payment)."""
     order = order_create_renewal(
@@ -138,6 +139,7 @@ def renew(
         periods=periods,
         idempotency_key=key or f"test-{next(_seq)}",
         now=now,
+        promotion_code=promotion_code,
     )
     gateway, token = card_token(card)
     payment = order_pay_card(order=order, token=token, gateway=gateway, now=now)

@@ -6,7 +6,7 @@ from .models import Customer, User
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["pk", "display_name", "kind", "preferred_language", "time_zone", "created_at"]
+    list_display = ["pk", "display_name", "kind", "segments", "preferred_language", "time_zone", "created_at"]
     search_fields = ["display_name", "users__email", "users__phone"]
     exclude = ["shop_pin_hash"]
 

@@ -30,6 +30,9 @@ class Customer(models.Model):
     notify_email = models.BooleanField(default=True)
     notify_sms = models.BooleanField(default=True)
     shop_pin_hash = models.CharField(max_length=200, blank=True)
+    # Marketing segments a promotion may be limited to (e.g. "student"); the customer's kind
+    # (person, business) counts as one too.
+    segments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -38,6 +41,10 @@ class Customer(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def segment_set(self) -> frozenset[str]:
+        return frozenset([*(str(segment).strip().lower() for segment in self.segments or []), self.kind])
 
     def email_address(self) -> str:
         """Where customer email goes: the first of the customer's logins that has an address."""

@@ -132,6 +132,7 @@ class Result:
     free_periods: int
     addon_plans: tuple[int, ...]
     refused: Mapping[int, Refusal]  # offers that were asked about and did not apply
+    free_by_offer: Mapping[int, int] = field(default_factory=dict)  # free periods each offer gives
 
     @property
     def discount(self) -> Decimal:
@@ -231,6 +232,7 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
             given += share
     bonus: dict[str, int] = {}
     free_periods = 0
+    free_by_offer: dict[int, int] = {}
     addons: list[int] = []
     unit = next((item.unit for item in items if item.unit is not None), None)
     for offer in taken:
@@ -242,6 +244,7 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
             if buyer.room is not None:
                 free = max(0, min(free, buyer.room - free_periods))
             free_periods += free
+            free_by_offer[offer.id] = free
             if unit is not None:
                 shares[offer.id] += unit.amount * free
         elif offer.kind == Kind.FREE_ADDON and offer.addon_plan is not None:
@@ -257,6 +260,7 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
         free_periods,
         tuple(addons),
         {},
+        free_by_offer,
     )
 
 

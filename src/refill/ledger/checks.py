@@ -85,7 +85,7 @@ def check_orders() -> list[str]:
             problems.append(f"unpaid order {order.pk} has a capture entry")
         if paid and quantize(capture_totals[key], order.currency) != order.total:
             problems.append(f"order {order.pk}: capture {capture_totals[key]} != total {order.total}")
-        wanted = sum(item.periods for item in order.items.all() if item.kind == "renewal") if paid else 0
+        wanted = sum(i.periods + i.free_periods for i in order.items.all() if i.kind == "renewal") if paid else 0
         if periods[order.pk] != wanted:
             problems.append(f"order {order.pk} ({order.status}) has {periods[order.pk]} periods (want {wanted})")
         succeeded = [p for p in order.payments.all() if p.status == Payment.Status.SUCCEEDED]
@@ -100,6 +100,43 @@ def check_orders() -> list[str]:
     for order in Order.objects.filter(status=Order.Status.PAID):
         if quantize(paid_sums[order.pk], order.currency) != order.total:
             problems.append(f"paid order {order.pk}: payments {paid_sums[order.pk]} != total {order.total}")
+    return problems
+
+
+def check_promotions() -> list[str]:
+    """Redemptions follow their orders (final only when paid, never held by a paid order), each
+    promotion's counters are its active redemptions, and each paid order's promotion entry books
+    exactly their cost."""
+    from refill.promotions.models import Promotion, Redemption
+
+    problems = []
+    for pk, order_id, status, order_status in Redemption.objects.values_list(
+        "pk", "order_id", "status", "order__status"
+    ):
+        if (status == Redemption.Status.REDEEMED) != (order_status == Order.Status.PAID):
+            problems.append(f"redemption {pk} is {status} but order {order_id} is {order_status}")
+    active = Redemption.objects.filter(status__in=[Redemption.Status.HELD, Redemption.Status.REDEEMED])
+    counts = {
+        row["promotion"]: row for row in active.values("promotion").annotate(n=Count("pk"), cost=Sum("cost")).order_by()
+    }
+    for promotion in Promotion.objects.all():
+        row = counts.get(promotion.pk, {"n": 0, "cost": Decimal(0)})
+        if promotion.redeemed != row["n"] or promotion.spent != row["cost"]:
+            problems.append(
+                f"promotion {promotion.pk} counts {promotion.redeemed} redemptions costing {promotion.spent}, "
+                f"its redemptions are {row['n']} costing {row['cost']}"
+            )
+    costs = defaultdict(Decimal)
+    for order_id, cost in Redemption.objects.filter(status=Redemption.Status.REDEEMED).values_list("order_id", "cost"):
+        costs[str(order_id)] += Decimal(cost)
+    booked = defaultdict(Decimal)
+    for cause_id, amount in JournalLine.objects.filter(
+        entry__cause=JournalEntry.Cause.PROMOTION, amount__gt=0
+    ).values_list("entry__cause_id", "amount"):
+        booked[cause_id] += Decimal(amount)
+    for order_id in set(costs) | set(booked):
+        if costs[order_id] != booked[order_id]:
+            problems.append(f"order {order_id}: promotion cost {costs[order_id]} but {booked[order_id]} booked")
     return problems
 
 
@@ -198,6 +235,7 @@ def run_all() -> list[str]:
         + check_non_negative()
         + check_holds()
         + check_orders()
+        + check_promotions()
         + check_receipts()
         + check_vouchers()
         + check_refunds()

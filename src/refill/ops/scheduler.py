@@ -32,6 +32,7 @@ def default_jobs() -> list[Job]:
         Job("number_receipts", 60, "refill.orders.tasks.number_receipts"),
         Job("reconcile_payments", 30, "refill.renewals.tasks.reconcile_payments"),
         Job("autorenew_sweep", 60, "refill.renewals.tasks.autorenew_sweep"),
+        Job("release_stale_redemptions", 600, "refill.renewals.tasks.release_stale_redemptions"),
         Job("deliver_notices", 60, "refill.notifications.tasks.deliver_notices"),
         Job("reminders", 300, "refill.notifications.tasks.send_reminders"),
         Job("reap_stuck_tasks", 300, "refill.ops.tasks.reap_stuck_tasks"),

@@ -47,6 +47,9 @@ class Order(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
     tax_inclusive = models.BooleanField()
     language = models.CharField(max_length=16, default="en")
+    # The promotion code the customer typed, as stored (upper case); the promotions the order took,
+    # typed or automatic, are its redemptions.
+    promotion_code = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -85,6 +88,8 @@ class OrderItem(models.Model):
         "catalog.PlanPrice", null=True, blank=True, on_delete=models.PROTECT, related_name="order_items"
     )
     periods = models.PositiveIntegerField()
+    # Periods a promotion gives on top of the paid ones ("buy N get M"): granted after them.
+    free_periods = models.PositiveIntegerField(default=0)
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
     amount = models.DecimalField(max_digits=12, decimal_places=4)
 

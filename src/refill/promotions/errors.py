@@ -33,4 +33,5 @@ class PromotionRefused(RefillError):
 
     def __init__(self, refusal: Refusal) -> None:
         self.refusal = refusal
+        self.extra = {"reason": refusal.value}  # the API problem's machine-readable why
         super().__init__(REFUSALS[refusal])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -81,6 +81,10 @@ class Promotion(models.Model):
     def __str__(self) -> str:
         return self.code or self.name_en
 
+    @property
+    def name(self) -> str:
+        return self.name_zh_hans if translation.get_language() == "zh-hans" else self.name_en
+
 
 class Redemption(models.Model):
     class Status(models.TextChoices):
@@ -94,6 +98,13 @@ class Redemption(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
     discount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)  # discount + value of what is free
+    # What the promotion gives besides the discount, as it stood when the order was made: granted
+    # when the order is paid, whatever the promotion has become since.
+    free_periods = models.PositiveSmallIntegerField(default=0)
+    bonus_data_mb = models.PositiveIntegerField(default=0)
+    bonus_voice_minutes = models.PositiveIntegerField(default=0)
+    bonus_sms = models.PositiveIntegerField(default=0)
+    addon_plan = models.ForeignKey("catalog.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 

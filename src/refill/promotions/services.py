@@ -3,6 +3,7 @@ held when the order is created, made final when it is paid, released when its pa
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,19 +23,39 @@ def normalise_code(code: str) -> str:
     return "".join(code.split()).upper()
 
 
+class PromotionLookup:
+    """promotions_for, asked once per market (and once per market and code) in a batch."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or timezone.now()
+        self._running: dict[int, list[Promotion]] = {}
+        self._coded: dict[tuple[int, str], Promotion | None] = {}
+
+    def __call__(self, *, market, code: str = "") -> list[Promotion]:
+        found = self._running.get(market.pk)
+        if found is None:
+            now = self.now
+            running = Q(code="", paused=False, starts_at__lte=now) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+            found = self._running[market.pk] = list(_promotions().filter(running, market=market))
+        code = normalise_code(code)
+        if not code:
+            return list(found)
+        if (market.pk, code) not in self._coded:
+            self._coded[market.pk, code] = _promotions().filter(market=market, code=code).first()
+        coded = self._coded[market.pk, code]
+        if coded is None:
+            raise PromotionUnknown()
+        return [*found, coded]
+
+
+def _promotions():
+    return Promotion.objects.select_related("market", "addon_plan").prefetch_related("plans")
+
+
 def promotions_for(*, market, code: str = "", now: datetime | None = None) -> list[Promotion]:
     """The automatic promotions running in ``market`` now, and the one with ``code`` (whatever its
     state: the customer is told why it does not apply). An unknown code is an error."""
-    now = now or timezone.now()
-    running = Q(code="", paused=False, starts_at__lte=now) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-    wanted = running
-    code = normalise_code(code)
-    if code:
-        wanted |= Q(code=code)
-    found = list(Promotion.objects.filter(Q(market=market) & wanted).prefetch_related("plans"))
-    if code and not any(promotion.code == code for promotion in found):
-        raise PromotionUnknown()
-    return found
+    return PromotionLookup(now)(market=market, code=code)
 
 
 def offer_of(promotion: Promotion) -> Offer:
@@ -67,13 +88,15 @@ def offer_of(promotion: Promotion) -> Offer:
 
 
 def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Uses]:
-    """Each promotion's held and paid redemptions: in total, by this customer, on this line."""
-    counts = Redemption.objects.filter(promotion__in=promotions, status__in=ACTIVE).values("promotion")
+    """Each promotion's held and paid redemptions: in total, by this customer, on this line (counted
+    only for promotions limited per customer or per line)."""
+    limited = [p for p in promotions if p.limit_per_customer is not None or p.limit_per_line is not None]
+    counts = Redemption.objects.filter(promotion__in=limited, status__in=ACTIVE).values("promotion")
     mine_filter = {"by_customer": Count("pk", filter=Q(order__customer=customer))}
     if line is not None:
         mine_filter["by_line"] = Count("pk", filter=Q(order__line=line))
     counts = counts.annotate(**mine_filter)
-    mine = {row["promotion"]: row for row in counts}
+    mine = {row["promotion"]: row for row in counts} if limited else {}
     return {
         promotion.pk: Uses(
             total=promotion.redeemed,
@@ -85,14 +108,15 @@ def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Us
     }
 
 
-@transaction.atomic
-def redemption_hold(*, promotion: Promotion, order, discount: Decimal, cost: Decimal) -> Redemption:
-    """Hold one of ``promotion``'s redemptions for ``order``, or refuse. One conditional UPDATE takes
-    it from the total limit and the budget (and locks the promotion row, so the per-customer and
-    per-line counts that follow cannot race either)."""
-    existing = Redemption.objects.filter(promotion=promotion, order=order).first()
-    if existing is not None:
-        return existing
+def promotion_take(
+    *, promotion: Promotion, customer_id: int, line_id: int | None, cost: Decimal, pending: Counter | None = None
+) -> None:
+    """Take one of ``promotion``'s redemptions from its limits and budget, or raise PromotionRefused.
+    One conditional UPDATE takes it from the total limit and the budget and locks the promotion
+    row, so the per-customer and per-line counts that follow cannot race either. Call it inside a
+    transaction that writes the redemption row before it commits; ``pending`` counts what this
+    transaction took but has not written yet (a batch writes its redemptions at the end)."""
+    pending = pending if pending is not None else Counter()
     room = Q(pk=promotion.pk)
     if promotion.limit_total is not None:
         room &= Q(redeemed__lt=F("limit_total"))
@@ -100,36 +124,120 @@ def redemption_hold(*, promotion: Promotion, order, discount: Decimal, cost: Dec
         room &= Q(spent__lte=F("budget") - cost)
     if not Promotion.objects.filter(room).update(redeemed=F("redeemed") + 1, spent=F("spent") + cost):
         held = Promotion.objects.get(pk=promotion.pk)
+        promotion.redeemed, promotion.spent = held.redeemed, held.spent
         full = held.limit_total is not None and held.redeemed >= held.limit_total
         raise PromotionRefused(Refusal.LIMIT_REACHED if full else Refusal.BUDGET_SPENT)
     active = Redemption.objects.filter(promotion=promotion, status__in=ACTIVE)
     if promotion.limit_per_customer is not None and (
-        active.filter(order__customer=order.customer_id).count() >= promotion.limit_per_customer
+        active.filter(order__customer=customer_id).count() + pending[promotion.pk, "customer", customer_id]
+        >= promotion.limit_per_customer
     ):
         raise PromotionRefused(Refusal.ALREADY_USED)
     if (
         promotion.limit_per_line is not None
-        and order.line_id is not None
-        and (active.filter(order__line=order.line_id).count() >= promotion.limit_per_line)
+        and line_id is not None
+        and active.filter(order__line=line_id).count() + pending[promotion.pk, "line", line_id]
+        >= promotion.limit_per_line
     ):
         raise PromotionRefused(Refusal.ALREADY_USED)
-    return Redemption.objects.create(promotion=promotion, order=order, discount=discount, cost=cost)
+
+
+def promotions_take(
+    *, taken: list[tuple[Promotion, Decimal]], customer_id: int, line_id: int | None, pending: Counter
+) -> None:
+    """``promotion_take`` for each (promotion, cost) an order takes: all of them or, in a savepoint
+    rolled back, none. The refusal names the promotion that refused (``refusal.promotion``)."""
+    with transaction.atomic():
+        for promotion, cost in taken:
+            try:
+                promotion_take(
+                    promotion=promotion, customer_id=customer_id, line_id=line_id, cost=cost, pending=pending
+                )
+            except PromotionRefused as refusal:
+                refusal.promotion = promotion
+                raise
+    for promotion, cost in taken:
+        pending[promotion.pk, "customer", customer_id] += 1
+        pending[promotion.pk, "line", line_id] += 1
+        promotion.redeemed += 1
+        promotion.spent += cost
 
 
 @transaction.atomic
-def redemptions_settle(*, order, paid: bool, now: datetime | None = None) -> int:
-    """Make ``order``'s held redemptions final (paid) or give them back (the payment failed): at
-    most once each, whoever calls first."""
-    now = now or timezone.now()
-    held = list(Redemption.objects.select_for_update().filter(order=order, status=Redemption.Status.HELD))
-    for redemption in held:
-        if paid:
-            redemption.status = Redemption.Status.REDEEMED
-        else:
-            redemption.status = Redemption.Status.RELEASED
-            Promotion.objects.filter(pk=redemption.promotion_id).update(
-                redeemed=F("redeemed") - 1, spent=F("spent") - redemption.cost
+def redemption_hold(*, promotion: Promotion, order, discount: Decimal, cost: Decimal) -> Redemption:
+    """Hold one of ``promotion``'s redemptions for ``order``, or refuse (``promotion_take``)."""
+    existing = Redemption.objects.filter(promotion=promotion, order=order).first()
+    if existing is not None:
+        return existing
+    promotions_take(taken=[(promotion, cost)], customer_id=order.customer_id, line_id=order.line_id, pending=Counter())
+    return Redemption.objects.create(promotion=promotion, order=order, discount=discount, cost=cost)
+
+
+def redemptions_retake(orders: list) -> dict[int, PromotionRefused]:
+    """Hold again the redemptions given back when an earlier payment of these orders failed, before
+    they are paid again. An order whose promotion has since run out cannot be paid at its price:
+    it is answered with the refusal, and nothing of it is taken."""
+    released = list(
+        Redemption.objects.filter(order__in=[order.pk for order in orders], status=Redemption.Status.RELEASED)
+        .select_related("promotion")
+        .order_by("order_id", "promotion_id")
+    )
+    if not released:
+        return {}
+    by_order: dict[int, list[Redemption]] = {}
+    for redemption in released:
+        by_order.setdefault(redemption.order_id, []).append(redemption)
+    owners = {order.pk: (order.customer_id, order.line_id) for order in orders}
+    refusals: dict[int, PromotionRefused] = {}
+    retaken: list[Redemption] = []
+    pending: Counter = Counter()
+    for order_id, redemptions in by_order.items():
+        customer_id, line_id = owners[order_id]
+        try:
+            promotions_take(
+                taken=[(redemption.promotion, redemption.cost) for redemption in redemptions],
+                customer_id=customer_id,
+                line_id=line_id,
+                pending=pending,
             )
-        redemption.settled_at = now
-        redemption.save(update_fields=["status", "settled_at"])
+        except PromotionRefused as refusal:
+            refusals[order_id] = refusal
+            continue
+        retaken += redemptions
+    Redemption.objects.filter(pk__in=[r.pk for r in retaken]).update(status=Redemption.Status.HELD, settled_at=None)
+    return refusals
+
+
+@transaction.atomic
+def redemptions_release(*, order_ids: list[int], now: datetime | None = None) -> int:
+    """Give back the held redemptions of orders whose payment failed (or that can no longer be
+    paid): at most once each, whoever calls first."""
+    now = now or timezone.now()
+    held = list(
+        Redemption.objects.select_for_update()
+        .filter(order_id__in=order_ids, status=Redemption.Status.HELD)
+        .order_by("promotion_id", "pk")
+    )
+    for redemption in held:
+        Promotion.objects.filter(pk=redemption.promotion_id).update(
+            redeemed=F("redeemed") - 1, spent=F("spent") - redemption.cost
+        )
+    Redemption.objects.filter(pk__in=[r.pk for r in held]).update(status=Redemption.Status.RELEASED, settled_at=now)
     return len(held)
+
+
+@transaction.atomic
+def redemptions_redeem(*, order_ids: list[int], now: datetime | None = None) -> list[Redemption]:
+    """Make the held redemptions of paid orders final, once (a second call finds none held), and
+    return them: what they give is granted with the order."""
+    now = now or timezone.now()
+    held = list(
+        Redemption.objects.select_for_update(of=("self",))
+        .filter(order_id__in=order_ids, status=Redemption.Status.HELD)
+        .select_related("promotion", "addon_plan")
+        .order_by("order_id", "promotion__priority", "promotion_id")
+    )
+    Redemption.objects.filter(pk__in=[r.pk for r in held]).update(status=Redemption.Status.REDEEMED, settled_at=now)
+    for redemption in held:
+        redemption.status, redemption.settled_at = Redemption.Status.REDEEMED, now
+    return held

@@ -278,6 +278,7 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
             periods=1,
             idempotency_key=f"auto:{job.attempt.line_id}:{job.attempt.cycle_end:%Y%m%d%H%M%S}:{job.attempt.number}",
             language=job.attempt.line.owner.preferred_language,
+            channel="auto",
         )
         for job in jobs
     ]
@@ -407,7 +408,8 @@ def _pay_all(jobs: list[_Job], now: datetime) -> None:
         if job.settings.use_backup_method:
             job.methods += [method for method in owned if method.is_backup and not method.is_default]
         wallet = (job.order.customer_id, job.order.currency)
-        if job.settings.use_wallet and balances.get(wallet, Decimal(0)) >= job.order.total:
+        if job.order.total == 0 or (job.settings.use_wallet and balances.get(wallet, Decimal(0)) >= job.order.total):
+            # (A renewal its promotions made free is settled the same way: nothing to charge.)
             try:
                 job.payment, job.done = order_pay_wallet(order=job.order, now=now), True
                 balances[wallet] -= job.order.total  # what the customer's next line can use

@@ -187,6 +187,7 @@ def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = 
             language=request.language,
             guest=guest,
             now=now,
+            channel="api" if partner is not None else "web",
         )
     else:
         order = order_create_topup(

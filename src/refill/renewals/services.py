@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
 from refill.domain.money import Money, minor_units, quantize
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
-from refill.domain.promotions import Buyer, Result
+from refill.domain.promotions import Buyer, Kind, Result
 from refill.domain.promotions import Item as PromotionItem
 from refill.domain.promotions import choose as promotions_choose
 from refill.errors import RefillError
@@ -58,6 +59,19 @@ from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
+from refill.promotions.errors import PromotionRefused
+from refill.promotions.models import Redemption
+from refill.promotions.services import (
+    PromotionLookup,
+    normalise_code,
+    offer_of,
+    promotions_for,
+    promotions_take,
+    redemptions_redeem,
+    redemptions_release,
+    redemptions_retake,
+    uses_of,
+)
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import periods_ahead, periods_ahead_of
 
@@ -143,15 +157,42 @@ def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None 
     )
 
 
+CHANNELS = ("web", "app", "shop", "api", "auto")  # where an order is made; "auto": auto-renew
+
+
 @dataclass(frozen=True)
 class PromotedQuote:
     """A renewal's quote with the promotions it would take: what they take off and give, the price
     after them, and why a typed code does not apply (``code_refusal``), if it does not."""
 
     renewal: RenewalQuote
+    promotions: tuple[Any, ...]  # the promotions asked about (running automatic ones, the code's)
     offers: Result
     quote: Quote
     code_refusal: RefillError | None
+    code: str = ""  # the typed code, as stored
+    spans: tuple[Span, ...] = ()  # the periods granted with the free ones (empty: the renewal's)
+
+    @property
+    def taken(self) -> list:
+        """The promotions the order takes, in stacking order."""
+        by_pk = {promotion.pk: promotion for promotion in self.promotions}
+        return [by_pk[offer.id] for offer in self.offers.offers]
+
+    @property
+    def lines(self) -> list:
+        """What each promotion taken would take off and give, in words (promotions.texts)."""
+        from refill.promotions.texts import promotion_line
+
+        return [promotion_line(redemption) for redemption in _redemptions(None, self)]
+
+    @property
+    def new_period_end(self) -> datetime:
+        """When the renewal with its free periods would end."""
+        return (self.spans or self.renewal.spans)[-1].end
+
+
+NO_OFFERS = Result((), {}, (), {}, 0, (), {})
 
 
 def renewal_quote_promoted(
@@ -159,35 +200,62 @@ def renewal_quote_promoted(
 ) -> PromotedQuote:
     """renewal_quote with the market's running automatic offers and the offer of ``code`` (an unknown
     code raises PromotionUnknown). Reads only: nothing is held until an order is made."""
-    from refill.promotions.errors import PromotionRefused
-    from refill.promotions.services import normalise_code, offer_of, promotions_for, uses_of
 
     now = now or timezone.now()
     renewal = renewal_quote(line=line, plan=plan, periods=periods, now=now)
     promotions = promotions_for(market=line.market, code=code, now=now)
+    return _promote(
+        renewal, promotions, customer=line.owner, channel=channel, code=code, now=now, price_of=_price_lookup(now)
+    )
+
+
+def _promote(
+    renewal: RenewalQuote,
+    promotions: list,
+    *,
+    customer,
+    channel: str,
+    code: str,
+    now: datetime,
+    price_of,
+    exclude: frozenset[int] = frozenset(),
+) -> PromotedQuote:
+    """What ``promotions`` (less those in ``exclude``) do to ``renewal``'s quote for ``customer``.
+    Asks the database only what the promotions' rules need (a market without promotions: nothing)."""
+    code = normalise_code(code)
+    promotions = [promotion for promotion in promotions if promotion.pk not in exclude]
+    if not promotions:
+        return PromotedQuote(renewal, (), NO_OFFERS, renewal.quote, None, code)
+    line, plan, periods = renewal.line, renewal.plan, renewal.periods
     currency = renewal.price.currency
     item = renewal.quote.items[0]
     paid = Order.objects.filter(status=Order.Status.PAID)
+    new_customer = first_order = False
+    if any(promotion.new_customers_only for promotion in promotions):
+        new_customer = not paid.filter(customer=customer.pk).exists()
+    if any(p.first_order_only or p.kind == Kind.FIRST_ORDER for p in promotions):
+        first_order = not paid.filter(line=line.pk).exists()
     buyer = Buyer(
         now=now,
         plan=plan.pk,
         periods=periods,
         channel=channel,
         currency=currency,
-        new_customer=not paid.filter(customer=line.owner_id).exists(),
-        first_order=not paid.filter(line=line).exists(),
+        segments=customer.segment_set,
+        new_customer=new_customer,
+        first_order=first_order,
         room=renewal.max_periods - periods,
     )
     addon_prices = {}
     for promotion in promotions:
         if promotion.addon_plan is not None:
-            price = promotion.addon_plan.current_price(currency, now)
+            price = price_of(promotion.addon_plan, currency)
             if price is not None:
                 addon_prices[promotion.addon_plan_id] = Money(price.amount, currency)
     offers = promotions_choose(
         [offer_of(promotion) for promotion in promotions],
         buyer,
-        uses_of(promotions, customer=line.owner, line=line),
+        uses_of(promotions, customer=customer, line=line),
         [PromotionItem("renewal", item.amount, item.unit_price)],
         addon_prices,
     )
@@ -198,9 +266,11 @@ def renewal_quote_promoted(
         currency=currency,
         discounts=[offers.discounts["renewal"]],
     )
-    typed = normalise_code(code)
-    refusal = next((offers.refused.get(p.pk) for p in promotions if typed and p.code == typed), None)
-    return PromotedQuote(renewal, offers, promoted, PromotionRefused(refusal) if refusal else None)
+    refusal = next((offers.refused.get(p.pk) for p in promotions if code and p.code == code), None)
+    spans = tuple(_spans_for(line, plan, periods + offers.free_periods, now)) if offers.free_periods else ()
+    return PromotedQuote(
+        renewal, tuple(promotions), offers, promoted, PromotionRefused(refusal) if refusal else None, code, spans
+    )
 
 
 def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of, ahead_of) -> RenewalQuote:
@@ -315,10 +385,15 @@ class RenewalRequest:
     language: str = "en"
     actor: Any = None
     guest: Guest | None = None
+    promotion_code: str = ""
+    channel: str = "web"  # CHANNELS
 
     @property
     def fingerprint(self) -> str:
-        return _fingerprint({"line": self.line.pk, "plan": self.plan.pk, "periods": self.periods})
+        payload = {"line": self.line.pk, "plan": self.plan.pk, "periods": self.periods}
+        if code := normalise_code(self.promotion_code):
+            payload["promotion_code"] = code
+        return _fingerprint(payload)
 
 
 def order_create_renewal(
@@ -333,10 +408,15 @@ def order_create_renewal(
     actor=None,
     now: datetime | None = None,
     guest: Guest | None = None,
+    promotion_code: str = "",
+    channel: str = "web",
 ) -> Order:
-    """Create (or return, for a replayed key) the order to renew ``line``. Charges nothing. A
-    ``guest`` pays for the owner's line: the order is the owner's (``customer``)."""
-    request = RenewalRequest(customer, line, plan, periods, idempotency_key, expected_total, language, actor, guest)
+    """Create (or return, for a replayed key) the order to renew ``line``, with the promotions that
+    apply (``promotion_code`` typed, if any). Charges nothing. A ``guest`` pays for the owner's
+    line: the order is the owner's (``customer``)."""
+    request = RenewalRequest(
+        customer, line, plan, periods, idempotency_key, expected_total, language, actor, guest, promotion_code, channel
+    )
     answer = orders_create_renewals(requests=[request], now=now)[0]
     if isinstance(answer, RefillError):
         raise answer
@@ -387,13 +467,16 @@ def _existing_orders(requests: list[RenewalRequest]) -> dict[tuple[int, str], Or
 
 
 def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | None) -> dict[int, Order | RefillError]:
+
     at = now or timezone.now()
     answers: dict[int, Order | RefillError] = {}
     with transaction.atomic():
         lines = _lock_fresh(Line, [request.line for _, request in fresh], LINE_STATE)
         ahead = periods_ahead_of(list(lines), at)
         price_of = _price_lookup(at)
-        made: list[tuple[int, RenewalRequest, Order, RenewalQuote]] = []
+        promotions_of = PromotionLookup(at)
+        taking: Counter = Counter()  # redemptions taken in this batch, written with the orders
+        made: list[tuple[int, RenewalRequest, Order, PromotedQuote]] = []
         for index, request in fresh:
             line, plan = request.line, request.plan
             if line.pk not in lines or line.owner_id != request.customer.pk:
@@ -408,12 +491,16 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                     lambda: price_of(plan, line.market.currency),  # noqa: B023 - called at once
                     lambda: ahead.get(line.pk, 0),  # noqa: B023
                 )
+                promoted = _promoted_and_taken(
+                    request,
+                    renewal,
+                    promotions_of(market=line.market, code=request.promotion_code),
+                    at,
+                    price_of,
+                    taking,
+                )
             except RefillError as exc:
                 answers[index] = exc
-                continue
-            total = renewal.quote.total.amount
-            if request.expected_total is not None and Decimal(request.expected_total) != total:
-                answers[index] = PriceChanged()
                 continue
             order = unsaved(
                 Order,
@@ -423,51 +510,147 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 idempotency_key=request.idempotency_key,
                 request_fingerprint=request.fingerprint,
                 currency=renewal.price.currency,
-                subtotal=renewal.quote.subtotal.amount,
-                discount=renewal.quote.discount.amount,
-                tax=renewal.quote.tax.amount,
-                total=total,
-                tax_rate=renewal.quote.tax_rate,
-                tax_inclusive=renewal.quote.tax_inclusive,
+                subtotal=promoted.quote.subtotal.amount,
+                discount=promoted.quote.discount.amount,
+                tax=promoted.quote.tax.amount,
+                total=promoted.quote.total.amount,
+                tax_rate=promoted.quote.tax_rate,
+                tax_inclusive=promoted.quote.tax_inclusive,
                 language=request.language,
+                promotion_code=promoted.code,
                 created_at=at,
                 **_payer_fields(request.guest, line),
             )
-            made.append((index, request, order, renewal))
+            made.append((index, request, order, promoted))
         bulk_insert([order for _, _, order, _ in made])
         items = bulk_insert(
             unsaved(
                 OrderItem,
                 order=order,
                 plan=request.plan,
-                plan_price=renewal.price,
+                plan_price=promoted.renewal.price,
                 periods=request.periods,
-                unit_price=renewal.quote.items[0].unit_price.amount,
-                amount=renewal.quote.items[0].amount.amount,
+                free_periods=promoted.offers.free_periods,
+                unit_price=promoted.quote.items[0].unit_price.amount,
+                amount=promoted.quote.items[0].amount.amount,
             )
-            for _, request, order, renewal in made
+            for _, request, order, promoted in made
         )
         for item in items:
             item.order._batch_items = [item]
+        bulk_insert(row for _, _, order, promoted in made for row in _redemptions(order, promoted))
         audit_records(
             [
                 audit_event(
                     actor=request.actor or request.guest or request.customer,
                     action="order.create",
                     obj=order,
-                    data={"line": request.line.msisdn},
+                    data={"line": request.line.msisdn}
+                    | ({"promotions": [p.pk for p in promoted.taken]} if promoted.taken else {}),
                 )
-                for _, request, order, _ in made
+                for _, request, order, promoted in made
             ]
         )
         answers.update({index: order for index, _, order, _ in made})
     return answers
 
 
+def _promoted_and_taken(
+    request: RenewalRequest, renewal: RenewalQuote, promotions: list, now: datetime, price_of, taking: Counter
+) -> PromotedQuote:
+    """The renewal's quote with the promotions it takes, their redemptions taken from their limits
+    and budgets (written with the order). A typed code that does not apply, or runs out meanwhile,
+    refuses the order; an automatic offer that runs out meanwhile is left out and the rest asked
+    again. The price the customer was shown (``expected_total``) must still be the price."""
+    exclude: frozenset[int] = frozenset()
+    while True:
+        promoted = _promote(
+            renewal,
+            promotions,
+            customer=request.customer,
+            channel=request.channel,
+            code=request.promotion_code,
+            now=now,
+            price_of=price_of,
+            exclude=exclude,
+        )
+        if promoted.code_refusal is not None:
+            raise promoted.code_refusal
+        if request.expected_total is not None and Decimal(request.expected_total) != promoted.quote.total.amount:
+            raise PriceChanged()
+        try:
+            promotions_take(
+                taken=[(promotion, promoted.offers.cost_of(promotion.pk)) for promotion in promoted.taken],
+                customer_id=request.customer.pk,
+                line_id=request.line.pk,
+                pending=taking,
+            )
+        except PromotionRefused as refusal:
+            if refusal.promotion.code:
+                raise
+            exclude |= {refusal.promotion.pk}
+            continue
+        return promoted
+
+
+def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:
+    """The redemption rows of ``order`` (unsaved; without an order, to be shown): each promotion it
+    takes, what it takes off and costs, and what it gives besides, as it stands now."""
+
+    rows = []
+    for promotion in promoted.taken:
+        cost = promoted.offers.cost_of(promotion.pk)
+        bonus = promotion.kind == Kind.BONUS_ALLOWANCE
+        rows.append(
+            unsaved(
+                Redemption,
+                promotion=promotion,
+                order=order,
+                discount=cost if promotion.kind in DISCOUNT_KINDS else Decimal(0),
+                cost=cost,
+                free_periods=promoted.offers.free_by_offer.get(promotion.pk, 0),
+                bonus_data_mb=promotion.bonus_data_mb if bonus else 0,
+                bonus_voice_minutes=promotion.bonus_voice_minutes if bonus else 0,
+                bonus_sms=promotion.bonus_sms if bonus else 0,
+                addon_plan=promotion.addon_plan if promotion.kind == Kind.FREE_ADDON else None,
+                created_at=order.created_at if order is not None else timezone.now(),
+            )
+        )
+    return rows
+
+
+DISCOUNT_KINDS = ("percent_off", "amount_off", "first_order")
+
+
 ORDER_PAYABLE_FOR = timedelta(hours=24)
 OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
 ABANDONED_ACTION_AFTER = timedelta(minutes=30)
 STALE_PENDING_AFTER = timedelta(seconds=settings.REFILL_STALE_PENDING_AFTER)
+
+
+def redemptions_release_stale(*, now: datetime | None = None) -> int:
+    """Give back the promotions held by orders that can no longer be paid (abandoned past
+    ORDER_PAYABLE_FOR, or cancelled) and have no payment in flight or taken. Safe to run twice."""
+    now = now or timezone.now()
+    stale = (
+        Order.objects.filter(redemptions__status=Redemption.Status.HELD)
+        .exclude(status=Order.Status.PAID)
+        .filter(Q(status=Order.Status.CANCELLED) | Q(created_at__lt=now - ORDER_PAYABLE_FOR))
+        .exclude(payments__status__in=[*OPEN, Payment.Status.SUCCEEDED])
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    with transaction.atomic():
+        order_ids = list(
+            Order.objects.select_for_update().filter(pk__in=list(stale)).order_by("pk").values_list("pk", flat=True)
+        )
+        # Checked again under the order locks: a payment may have started meanwhile.
+        busy = set(
+            Payment.objects.filter(order_id__in=order_ids, status__in=[*OPEN, Payment.Status.SUCCEEDED]).values_list(
+                "order_id", flat=True
+            )
+        )
+        return redemptions_release(order_ids=[pk for pk in order_ids if pk not in busy], now=now)
 
 
 def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillError]:
@@ -614,6 +797,9 @@ def payments_start(
                 answers[order.pk] = OrderNotPayable()
                 continue
             wanted.append((charge, order, wallet_amount))
+        refused = redemptions_retake([order for _, order, _ in wanted])
+        answers.update(refused)
+        wanted = [charge for charge in wanted if charge[1].pk not in refused]
         # Wallet parts: the wallets are locked (primary-key order) and each order's part held only
         # if what is left of the wallet covers it.
         wallets = {
@@ -797,6 +983,9 @@ def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = 
     RefillError for an order that cannot be paid now; a decline comes back as a failed payment."""
     from refill.integrations.payments.base import get_gateway
 
+    if order.total == 0:
+        # Promotions took off the whole price: nothing to charge, the order is fulfilled at once.
+        return order_pay_wallet(order=order, actor=actor)
     gateway = get_gateway()
     saved = pay_with.saved_method
     if saved is not None:
@@ -835,6 +1024,9 @@ def _order_pay_in_house(
             if refuse_topups and order.items.filter(kind=OrderItem.Kind.WALLET_TOPUP).exists():
                 raise OrderNotPayable()
             _check_payable(order, now)
+            refusal = redemptions_retake([order]).get(order.pk)
+            if refusal is not None:
+                raise refusal
             payment = Payment.objects.create(
                 order=order,
                 idempotency_key=f"{method}_{order.pk}_{uuid.uuid4().hex}",
@@ -898,7 +1090,7 @@ def payments_complete(
         ).order_by("pk"):
             held.setdefault(wallet_payment.order_id, []).append(wallet_payment)
         accounts = _Accounts()
-        changed, releases, events, paid = [], [], [], []
+        changed, releases, events, paid, failed = [], [], [], [], []
         for given, result in results:
             payment = locked[given.pk]
             answered.append(payment)
@@ -924,6 +1116,7 @@ def payments_complete(
                 payment.status = Payment.Status.FAILED
                 payment.decline_code = result.decline_code or ""
                 payment.completed_at = timezone.now()
+                failed.append(order.pk)
                 for wallet_payment in held.pop(order.pk, []):
                     releases.append(_wallet_move(wallet_payment, order, accounts, release=True))
                     wallet_payment.status = Payment.Status.FAILED
@@ -941,6 +1134,9 @@ def payments_complete(
                 events.append(audit_event(actor=actor or order.customer, action="payment.unknown", obj=payment))
         bulk_set(changed, PAYMENT_STATE)
         entries_post(releases)
+        if failed:
+            # The promotions an unpaid order held go back; paying it again takes them again.
+            redemptions_release(order_ids=failed)
         audit_records(events)
         # Paid orders are fulfilled in the same transaction; a fulfilment that fails is rolled back
         # on its own, never the recorded charges, and left to a task (enqueued with them).
@@ -1164,6 +1360,106 @@ def _capture_spec(
     )
 
 
+def _promotion_buckets(
+    redeemed: list, order_periods: dict[int, list[Period]], lines: dict[int, Line], orders: dict[int, Order], now
+) -> list[Bucket]:
+    """What paid orders' promotions give besides the discount and the free periods (unsaved): bonus
+    allowances for as long as the periods bought, and free add-ons from now for their own validity.
+    They hang on the order's first period, so a refund that revokes it revokes them too."""
+    new = []
+    for redemption in redeemed:
+        periods = order_periods[redemption.order_id]
+        line = lines[orders[redemption.order_id].line_id]
+        first, last = periods[0], periods[-1]
+        bonus = (
+            (Bucket.Kind.DATA, redemption.bonus_data_mb),
+            (Bucket.Kind.VOICE, redemption.bonus_voice_minutes),
+            (Bucket.Kind.SMS, redemption.bonus_sms),
+        )
+        new += [
+            unsaved(
+                Bucket,
+                line=line,
+                period=first,
+                kind=kind,
+                granted=amount,
+                valid_from=first.start,
+                expires_at=last.end,
+                source=Bucket.Source.PROMOTION,
+            )
+            for kind, amount in bonus
+            if amount
+        ]
+        addon = redemption.addon_plan
+        if addon is not None:
+            span = plan_periods(
+                current_end=None,
+                now=now,
+                lapsed=True,
+                validity=addon.validity,
+                count=1,
+                zone=line.market.zone,
+                anchor_day=None,
+            )[0]
+            allowances = (
+                (Bucket.Kind.DATA, addon.data_mb),
+                (Bucket.Kind.VOICE, addon.voice_minutes),
+                (Bucket.Kind.SMS, addon.sms),
+            )
+            new += [
+                unsaved(
+                    Bucket,
+                    line=line,
+                    period=first,
+                    kind=kind,
+                    granted=amount or 0,
+                    unlimited=amount is None,
+                    valid_from=span.start,
+                    expires_at=span.end,
+                    source=Bucket.Source.ADDON,
+                )
+                for kind, amount in allowances
+                if amount != 0
+            ]
+    return new
+
+
+def _promotion_specs(
+    redeemed: list, orders: dict[int, Order], items: dict[int, list[OrderItem]], accounts: _Accounts, actor
+) -> list[EntrySpec]:
+    """Each paid order's promotion cost entry: revenue is booked at the list price, and what the
+    promotions took off or gave free is their cost (one account per promotion), so revenue less
+    promotion cost is what the customer paid (less tax)."""
+    by_order: dict[int, list] = {}
+    for redemption in redeemed:
+        if redemption.cost:
+            by_order.setdefault(redemption.order_id, []).append(redemption)
+    specs = []
+    for order_id, redemptions in by_order.items():
+        order = orders[order_id]
+        kind = next(item.plan.kind for item in items[order_id] if item.kind == OrderItem.Kind.RENEWAL)
+        postings = []
+        for redemption in redemptions:
+            cost_account = accounts(Account.Purpose.PROMOTIONS, order.currency, reference=str(redemption.promotion_id))
+            revenue = accounts(
+                Account.Purpose.REVENUE,
+                order.currency,
+                reference=Plan.Kind.ADDON if redemption.addon_plan_id else kind,
+            )
+            postings += [(cost_account, redemption.cost), (revenue, -redemption.cost)]
+        specs.append(
+            EntrySpec(
+                key=f"order:{order_id}:promotion",
+                cause=JournalEntry.Cause.PROMOTION,
+                cause_id=order_id,
+                postings=postings,
+                actor=actor,
+                memo=f"order {order_id}: promotions {', '.join(str(r.promotion) for r in redemptions)}"[:200],
+            )
+        )
+    return specs
+
+
 def order_fulfil(*, order: Order, payments: list[Payment], actor=None, now: datetime | None = None) -> None:
     """Grant what a paid order bought (``orders_fulfil`` with one order)."""
     orders_fulfil(paid=[(order, payments)], actor=actor, now=now)
@@ -1189,13 +1485,14 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     buckets: list[Bucket] = []
     granted: dict[tuple[int, datetime], list[Bucket]] = {}
     first_new: dict[int, Period] = {}
+    order_periods: dict[int, list[Period]] = {}
     activated: list[int] = []  # new eSIM lines paid for the first time
     for order, _ in paid:
         for item in items[order.pk]:
             if item.kind != OrderItem.Kind.RENEWAL:
                 continue
             line, plan = lines[order.line_id], item.plan
-            spans = _spans_for(line, plan, item.periods, now)
+            spans = _spans_for(line, plan, item.periods + item.free_periods, now)
             if plan.validity_kind == ValidityKind.DAYS:
                 line.anchor_day = None
             elif _line_lapsed(line, now) or line.anchor_day is None:
@@ -1205,6 +1502,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
                     Period, line=line, plan=plan, order_item=item, sequence=sequence, start=span.start, end=span.end
                 )
                 first_new.setdefault(line.pk, period)
+                order_periods.setdefault(order.pk, []).append(period)
                 periods.append(period)
                 buckets += _grant(line, plan, period, granted)
             if line.period_end is None or spans[-1].end > line.period_end:
@@ -1212,6 +1510,8 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             line.plan = plan
     bulk_insert(periods)
     _roll_over_stored(first_new)
+    redeemed = redemptions_redeem(order_ids=list(order_periods), now=now) if order_periods else []
+    buckets += _promotion_buckets(redeemed, order_periods, lines, {o.pk: o for o, _ in paid}, now)
     bulk_insert(buckets)
     if lines:
         # A line whose period running now is a "keep my number" one is retained, else active.
@@ -1247,6 +1547,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     )
     accounts = _Accounts()
     specs = [_capture_spec(order, payments, items[order.pk], held, accounts, actor) for order, payments in paid]
+    specs += _promotion_specs(redeemed, {o.pk: o for o, _ in paid}, items, accounts, actor)
     entries_post([spec for spec in specs if spec is not None])
     receipts = receipts_issue(orders=[order for order, _ in paid], now=now)
     events = []

@@ -27,3 +27,10 @@ def send_gift_payer_confirmation(order_id: int) -> bool:
     from .gifts import gift_payer_confirmation_send
 
     return gift_payer_confirmation_send(order_id=order_id)
+
+
+@task()
+def release_stale_redemptions() -> int:
+    from .services import redemptions_release_stale
+
+    return redemptions_release_stale()

