@@ -41,6 +41,7 @@ class AppTokenAuth(XSessionTokenAuth):
         user = app_user_of(request, self.get_session_token(request) or "")
         if user is not None:
             request.user = user
+            request.app_session = True  # the order channel "app"
         return user
 
 
@@ -468,7 +469,10 @@ class OrderIn(Schema):
     """Renew one of your lines. ``pay_with`` is ``card`` (with ``card``), ``saved_method`` (with
     ``payment_method_id``), ``wallet``, ``wallet_card`` (the wallet first, a card or saved method
     for the rest), or a provider wallet the gateway offers (``paypal``, ``apple_pay``, ``alipay``,
-    ``wechat_pay``). ``expected_total`` refuses the order if the price is no longer that."""
+    ``wechat_pay``). ``expected_total`` refuses the order if the price is no longer that.
+    ``promotion_code`` applies a promotion code (a code that does not apply refuses the order, with
+    the reason); running automatic offers apply without one (``GET /lines/{msisdn}/quote`` shows
+    them before you order)."""
 
     msisdn: str
     plan: str
@@ -477,6 +481,7 @@ class OrderIn(Schema):
     card: CardIn | None = None
     payment_method_id: int | None = None
     expected_total: Decimal | None = None
+    promotion_code: str = Field("", max_length=32)
 
 
 class PaymentOut(Schema):
@@ -490,20 +495,46 @@ class PaymentOut(Schema):
     next_url: str
 
 
+class PromotionOut(Schema):
+    """A promotion an order takes: its name (in your language), its code (empty: applied
+    automatically), what it takes off, and what it gives besides, in words."""
+
+    name: str
+    code: str
+    discount: Decimal
+    gives: list[str]
+
+
 class OrderOut(Schema):
     id: int
     status: str
     msisdn: str | None
     plan: str | None
     periods: int
+    free_periods: int
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
     total: Decimal
     currency: str
+    promotion_code: str
+    promotions: list[PromotionOut]
     created_at: datetime
     payments: list[PaymentOut]
 
 
+def _promotions_out(lines, currency: str) -> list[dict]:
+    from refill.domain.money import quantize
+
+    return [
+        {"name": line.name, "code": line.code, "discount": quantize(line.discount, currency), "gives": line.gives}
+        for line in lines
+    ]
+
+
 def _order_out(request: HttpRequest, order) -> dict:
     from refill.domain.money import quantize
+    from refill.promotions.texts import order_promotion_lines
     from refill.renewals.errors import decline_message
 
     item = order.items.select_related("plan").first()
@@ -513,8 +544,14 @@ def _order_out(request: HttpRequest, order) -> dict:
         "msisdn": order.line.msisdn if order.line_id else None,
         "plan": item.plan.code if item is not None and item.plan_id else None,
         "periods": item.periods if item is not None else 0,
+        "free_periods": item.free_periods if item is not None else 0,
+        "subtotal": quantize(order.subtotal, order.currency),
+        "discount": quantize(order.discount, order.currency),
+        "tax": quantize(order.tax, order.currency),
         "total": quantize(order.total, order.currency),
         "currency": order.currency,
+        "promotion_code": order.promotion_code,
+        "promotions": _promotions_out(order_promotion_lines(order), order.currency),
         "created_at": order.created_at,
         "payments": [
             {
@@ -531,6 +568,13 @@ def _order_out(request: HttpRequest, order) -> dict:
             for payment in order.payments.order_by("pk")
         ],
     }
+
+
+def _channel(request: HttpRequest) -> str:
+    """Where an order is made, for the promotions that name their channels."""
+    if getattr(request, "api_key", None) is not None:
+        return "api"
+    return "app" if getattr(request, "app_session", False) else "web"
 
 
 def _pay_with(request: HttpRequest, body: OrderIn):
@@ -603,6 +647,8 @@ def orders_create(request: HttpRequest, body: OrderIn):
         expected_total=body.expected_total,
         language=translation.get_language(),
         actor=request.user,
+        promotion_code=body.promotion_code,
+        channel=_channel(request),
     )
     open_payment = order.payments.filter(status__in=["pending", "unknown", "requires_action"]).exists()
     if order.status == Order.Status.PAID or open_payment:
@@ -1035,6 +1081,66 @@ def lines_get(request: HttpRequest, msisdn: str):
     from django.utils import timezone
 
     return _line_out(_line_for(request, msisdn, "read"), timezone.now())
+
+
+class QuoteProblem(Schema):
+    code: str
+    detail: str
+
+
+class QuoteOut(Schema):
+    """What renewing would cost now, with the promotions that would apply: the running automatic
+    offers, and ``promotion_code`` if given (``promotion_code_problem`` says why it does not apply;
+    the price is then without it). Nothing is held until you order."""
+
+    msisdn: str
+    plan: str
+    periods: int
+    free_periods: int
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    starts_at: datetime
+    new_period_end: datetime
+    promotions: list[PromotionOut]
+    promotion_code_problem: QuoteProblem | None
+
+
+@api.get(
+    "/lines/{msisdn}/quote",
+    response={200: QuoteOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
+    auth=[app_token_auth, django_auth, api_key_auth],
+    summary="What renewing a line would cost, with the promotions that apply",
+)
+def lines_quote(request: HttpRequest, msisdn: str, plan: str, periods: int = 1, promotion_code: str = ""):
+    from refill.domain.money import quantize
+    from refill.promotions.errors import PromotionUnknown
+    from refill.renewals.errors import PlanNotAvailable
+    from refill.renewals.services import renewal_plans, renewal_quote_promoted
+
+    line = _line_for(request, msisdn, "renew")
+    chosen = {candidate.code: candidate for candidate in renewal_plans(line)}.get(plan.strip())
+    if chosen is None:
+        raise PlanNotAvailable()
+    channel = _channel(request)
+    code = promotion_code[:64]
+    try:
+        quote = renewal_quote_promoted(line=line, plan=chosen, periods=periods, code=code, channel=channel)
+        problem = quote.code_refusal
+    except PromotionUnknown as unknown:
+        quote = renewal_quote_promoted(line=line, plan=chosen, periods=periods, channel=channel)
+        problem = unknown
+    currency = quote.quote.total.currency
+    return {
+        "msisdn": line.msisdn, "plan": chosen.code, "periods": periods, "free_periods": quote.offers.free_periods,
+        "currency": currency, "subtotal": quantize(quote.quote.subtotal.amount, currency),
+        "discount": quantize(quote.quote.discount.amount, currency), "tax": quantize(quote.quote.tax.amount, currency),
+        "total": quantize(quote.quote.total.amount, currency), "starts_at": quote.renewal.spans[0].start,
+        "new_period_end": quote.new_period_end, "promotions": _promotions_out(quote.lines, currency),
+        "promotion_code_problem": {"code": problem.code, "detail": str(problem)} if problem is not None else None,
+    }  # fmt: skip
 
 
 class EsimOut(Schema):

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
+from refill.promotions.texts import order_promotion_lines
 
 from .models import Notification
 
@@ -92,6 +93,7 @@ def order_confirmation_send(*, order_id: int) -> Notification:
             "receipt": order.receipt,
             "valid_from": periods[0].start if periods else None,
             "valid_until": periods[-1].end if periods else None,
+            "promotions": order_promotion_lines(order),
         }
         subject = render_to_string("notifications/order_confirmation_subject.txt", context).strip()
         text = render_to_string("notifications/order_confirmation.txt", context)

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from refill.payments.models import Payment
+from refill.promotions.texts import order_promotion_lines
 
 from .models import Order
 
@@ -24,6 +25,7 @@ def receipt_context(order: Order) -> dict:
         "valid_until": periods[-1].end if periods else None,
         "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
         "customer": order.customer,
+        "promotions": order_promotion_lines(order),
     }
 
 

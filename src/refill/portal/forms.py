@@ -14,6 +14,12 @@ class RenewForm(forms.Form):
     periods = forms.TypedChoiceField(label=_("How many periods"), coerce=int)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
     expected_total = forms.DecimalField(widget=forms.HiddenInput, required=False)
+    promotion_code = forms.CharField(
+        label=_("Promotion code"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
 
     def __init__(self, *args, plans, max_periods: int = 12, **kwargs):
         super().__init__(*args, **kwargs)

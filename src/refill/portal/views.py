@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +30,9 @@ from refill.lines.models import Line
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
+from refill.promotions.errors import PromotionUnknown
+from refill.promotions.services import normalise_code
+from refill.promotions.texts import order_promotion_lines
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
     PayWith,
@@ -37,7 +41,7 @@ from refill.renewals.services import (
     order_pay,
     payment_resume,
     renewal_plans,
-    renewal_quote,
+    renewal_quote_promoted,
 )
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
@@ -119,13 +123,11 @@ def _renew_context(
     key=None,
     decline=False,
     pay_with=None,
+    code="",
 ):
-    quote = quote_error = None
+    quote = quote_error = code_error = None
     if plan is not None:
-        try:
-            quote = renewal_quote(line=line, plan=plan, periods=periods)
-        except RefillError as exc:
-            quote_error = str(exc)
+        quote, quote_error, code_error = _promoted_quote(line, plan, periods, code)
     max_periods = plan.max_prepaid_periods if plan else 1
     if form is None:
         form = RenewForm(
@@ -135,9 +137,12 @@ def _renew_context(
                 "plan": plan.code if plan else None,
                 "periods": periods,
                 "idempotency_key": key or uuid.uuid4().hex,
+                "promotion_code": code,
             },
         )
     return {
+        "code": code,
+        "code_error": code_error,
         "line": line,
         "plans": plans,
         "plan": plan,
@@ -154,6 +159,24 @@ def _renew_context(
         "saved_methods": methods_for(line.owner),
         "current_plan": line_current_plan(line),
     }
+
+
+def _promoted_quote(line: Line, plan: Plan, periods: int, code: str):
+    """The price panel's quote with the promotions that apply, why it cannot be had (the plan or
+    periods), and why the typed code does not apply (the quote is then the price without it)."""
+    try:
+        try:
+            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, code=code, channel="web")
+        except PromotionUnknown as exc:
+            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, channel="web")
+            return quote, None, str(exc)
+    except RefillError as exc:
+        return None, str(exc), None
+    return quote, None, str(quote.code_refusal) if quote.code_refusal else None
+
+
+def _typed_code(data) -> str:
+    return normalise_code(str(data.get("promotion_code", ""))[:64])
 
 
 @dataclass
@@ -227,18 +250,22 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     plans = renewal_plans(line)
     if request.method != "POST":
         plan = _pick_plan(line, plans, request.GET.get("plan"))
+        periods = _parse_periods(request.GET.get("periods"))
         return render(
             request,
             "portal/renew.html",
-            _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))),
+            _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET)),
         )
 
     plan = _pick_plan(line, plans, request.POST.get("plan"))
     periods = _parse_periods(request.POST.get("periods"))
+    code = _typed_code(request.POST)
     form = RenewForm(request.POST, plans=plans, max_periods=plan.max_prepaid_periods if plan else 1)
     if request.POST.get("action") == "quote":
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-        return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key))
+        return render(
+            request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key, code=code)
+        )
     pay_with = request.POST.get("pay_with", "card")
     saved = {f"saved-{m.pk}": m for m in methods_for(line.owner)}
     wallets = _provider_wallets()
@@ -249,24 +276,28 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
 
     def context(**extra):
         return _renew_context(
-            request, line, plans, plan, periods, form=form, card_form=card_form, pay_with=pay_with, **extra
+            request, line, plans, plan, periods, form=form, card_form=card_form, pay_with=pay_with, code=code, **extra
         )
 
     if not form.is_valid() or (card_form is not None and not card_form.is_valid()):
         return render(request, "portal/renew.html", context(), status=400)
     # The key names this form *and* this choice: a double click replays one order, while a
-    # customer who changes plan after a decline gets a new order instead of a conflict.
-    key = f"web:{form.cleaned_data['idempotency_key']}:{plan.code}:{periods}"
+    # customer who changes plan or code after a decline gets a new order instead of a conflict.
+    choice = f"{plan.code}:{periods}:{code}"
+    if len(choice) > 40:
+        choice = hashlib.sha256(choice.encode()).hexdigest()[:40]
     try:
         order = order_create_renewal(
             customer=_customer(request),
             line=line,
             plan=plan,
             periods=periods,
-            idempotency_key=key[:80],
+            idempotency_key=f"web:{form.cleaned_data['idempotency_key']}:{choice}"[:80],
             expected_total=form.cleaned_data.get("expected_total"),
             language=translation.get_language(),
             actor=request.user,
+            promotion_code=code,
+            channel="web",
         )
     except RefillError as exc:
         return render(request, "portal/renew.html", context(error=str(exc)), status=409)
@@ -322,10 +353,11 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
     plans = renewal_plans(line)
     plan = _pick_plan(line, plans, request.GET.get("plan"))
+    periods = _parse_periods(request.GET.get("periods"))
     return render(
         request,
         "portal/_quote.html",
-        _renew_context(request, line, plans, plan, _parse_periods(request.GET.get("periods"))),
+        _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET)),
     )
 
 
@@ -354,6 +386,7 @@ def _order_context(order: Order) -> dict:
         "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
+        "promotions": order_promotion_lines(order),
         "esim_reinstall": _esim_gone(order.line),
         "esim_new": _esim_new(order),
     }

@@ -53,6 +53,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("get", "/api/v1/plans"): Row("read", (401, 200, 403, 200, 200)),
     ("get", "/api/v1/lines"): Row(None, (401, 200, 401, 401, 200)),
     ("get", "/api/v1/lines/{msisdn}"): Row("read", (401, 404, 403, 200, 200)),
+    ("get", "/api/v1/lines/{msisdn}/quote"): Row("renew", (401, 404, 403, 200, 200), {"plan": "us-30day"}),
     ("get", "/api/v1/lines/{msisdn}/esim"): Row("esim", (401, 404, 403, 200, 200)),
     ("get", "/api/v1/lines/{msisdn}/esim/qr.png"): Row("esim", (401, 404, 403, 200, 200)),
     ("post", "/api/v1/lines/{msisdn}/esim/reissue"): Row("esim", (401, 404, 403, 201, 201)),

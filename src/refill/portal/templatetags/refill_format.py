@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from babel.numbers import format_decimal
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
+from refill import formatting
 from refill.domain.identifiers import format_msisdn
-from refill.formatting import babel_locale, money_text
+from refill.formatting import money_text
 
 register = template.Library()
 
@@ -24,14 +23,7 @@ def msisdn(value: str) -> str:
 
 @register.simple_tag
 def allowance_text(kind: str, amount: int) -> str:
-    locale = babel_locale()
-    if kind == "data":
-        if amount >= 1024:
-            return _("%(amount)s GB") % {"amount": format_decimal(round(amount / 1024, 1), locale=locale)}
-        return _("%(amount)s MB") % {"amount": format_decimal(amount, locale=locale)}
-    if kind == "voice":
-        return _("%(amount)s min") % {"amount": format_decimal(amount, locale=locale)}
-    return _("%(amount)s SMS") % {"amount": format_decimal(amount, locale=locale)}
+    return formatting.allowance_text(kind, amount)
 
 
 @register.filter
