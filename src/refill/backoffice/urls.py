@@ -19,4 +19,10 @@ urlpatterns = [
     path("vouchers/import/", views.vouchers_import, name="vouchers_import"),
     path("vouchers/void/", views.vouchers_void, name="vouchers_void"),
     path("entries/<uuid:entry_id>/correct/", views.entry_correct_view, name="entry_correct"),
+    path("promotions/", views.promotions_view, name="promotions"),
+    path("promotions/new/", views.promotion_create_view, name="promotion_create"),
+    path("promotions/<int:pk>/", views.promotion_detail_view, name="promotion_detail"),
+    path("promotions/<int:pk>/edit/", views.promotion_edit_view, name="promotion_edit"),
+    path("promotions/<int:pk>/pause/", views.promotion_pause, name="promotion_pause"),
+    path("promotions/<int:pk>/resume/", views.promotion_resume, name="promotion_resume"),
 ]

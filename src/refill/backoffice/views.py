@@ -1,5 +1,5 @@
-"""Staff pages for finance: trial balance, customer statements, refill PIN batches. Every change
-goes through a service that writes its audit row."""
+"""Staff pages: trial balance, customer statements, refill PIN batches, promotions and the rest.
+Every change goes through a service that writes its audit row."""
 
 from __future__ import annotations
 
@@ -9,24 +9,45 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from refill.catalog.models import Market
 from refill.customers.models import Customer
 from refill.errors import RefillError
 from refill.ledger.models import JournalEntry
 from refill.ledger.services import InsufficientFunds, LedgerError, entry_correct, wallet_adjust
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund, refundable
+from refill.promotions import staff as promotions_staff
+from refill.promotions.models import Promotion
 from refill.vouchers.models import Voucher, VoucherBatch
 from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_batch_import, voucher_void
 
-from .forms import AdjustmentForm, ProfileImportForm, RefundForm, VoucherGenerateForm, VoucherImportForm
-from .selectors import customer_statement, trial_balance
+from .forms import (
+    CHANNELS,
+    AdjustmentForm,
+    ProfileImportForm,
+    PromotionForm,
+    RefundForm,
+    VoucherGenerateForm,
+    VoucherImportForm,
+)
+from .selectors import (
+    PromotionState,
+    customer_statement,
+    promotion_redemption_totals,
+    promotion_redemptions,
+    promotion_state,
+    promotions_list,
+    trial_balance,
+)
 
 
 def require_perm(permission: str):
@@ -413,3 +434,171 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Promotions -------------------------------------------------------------------------------------
+
+# The promotion form in sections, as the page shows it.
+PROMOTION_SECTIONS = (
+    (gettext_lazy("The offer"), ("market", "name_en", "name_zh_hans", "code", "kind", "priority", "exclusive")),
+    (
+        gettext_lazy("What it gives"),
+        (
+            "percent",
+            "amount",
+            "bonus_data_mb",
+            "bonus_voice_minutes",
+            "bonus_sms",
+            "buy_periods",
+            "free_periods",
+            "addon_plan",
+        ),
+    ),
+    (gettext_lazy("When"), ("starts_at", "ends_at", "paused")),
+    (
+        gettext_lazy("Who can use it"),
+        ("plans", "min_periods", "channels", "segments", "new_customers_only", "first_order_only"),
+    ),
+    (gettext_lazy("Limits and budget"), ("limit_total", "limit_per_customer", "limit_per_line", "budget")),
+)
+REDEMPTIONS_PER_PAGE = 50
+
+
+def _promotion_form_page(request: HttpRequest, form: PromotionForm, promotion: Promotion | None) -> HttpResponse:
+    sections = [(title, [form[name] for name in names]) for title, names in PROMOTION_SECTIONS]
+    return render(
+        request,
+        "backoffice/promotion_form.html",
+        {"form": form, "promotion": promotion, "sections": sections},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_perm("promotions.view_promotion")
+def promotions_view(request: HttpRequest) -> HttpResponse:
+    """Promotions by market and state, with what they have used of their limit and budget and what
+    their paid redemptions cost."""
+    market_pk = request.GET.get("market", "")
+    market = Market.objects.filter(pk=market_pk).first() if market_pk.isdigit() else None
+    state = request.GET.get("state", "")
+    if state not in PromotionState.values:
+        state = ""
+    return render(
+        request,
+        "backoffice/promotions.html",
+        {
+            "promotions": promotions_list(market=market, state=state),
+            "markets": Market.objects.order_by("name"),
+            "states": PromotionState.choices,
+            "market": market,
+            "state": state,
+        },
+    )
+
+
+@require_perm("promotions.add_promotion")
+def promotion_create_view(request: HttpRequest) -> HttpResponse:
+    form = PromotionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promotion = promotions_staff.promotion_create(
+                values=form.promotion_values(), plans=form.cleaned_data["plans"], actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The promotion was created."))
+            return redirect("backoffice:promotion_detail", pk=promotion.pk)
+    return _promotion_form_page(request, form, None)
+
+
+@require_perm("promotions.change_promotion")
+def promotion_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion = get_object_or_404(Promotion.objects.select_related("market"), pk=pk)
+    # The form gets its own copy: validating it writes the typed values onto its instance.
+    form = PromotionForm(request.POST or None, instance=Promotion.objects.select_related("market").get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = promotions_staff.promotion_update(
+                promotion=promotion,
+                values=form.promotion_values(),
+                plans=form.cleaned_data["plans"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The promotion was saved.") if changed else _("Nothing was changed."))
+            return redirect("backoffice:promotion_detail", pk=promotion.pk)
+    return _promotion_form_page(request, form, promotion)
+
+
+@require_perm("promotions.view_promotion")
+def promotion_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A promotion's settings, its redemptions (a page at a time, or all as CSV) and their totals."""
+    promotion = get_object_or_404(
+        Promotion.objects.select_related("market", "addon_plan").prefetch_related("plans"), pk=pk
+    )
+    redemptions = promotion_redemptions(promotion)
+    if request.GET.get("format") == "csv":
+        response, writer = _csv_response(f"promotion-{promotion.pk}-redemptions.csv")
+        writer.writerow(
+            ["order", "customer", "customer_name", "msisdn", "status", "discount", "cost", "currency", "created_at",
+             "settled_at"]
+        )  # fmt: skip
+        for redemption in redemptions.iterator(chunk_size=1000):
+            order = redemption.order
+            writer.writerow(
+                [
+                    order.pk,
+                    order.customer_id,
+                    _csv_text(str(order.customer)),
+                    order.line.msisdn if order.line else "",
+                    redemption.status,
+                    redemption.discount,
+                    redemption.cost,
+                    promotion.market.currency,
+                    redemption.created_at.isoformat(),
+                    redemption.settled_at.isoformat() if redemption.settled_at else "",
+                ]
+            )
+        return response
+    page = Paginator(redemptions, REDEMPTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/promotion_detail.html",
+        {
+            "promotion": promotion,
+            "state": promotion_state(promotion),
+            "totals": promotion_redemption_totals(promotion),
+            "page": page,
+            "channel_labels": [label for value, label in CHANNELS if value in promotion.channels],
+        },
+    )
+
+
+@require_perm("promotions.change_promotion")
+@require_POST
+def promotion_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion = get_object_or_404(Promotion, pk=pk)
+    if promotions_staff.promotion_pause(promotion=promotion, actor=request.user):
+        messages.success(request, _("The promotion is paused: no new order takes it."))
+    else:
+        messages.info(request, _("The promotion was already paused."))
+    return redirect("backoffice:promotion_detail", pk=promotion.pk)
+
+
+@require_perm("promotions.change_promotion")
+@require_POST
+def promotion_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion = get_object_or_404(Promotion, pk=pk)
+    if promotions_staff.promotion_resume(promotion=promotion, actor=request.user):
+        messages.success(request, _("The promotion is no longer paused: it applies inside its window."))
+    else:
+        messages.info(request, _("The promotion was not paused."))
+    return redirect("backoffice:promotion_detail", pk=promotion.pk)
+
+
+def _csv_text(value: str) -> str:
+    """Free text a spreadsheet would read as a formula (a customer named "=cmd|…") kept as text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -228,6 +228,8 @@ def demo_seed(stdout=None) -> bool:
         for code, keep in (("us-30day", "us-keep"), ("cn-30day", "cn-keep"), ("cn-month", "cn-keep")):
             Plan.objects.filter(code=code).update(retention_plan=Plan.objects.get(code=keep))
 
+        _promotions(us, cn, now)
+
         # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
         # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
         from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
@@ -238,6 +240,36 @@ def demo_seed(stdout=None) -> bool:
         cn_batch, cn_pins = voucher_batch_generate(count=2, face_value="50.00", currency="CNY", note="demo")
         (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
     return True
+
+
+def _promotions(us: Market, cn: Market, now) -> None:
+    """Offers running now (after the demo's past orders): an automatic one in each market and a code
+    (docs/promotions.md)."""
+    from refill.promotions.models import Promotion
+
+    started, ends = now - timedelta(days=7), now + timedelta(days=60)
+    holiday = Promotion.objects.create(
+        market=us, name_en="Holiday bonus: 10 GB extra", name_zh_hans="假日赠送 10 GB 流量",
+        kind=Promotion.Kind.BONUS_ALLOWANCE, bonus_data_mb=10 * GB, exclusive=False, priority=50,
+        starts_at=started, ends_at=ends, budget=Decimal("5000.00"),
+    )  # fmt: skip
+    holiday.plans.set(Plan.objects.filter(code__in=["us-30day", "us-month"]))
+    Promotion.objects.create(
+        market=us, code="SAVE10", name_en="10% off with SAVE10", name_zh_hans="SAVE10 立减 10%",
+        kind=Promotion.Kind.PERCENT_OFF, percent=Decimal(10), exclusive=False, priority=100,
+        starts_at=started, ends_at=ends, limit_per_customer=3, limit_total=10000,
+    )  # fmt: skip
+    three = Promotion.objects.create(
+        market=cn, name_en="Buy 2 months, get 1 free", name_zh_hans="买两个月送一个月",
+        kind=Promotion.Kind.EXTRA_PERIODS, buy_periods=2, free_periods=1, exclusive=False, priority=50,
+        starts_at=started, ends_at=ends,
+    )  # fmt: skip
+    three.plans.set(Plan.objects.filter(code="cn-month"))
+    Promotion.objects.create(
+        market=cn, code="HUANYING", name_en="¥10 off with HUANYING", name_zh_hans="HUANYING 立减 10 元",
+        kind=Promotion.Kind.AMOUNT_OFF, amount=Decimal(10), exclusive=False, priority=100,
+        starts_at=started, ends_at=ends, limit_per_line=1,
+    )  # fmt: skip
 
 
 def _esim_inventory(installed: list[Line], now) -> None:

@@ -354,11 +354,9 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     plans = renewal_plans(line)
     plan = _pick_plan(line, plans, request.GET.get("plan"))
     periods = _parse_periods(request.GET.get("periods"))
-    return render(
-        request,
-        "portal/_quote.html",
-        _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET)),
-    )
+    context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET))
+    # The pay button's amount is swapped out of band, next to the price panel.
+    return render(request, "portal/_quote.html", {**context, "oob": True})
 
 
 @login_required
