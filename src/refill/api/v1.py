@@ -684,6 +684,7 @@ def _partner_order(request: HttpRequest, body: OrderIn):
         msisdn=body.msisdn, card=CardDetails(**body.card.dict()), key=_idempotency_key(request),
         ip=request.META.get("REMOTE_ADDR", ""), plan=body.plan.strip(), periods=body.periods,
         expected_total=body.expected_total, language=translation.get_language(), api_key=request.api_key,
+        promotion_code=body.promotion_code,
     )  # fmt: skip
     outcome = _gift_paid(request, gift)
     return Status(201 if outcome.charged_now else 200, _order_out(request, outcome.order))

@@ -141,6 +141,7 @@ class GiftRequest:
     expected_total: Decimal | None = None
     language: str = "en"
     api_key: Any = None  # a partner renewing for its customer, instead of a guest
+    promotion_code: str = ""  # a partner's renewal may carry its customer's code
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = 
             guest=guest,
             now=now,
             channel="api" if partner is not None else "web",
+            promotion_code=request.promotion_code,
         )
     else:
         order = order_create_topup(

@@ -87,3 +87,19 @@ def test_a_partner_redeems_a_pin_onto_a_number(world):
     assert redeemed.status_code == 200, redeemed.json()
     assert redeemed.json()["credited_msisdn"] == line.msisdn and redeemed.json()["wallet_balance"] is None
     assert wallet_balance(owner, "USD") == Decimal("10.00")
+
+
+def test_a_partner_renewal_takes_its_customers_code_and_partner_offers(world):
+    from refill.promotions.models import Promotion
+
+    owner, line, keys = world
+    start = timezone.now() - timedelta(days=1)
+    Promotion.objects.create(market=line.market, name_en="Resellers", name_zh_hans="代理商", kind="amount_off",
+                             amount=Decimal(1), channels=["api"], exclusive=False, starts_at=start)  # fmt: skip
+    Promotion.objects.create(market=line.market, code="FIVE", name_en="Five", name_zh_hans="五", kind="amount_off",
+                             amount=Decimal(5), exclusive=False, starts_at=start, priority=200)  # fmt: skip
+    body = {"msisdn": line.msisdn, "plan": "us-30day", "pay_with": "card", "card": CARD, "promotion_code": "five"}
+    made = call("post", "/api/v1/orders", keys["renew"], body)
+    assert made.status_code == 201, made.json()
+    assert (made.json()["discount"], made.json()["total"]) == ("6.00", "19.00")
+    assert [p["name"] for p in made.json()["promotions"]] == ["Resellers", "Five"]

@@ -55,3 +55,34 @@ def test_confirmation_email_in_the_customers_language(settings, language, subjec
         assert attachments[0].get_content().startswith(b"%PDF")
         notification = Notification.objects.get(rule="order_confirmation", subject_key=f"order:{order.pk}")
         assert notification.status == "sent"
+
+
+def test_the_confirmation_and_receipt_show_what_promotions_took_off_and_gave(settings):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from refill.orders.receipts import receipt_context
+    from refill.promotions.models import Promotion
+
+    with LoopbackSmtp() as smtp:
+        settings.MAILERS = smtp.mailers_setting()
+        market = make_market()
+        plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+        start = timezone.now() - timedelta(days=1)
+        Promotion.objects.create(market=market, code="SAVE5", name_en="Five off", name_zh_hans="立减五元",
+                                 kind="amount_off", amount=Decimal(5), exclusive=False, starts_at=start)  # fmt: skip
+        Promotion.objects.create(market=market, name_en="Bonus data", name_zh_hans="赠送流量", kind="bonus_allowance",
+                                 bonus_data_mb=2048, exclusive=False, starts_at=start, priority=200)  # fmt: skip
+        customer, _ = make_customer("promoted@example.com", language="zh-hans")
+        line = make_line(customer, market, plan, msisdn="+12025550143")
+        order, _ = renew(line, plan, promotion_code="save5")
+        _run_worker()
+        text = smtp.messages[0].get_body(preferencelist=("plain",)).get_content()
+        assert "立减五元: −US$5.00" in text and "赠送流量; 赠送：2 GB" in text and "US$20.00" in text
+        with translation.override("en"):
+            receipt = render_to_string("receipts/receipt.html", receipt_context(order))
+        assert "Five off (SAVE5)" in receipt and "−$5.00" in receipt and "Bonus: 2 GB" in receipt
+        assert "Discount" in receipt and "$20.00" in receipt

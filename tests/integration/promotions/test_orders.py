@@ -219,3 +219,35 @@ def test_offers_held_by_orders_nobody_pays_go_back(market, plan):
     assert redemptions_release_stale() == 1
     assert redemptions_release_stale() == 0
     assert Redemption.objects.get(order=abandoned).status == "released" and counters(offer) == (1, Decimal("2.00"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_customers_paying_with_the_last_redemption_at_once_redeem_it_once(plan):
+    import threading
+
+    from django.db import connection
+
+    offer = promotion(plan.market, code="LAST", limit_total=1)
+    lines = [a_line(plan.market, plan) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def buy(line):
+        try:
+            barrier.wait()
+            order, payment = renew(line, plan, promotion_code="last")
+            outcomes.append((payment.status, order.total))
+        except PromotionRefused as refused:
+            outcomes.append(refused.refusal)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(line,)) for line in lines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == sorted([("succeeded", Decimal("19.80")), Refusal.LIMIT_REACHED], key=str)
+    assert counters(offer) == (1, Decimal("2.00"))
+    assert list(Redemption.objects.values_list("status", flat=True)) == ["redeemed"]
+    assert Order.objects.count() == 1  # the refused customer has no half-made order
