@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip pgbench (smoke runs)")
     parser.add_argument("--lifecycle-only", action="store_true", help="seed and run only the lifecycle sweep")
     parser.add_argument("--profile", help="write worker 0's cProfile statistics to this file")
+    parser.add_argument(
+        "--promotions", action="store_true", help="run two automatic offers (10%% off, 1 GB bonus) in each market"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run as one worker process
     args = parser.parse_args()
     if args.worker:
@@ -90,6 +93,8 @@ def run(args, cluster) -> None:
         PlanPrice.objects.create(
             plan=plan, version=1, currency="USD", amount="5.00", valid_from=datetime(2000, 1, 1, tzinfo=UTC)
         )
+        if args.promotions:
+            _promotions(market, plan)
         started = time.perf_counter()
         seed_autorenew_lines(
             market=market, plan=plan, count=args.lines, end=timezone.now() + timedelta(hours=1), offset=index * 10**6
@@ -119,6 +124,7 @@ def run(args, cluster) -> None:
         "p50_ms_50ms": results[50]["p50_ms"],
         "p99_ms_50ms": results[50]["p99_ms"],
         "sql_per_renewal": results[0]["sql_per_renewal"],
+        "promotions": args.promotions,
         "lifecycle_per_s": round(lifecycle, 1),
         "pgbench_tps": round(tps, 1) if tps is not None else None,
         "python": platform.python_version(),
@@ -126,6 +132,23 @@ def run(args, cluster) -> None:
         "date": datetime.now(UTC).date().isoformat(),
     }
     print(json.dumps(result), flush=True)
+
+
+def _promotions(market, plan) -> None:
+    """Two automatic offers every renewal takes: 10 % off (with a budget, so each hold is the
+    conditional UPDATE) and a 1 GB bonus (granted as a bucket)."""
+    from django.utils import timezone
+
+    from refill.promotions.models import Promotion
+
+    common = dict(market=market, exclusive=False, starts_at=timezone.now() - timedelta(days=1))
+    Promotion.objects.create(
+        **common, name_en="10% off", name_zh_hans="九折", kind="percent_off", percent=10, budget=10**9, priority=10
+    )
+    bonus = Promotion.objects.create(
+        **common, name_en="1 GB bonus", name_zh_hans="赠送 1 GB", kind="bonus_allowance", bonus_data_mb=1024
+    )
+    bonus.plans.add(plan)
 
 
 def sweep_with_workers(args, latency: int) -> dict:

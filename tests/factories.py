@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -153,3 +153,12 @@ AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 def login(client, user) -> None:
     client.force_login(user, backend=AUTH_BACKEND)
+
+
+def make_promotion(market: Market, **fields):
+    """A stackable automatic 10 % offer that started yesterday, with ``fields`` changed."""
+    from refill.promotions.models import Promotion
+
+    values = dict(market=market, name_en="Offer", name_zh_hans="优惠", kind="percent_off", percent=Decimal(10),
+                  exclusive=False, starts_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    return Promotion.objects.create(**{**values, **fields})

@@ -13,6 +13,7 @@ from refill.promotions.models import Promotion
 from refill.promotions.services import normalise_code
 from refill.promotions.staff import (
     DUPLICATE_CODE,
+    PROMOTION_FIELDS,
     PROMOTION_GIVES,
     PROMOTION_LOCKED,
     budget_below_spent,
@@ -183,36 +184,7 @@ class PromotionForm(forms.ModelForm):
 
     class Meta:
         model = Promotion
-        fields = [
-            "market",
-            "name_en",
-            "name_zh_hans",
-            "code",
-            "kind",
-            "priority",
-            "exclusive",
-            "percent",
-            "amount",
-            "bonus_data_mb",
-            "bonus_voice_minutes",
-            "bonus_sms",
-            "buy_periods",
-            "free_periods",
-            "addon_plan",
-            "starts_at",
-            "ends_at",
-            "paused",
-            "plans",
-            "min_periods",
-            "channels",
-            "segments",
-            "new_customers_only",
-            "first_order_only",
-            "limit_total",
-            "limit_per_customer",
-            "limit_per_line",
-            "budget",
-        ]
+        fields = [*PROMOTION_FIELDS, "plans"]
         labels = {
             "name_en": _("Name in English"),
             "name_zh_hans": _("Name in Chinese"),

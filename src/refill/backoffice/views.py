@@ -443,16 +443,7 @@ PROMOTION_SECTIONS = (
     (gettext_lazy("The offer"), ("market", "name_en", "name_zh_hans", "code", "kind", "priority", "exclusive")),
     (
         gettext_lazy("What it gives"),
-        (
-            "percent",
-            "amount",
-            "bonus_data_mb",
-            "bonus_voice_minutes",
-            "bonus_sms",
-            "buy_periods",
-            "free_periods",
-            "addon_plan",
-        ),
+        tuple(name for name in promotions_staff.PROMOTION_GIVES if name not in ("market", "code", "kind")),
     ),
     (gettext_lazy("When"), ("starts_at", "ends_at", "paused")),
     (
@@ -577,26 +568,29 @@ def promotion_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _promotion_pause_or_resume(request: HttpRequest, pk: int, *, pause: bool) -> HttpResponse:
+    promotion = get_object_or_404(Promotion, pk=pk)
+    if pause and promotions_staff.promotion_pause(promotion=promotion, actor=request.user):
+        messages.success(request, _("The promotion is paused: no new order takes it."))
+    elif pause:
+        messages.info(request, _("The promotion was already paused."))
+    elif promotions_staff.promotion_resume(promotion=promotion, actor=request.user):
+        messages.success(request, _("The promotion is no longer paused: it applies inside its window."))
+    else:
+        messages.info(request, _("The promotion was not paused."))
+    return redirect("backoffice:promotion_detail", pk=promotion.pk)
+
+
 @require_perm("promotions.change_promotion")
 @require_POST
 def promotion_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    promotion = get_object_or_404(Promotion, pk=pk)
-    if promotions_staff.promotion_pause(promotion=promotion, actor=request.user):
-        messages.success(request, _("The promotion is paused: no new order takes it."))
-    else:
-        messages.info(request, _("The promotion was already paused."))
-    return redirect("backoffice:promotion_detail", pk=promotion.pk)
+    return _promotion_pause_or_resume(request, pk, pause=True)
 
 
 @require_perm("promotions.change_promotion")
 @require_POST
 def promotion_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    promotion = get_object_or_404(Promotion, pk=pk)
-    if promotions_staff.promotion_resume(promotion=promotion, actor=request.user):
-        messages.success(request, _("The promotion is no longer paused: it applies inside its window."))
-    else:
-        messages.info(request, _("The promotion was not paused."))
-    return redirect("backoffice:promotion_detail", pk=promotion.pk)
+    return _promotion_pause_or_resume(request, pk, pause=False)
 
 
 def _csv_text(value: str) -> str:

@@ -721,7 +721,9 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             refusals[order.pk] = PriceChanged()
             continue
         running = 0 if _line_lapsed(line, now) else ahead.get(line.pk, 0)
-        if running + item.periods > limit:
+        # Free periods count too: an order whose promotion gives more than there is room for now
+        # (another order was paid meanwhile) is not paid; a new one is priced for the room left.
+        if running + item.periods + item.free_periods > limit:
             refusals[order.pk] = TooManyPeriods(limit=limit, allowed=max(limit - running, 0))
     return refusals
 
@@ -1255,12 +1257,20 @@ def _grant(line: Line, plan: Plan, period: Period, granted: dict[tuple[int, date
     for bucket in granted.pop((line.pk, period.start), []):
         if bucket.period.plan.rollover == Plan.Rollover.ONCE and not bucket.rolled_over:
             bucket.expires_at, bucket.rolled_over = period.end, True
-    allowances = (
-        (Bucket.Kind.DATA, plan.data_mb),
-        (Bucket.Kind.VOICE, plan.voice_minutes),
-        (Bucket.Kind.SMS, plan.sms),
+    new = _buckets(
+        line, period, _allowances(plan), valid_from=period.start, expires_at=period.end, source=Bucket.Source.PERIOD
     )
-    new = [
+    granted.setdefault((line.pk, period.end), []).extend(new)
+    return new
+
+
+def _allowances(plan: Plan) -> tuple[tuple[str, int | None], ...]:
+    return ((Bucket.Kind.DATA, plan.data_mb), (Bucket.Kind.VOICE, plan.voice_minutes), (Bucket.Kind.SMS, plan.sms))
+
+
+def _buckets(line: Line, period: Period, allowances, *, valid_from, expires_at, source: str) -> list[Bucket]:
+    """Unsaved buckets for ``allowances`` ((kind, amount) pairs: None is unlimited, 0 is none)."""
+    return [
         unsaved(
             Bucket,
             line=line,
@@ -1268,15 +1278,13 @@ def _grant(line: Line, plan: Plan, period: Period, granted: dict[tuple[int, date
             kind=kind,
             granted=amount or 0,
             unlimited=amount is None,
-            valid_from=period.start,
-            expires_at=period.end,
-            source=Bucket.Source.PERIOD,
+            valid_from=valid_from,
+            expires_at=expires_at,
+            source=source,
         )
         for kind, amount in allowances
         if amount != 0
     ]
-    granted.setdefault((line.pk, period.end), []).extend(new)
-    return new
 
 
 def _roll_over_stored(first_new: dict[int, Period]) -> None:
@@ -1376,20 +1384,7 @@ def _promotion_buckets(
             (Bucket.Kind.VOICE, redemption.bonus_voice_minutes),
             (Bucket.Kind.SMS, redemption.bonus_sms),
         )
-        new += [
-            unsaved(
-                Bucket,
-                line=line,
-                period=first,
-                kind=kind,
-                granted=amount,
-                valid_from=first.start,
-                expires_at=last.end,
-                source=Bucket.Source.PROMOTION,
-            )
-            for kind, amount in bonus
-            if amount
-        ]
+        new += _buckets(line, first, bonus, valid_from=first.start, expires_at=last.end, source=Bucket.Source.PROMOTION)
         addon = redemption.addon_plan
         if addon is not None:
             span = plan_periods(
@@ -1401,26 +1396,9 @@ def _promotion_buckets(
                 zone=line.market.zone,
                 anchor_day=None,
             )[0]
-            allowances = (
-                (Bucket.Kind.DATA, addon.data_mb),
-                (Bucket.Kind.VOICE, addon.voice_minutes),
-                (Bucket.Kind.SMS, addon.sms),
+            new += _buckets(
+                line, first, _allowances(addon), valid_from=span.start, expires_at=span.end, source=Bucket.Source.ADDON
             )
-            new += [
-                unsaved(
-                    Bucket,
-                    line=line,
-                    period=first,
-                    kind=kind,
-                    granted=amount or 0,
-                    unlimited=amount is None,
-                    valid_from=span.start,
-                    expires_at=span.end,
-                    source=Bucket.Source.ADDON,
-                )
-                for kind, amount in allowances
-                if amount != 0
-            ]
     return new
 
 

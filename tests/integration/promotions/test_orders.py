@@ -14,7 +14,7 @@ from refill.ledger.services import account_balance, account_for
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.promotions.errors import PromotionRefused, PromotionUnknown
-from refill.promotions.models import Promotion, Redemption
+from refill.promotions.models import Redemption
 from refill.renewals.errors import IdempotencyConflict, PriceChanged
 from refill.renewals.services import (
     ORDER_PAYABLE_FOR,
@@ -28,16 +28,11 @@ from refill.renewals.services import (
 )
 from refill.subscriptions.models import Bucket
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_promotion as promotion
 
 pytestmark = pytest.mark.django_db
 
 DECLINED = "4000000000000002"
-
-
-def promotion(market, **fields) -> Promotion:
-    values = dict(market=market, name_en="Offer", name_zh_hans="优惠", kind="percent_off", percent=Decimal(10),
-                  exclusive=False, starts_at=timezone.now() - timedelta(days=1))  # fmt: skip
-    return Promotion.objects.create(**{**values, **fields})
 
 
 @pytest.fixture
@@ -251,3 +246,18 @@ def test_two_customers_paying_with_the_last_redemption_at_once_redeem_it_once(pl
     assert counters(offer) == (1, Decimal("2.00"))
     assert list(Redemption.objects.values_list("status", flat=True)) == ["redeemed"]
     assert Order.objects.count() == 1  # the refused customer has no half-made order
+
+
+def test_free_periods_that_no_longer_fit_refuse_the_payment(market):
+    from refill.renewals.errors import TooManyPeriods
+
+    plan = make_plan(market, "us-7day", price="7.00", validity_count=7, max_prepaid_periods=3)
+    promotion(market, kind="extra_periods", buy_periods=1, free_periods=1)
+    line = a_line(market, plan)
+    order = create(line, plan, key="two-plus-one", periods=2)  # 2 paid + 1 free: the whole room
+    assert order.items.get().free_periods == 1
+    renew(line, plan)  # another order takes a period meanwhile (its free one no longer fits)
+    gateway, good = card_token()
+    with pytest.raises(TooManyPeriods):
+        order_pay_card(order=order, token=good, gateway=gateway)
+    assert not order.payments.exists()

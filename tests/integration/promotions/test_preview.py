@@ -1,11 +1,9 @@
 """A renewal's quote with its promotions: automatic offers without a code, a typed code, and why a
 code does not apply, in the customer's language."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from django.utils.translation import override
 
 from refill.domain.promotions import Refusal
@@ -13,14 +11,9 @@ from refill.promotions.errors import PromotionUnknown
 from refill.promotions.models import Promotion
 from refill.renewals.services import renewal_quote_promoted
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_promotion as promotion
 
 pytestmark = pytest.mark.django_db
-
-
-def promotion(market, **fields) -> Promotion:
-    values = dict(market=market, name_en="Offer", name_zh_hans="优惠", kind="percent_off", percent=Decimal(10),
-                  exclusive=False, starts_at=timezone.now() - timedelta(days=1))  # fmt: skip
-    return Promotion.objects.create(**{**values, **fields})
 
 
 @pytest.fixture
