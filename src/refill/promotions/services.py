@@ -59,6 +59,14 @@ def promotions_for(*, market, code: str = "", now: datetime | None = None) -> li
 
 
 def offer_of(promotion: Promotion) -> Offer:
+    """The rules' view of ``promotion`` (made once per promotion object: a batch asks it per order)."""
+    offer = getattr(promotion, "_offer", None)
+    if offer is None:
+        offer = promotion._offer = _offer_of(promotion)
+    return offer
+
+
+def _offer_of(promotion: Promotion) -> Offer:
     bonus = {"data": promotion.bonus_data_mb, "voice": promotion.bonus_voice_minutes, "sms": promotion.bonus_sms}
     return Offer(
         id=promotion.pk,
@@ -161,6 +169,33 @@ def promotions_take(
         pending[promotion.pk, "line", line_id] += 1
         promotion.redeemed += 1
         promotion.spent += cost
+
+
+class _NoRoom(Exception):
+    pass
+
+
+def promotions_take_in_bulk(totals: dict[Promotion, tuple[int, Decimal]]) -> bool:
+    """Take ``count`` redemptions costing ``cost`` from each promotion's total limit and budget at
+    once (for promotions without per-customer or per-line limits): one conditional UPDATE each,
+    in primary-key order. All or nothing: False (and nothing taken) if one has no room for them."""
+    try:
+        with transaction.atomic():
+            for promotion in sorted(totals, key=lambda promotion: promotion.pk):
+                count, cost = totals[promotion]
+                room = Q(pk=promotion.pk)
+                if promotion.limit_total is not None:
+                    room &= Q(redeemed__lte=F("limit_total") - count)
+                if promotion.budget is not None:
+                    room &= Q(spent__lte=F("budget") - cost)
+                if not Promotion.objects.filter(room).update(redeemed=F("redeemed") + count, spent=F("spent") + cost):
+                    raise _NoRoom
+    except _NoRoom:
+        return False
+    for promotion, (count, cost) in totals.items():
+        promotion.redeemed += count
+        promotion.spent += cost
+    return True
 
 
 @transaction.atomic

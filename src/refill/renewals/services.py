@@ -67,6 +67,7 @@ from refill.promotions.services import (
     offer_of,
     promotions_for,
     promotions_take,
+    promotions_take_in_bulk,
     redemptions_redeem,
     redemptions_release,
     redemptions_retake,
@@ -467,7 +468,6 @@ def _existing_orders(requests: list[RenewalRequest]) -> dict[tuple[int, str], Or
 
 
 def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | None) -> dict[int, Order | RefillError]:
-
     at = now or timezone.now()
     answers: dict[int, Order | RefillError] = {}
     with transaction.atomic():
@@ -476,7 +476,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
         price_of = _price_lookup(at)
         promotions_of = PromotionLookup(at)
         taking: Counter = Counter()  # redemptions taken in this batch, written with the orders
-        made: list[tuple[int, RenewalRequest, Order, PromotedQuote]] = []
+        priced: list[tuple[int, RenewalRequest, list, PromotedQuote]] = []
         for index, request in fresh:
             line, plan = request.line, request.plan
             if line.pk not in lines or line.owner_id != request.customer.pk:
@@ -491,17 +491,22 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                     lambda: price_of(plan, line.market.currency),  # noqa: B023 - called at once
                     lambda: ahead.get(line.pk, 0),  # noqa: B023
                 )
-                promoted = _promoted_and_taken(
-                    request,
-                    renewal,
-                    promotions_of(market=line.market, code=request.promotion_code),
-                    at,
-                    price_of,
-                    taking,
-                )
+                promotions = promotions_of(market=line.market, code=request.promotion_code)
+                priced.append((index, request, promotions, _priced(request, renewal, promotions, at, price_of)))
             except RefillError as exc:
                 answers[index] = exc
-                continue
+        # The promotions are taken last, just before the orders are written: their rows stay locked
+        # only from here to the commit.
+        taken = _taken_in_bulk(priced)
+        made: list[tuple[int, RenewalRequest, Order, PromotedQuote]] = []
+        for index, request, promotions, promoted in priced:
+            line = request.line
+            if index not in taken:
+                try:
+                    promoted = _taken_one_by_one(request, promoted.renewal, promotions, at, price_of, taking, promoted)
+                except RefillError as exc:
+                    answers[index] = exc
+                    continue
             order = unsaved(
                 Order,
                 customer=request.customer,
@@ -509,7 +514,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 market=line.market,
                 idempotency_key=request.idempotency_key,
                 request_fingerprint=request.fingerprint,
-                currency=renewal.price.currency,
+                currency=promoted.renewal.price.currency,
                 subtotal=promoted.quote.subtotal.amount,
                 discount=promoted.quote.discount.amount,
                 tax=promoted.quote.tax.amount,
@@ -555,29 +560,66 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
     return answers
 
 
-def _promoted_and_taken(
-    request: RenewalRequest, renewal: RenewalQuote, promotions: list, now: datetime, price_of, taking: Counter
+def _priced(
+    request: RenewalRequest, renewal: RenewalQuote, promotions: list, now: datetime, price_of, exclude=frozenset()
 ) -> PromotedQuote:
-    """The renewal's quote with the promotions it takes, their redemptions taken from their limits
-    and budgets (written with the order). A typed code that does not apply, or runs out meanwhile,
-    refuses the order; an automatic offer that runs out meanwhile is left out and the rest asked
-    again. The price the customer was shown (``expected_total``) must still be the price."""
+    """The renewal's quote with the promotions it would take (less ``exclude``). A typed code that
+    does not apply refuses the order, and the price the customer was shown (``expected_total``)
+    must still be the price."""
+    promoted = _promote(
+        renewal,
+        promotions,
+        customer=request.customer,
+        channel=request.channel,
+        code=request.promotion_code,
+        now=now,
+        price_of=price_of,
+        exclude=exclude,
+    )
+    if promoted.code_refusal is not None:
+        raise promoted.code_refusal
+    if request.expected_total is not None and Decimal(request.expected_total) != promoted.quote.total.amount:
+        raise PriceChanged()
+    return promoted
+
+
+def _taken_in_bulk(priced: list[tuple[int, RenewalRequest, list, PromotedQuote]]) -> set[int]:
+    """Take the redemptions of a batch's orders whose promotions have no per-customer or per-line
+    limit with one conditional UPDATE per promotion (not one per order: an automatic offer in an
+    auto-renew batch would otherwise lock its row for the whole batch). Returns the requests (by
+    index) whose promotions are taken, or that take none; if a promotion has no room for all of
+    them, none is taken here and each order takes its own (``_taken_one_by_one``)."""
+    done = {index for index, _, _, promoted in priced if not promoted.taken}
+    simple = [
+        (index, promoted)
+        for index, _, _, promoted in priced
+        if promoted.taken and all(p.limit_per_customer is None and p.limit_per_line is None for p in promoted.taken)
+    ]
+    totals: dict[Any, list] = {}
+    for _, promoted in simple:
+        for promotion in promoted.taken:
+            total = totals.setdefault(promotion, [0, Decimal(0)])
+            total[0] += 1
+            total[1] += promoted.offers.cost_of(promotion.pk)
+    if totals and promotions_take_in_bulk({promotion: tuple(total) for promotion, total in totals.items()}):
+        done |= {index for index, _ in simple}
+    return done
+
+
+def _taken_one_by_one(
+    request: RenewalRequest,
+    renewal: RenewalQuote,
+    promotions: list,
+    now: datetime,
+    price_of,
+    taking: Counter,
+    promoted: PromotedQuote,
+) -> PromotedQuote:
+    """Take one order's redemptions from their promotions' limits and budgets (written with the
+    order). A typed code that runs out meanwhile refuses the order; an automatic offer that runs
+    out is left out and the order priced again without it."""
     exclude: frozenset[int] = frozenset()
-    while True:
-        promoted = _promote(
-            renewal,
-            promotions,
-            customer=request.customer,
-            channel=request.channel,
-            code=request.promotion_code,
-            now=now,
-            price_of=price_of,
-            exclude=exclude,
-        )
-        if promoted.code_refusal is not None:
-            raise promoted.code_refusal
-        if request.expected_total is not None and Decimal(request.expected_total) != promoted.quote.total.amount:
-            raise PriceChanged()
+    while promoted.taken:
         try:
             promotions_take(
                 taken=[(promotion, promoted.offers.cost_of(promotion.pk)) for promotion in promoted.taken],
@@ -589,8 +631,10 @@ def _promoted_and_taken(
             if refusal.promotion.code:
                 raise
             exclude |= {refusal.promotion.pk}
+            promoted = _priced(request, renewal, promotions, now, price_of, exclude)
             continue
-        return promoted
+        break
+    return promoted
 
 
 def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:

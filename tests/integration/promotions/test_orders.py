@@ -261,3 +261,23 @@ def test_free_periods_that_no_longer_fit_refuse_the_payment(market):
     with pytest.raises(TooManyPeriods):
         order_pay_card(order=order, token=good, gateway=gateway)
     assert not order.payments.exists()
+
+
+def test_a_batch_takes_an_offer_at_once_or_order_by_order_when_it_runs_short(market, plan):
+    roomy = promotion(market, budget=Decimal("100.00"), priority=10)
+    short = promotion(market, kind="amount_off", amount=Decimal(1), limit_total=2, priority=20)
+    lines = [a_line(market, plan) for _ in range(3)]
+
+    def batch(tag):
+        requests = [RenewalRequest(line.owner, line, plan, 1, f"{tag}-{line.pk}", channel="auto") for line in lines]
+        return orders_create_renewals(requests=requests)
+
+    # The first batch: `short` has room for two of the three, so each order takes its own and the
+    # third goes without it. The second: `short` is used up (left out when priced) and `roomy` is
+    # taken for all three at once.
+    first = batch("first")
+    assert counters(roomy) == (3, Decimal("6.00"))
+    assert [order.total for order in first] == [Decimal("18.70")] * 2 + [Decimal("19.80")]
+    assert counters(short) == (2, Decimal("2.00"))
+    second = batch("second")
+    assert [order.total for order in second] == [Decimal("19.80")] * 3 and counters(roomy)[0] == 6
