@@ -62,6 +62,8 @@ def test_statement_shows_wallet_and_orders(client, staff, sales):
     voucher_redeem(pin=pins[0][1], customer=sales)
     page = client.get(reverse("backoffice:statement", args=[sales.pk])).content.decode()
     assert "Refill PIN redeemed" in page and "$10.00" in page and "US-" in page
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<form" not in title and page.count('name="idempotency_key"') == 1  # one adjust form, in the page
     rows = list(
         csv.DictReader(
             io.StringIO(
