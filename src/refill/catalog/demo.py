@@ -46,6 +46,9 @@ DEMO_PASSWORDS = {
     "admin@example.com": "admin-pass-1234",
     "agent@example.com": "agent-pass-1234",
     "li.wei@example.com": "demo-pass-1234",
+    "support@example.com": "staff-pass-1234",
+    "finance@example.com": "staff-pass-1234",
+    "catalog@example.com": "staff-pass-1234",
 }
 
 
@@ -75,7 +78,13 @@ def _plans(market: Market, rows, since) -> None:
 
 
 def _user(
-    email: str, *, role: str, customer: Customer | None = None, staff: bool = False, phone: str | None = None
+    email: str,
+    *,
+    role: str,
+    customer: Customer | None = None,
+    staff: bool = False,
+    phone: str | None = None,
+    group: str = "",
 ) -> User:
     user = User.objects.create_user(
         email,
@@ -83,11 +92,15 @@ def _user(
         role=role,
         customer=customer,
         is_staff=staff,
-        is_superuser=staff,
+        is_superuser=staff and not group,
         phone=phone,
         phone_verified=bool(phone),
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if group:
+        from django.contrib.auth.models import Group
+
+        user.groups.add(Group.objects.get(name=group))
     return user
 
 
@@ -117,6 +130,17 @@ def _renew(line: Line, plan_code: str, *, at, periods: int = 1, key: str) -> Non
         language=line.owner.preferred_language,
     )
     order_pay_card(order=order, token=token, gateway=gateway, now=at)
+
+
+# Staff and agents need a second factor (TOTP). The demo's share one known secret, so anyone trying
+# the demo can add it to an authenticator app, or ask `manage.py demo_totp` for the current code.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _demo_totp(user: User) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def _demo_card():
@@ -175,8 +199,12 @@ def demo_seed(stdout=None) -> bool:
             display_name="Demo Customer", preferred_language="en", time_zone="America/New_York"
         )
         _user("demo@example.com", role=User.Role.CUSTOMER, customer=demo)
-        _user("admin@example.com", role=User.Role.STAFF, staff=True)
-        _user("agent@example.com", role=User.Role.AGENT)
+        admin = _user("admin@example.com", role=User.Role.STAFF, staff=True)
+        agent = _user("agent@example.com", role=User.Role.AGENT)
+        for user in (admin, agent):
+            _demo_totp(user)
+        for role in ("support", "finance", "catalog"):  # one staff member per back office role
+            _demo_totp(_user(f"{role}@example.com", role=User.Role.STAFF, staff=True, group=role))
         li = Customer.objects.create(display_name="李伟", preferred_language="zh-hans", time_zone="Asia/Shanghai")
         _user("li.wei@example.com", role=User.Role.CUSTOMER, customer=li)
 

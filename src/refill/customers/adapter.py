@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
@@ -12,7 +13,17 @@ from refill.integrations.sms.base import send_sms
 from .models import Customer, User
 
 # Every login the demo data creates (refill.catalog.demo.DEMO_PASSWORDS), refused when demo is off.
-DEMO_EMAILS = frozenset({"demo@example.com", "admin@example.com", "agent@example.com", "li.wei@example.com"})
+DEMO_EMAILS = frozenset(
+    {
+        "demo@example.com",
+        "admin@example.com",
+        "agent@example.com",
+        "li.wei@example.com",
+        "support@example.com",
+        "finance@example.com",
+        "catalog@example.com",
+    }
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -74,3 +85,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
             raise PermissionDenied("demo accounts are disabled")
         return super().pre_authenticate(request, **credentials)
+
+
+class MfaAdapter(DefaultMFAAdapter):
+    def build_totp_svg(self, url: str) -> str:
+        """The TOTP setup QR code as inline SVG, drawn with segno (already used for eSIM codes)."""
+        import io
+
+        import segno
+
+        buffer = io.BytesIO()
+        segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, svgns=True)
+        return buffer.getvalue().decode()

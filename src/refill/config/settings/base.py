@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.headless",
     "axes",
     "refill.customers",
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "refill.customers.middleware.StaffTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -162,6 +164,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = False
+# Two-factor: TOTP (with recovery codes), optional for customers, required for staff and agents
+# (refill.customers.middleware.StaffTwoFactorMiddleware). The QR code is drawn with segno.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Refill"
+MFA_ADAPTER = "refill.customers.adapter.MfaAdapter"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
 
