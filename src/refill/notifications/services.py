@@ -65,22 +65,24 @@ def _deliver(notification: Notification, message: EmailMultiAlternatives, langua
     return notification
 
 
-def order_confirmation_send(*, order_id: int) -> Notification:
-    """Email the order confirmation in the customer's language, at most once. The SMTP exchange
-    happens outside any database transaction: nothing is locked while the mail server answers."""
+def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
+    """Email the order confirmation in the customer's language, at most once (a resend, asked by
+    staff, is once per ``resend`` key). The SMTP exchange happens outside any database transaction:
+    nothing is locked while the mail server answers."""
     receipts_number()  # the email always carries the receipt's number
     order = Order.objects.select_related("customer", "line", "line__market", "receipt").get(pk=order_id)
     customer = order.customer
     recipient = customer.email_address()
+    subject_key = f"order:{order.pk}" + (f":resend:{resend}" if resend else "")
     notification = _claim(
         rule="order_confirmation",
-        subject_key=f"order:{order.pk}",
+        subject_key=subject_key,
         channel="email",
         customer=customer,
         recipient=recipient,
     )
     if notification is None:
-        return Notification.objects.get(rule="order_confirmation", subject_key=f"order:{order.pk}", channel="email")
+        return Notification.objects.get(rule="order_confirmation", subject_key=subject_key, channel="email")
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
         item = order.items.select_related("plan").get()
         periods = list(item.granted_periods.order_by("start").all())

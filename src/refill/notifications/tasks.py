@@ -13,6 +13,11 @@ def send_order_confirmation(order_id: int) -> str:
 
 
 @task()
+def resend_order_confirmation(order_id: int, resend: str) -> str:
+    return order_confirmation_send(order_id=order_id, resend=resend).status
+
+
+@task()
 def send_order_confirmations(order_ids: list[int]) -> int:
     """The confirmations of orders paid together (a batch of auto-renewals): each sent once; one
     that fails does not hold back the others, and the task fails so that it shows."""

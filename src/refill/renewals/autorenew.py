@@ -57,8 +57,9 @@ def autorenew_settings(line: Line) -> AutoRenew:
     return AutoRenew.objects.filter(line=line).first() or AutoRenew(line=line)
 
 
-def autorenew_update(*, line: Line, actor, **changes) -> AutoRenew:
-    """Change a line's auto-renew settings (portal, API, agent desk); audited with who did it."""
+def autorenew_update(*, line: Line, actor, reason: str = "", **changes) -> AutoRenew:
+    """Change a line's auto-renew settings (portal, API, agent desk, back office); audited with who
+    did it and why (staff give a reason)."""
     from refill.audit.services import audit_record
 
     unknown = set(changes) - set(AutoRenew.SETTINGS)
@@ -75,6 +76,7 @@ def autorenew_update(*, line: Line, actor, **changes) -> AutoRenew:
             actor=actor,
             action="autorenew.update",
             obj=line,
+            reason=reason,
             data={name: str(value) for name, value in changes.items()},
         )
     return settings

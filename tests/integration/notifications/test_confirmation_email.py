@@ -86,3 +86,20 @@ def test_the_confirmation_and_receipt_show_what_promotions_took_off_and_gave(set
             receipt = render_to_string("receipts/receipt.html", receipt_context(order))
         assert "Five off (SAVE5)" in receipt and "−$5.00" in receipt and "Bonus: 2 GB" in receipt
         assert "Discount" in receipt and "$20.00" in receipt
+
+
+def test_a_resend_asked_by_staff_sends_the_confirmation_again_once(settings):
+    from refill.notifications.services import order_confirmation_send
+
+    with LoopbackSmtp() as smtp:
+        settings.MAILERS = smtp.mailers_setting()
+        market = make_market()
+        plan = make_plan(market, "us-30day")
+        customer, _ = make_customer("resend@example.com")
+        line = make_line(customer, market, plan, msisdn="+12025550143")
+        order, _ = renew(line, plan)
+        _run_worker()
+        order_confirmation_send(order_id=order.pk, resend="audit-1")
+        order_confirmation_send(order_id=order.pk, resend="audit-1")  # the same request: once
+        assert len(smtp.messages) == 2
+        assert Notification.objects.filter(rule="order_confirmation").count() == 2

@@ -1,0 +1,108 @@
+"""The customer 360: finding a customer by anything support is told, and everything about them on
+one page. Reads only; the actions are the services they call (each audited with a reason)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from refill.audit.models import AuditEvent
+from refill.customers.models import Customer
+from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
+from refill.ledger.services import wallet_balance
+from refill.lines.models import Line
+from refill.notifications.models import Notification
+from refill.orders.models import Order
+from refill.payments.models import Payment
+from refill.subscriptions.models import Bucket, Period
+
+RECENT = 50  # orders, payments, notifications and audit rows shown
+
+
+def customers_find(query: str, *, limit: int = 50) -> list[Customer]:
+    """Customers matching a number (any format, or its last digits), an ICCID, an email address, a
+    name or an order id."""
+    text = query.strip()
+    if len(text) < 2 and not text.isdigit():
+        return []
+    wanted = Q(display_name__icontains=text) | Q(users__email__iexact=text) | Q(users__email__icontains=text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits:
+        wanted |= Q(lines__iccid=digits) | Q(lines__msisdn__endswith=digits) | Q(users__phone__endswith=digits)
+        try:
+            wanted |= Q(lines__msisdn=normalize_msisdn(text, settings.REFILL_DEFAULT_REGION))
+        except InvalidIdentifier:
+            pass
+        if text.isdigit() and len(text) <= 12:
+            wanted |= Q(orders__pk=int(text))
+    return list(Customer.objects.filter(wanted).distinct().order_by("pk")[:limit])
+
+
+@dataclass
+class LineView:
+    line: Line
+    periods: list[Period]
+    buckets: list[Bucket]
+    esim: object | None
+    auto_renew: object | None
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    users: list
+    lines: list[LineView]
+    orders: list[Order]
+    payments: list[Payment]
+    wallets: dict[str, Decimal]
+    notifications: list[Notification]
+    audit: list[AuditEvent]
+    currencies: list[str] = field(default_factory=list)
+
+
+def customer_360(customer: Customer) -> Customer360:
+    now = timezone.now()
+    lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("msisdn"))
+    views = []
+    for line in lines:
+        periods = list(line.periods.filter(end__gt=now - timezone.timedelta(days=90)).select_related("plan"))
+        buckets = list(
+            Bucket.objects.filter(line=line, expires_at__gt=now, revoked_at__isnull=True).order_by("expires_at", "pk")
+        )
+        views.append(
+            LineView(
+                line=line,
+                periods=periods,
+                buckets=buckets,
+                esim=getattr(line, "esim_profile", None) if line.sim_type == Line.SimType.ESIM else None,
+                auto_renew=getattr(line, "auto_renew", None),
+            )
+        )
+    orders = list(
+        Order.objects.filter(customer=customer)
+        .select_related("line", "receipt")
+        .order_by("-created_at", "-pk")[:RECENT]
+    )
+    payments = list(
+        Payment.objects.filter(order__customer=customer).select_related("order").order_by("-created_at", "-pk")[:RECENT]
+    )
+    currencies = sorted({line.market.currency for line in lines} | {order.currency for order in orders})
+    # Everything audited about the customer, their lines and their orders (the newest first).
+    about = Q(object_type="customers.customer", object_id=str(customer.pk))
+    about |= Q(object_type="lines.line", object_id__in=[str(line.pk) for line in lines])
+    about |= Q(object_type="orders.order", object_id__in=[str(order.pk) for order in orders])
+    return Customer360(
+        customer=customer,
+        users=list(customer.users.order_by("pk")),
+        lines=views,
+        orders=orders,
+        payments=payments,
+        wallets={currency: wallet_balance(customer, currency) for currency in currencies},
+        notifications=list(Notification.objects.filter(customer=customer).order_by("-created_at", "-pk")[:RECENT]),
+        audit=list(AuditEvent.objects.filter(about).order_by("-at", "-pk")[:RECENT]),
+        currencies=currencies,
+    )
