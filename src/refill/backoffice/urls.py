@@ -26,3 +26,23 @@ urlpatterns = [
     path("promotions/<int:pk>/pause/", views.promotion_pause, name="promotion_pause"),
     path("promotions/<int:pk>/resume/", views.promotion_resume, name="promotion_resume"),
 ]
+
+# The customer 360.
+from . import customer_views  # noqa: E402
+
+urlpatterns += [
+    path("customers/", customer_views.customers_search, name="customers"),
+    path("customers/<int:pk>/", customer_views.customer_view, name="customer"),
+    path(
+        "customers/<int:pk>/lines/<int:line_pk>/auto-renew/",
+        customer_views.customer_autorenew,
+        name="customer_autorenew",
+    ),
+    path("customers/<int:pk>/lines/<int:line_pk>/esim/", customer_views.customer_esim_reissue, name="customer_esim"),
+    path("customers/<int:pk>/buckets/<int:bucket_pk>/", customer_views.customer_bucket, name="customer_bucket"),
+    path(
+        "customers/<int:pk>/orders/<int:order_pk>/resend/",
+        customer_views.customer_resend_receipt,
+        name="customer_resend",
+    ),
+]
