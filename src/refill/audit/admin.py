@@ -18,6 +18,6 @@ class ReadOnlyMixin:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["at", "actor_label", "action", "object_type", "object_id", "reason", "request_id"]
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "reason", "ip", "request_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label", "request_id"]

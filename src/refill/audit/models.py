@@ -4,7 +4,8 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    """Who did what to which object and why; written in the same transaction as the change."""
+    """Who did what to which object, when, from where and why; written in the same transaction as
+    the change. Append-only: the database refuses to update or delete a row (migration 0004)."""
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -16,11 +17,17 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64)
     reason = models.CharField(max_length=200, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The client address of the request that wrote the row; none for tasks and commands.
+    ip = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The back office's log, newest first, a page at a time (keyset on at, id).
+            models.Index(fields=["at", "id"], name="audit_at_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_label}"

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models
 
 from refill.ops.bulk import bulk_insert, unsaved
-from refill.ops.request_context import current_request_id
+from refill.ops.request_context import current_client_ip, current_request_id
 
 from .models import AuditEvent
 
@@ -13,8 +13,8 @@ from .models import AuditEvent
 def audit_event(
     *, actor: Any, action: str, obj: models.Model, reason: str = "", data: dict | None = None
 ) -> AuditEvent:
-    """The (unsaved) audit row for ``action`` on ``obj``; ``audit_record`` and ``audit_records``
-    write them."""
+    """The (unsaved) audit row for ``action`` on ``obj``, with the current request's id and client
+    address (none outside a request); ``audit_record`` and ``audit_records`` write them."""
     actor_user = actor if getattr(actor, "pk", None) and hasattr(actor, "is_staff") else None
     label = str(actor) if actor is not None else "system"
     return unsaved(
@@ -26,6 +26,7 @@ def audit_event(
         object_id=str(obj.pk),
         reason=reason,
         request_id=current_request_id(),
+        ip=current_client_ip(),
         data=data or {},
     )
 

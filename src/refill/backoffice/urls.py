@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, customer_views, report_views, views
 
 app_name = "backoffice"
 
 urlpatterns = [
+    path("audit/", audit_views.audit_view, name="audit"),
+    path("audit/<int:pk>/", audit_views.audit_detail_view, name="audit_detail"),
     path("", views.index, name="index"),
     path("ledger/trial-balance/", views.trial_balance_view, name="trial_balance"),
     path("customers/<int:pk>/statement/", views.statement_view, name="statement"),
@@ -27,9 +29,13 @@ urlpatterns = [
     path("promotions/<int:pk>/resume/", views.promotion_resume, name="promotion_resume"),
 ]
 
-# The customer 360.
-from . import customer_views  # noqa: E402
+# Reports.
+urlpatterns += [
+    path("reports/", report_views.reports_view, name="reports"),
+    path("reports/<slug:name>.csv", report_views.report_csv, name="report_csv"),
+]
 
+# The customer 360.
 urlpatterns += [
     path("customers/", customer_views.customers_search, name="customers"),
     path("customers/<int:pk>/", customer_views.customer_view, name="customer"),
