@@ -1,138 +1,295 @@
-"""The shop counter: find a number, take cash for its owner's wallet, redeem a refill PIN onto it.
-Only shop agents (and staff) get here; every action is audited by the service it calls."""
+"""The shop counter: an agent of a shop looks a number up, verifies the customer standing there
+(their shop PIN or a code sent to the number), then renews it for cash or card, takes cash for its
+owner's wallet, redeems a refill PIN onto it or changes auto-renew, prints the receipt, and closes
+the shop's drawer at the end of the day.
+
+Until the customer is verified the agent sees only the number, its status and plan. A verification
+lasts VERIFICATION_LIFETIME and is kept in the agent's session for that one line; every action on a
+line refuses an unverified one (403). Agents see only their own shop's sales, receipts and closes.
+Every action is audited by the service it calls."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from datetime import UTC, datetime
 from functools import wraps
+from urllib.parse import urlencode
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from refill.customers.models import User
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.errors import RefillError
 from refill.formatting import money_text
+from refill.integrations.payments.base import CardDetails, TokenizationError
+from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
-from refill.portal.forms import AutoRenewForm
+from refill.orders.models import Order
+from refill.payments.models import Payment
+from refill.portal.forms import AutoRenewForm, CardForm
+from refill.promotions.errors import PromotionUnknown
+from refill.promotions.services import normalise_code
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
-from refill.renewals.services import order_create_topup, order_pay_cash
+from refill.renewals.errors import PaymentInProgress, decline_message
+from refill.renewals.services import (
+    PayWith,
+    order_create_renewal,
+    order_create_topup,
+    order_pay,
+    order_pay_cash,
+    renewal_plans,
+    renewal_quote_promoted,
+)
 from refill.vouchers.services import voucher_redeem
 
+from .forms import CashTopupForm, CodeForm, DrawerCloseForm, FindForm, PinForm, ShopPinForm, ShopRenewForm
+from .models import DrawerClose, ShopSale
+from .services import (
+    VERIFICATION_LIFETIME,
+    LineNotVerified,
+    NoShop,
+    drawer_close,
+    drawer_open,
+    shop_of,
+    shop_pin_verify,
+    shop_sale_record,
+    verification_code_check,
+    verification_code_pending,
+    verification_code_send,
+)
+
 # Numbers a shop may still serve (not released, not ported away).
-LIVE_LINES = Line.objects.select_related("owner", "market").exclude(status__in=["available", "ported_out"])
+LIVE_LINES = Line.objects.select_related("owner", "market", "plan").exclude(status__in=["available", "ported_out"])
+
+# The one line this agent's session may serve, until when: {"line": pk, "shop": pk, "until": epoch}.
+VERIFIED = "agentdesk.verified"
 
 
-def agent_required(view):
-    @login_required
+def agent_required(view=None, *, landing: bool = False):
+    """Shop agents of an active shop only (staff are not agents). An agent without a shop is told
+    why on the desk's landing page and refused (403) everywhere else. Sets ``request.shop``."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if user.role != User.Role.AGENT or user.is_staff:
+                raise PermissionDenied
+            shop = shop_of(user)
+            if shop is None:
+                status = 200 if landing and request.method == "GET" else 403
+                return render(request, "agentdesk/no_shop.html", {"reason": NoShop().message}, status=status)
+            request.shop = shop
+            # Times on the desk's pages are the shop's (its market's zone), not the server's.
+            with timezone.override(shop.market.time_zone):
+                return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _desk_url(line: Line) -> str:
+    return f"{reverse('agentdesk:desk')}?{urlencode({'msisdn': line.msisdn})}"
+
+
+def _shop_line(request: HttpRequest, pk: int) -> Line:
+    """A live line of the shop's market; any other is not found."""
+    return get_object_or_404(LIVE_LINES.filter(market=request.shop.market), pk=pk)
+
+
+def _verified_until(request: HttpRequest, line: Line) -> datetime | None:
+    held = request.session.get(VERIFIED) or {}
+    if held.get("line") != line.pk or held.get("shop") != request.shop.pk:
+        return None
+    until = datetime.fromtimestamp(held.get("until", 0), tz=UTC)
+    return until if until > timezone.now() else None
+
+
+def _mark_verified(request: HttpRequest, line: Line) -> None:
+    until = timezone.now() + VERIFICATION_LIFETIME
+    request.session[VERIFIED] = {"line": line.pk, "shop": request.shop.pk, "until": until.timestamp()}
+    messages.success(
+        request,
+        _("Customer verified. You can serve %(number)s for the next 15 minutes.") % {"number": line.msisdn_display},
+    )
+
+
+def verified_line(view):
+    """Resolve the ``pk`` of a line of the shop's market and refuse (403) unless this session
+    verified its customer in the last VERIFICATION_LIFETIME."""
+
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.role == User.Role.AGENT or request.user.is_staff):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def wrapper(request, pk: int, *args, **kwargs):
+        line = _shop_line(request, pk)
+        if _verified_until(request, line) is None:
+            context = {"reason": LineNotVerified().message, "line": line, "desk_url": _desk_url(line)}
+            return render(request, "agentdesk/refused.html", context, status=403)
+        return view(request, line, *args, **kwargs)
 
     return wrapper
 
 
-class FindForm(forms.Form):
-    msisdn = forms.CharField(label=gettext_lazy("Phone number"), max_length=24)
-
-
-class CashTopupForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Cash received"), min_value=0, max_digits=10, decimal_places=2)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
-
-
-class PinForm(forms.Form):
-    pin = forms.CharField(label=gettext_lazy("Refill PIN"), max_length=40)
-
-
-def _find(raw: str) -> Line | None:
+def _find(raw: str, shop) -> Line | None:
     try:
-        number = normalize_msisdn(raw, settings.REFILL_DEFAULT_REGION)
+        number = normalize_msisdn(raw, shop.market.region)
     except InvalidIdentifier:
         return None
-    return (
-        Line.objects.select_related("owner", "market", "plan")
-        .filter(msisdn=number)
-        .exclude(status__in=["available", "ported_out"])
-        .first()
-    )
+    return LIVE_LINES.filter(msisdn=number, market=shop.market).first()
 
 
-@agent_required
+@agent_required(landing=True)
 def desk(request: HttpRequest) -> HttpResponse:
     form = FindForm(request.GET or None)
-    line = _find(form.cleaned_data["msisdn"]) if form.is_valid() else None
+    line = _find(form.cleaned_data["msisdn"], request.shop) if form.is_valid() else None
     if form.is_valid() and line is None:
         form.add_error("msisdn", _("We could not find that phone number. Check it and try again."))
-    context = {
-        "form": form,
-        "line": line,
-        "cash_form": CashTopupForm(initial={"idempotency_key": uuid.uuid4().hex}),
-        "pin_form": PinForm(),
-        "auto_renew_form": AutoRenewForm(instance=autorenew_settings(line)) if line is not None else None,
-    }
+    verified_until = _verified_until(request, line) if line is not None else None
+    context = {"form": form, "line": line, "shop": request.shop, "verified_until": verified_until}
+    if line is not None and verified_until is None:
+        context.update(
+            shop_pin_form=ShopPinForm(),
+            code_form=CodeForm(),
+            code_pending=verification_code_pending(line=line, shop=request.shop),
+        )
+    elif line is not None:
+        context.update(
+            wallet=wallet_balance(line.owner, line.market.currency),
+            cash_form=CashTopupForm(initial={"idempotency_key": uuid.uuid4().hex}),
+            pin_form=PinForm(),
+            auto_renew_form=AutoRenewForm(instance=autorenew_settings(line)),
+        )
     return render(request, "agentdesk/desk.html", context)
 
 
+@sensitive_post_parameters("shop_pin")
+@require_POST
 @agent_required
-def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
+def verify_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _shop_line(request, pk)
+    form = ShopPinForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Ask the customer to type their shop PIN."))
+        return redirect(_desk_url(line))
+    try:
+        shop_pin_verify(line=line, shop=request.shop, agent=request.user, pin=form.cleaned_data["shop_pin"])
+    except RefillError as exc:
+        messages.error(request, str(exc))
+    else:
+        _mark_verified(request, line)
+    return redirect(_desk_url(line))
+
+
+@require_POST
+@agent_required
+def send_code(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _shop_line(request, pk)
+    try:
+        verification_code_send(line=line, shop=request.shop, agent=request.user)
+    except RefillError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("A code was sent by SMS to %(number)s. Ask the customer to read it out.")
+            % {"number": line.msisdn_display},
+        )
+    return redirect(_desk_url(line))
+
+
+@sensitive_post_parameters("code")
+@require_POST
+@agent_required
+def verify_code(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _shop_line(request, pk)
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the code from the SMS."))
+        return redirect(_desk_url(line))
+    try:
+        verification_code_check(line=line, shop=request.shop, agent=request.user, code=form.cleaned_data["code"])
+    except RefillError as exc:
+        messages.error(request, str(exc))
+    else:
+        _mark_verified(request, line)
+    return redirect(_desk_url(line))
+
+
+@require_POST
+@agent_required
+def finish(request: HttpRequest) -> HttpResponse:
+    """The customer has left: forget the verification."""
+    request.session.pop(VERIFIED, None)
+    return redirect("agentdesk:desk")
+
+
+@agent_required
+@verified_line
+def auto_renew(request: HttpRequest, line: Line) -> HttpResponse:
     """The customer at the counter asks to turn auto-renew on or off, or change its caps."""
-    line = get_object_or_404(LIVE_LINES, pk=pk)
     form = AutoRenewForm(request.POST or None, instance=autorenew_settings(line))
     if request.method == "POST" and form.is_valid():
         autorenew_update(line=line, actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
         messages.success(request, _("Auto-renew settings saved."))
     elif request.method == "POST":
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(f"/agent/?msisdn={line.msisdn}")
+    return redirect(_desk_url(line))
 
 
+@require_POST
 @agent_required
-def cash_topup(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(LIVE_LINES, pk=pk)
+@verified_line
+def cash_topup(request: HttpRequest, line: Line) -> HttpResponse:
     form = CashTopupForm(request.POST)
-    if request.method == "POST" and form.is_valid():
-        try:
-            order = order_create_topup(
-                customer=line.owner,
-                market=line.market,
-                amount=form.cleaned_data["amount"],
-                idempotency_key=f"agent:{request.user.pk}:{form.cleaned_data['idempotency_key']}",
-                actor=request.user,
-            )
-            order_pay_cash(order=order, agent=request.user)
-        except RefillError as exc:
-            messages.error(request, str(exc))
-        else:
-            order.refresh_from_db()
-            messages.success(
-                request,
-                _("%(amount)s added to the wallet of %(number)s. Receipt %(receipt)s.")
-                % {
-                    "amount": money_text(order.total, order.currency),
-                    "number": line.msisdn_display,
-                    "receipt": order.receipt.display_number,
-                },
-            )
-    return redirect(f"/agent/?msisdn={line.msisdn}")
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(_desk_url(line))
+    try:
+        order = order_create_topup(
+            customer=line.owner,
+            market=line.market,
+            amount=form.cleaned_data["amount"],
+            idempotency_key=f"agent:{request.user.pk}:{form.cleaned_data['idempotency_key']}",
+            language=line.owner.preferred_language,
+            actor=request.user,
+        )
+        shop_sale_record(order=order, shop=request.shop, agent=request.user)
+        order_pay_cash(order=order, agent=request.user)
+    except RefillError as exc:
+        messages.error(request, str(exc))
+        return redirect(_desk_url(line))
+    order.refresh_from_db()
+    messages.success(
+        request,
+        _("%(amount)s added to the wallet of %(number)s. Receipt %(receipt)s.")
+        % {
+            "amount": money_text(order.total, order.currency),
+            "number": line.msisdn_display,
+            "receipt": order.receipt.display_number,
+        },
+    )
+    return redirect("agentdesk:receipt", pk=order.pk)
 
 
 @sensitive_post_parameters("pin")
+@require_POST
 @agent_required
-def redeem_pin(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(LIVE_LINES, pk=pk)
+@verified_line
+def redeem_pin(request: HttpRequest, line: Line) -> HttpResponse:
     form = PinForm(request.POST)
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         try:
             voucher = voucher_redeem(
                 pin=form.cleaned_data["pin"],
@@ -150,4 +307,284 @@ def redeem_pin(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(amount)s was added to %(number)s.")
                 % {"amount": money_text(voucher.face_value, voucher.currency), "number": line.msisdn_display},
             )
-    return redirect(f"/agent/?msisdn={line.msisdn}")
+    return redirect(_desk_url(line))
+
+
+# --- renewals -----------------------------------------------------------------------------------
+
+
+def _pick_plan(line: Line, plans: list, code: str | None):
+    by_code = {plan.code: plan for plan in plans}
+    if code and code in by_code:
+        return by_code[code]
+    return by_code.get(line.plan.code) or (plans[0] if plans else None)
+
+
+def _parse_periods(raw) -> int:
+    try:
+        return max(int(raw), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _shop_quote(line: Line, plan, periods: int, code: str):
+    """The price at the counter (channel "shop") with the promotions that apply, why it cannot be
+    had, and why a typed code does not apply (the quote is then the price without it)."""
+    try:
+        try:
+            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, code=code, channel="shop")
+        except PromotionUnknown as exc:
+            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, channel="shop")
+            return quote, None, str(exc)
+    except RefillError as exc:
+        return None, str(exc), None
+    return quote, None, str(quote.code_refusal) if quote.code_refusal else None
+
+
+def _card_details(card_form: CardForm) -> CardDetails:
+    month, year = card_form.cleaned_data["card_expiry"]
+    return CardDetails(
+        number=card_form.cleaned_data["card_number"],
+        exp_month=month,
+        exp_year=year,
+        cvc=card_form.cleaned_data["card_cvc"],
+        holder=card_form.cleaned_data.get("card_holder", ""),
+    )
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@agent_required
+@verified_line
+def renew(request: HttpRequest, line: Line) -> HttpResponse:
+    """Renew the verified line: choose a plan and periods, see the shop price, take cash or charge
+    a card typed at the counter (tokenised by the gateway at once, never stored or shown)."""
+    data = request.POST if request.method == "POST" else request.GET
+    plans = renewal_plans(line)
+    plan = _pick_plan(line, plans, data.get("plan"))
+    periods = _parse_periods(data.get("periods"))
+    code = normalise_code(str(data.get("promotion_code", ""))[:64])
+    action = data.get("action", "")
+    paying = request.method == "POST" and action in {"cash", "card"}
+    card_form = CardForm(request.POST) if paying and action == "card" else CardForm()
+    form = ShopRenewForm(
+        request.POST if paying else None,
+        plans=plans,
+        max_periods=plan.max_prepaid_periods if plan else 1,
+        initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
+    )
+
+    def page(status: int = 200, error: str = "", fresh_key: bool = False) -> HttpResponse:
+        quote = quote_error = code_error = None
+        if plan is not None:
+            quote, quote_error, code_error = _shop_quote(line, plan, periods, code)
+        key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
+        context = {
+            "line": line,
+            "plans": plans,
+            "plan": plan,
+            "periods": periods,
+            "period_choices": form.fields["periods"].choices,
+            "code": code,
+            "quote": quote,
+            "quote_error": quote_error or ("" if plans else _("No plan can be sold for this number.")),
+            "code_error": code_error,
+            "card_form": card_form,
+            "idempotency_key": key,
+            "error": error,
+        }
+        return render(request, "agentdesk/renew.html", context, status=status)
+
+    if not paying:
+        return page()
+    if plan is None or not form.is_valid() or (action == "card" and not card_form.is_valid()):
+        # The card fields show their own errors; the plan and periods' errors are said here.
+        return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
+    # The key names this form *and* this choice: a double click replays one order, while a change
+    # of plan after a decline makes a new order instead of a conflict.
+    choice = f"{plan.code}:{periods}:{code}"
+    if len(choice) > 30:
+        choice = hashlib.sha256(choice.encode()).hexdigest()[:30]
+    try:
+        order = order_create_renewal(
+            customer=line.owner,
+            line=line,
+            plan=plan,
+            periods=periods,
+            idempotency_key=f"shop:{request.user.pk}:{form.cleaned_data['idempotency_key']}:{choice}"[:80],
+            expected_total=form.cleaned_data.get("expected_total"),
+            language=line.owner.preferred_language,
+            actor=request.user,
+            promotion_code=code,
+            channel="shop",
+        )
+    except RefillError as exc:
+        return page(status=409, error=str(exc))
+    shop_sale_record(order=order, shop=request.shop, agent=request.user)
+    if order.status != Order.Status.PAID:
+        if action == "cash":
+            try:
+                order_pay_cash(order=order, agent=request.user)
+            except PaymentInProgress as exc:
+                return page(status=409, error=str(exc), fresh_key=True)
+            except RefillError as exc:
+                return page(status=409, error=str(exc))
+        else:
+            refusal = _pay_card(request, order, card_form)
+            if refusal is not None:
+                status, error, fresh_key = refusal
+                return page(status=status, error=error, fresh_key=fresh_key)
+    order.refresh_from_db()
+    messages.success(
+        request,
+        _("%(number)s renewed: %(amount)s paid. Receipt %(receipt)s.")
+        % {
+            "number": line.msisdn_display,
+            "amount": money_text(order.total, order.currency),
+            "receipt": order.receipt.display_number,
+        },
+    )
+    return redirect("agentdesk:receipt", pk=order.pk)
+
+
+def _pay_card(request: HttpRequest, order: Order, card_form: CardForm) -> tuple[int, str, bool] | None:
+    """Charge the card typed at the counter. None when paid; otherwise the answer's status, the
+    error and whether the next try needs a new order: a decline keeps the order for another try,
+    while a payment the bank must confirm or that is still unknown leaves the order waiting."""
+    try:
+        payment = order_pay(
+            order=order,
+            pay_with=PayWith(card=_card_details(card_form)),
+            actor=request.user,
+            return_url=request.build_absolute_uri(reverse("agentdesk:desk")),
+        )
+    except TokenizationError as exc:
+        return 402, decline_message(exc.code), False
+    except PaymentInProgress as exc:
+        return 409, str(exc), True
+    except RefillError as exc:
+        return 409, str(exc), False
+    if payment is None or payment.status == Payment.Status.SUCCEEDED:
+        return None
+    if payment.status == Payment.Status.FAILED:
+        return 402, decline_message(payment.decline_code), False
+    if payment.status == Payment.Status.REQUIRES_ACTION:
+        message = _(
+            "This card needs the customer to confirm the payment with their bank, which cannot be done at the "
+            "counter. Take cash or use another card."
+        )
+    else:
+        message = _(
+            "The card payment is not confirmed yet. Check the shop's sales in a few minutes before taking "
+            "another payment for this number."
+        )
+    return 409, message, True
+
+
+# --- receipts -----------------------------------------------------------------------------------
+
+
+def _shop_order(request: HttpRequest, pk: int) -> Order:
+    """An order made at this agent's shop that has a receipt; any other is not found."""
+    sale = get_object_or_404(
+        ShopSale.objects.select_related("order__customer", "order__line", "order__receipt"),
+        order_id=pk,
+        shop=request.shop,
+    )
+    order = sale.order
+    if not hasattr(order, "receipt"):
+        raise Http404
+    return order
+
+
+LAYOUTS = ("thermal", "a4")
+
+
+@agent_required
+def receipt(request: HttpRequest, pk: int, layout: str = "thermal") -> HttpResponse:
+    """The receipt of a sale at this shop, laid out for an 80 mm thermal roll or A4, printed from
+    the browser. The receipt itself is in the customer's language and time zone."""
+    from refill.orders.receipts import receipt_context
+
+    order = _shop_order(request, pk)
+    customer = order.customer
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        body = render_to_string(
+            "agentdesk/_receipt_body.html", {**receipt_context(order), "shop": request.shop, "layout": layout}
+        )
+    context = {
+        "order": order,
+        "layout": layout,
+        "body": body,
+        "receipt_language": "zh-Hans" if customer.preferred_language == "zh-hans" else "en",
+    }
+    return render(request, "agentdesk/receipt.html", context)
+
+
+@agent_required
+def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The A4 receipt as the customer gets it by email (the same template and context)."""
+    from refill.orders.receipts import receipt_pdf as render_pdf
+
+    order = _shop_order(request, pk)
+    response = HttpResponse(render_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
+    return response
+
+
+# --- the drawer ---------------------------------------------------------------------------------
+
+
+@agent_required
+def drawer(request: HttpRequest) -> HttpResponse:
+    """End of day: the agent counts the cash in the drawer and enters it, without being shown what
+    it should be (a blind count); the close then shows expected, counted and the difference."""
+    shop = request.shop
+    form = DrawerCloseForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        try:
+            close = drawer_close(
+                shop=shop,
+                agent=request.user,
+                counted=form.cleaned_data["counted"],
+                note=form.cleaned_data["note"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except RefillError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Drawer closed."))
+            return redirect("agentdesk:drawer_close_detail", pk=close.pk)
+    sales = drawer_open(shop)[1]
+    context = {
+        "shop": shop,
+        "form": form,
+        "cash_sales": sum(1 for sale in sales if _paid_in_cash(sale)),
+        "sales": len(sales),
+        "last_close": DrawerClose.objects.filter(shop=shop).first(),
+    }
+    return render(request, "agentdesk/drawer.html", context, status=400 if form.errors else 200)
+
+
+def _paid_in_cash(sale: ShopSale) -> bool:
+    return any(
+        payment.method == Payment.Method.CASH and payment.status == Payment.Status.SUCCEEDED
+        for payment in sale.order.payments.all()
+    )
+
+
+@agent_required
+def drawer_closes(request: HttpRequest) -> HttpResponse:
+    closes = DrawerClose.objects.filter(shop=request.shop).select_related("agent")[:200]
+    return render(request, "agentdesk/drawer_closes.html", {"shop": request.shop, "closes": closes})
+
+
+@agent_required
+def drawer_close_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    close = get_object_or_404(DrawerClose.objects.select_related("agent"), pk=pk, shop=request.shop)
+    sales = (
+        close.sales.select_related("order__receipt", "agent")
+        .prefetch_related("order__payments")
+        .order_by("created_at", "pk")
+    )
+    rows = [{"sale": sale, "cash": _paid_in_cash(sale)} for sale in sales]
+    return render(request, "agentdesk/drawer_close.html", {"shop": request.shop, "close": close, "rows": rows})

@@ -203,6 +203,11 @@ def demo_seed(stdout=None) -> bool:
         agent = _user("agent@example.com", role=User.Role.AGENT)
         for user in (admin, agent):
             _demo_totp(user)
+        from refill.agentdesk.models import Shop, ShopAgent
+
+        ShopAgent.objects.create(
+            user=agent, shop=Shop.objects.create(code="dc-main", name="Refill Shop, 14th Street", market=us)
+        )
         for role in ("support", "finance", "catalog"):  # one staff member per back office role
             _demo_totp(_user(f"{role}@example.com", role=User.Role.STAFF, staff=True, group=role))
         li = Customer.objects.create(display_name="李伟", preferred_language="zh-hans", time_zone="Asia/Shanghai")

@@ -5,24 +5,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
-from refill.customers.models import User
 from refill.ledger.models import Account
 from refill.ledger.services import account_balance, account_for, wallet_balance
 from refill.orders.models import Receipt
 from refill.vouchers.services import voucher_batch_generate
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, renew
+
+from .conftest import verify_by_pin
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def counter(client):
-    market = make_market()
-    plan = make_plan(market)
-    customer, _ = make_customer()
-    line = make_line(customer, market, plan, msisdn="+12025550143")
-    agent = User.objects.create_user("shop@example.com", "x-pass-12345", role=User.Role.AGENT)
-    login(client, agent)
+def counter(client, agent, customer_line):
+    """An agent of a shop, with the customer at the counter verified by their shop PIN."""
+    customer, line = customer_line
+    verify_by_pin(client, line)
     return agent, customer, line
 
 

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refill.portal.forms import SecretInputPin
+
+
+class FindForm(forms.Form):
+    msisdn = forms.CharField(label=_("Phone number"), max_length=24)
+
+
+class CashTopupForm(forms.Form):
+    amount = forms.DecimalField(label=_("Cash received"), min_value=0, max_digits=10, decimal_places=2)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class PinForm(forms.Form):
+    pin = forms.CharField(label=_("Refill PIN"), max_length=40)
+
+
+class ShopPinForm(forms.Form):
+    """The customer types their shop PIN themselves; it is never written back into the page."""
+
+    shop_pin = forms.CharField(
+        label=_("Shop PIN"),
+        max_length=12,
+        widget=SecretInputPin(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class ShopRenewForm(forms.Form):
+    plan = forms.ChoiceField(label=_("Plan"), widget=forms.RadioSelect)
+    periods = forms.TypedChoiceField(label=_("How many periods"), coerce=int)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    expected_total = forms.DecimalField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, plans, max_periods: int = 12, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(plan.code, plan.name) for plan in plans]
+        self.fields["periods"].choices = [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)]
+
+
+class DrawerCloseForm(forms.Form):
+    counted = forms.DecimalField(label=_("Cash counted in the drawer"), min_value=0, max_digits=12, decimal_places=2)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
