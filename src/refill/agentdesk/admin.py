@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DrawerClose, Shop, ShopAgent
+from .models import CommissionRate, DrawerClose, Shop, ShopAgent
 
 
 class ShopAgentInline(admin.TabularInline):
@@ -30,3 +30,10 @@ class DrawerCloseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(CommissionRate)
+class CommissionRateAdmin(admin.ModelAdmin):
+    list_display = ["plan", "percent", "amount"]
+    list_filter = ["plan__market"]
+    raw_id_fields = ["plan"]

@@ -58,6 +58,26 @@ class DrawerClose(models.Model):
         return f"{self.shop.code} {self.closed_at:%Y-%m-%d %H:%M}"
 
 
+class CommissionRate(models.Model):
+    """What an agent earns for selling a plan at the counter: a percentage of the price before tax,
+    plus a fixed amount (either may be zero). Set per plan in the admin; a sale keeps what it earned
+    when it was made."""
+
+    plan = models.OneToOneField("catalog.Plan", on_delete=models.PROTECT, related_name="commission_rate")
+    percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=4, default=0)  # in the plan's market currency
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100, amount__gte=0), name="commission_rate_in_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.percent}% + {self.amount}"
+
+
 class ShopSale(models.Model):
     """An order made at a shop's counter: which shop and agent made it, and (for cash) the drawer
     close that settled it. Receipts and sales are shown to a shop's agents only through this."""
@@ -67,6 +87,8 @@ class ShopSale(models.Model):
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     drawer_close = models.ForeignKey(DrawerClose, null=True, blank=True, on_delete=models.PROTECT, related_name="sales")
+    # What the agent earns for it once it is paid (CommissionRate of the plan sold, when made).
+    commission = models.DecimalField(max_digits=12, decimal_places=4, default=0)
 
     class Meta:
         indexes = [
@@ -76,6 +98,11 @@ class ShopSale(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.order_id} @ {self.shop_id}"
+
+    @property
+    def net(self):
+        """The order's price before tax (what commission rates apply to)."""
+        return self.order.total - self.order.tax
 
 
 class OneTimeCode(models.Model):

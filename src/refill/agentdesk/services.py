@@ -24,7 +24,7 @@ from refill.lines.models import Line
 from refill.orders.models import Order
 from refill.payments.models import Payment
 
-from .models import DrawerClose, OneTimeCode, Shop, ShopAgent, ShopSale
+from .models import CommissionRate, DrawerClose, OneTimeCode, Shop, ShopAgent, ShopSale
 
 # How long a verified customer may be served before they must prove themselves again.
 VERIFICATION_LIFETIME = timedelta(minutes=15)
@@ -239,8 +239,32 @@ def verification_code_check(*, line: Line, shop: Shop, agent, code: str, now: da
 def shop_sale_record(*, order: Order, shop: Shop, agent) -> ShopSale:
     """Tie ``order`` to the shop whose counter made it (before it is paid, so a sale is never
     lost between the payment and this). Replays return the same record."""
-    sale, _created = ShopSale.objects.get_or_create(order=order, defaults={"shop": shop, "agent": agent})
+    sale, _created = ShopSale.objects.get_or_create(
+        order=order, defaults={"shop": shop, "agent": agent, "commission": commission_of(order)}
+    )
     return sale
+
+
+def commission_of(order: Order) -> Decimal:
+    """What selling ``order``'s plan earns: the plan's rate on the price before tax (after any
+    discount), rounded once to the currency. Top-ups and plans without a rate earn nothing."""
+    item = order.items.filter(kind="renewal").select_related("plan").first()
+    rate = CommissionRate.objects.filter(plan_id=item.plan_id).first() if item is not None else None
+    if rate is None:
+        return Decimal(0)
+    return quantize((order.total - order.tax) * rate.percent / 100 + rate.amount, order.currency)
+
+
+def commission_statement(*, agent, month_start: datetime, month_end: datetime) -> list[ShopSale]:
+    """The agent's paid counter sales in [month_start, month_end), with what each earned."""
+    return list(
+        ShopSale.objects.filter(
+            agent=agent, order__status=Order.Status.PAID, order__paid_at__gte=month_start, order__paid_at__lt=month_end
+        )
+        .select_related("order", "order__line", "shop")
+        .prefetch_related("order__items__plan")
+        .order_by("order__paid_at", "pk")
+    )
 
 
 def _open_sales(shop: Shop):

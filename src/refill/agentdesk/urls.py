@@ -20,4 +20,5 @@ urlpatterns = [
     path("drawer/", views.drawer, name="drawer"),
     path("drawer/closes/", views.drawer_closes, name="drawer_closes"),
     path("drawer/closes/<int:pk>/", views.drawer_close_detail, name="drawer_close_detail"),
+    path("commission/", views.commission, name="commission"),
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -588,3 +589,39 @@ def drawer_close_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     rows = [{"sale": sale, "cash": _paid_in_cash(sale)} for sale in sales]
     return render(request, "agentdesk/drawer_close.html", {"shop": request.shop, "close": close, "rows": rows})
+
+
+@agent_required
+def commission(request: HttpRequest) -> HttpResponse:
+    """The agent's commission statement for a month (this month unless ``?month=YYYY-MM``), in the
+    shop's time zone: their paid counter sales and what each earned, with totals per currency."""
+    from datetime import datetime
+
+    from .services import commission_statement
+
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        first = datetime(year, month, 1)
+    except ValueError:
+        first = datetime(today.year, today.month, 1)
+    following = datetime(first.year + first.month // 12, first.month % 12 + 1, 1)
+    zone = timezone.get_current_timezone()
+    sales = commission_statement(
+        agent=request.user,
+        month_start=timezone.make_aware(first, zone),
+        month_end=timezone.make_aware(following, zone),
+    )
+    totals: dict[str, Decimal] = {}
+    for sale in sales:
+        totals[sale.order.currency] = totals.get(sale.order.currency, Decimal(0)) + sale.commission
+    previous = datetime(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    context = {
+        "shop": request.shop,
+        "sales": sales,
+        "totals": totals,
+        "month": first,
+        "previous": f"{previous:%Y-%m}",
+        "next": f"{following:%Y-%m}" if following.date() <= today else "",
+    }
+    return render(request, "agentdesk/commission.html", context)
