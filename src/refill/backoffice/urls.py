@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, customer_views, report_views, views
+from . import audit_views, catalog_views, customer_views, report_views, views
 
 app_name = "backoffice"
 
@@ -51,4 +51,12 @@ urlpatterns += [
         customer_views.customer_resend_receipt,
         name="customer_resend",
     ),
+]
+
+# Catalog.
+urlpatterns += [
+    path("catalog/", catalog_views.catalog_view, name="catalog"),
+    path("catalog/markets/<int:pk>/", catalog_views.market_settings_view, name="catalog_market"),
+    path("catalog/plans/<int:pk>/", catalog_views.plan_settings_view, name="catalog_plan"),
+    path("catalog/plans/<int:pk>/prices/new/", catalog_views.plan_price_view, name="catalog_price"),
 ]

@@ -3,32 +3,83 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from refill.domain.periods import Validity, ValidityKind
 
+# Expiry reminders (domain.md: 7, 3 and 1 days before the end), per market: whole days, each once.
+REMINDER_DAYS_DEFAULT = (7, 3, 1)
+REMINDER_DAYS_MAX = 60
+REMINDER_DAYS_COUNT = 5
+# A number is never released in fewer days than the US minimum (domain.md).
+AGING_DAYS_MIN = 45
+
+
+def reminder_days_default() -> list[int]:
+    return list(REMINDER_DAYS_DEFAULT)
+
+
+def validate_reminder_days(value) -> None:
+    """One to five whole days before the period end, each from 1 to 60 and given once."""
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= REMINDER_DAYS_COUNT:
+        raise ValidationError(
+            _("Give from one to %(count)s reminder days."),
+            code="reminder_days_count",
+            params={"count": REMINDER_DAYS_COUNT},
+        )
+    if any(isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= REMINDER_DAYS_MAX for day in value):
+        raise ValidationError(
+            _("Each reminder day is a whole number of days from 1 to %(max)s."),
+            code="reminder_days_range",
+            params={"max": REMINDER_DAYS_MAX},
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Give each reminder day only once."), code="reminder_days_repeated")
+
 
 class Market(models.Model):
-    """Where lines live: currency, time zone for "midnight", tax and lifecycle timers."""
+    """Where lines live: currency, time zone for "midnight", tax, lifecycle timers, reminders."""
 
     code = models.SlugField(max_length=16, unique=True)
     name = models.CharField(max_length=100)
     region = models.CharField(max_length=2, help_text="ISO 3166 region used to read national numbers")
     currency = models.CharField(max_length=3)
     time_zone = models.CharField(max_length=64)
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    # A fraction: 0.06 is 6 %.
+    tax_rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
     tax_inclusive = models.BooleanField(default=True)
-    grace_days = models.PositiveIntegerField(default=7)
-    suspend_days = models.PositiveIntegerField(default=60)
-    reactivation_days = models.PositiveIntegerField(default=15)
-    aging_days = models.PositiveIntegerField(default=60)
+    grace_days = models.PositiveIntegerField(default=7, validators=[MaxValueValidator(365)])
+    suspend_days = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(365)])
+    reactivation_days = models.PositiveIntegerField(default=15, validators=[MaxValueValidator(365)])
+    aging_days = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(AGING_DAYS_MIN), MaxValueValidator(365)]
+    )
     # Auto-renew is attempted this long before a period ends (domain.md: default 24 h).
-    auto_renew_lead_hours = models.PositiveIntegerField(default=24)
+    auto_renew_lead_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(168)]
+    )
+    # Expiry reminders: whole days before the period end (the smallest window that applies wins).
+    reminder_days = models.JSONField(default=reminder_days_default, validators=[validate_reminder_days])
+    # SMS wait from start to end (local hours in the customer's time zone); equal hours: no quiet hours.
+    quiet_start_hour = models.PositiveSmallIntegerField(default=21, validators=[MaxValueValidator(23)])
+    quiet_end_hour = models.PositiveSmallIntegerField(default=9, validators=[MaxValueValidator(23)])
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(aging_days__gte=45), name="market_aging_min_45")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(aging_days__gte=45), name="market_aging_min_45"),
+            models.CheckConstraint(
+                condition=models.Q(quiet_start_hour__lte=23, quiet_end_hour__lte=23), name="market_quiet_hours"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -36,6 +87,10 @@ class Market(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def tax_percent(self) -> Decimal:
+        return (self.tax_rate * 100).quantize(Decimal("0.01"))
 
 
 class Plan(models.Model):
@@ -60,7 +115,7 @@ class Plan(models.Model):
     voice_minutes = models.PositiveIntegerField(null=True, blank=True)
     sms = models.PositiveIntegerField(null=True, blank=True)
     throttle_after_mb = models.PositiveBigIntegerField(null=True, blank=True)
-    max_prepaid_periods = models.PositiveIntegerField(default=12)
+    max_prepaid_periods = models.PositiveIntegerField(default=12, validators=[MinValueValidator(1)])
 
     class RefundPolicy(models.TextChoices):
         REVOKE = "revoke", _("A full refund ends the service bought from the moment of the refund")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus
@@ -15,7 +15,9 @@ from refill.lines.models import Line
 
 from .services import notice
 
-EXPIRY_WINDOWS = (1, 3, 7)  # days before the end; the smallest window that applies wins
+# Expiry windows are each market's ``reminder_days`` (days before the end; the smallest window
+# that applies wins). "Will renew on … for …" is said once, this long before the end.
+AUTORENEW_NOTICE = timedelta(days=3)
 USAGE_THRESHOLDS = (100, 90, 75)  # percent of a bucket used; the highest crossed wins
 RELEASE_WARNING = timedelta(days=3)
 
@@ -51,32 +53,44 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     owed = 0
     live = Line.objects.select_related("owner", "market", "plan", "auto_renew")
-    # Expiry in 7, 3 and 1 days, or "will renew on … for …" when auto-renew is on.
+    # Expiry in each market's reminder days (7, 3 and 1 by default), or "will renew on … for …"
+    # when auto-renew is on. The widest window of any market bounds the one query (the index's
+    # range); each market's own widest window keeps out the lines no reminder is owed yet.
+    windows = {pk: sorted(days) for pk, days in Market.objects.values_list("pk", "reminder_days")}
+    reaches: dict[timedelta, list[int]] = {}
+    for pk, days in windows.items():
+        reaches.setdefault(max(timedelta(days=max(days, default=0)), AUTORENEW_NOTICE), []).append(pk)
+    within = Q(pk__in=[])
+    for reach, markets in reaches.items():
+        within |= Q(market_id__in=markets, period_end__lte=now + reach)
     ending = live.filter(
+        within,
         status__in=[LineStatus.ACTIVE, LineStatus.RETAINED],
         period_end__gt=now,
-        period_end__lte=now + timedelta(days=max(EXPIRY_WINDOWS)),
+        period_end__lte=now + max(reaches, default=AUTORENEW_NOTICE),
     )
     expiring: list[tuple[dict, str]] = []  # line.expiring webhooks, once per line, period and window
     for line in ending.iterator(chunk_size=500):
-        days = next(d for d in EXPIRY_WINDOWS if line.period_end <= now + timedelta(days=d))
-        expiring.append(
-            (
-                {
-                    "msisdn": line.msisdn,
-                    "period_end": line.period_end,
-                    "days": days,
-                    "auto_renew": _auto_renew_covers(line),
-                },
-                f"line.expiring:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{days}",
+        days = next((d for d in windows.get(line.market_id, ()) if line.period_end <= now + timedelta(days=d)), None)
+        if days is not None:
+            expiring.append(
+                (
+                    {
+                        "msisdn": line.msisdn,
+                        "period_end": line.period_end,
+                        "days": days,
+                        "auto_renew": _auto_renew_covers(line),
+                    },
+                    f"line.expiring:{line.pk}:{line.period_end:%Y%m%d%H%M%S}:{days}",
+                )
             )
-        )
         if len(expiring) >= 500:
             expiring = _expiring_announce(expiring, now)
         if not _auto_renew_covers(line):
-            context = {"days": days, "end": line.period_end}
-            owed += _owe(line, f"expiry_{days}d", context, now, key="expiry", template="expiry")
-        elif line.period_end <= now + timedelta(days=3):
+            if days is not None:
+                context = {"days": days, "end": line.period_end}
+                owed += _owe(line, f"expiry_{days}d", context, now, key="expiry", template="expiry")
+        elif line.period_end <= now + AUTORENEW_NOTICE:
             # Auto-renew will cover it: say when and for how much, once per period (at three days).
             price = line.plan.current_price(line.market.currency, now)
             renew_at = line.period_end - timedelta(hours=line.market.auto_renew_lead_hours)

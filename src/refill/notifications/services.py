@@ -200,9 +200,10 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
     """Owe customers notices: each once per channel the customer allows (email, SMS), rendered now
     in their language from ``notifications/<template>_subject.txt``, ``<template>.txt`` and
     ``<template>_sms.txt`` (the template defaults to the rule's name). SMS falling in quiet hours
-    waits until they end. Rows already owed are left alone, so a sweep that runs twice owes nothing
-    twice. Returns the rows owed now. They are sent once the caller's transaction commits: by this
-    process, or (``deliver_later``, for batch work) by a worker's delivery task."""
+    (the line's market's; the install's for a notice about no line) waits until they end. Rows
+    already owed are left alone, so a sweep that runs twice owes nothing twice. Returns the rows
+    owed now. They are sent once the caller's transaction commits: by this process, or
+    (``deliver_later``, for batch work) by a worker's delivery task."""
     from django.conf import settings
 
     from refill.domain.autorenew import quiet_until
@@ -214,7 +215,15 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
         ).values_list("rule", "subject_key", "channel")
     )
     site = settings.REFILL_PUBLIC_URL
-    quiet_start, quiet_end = settings.REFILL_SMS_QUIET_HOURS
+    quiet_hours: dict[int | None, tuple[int, int]] = {None: tuple(settings.REFILL_SMS_QUIET_HOURS)}
+
+    def quiet_for(line) -> tuple[int, int]:
+        """(start, end) hours: the line's market's, read once per market and call."""
+        market_id = getattr(line, "market_id", None)
+        if market_id not in quiet_hours:
+            quiet_hours[market_id] = (line.market.quiet_start_hour, line.market.quiet_end_hour)
+        return quiet_hours[market_id]
+
     rows = []
     for owed in notices:
         customer, line, template = owed.customer, owed.line, owed.template or owed.rule
@@ -244,6 +253,7 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
                     send_after = now
                 else:
                     subject, body = "", render_to_string(f"notifications/{template}_sms.txt", context).strip()
+                    quiet_start, quiet_end = quiet_for(line)
                     send_after = quiet_until(now, customer.zone, start_hour=quiet_start, end_hour=quiet_end) or now
                 rows.append(
                     unsaved(

@@ -50,6 +50,10 @@ TABLE: dict[str, tuple[str, set[str]]] = {
     "esim_inventory": ("get", {"support", "admin"}),
     "apikeys": ("get", {"admin"}),
     "webhooks": ("get", {"admin"}),
+    "catalog": ("get", {"catalog", "admin"}),
+    "catalog_market": ("post", {"catalog", "admin"}),
+    "catalog_plan": ("post", {"catalog", "admin"}),
+    "catalog_price": ("post", {"catalog", "admin"}),
 }
 
 
@@ -78,6 +82,7 @@ def world():
         "audit_detail": [1], "entry_correct": [uuid.uuid4()], "provider_event_replay": [999999],
         "promotion_detail": [promotion.pk], "promotion_edit": [promotion.pk],
         "promotion_pause": [promotion.pk], "promotion_resume": [promotion.pk], "report_csv": ["renewals"],
+        "catalog_market": [market.pk], "catalog_plan": [plan.pk], "catalog_price": [plan.pk],
     }  # fmt: skip
     return args
 
