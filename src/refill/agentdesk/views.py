@@ -49,6 +49,8 @@ from refill.renewals.services import (
     order_create_topup,
     order_pay,
     order_pay_cash,
+    periods_parse,
+    renewal_plan_pick,
     renewal_plans,
     renewal_quote_promoted,
 )
@@ -175,22 +177,31 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(request, "agentdesk/desk.html", context)
 
 
-@sensitive_post_parameters("shop_pin")
-@require_POST
-@agent_required
-def verify_pin(request: HttpRequest, pk: int) -> HttpResponse:
+def _verify(request: HttpRequest, pk: int, form_class, field: str, missing: str, check) -> HttpResponse:
+    """Check what the customer gave (``field`` of ``form_class``) with ``check``; verified, the line
+    may be served for a while."""
     line = _shop_line(request, pk)
-    form = ShopPinForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Ask the customer to type their shop PIN."))
+        messages.error(request, missing)
         return redirect(_desk_url(line))
     try:
-        shop_pin_verify(line=line, shop=request.shop, agent=request.user, pin=form.cleaned_data["shop_pin"])
+        check(line=line, shop=request.shop, agent=request.user, given=form.cleaned_data[field])
     except RefillError as exc:
         messages.error(request, str(exc))
     else:
         _mark_verified(request, line)
     return redirect(_desk_url(line))
+
+
+@sensitive_post_parameters("shop_pin")
+@require_POST
+@agent_required
+def verify_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    def check(*, given, **who):
+        shop_pin_verify(pin=given, **who)
+
+    return _verify(request, pk, ShopPinForm, "shop_pin", _("Ask the customer to type their shop PIN."), check)
 
 
 @require_POST
@@ -214,18 +225,10 @@ def send_code(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @agent_required
 def verify_code(request: HttpRequest, pk: int) -> HttpResponse:
-    line = _shop_line(request, pk)
-    form = CodeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the code from the SMS."))
-        return redirect(_desk_url(line))
-    try:
-        verification_code_check(line=line, shop=request.shop, agent=request.user, code=form.cleaned_data["code"])
-    except RefillError as exc:
-        messages.error(request, str(exc))
-    else:
-        _mark_verified(request, line)
-    return redirect(_desk_url(line))
+    def check(*, given, **who):
+        verification_code_check(code=given, **who)
+
+    return _verify(request, pk, CodeForm, "code", _("Enter the code from the SMS."), check)
 
 
 @require_POST
@@ -314,20 +317,6 @@ def redeem_pin(request: HttpRequest, line: Line) -> HttpResponse:
 # --- renewals -----------------------------------------------------------------------------------
 
 
-def _pick_plan(line: Line, plans: list, code: str | None):
-    by_code = {plan.code: plan for plan in plans}
-    if code and code in by_code:
-        return by_code[code]
-    return by_code.get(line.plan.code) or (plans[0] if plans else None)
-
-
-def _parse_periods(raw) -> int:
-    try:
-        return max(int(raw), 1)
-    except (TypeError, ValueError):
-        return 1
-
-
 def _shop_quote(line: Line, plan, periods: int, code: str):
     """The price at the counter (channel "shop") with the promotions that apply, why it cannot be
     had, and why a typed code does not apply (the quote is then the price without it)."""
@@ -361,8 +350,8 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     a card typed at the counter (tokenised by the gateway at once, never stored or shown)."""
     data = request.POST if request.method == "POST" else request.GET
     plans = renewal_plans(line)
-    plan = _pick_plan(line, plans, data.get("plan"))
-    periods = _parse_periods(data.get("periods"))
+    plan = renewal_plan_pick(line, plans, data.get("plan"))
+    periods = periods_parse(data.get("periods"))
     code = normalise_code(str(data.get("promotion_code", ""))[:64])
     action = data.get("action", "")
     paying = request.method == "POST" and action in {"cash", "card"}

@@ -40,6 +40,8 @@ from refill.renewals.services import (
     order_create_topup,
     order_pay,
     payment_resume,
+    periods_parse,
+    renewal_plan_pick,
     renewal_plans,
     renewal_quote_promoted,
 )
@@ -94,20 +96,6 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     cards = [_line_card(line, now) for line in lines_for_customer(customer)]
     return render(request, "portal/home.html", {"cards": cards})
-
-
-def _pick_plan(line: Line, plans: list[Plan], code: str | None) -> Plan | None:
-    by_code = {plan.code: plan for plan in plans}
-    if code and code in by_code:
-        return by_code[code]
-    return by_code.get(line.plan.code) or (plans[0] if plans else None)
-
-
-def _parse_periods(raw) -> int:
-    try:
-        return max(int(raw), 1)
-    except (TypeError, ValueError):
-        return 1
 
 
 def _renew_context(
@@ -249,16 +237,16 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
     plans = renewal_plans(line)
     if request.method != "POST":
-        plan = _pick_plan(line, plans, request.GET.get("plan"))
-        periods = _parse_periods(request.GET.get("periods"))
+        plan = renewal_plan_pick(line, plans, request.GET.get("plan"))
+        periods = periods_parse(request.GET.get("periods"))
         return render(
             request,
             "portal/renew.html",
             _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET)),
         )
 
-    plan = _pick_plan(line, plans, request.POST.get("plan"))
-    periods = _parse_periods(request.POST.get("periods"))
+    plan = renewal_plan_pick(line, plans, request.POST.get("plan"))
+    periods = periods_parse(request.POST.get("periods"))
     code = _typed_code(request.POST)
     form = RenewForm(request.POST, plans=plans, max_periods=plan.max_prepaid_periods if plan else 1)
     if request.POST.get("action") == "quote":
@@ -352,8 +340,8 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     """The price panel, re-rendered (htmx) when the plan or number of periods changes."""
     line = _owned_line(request, pk)
     plans = renewal_plans(line)
-    plan = _pick_plan(line, plans, request.GET.get("plan"))
-    periods = _parse_periods(request.GET.get("periods"))
+    plan = renewal_plan_pick(line, plans, request.GET.get("plan"))
+    periods = periods_parse(request.GET.get("periods"))
     context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET))
     # The pay button's amount is swapped out of band, next to the price panel.
     return render(request, "portal/_quote.html", {**context, "oob": True})

@@ -124,6 +124,23 @@ def renewal_plans(line: Line) -> list[Plan]:
     return [plan for plan in plans if plan.current_price(line.market.currency) is not None]
 
 
+def renewal_plan_pick(line: Line, plans: list[Plan], code: str | None) -> Plan | None:
+    """The plan a renewal form shows chosen: the one asked for, else the line's own, else the first."""
+    by_code = {plan.code: plan for plan in plans}
+    if code and code in by_code:
+        return by_code[code]
+    return by_code.get(line.plan.code) or (plans[0] if plans else None)
+
+
+def periods_parse(raw) -> int:
+    """How many periods a renewal form asks for: a whole number, at least 1 (the quote checks the
+    upper limit and says why)."""
+    try:
+        return max(int(raw), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
 def _line_lapsed(line: Line, now: datetime) -> bool:
     return LineStatus(line.status) in LAPSED or line.period_end is None or line.period_end <= now
 
