@@ -29,6 +29,18 @@ DEMO_EMAILS = frozenset(
 class AccountAdapter(DefaultAccountAdapter):
     """Phone numbers live on our User; every new login gets a Customer in its chosen language."""
 
+    def get_login_redirect_url(self, request):
+        """Staff land on the back office and shop agents on the counter; customers on their lines
+        (or wherever ``next`` said, as allauth decides before asking this)."""
+        from django.urls import reverse
+
+        user = request.user
+        if user.is_staff:
+            return reverse("backoffice:index")
+        if user.role == User.Role.AGENT:
+            return reverse("agentdesk:desk")
+        return super().get_login_redirect_url(request)
+
     def clean_phone(self, phone: str) -> str:
         region = getattr(settings, "REFILL_DEFAULT_REGION", "US")
         try:

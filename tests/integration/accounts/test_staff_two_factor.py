@@ -70,7 +70,7 @@ def test_the_login_form_asks_staff_for_their_code():
     assert answer.status_code == 302 and answer["Location"] == reverse("mfa_authenticate")
     assert client.get("/backoffice/").status_code == 302  # not signed in yet
     signed_in = client.post(reverse("mfa_authenticate"), {"code": code(secret)})
-    assert signed_in.status_code == 302
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/backoffice/"  # staff land there
     assert client.get("/backoffice/").status_code == 200  # the code counts: no second prompt
 
 
