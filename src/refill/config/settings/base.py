@@ -168,6 +168,9 @@ HEADLESS_SERVE_SPECIFICATION = False
 # (refill.customers.middleware.StaffTwoFactorMiddleware). The QR code is drawn with segno.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Refill"
+# A code from the 30 seconds before or after is accepted too (RFC 6238's allowance for clock drift
+# and for a code typed as it turns over).
+MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "refill.customers.adapter.MfaAdapter"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
