@@ -4,6 +4,7 @@ one page. Reads only; the actions are the services they call (each audited with 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -69,7 +70,7 @@ def customer_360(customer: Customer) -> Customer360:
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("msisdn"))
     views = []
     for line in lines:
-        periods = list(line.periods.filter(end__gt=now - timezone.timedelta(days=90)).select_related("plan"))
+        periods = list(line.periods.filter(end__gt=now - timedelta(days=90)).select_related("plan"))
         buckets = list(
             Bucket.objects.filter(line=line, expires_at__gt=now, revoked_at__isnull=True).order_by("expires_at", "pk")
         )

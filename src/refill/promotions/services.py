@@ -116,6 +116,17 @@ def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Us
     }
 
 
+def _take_room(promotion: Promotion, count: int, cost: Decimal) -> bool:
+    """Add ``count`` redemptions costing ``cost`` to the promotion's counters if its total limit and
+    budget leave room for them: one conditional UPDATE, which also locks the row. False: no room."""
+    room = Q(pk=promotion.pk)
+    if promotion.limit_total is not None:
+        room &= Q(redeemed__lte=F("limit_total") - count)
+    if promotion.budget is not None:
+        room &= Q(spent__lte=F("budget") - cost)
+    return bool(Promotion.objects.filter(room).update(redeemed=F("redeemed") + count, spent=F("spent") + cost))
+
+
 def promotion_take(
     *, promotion: Promotion, customer_id: int, line_id: int | None, cost: Decimal, pending: Counter | None = None
 ) -> None:
@@ -125,12 +136,7 @@ def promotion_take(
     transaction that writes the redemption row before it commits; ``pending`` counts what this
     transaction took but has not written yet (a batch writes its redemptions at the end)."""
     pending = pending if pending is not None else Counter()
-    room = Q(pk=promotion.pk)
-    if promotion.limit_total is not None:
-        room &= Q(redeemed__lt=F("limit_total"))
-    if promotion.budget is not None:
-        room &= Q(spent__lte=F("budget") - cost)
-    if not Promotion.objects.filter(room).update(redeemed=F("redeemed") + 1, spent=F("spent") + cost):
+    if not _take_room(promotion, 1, cost):
         held = Promotion.objects.get(pk=promotion.pk)
         promotion.redeemed, promotion.spent = held.redeemed, held.spent
         full = held.limit_total is not None and held.redeemed >= held.limit_total
@@ -182,13 +188,7 @@ def promotions_take_in_bulk(totals: dict[Promotion, tuple[int, Decimal]]) -> boo
     try:
         with transaction.atomic():
             for promotion in sorted(totals, key=lambda promotion: promotion.pk):
-                count, cost = totals[promotion]
-                room = Q(pk=promotion.pk)
-                if promotion.limit_total is not None:
-                    room &= Q(redeemed__lte=F("limit_total") - count)
-                if promotion.budget is not None:
-                    room &= Q(spent__lte=F("budget") - cost)
-                if not Promotion.objects.filter(room).update(redeemed=F("redeemed") + count, spent=F("spent") + cost):
+                if not _take_room(promotion, *totals[promotion]):
                     raise _NoRoom
     except _NoRoom:
         return False

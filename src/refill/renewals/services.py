@@ -680,7 +680,7 @@ def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:
     return rows
 
 
-DISCOUNT_KINDS = ("percent_off", "amount_off", "first_order")
+DISCOUNT_KINDS = (Kind.PERCENT_OFF, Kind.AMOUNT_OFF, Kind.FIRST_ORDER)  # what takes money off
 
 
 ORDER_PAYABLE_FOR = timedelta(hours=24)

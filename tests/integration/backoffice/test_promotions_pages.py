@@ -20,7 +20,7 @@ from refill.backoffice.forms import WINDOW_FORMAT
 from refill.promotions import staff as services
 from refill.promotions.models import Promotion, Redemption
 from refill.renewals.services import order_create_renewal
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_plan, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +39,6 @@ def staff(client, django_user_model):
     grant(user, "view_promotion", "add_promotion", "change_promotion")
     login(client, user)
     return user
-
-
-@pytest.fixture
-def us():
-    return make_market()
-
-
-@pytest.fixture
-def cn():
-    return make_market("cn", name="China", region="CN", currency="CNY", time_zone="Asia/Shanghai")
-
-
-@pytest.fixture
-def us_plan(us):
-    return make_plan(us, "us-30day", price="25.00")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from refill.backoffice import reports
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.models import RenewalAttempt
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
-from tests.factories import login, make_customer, make_line, make_market, make_plan, make_promotion, renew
+from tests.factories import login, make_customer, make_line, make_plan, make_promotion, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +39,6 @@ def staff(client, django_user_model):
     user.user_permissions.add(Permission.objects.get(content_type__app_label="backoffice", codename="view_reports"))
     login(client, user)
     return user
-
-
-@pytest.fixture
-def us():
-    return make_market()
-
-
-@pytest.fixture
-def cn():
-    return make_market("cn", name="China", region="CN", currency="CNY", time_zone="Asia/Shanghai")
-
-
-@pytest.fixture
-def us_plan(us):
-    return make_plan(us, "us-30day", price="25.00")
 
 
 @pytest.fixture
