@@ -34,6 +34,9 @@ class Line(models.Model):
     owner = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="lines")
     market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="lines")
     plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="lines")
+    # Domain rule 4: a plan change waits for the next renewal, which then uses this plan (auto-renew
+    # too); cleared once a period of it is granted.
+    next_plan = models.ForeignKey("catalog.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in LineStatus], default="pending")
     status_changed_at = models.DateTimeField(default=timezone.now)
     # Denormalised from the periods for display and sweeps; only ever moves forward (invariant 5).
@@ -97,6 +100,11 @@ class Line(models.Model):
     @property
     def status_label(self) -> str:
         return str(STATUS_LABELS[LineStatus(self.status)])
+
+    @property
+    def renewal_plan(self):
+        """The plan the next renewal uses: a plan change waiting for it, else the current plan."""
+        return self.next_plan if self.next_plan_id else self.plan
 
 
 class LineStatusChange(models.Model):

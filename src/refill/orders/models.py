@@ -50,6 +50,11 @@ class Order(models.Model):
     # The promotion code the customer typed, as stored (upper case); the promotions the order took,
     # typed or automatic, are its redemptions.
     promotion_code = models.CharField(max_length=32, blank=True)
+    # A business's bulk job this order is part of (a line's renewal, or the batch's one payment):
+    # the job tells the business once, with one invoice, instead of an email per order.
+    bulk_job = models.ForeignKey(
+        "fleets.BulkJob", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 

@@ -204,11 +204,15 @@ def _with_lines(attempts) -> list[RenewalAttempt]:
     attempts = list(attempts.select_related("line", "line__owner"))
     markets = Market.objects.in_bulk({attempt.line.market_id for attempt in attempts})
     plans = Plan.objects.in_bulk(
-        {attempt.line.plan_id for attempt in attempts} | {attempt.plan_id for attempt in attempts if attempt.plan_id}
+        {attempt.line.plan_id for attempt in attempts}
+        | {attempt.line.next_plan_id for attempt in attempts if attempt.line.next_plan_id}
+        | {attempt.plan_id for attempt in attempts if attempt.plan_id}
     )
     for attempt in attempts:
         attempt.line.market = markets[attempt.line.market_id]
         attempt.line.plan = plans[attempt.line.plan_id]
+        if attempt.line.next_plan_id:
+            attempt.line.next_plan = plans[attempt.line.next_plan_id]
         if attempt.plan_id:
             attempt.plan = plans[attempt.plan_id]
     return attempts
@@ -332,7 +336,7 @@ def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
         if line.status not in RENEWS or now >= _grace_end(line, attempt.cycle_end):
             skipped.setdefault("not_renewable", []).append(attempt.pk)
             continue
-        plan = attempt.plan or line.plan
+        plan = attempt.plan or line.renewal_plan
         try:
             quote = _renewal_quote(
                 line,
@@ -695,7 +699,7 @@ def _retention_fallback(attempt: RenewalAttempt, now: datetime) -> bool:
     (it costs less) instead of letting the line lapse."""
     line = attempt.line
     settings = autorenew_settings(line)
-    plan = attempt.plan or line.plan
+    plan = attempt.plan or line.renewal_plan
     retention = plan.retention_plan if plan.kind != "retention" else None
     if not settings.retention_fallback or retention is None:
         return False

@@ -125,11 +125,12 @@ def renewal_plans(line: Line) -> list[Plan]:
 
 
 def renewal_plan_pick(line: Line, plans: list[Plan], code: str | None) -> Plan | None:
-    """The plan a renewal form shows chosen: the one asked for, else the line's own, else the first."""
+    """The plan a renewal form shows chosen: the one asked for, else the one the line renews onto
+    (a plan change waiting, or its own), else the first."""
     by_code = {plan.code: plan for plan in plans}
     if code and code in by_code:
         return by_code[code]
-    return by_code.get(line.plan.code) or (plans[0] if plans else None)
+    return by_code.get(line.renewal_plan.code) or (plans[0] if plans else None)
 
 
 def periods_parse(raw) -> int:
@@ -333,7 +334,7 @@ def _lock_fresh(model, objs: list, fields: tuple[str, ...]) -> dict[int, Any]:
     return fresh
 
 
-LINE_STATE = ("status", "status_changed_at", "period_end", "anchor_day", "plan_id", "owner_id")
+LINE_STATE = ("status", "status_changed_at", "period_end", "anchor_day", "plan_id", "next_plan_id", "owner_id")
 ORDER_STATE = ("status", "paid_at")
 PAYMENT_STATE = ("status", "provider_reference", "action_url", "decline_code", "completed_at")
 
@@ -1547,6 +1548,8 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             if line.period_end is None or spans[-1].end > line.period_end:
                 line.period_end = spans[-1].end
             line.plan = plan
+            if line.next_plan_id == plan.pk:
+                line.next_plan = None  # the plan change it waited for is done
     bulk_insert(periods)
     _roll_over_stored(first_new)
     redeemed = redemptions_redeem(order_ids=list(order_periods), now=now) if order_periods else []
@@ -1570,7 +1573,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
                 if change.from_status == LineStatus.PENDING and line.sim_type == Line.SimType.ESIM:
                     activated.append(line.pk)
         bulk_insert(changes)
-        bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan"])
+        bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan", "next_plan"])
     Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
     for order, _ in paid:
         order.status, order.paid_at = Order.Status.PAID, now
@@ -1607,13 +1610,22 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     audit_records(events)
     # Enqueued in this transaction: the database task backend makes it visible only on commit. A
     # gift's owner (or a partner's customer) is told of it instead, with the receipt's link.
-    own = [order.pk for order, _ in paid if order.payer == Order.Payer.OWNER]
+    # A business's bulk job tells the business once, with its invoice, when the job is done.
+    own = [order.pk for order, _ in paid if order.payer == Order.Payer.OWNER and order.bulk_job_id is None]
     if own:
         send_order_confirmations.enqueue(own)
-    if len(own) < len(paid):
+    others = [order.pk for order, _ in paid if order.payer != Order.Payer.OWNER]
+    if others:
         from .gifts import gifts_notify
 
-        gifts_notify([order.pk for order, _ in paid if order.payer != Order.Payer.OWNER])
+        gifts_notify(others)
+    funded = [order.bulk_job_id for order, _ in paid if order.bulk_job_id is not None and order.line_id is None]
+    if funded:
+        # A bulk job's one payment arrived (from whichever path settled the card): renew its lines.
+        from refill.fleets.tasks import bulk_job_apply
+
+        for job_id in funded:
+            bulk_job_apply.enqueue(job_id)
     from refill.api.webhooks import webhook_emit_many
 
     webhook_emit_many(

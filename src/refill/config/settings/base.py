@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "refill.portal",
     "refill.backoffice",
     "refill.agentdesk",
+    "refill.fleets",
 ]
 
 MIDDLEWARE = [
