@@ -21,7 +21,7 @@ from refill.audit.services import audit_record
 from refill.domain.money import quantize
 from refill.errors import RefillError
 from refill.lines.models import Line
-from refill.orders.models import Order
+from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
 
 from .models import CommissionRate, DrawerClose, OneTimeCode, Shop, ShopAgent, ShopSale
@@ -247,8 +247,9 @@ def shop_sale_record(*, order: Order, shop: Shop, agent) -> ShopSale:
 
 def commission_of(order: Order) -> Decimal:
     """What selling ``order``'s plan earns: the plan's rate on the price before tax (after any
-    discount), rounded once to the currency. Top-ups and plans without a rate earn nothing."""
-    item = order.items.filter(kind="renewal").select_related("plan").first()
+    discount), rounded once to the currency. A renewal's plan and an add-on pass earn by their
+    own rate; top-ups and plans without a rate earn nothing."""
+    item = order.items.filter(kind__in=[OrderItem.Kind.RENEWAL, OrderItem.Kind.ADDON]).select_related("plan").first()
     rate = CommissionRate.objects.filter(plan_id=item.plan_id).first() if item is not None else None
     if rate is None:
         return Decimal(0)

@@ -1,5 +1,6 @@
 """The shop counter: an agent of a shop looks a number up, verifies the customer standing there
-(their shop PIN or a code sent to the number), then renews it for cash or card, takes cash for its
+(their shop PIN or a code sent to the number), then renews it or sells it an add-on pass for cash
+or card, takes cash for its
 owner's wallet, redeems a refill PIN onto it or changes auto-renew, prints the receipt, and closes
 the shop's drawer at the end of the day.
 
@@ -36,11 +37,12 @@ from refill.formatting import money_text
 from refill.integrations.payments.base import CardDetails, TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
-from refill.orders.models import Order
+from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
 from refill.portal.forms import AutoRenewForm, CardForm
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.services import normalise_code
+from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, addon_validity, order_create_addon
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
 from refill.renewals.errors import PaymentInProgress, decline_message
 from refill.renewals.services import (
@@ -56,7 +58,16 @@ from refill.renewals.services import (
 )
 from refill.vouchers.services import voucher_redeem
 
-from .forms import CashTopupForm, CodeForm, DrawerCloseForm, FindForm, PinForm, ShopPinForm, ShopRenewForm
+from .forms import (
+    CashTopupForm,
+    CodeForm,
+    DrawerCloseForm,
+    FindForm,
+    PinForm,
+    ShopAddonForm,
+    ShopPinForm,
+    ShopRenewForm,
+)
 from .models import DrawerClose, ShopSale
 from .services import (
     VERIFICATION_LIFETIME,
@@ -410,24 +421,113 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     except RefillError as exc:
         return page(status=409, error=str(exc))
     shop_sale_record(order=order, shop=request.shop, agent=request.user)
-    if order.status != Order.Status.PAID:
-        if action == "cash":
-            try:
-                order_pay_cash(order=order, agent=request.user)
-            except PaymentInProgress as exc:
-                return page(status=409, error=str(exc), fresh_key=True)
-            except RefillError as exc:
-                return page(status=409, error=str(exc))
-        else:
-            refusal = _pay_card(request, order, card_form)
-            if refusal is not None:
-                status, error, fresh_key = refusal
-                return page(status=status, error=error, fresh_key=fresh_key)
+    refusal = _take_payment(request, order, action, card_form)
+    if refusal is not None:
+        status, error, fresh_key = refusal
+        return page(status=status, error=error, fresh_key=fresh_key)
     order.refresh_from_db()
     messages.success(
         request,
         _("%(number)s renewed: %(amount)s paid. Receipt %(receipt)s.")
         % {
+            "number": line.msisdn_display,
+            "amount": money_text(order.total, order.currency),
+            "receipt": order.receipt.display_number,
+        },
+    )
+    return redirect("agentdesk:receipt", pk=order.pk)
+
+
+def _take_payment(request: HttpRequest, order: Order, action: str, card_form: CardForm) -> tuple[int, str, bool] | None:
+    """Take a counter order's total in cash (``action`` "cash", owed by the agent's drawer) or by
+    the card typed at the counter. None when paid (or already paid); otherwise as ``_pay_card``."""
+    if order.status == Order.Status.PAID:
+        return None
+    if action != "cash":
+        return _pay_card(request, order, card_form)
+    try:
+        order_pay_cash(order=order, agent=request.user)
+    except PaymentInProgress as exc:
+        return 409, str(exc), True
+    except RefillError as exc:
+        return 409, str(exc), False
+    return None
+
+
+# --- add-on passes ------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@agent_required
+@verified_line
+def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
+    """Sell an add-on pass for the verified line's running period, for cash or by a card typed at
+    the counter, exactly as a renewal is sold there (one order per form, a ShopSale with the
+    pass's commission, the receipt)."""
+    data = request.POST if request.method == "POST" else request.GET
+    plans = addon_plans(line)
+    plan = addon_plan_pick(plans, data.get("plan"))
+    action = data.get("action", "")
+    paying = request.method == "POST" and action in {"cash", "card"}
+    card_form = CardForm(request.POST) if paying and action == "card" else CardForm()
+    form = ShopAddonForm(
+        request.POST if paying else None,
+        plans=plans,
+        initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
+    )
+
+    def page(status: int = 200, error: str = "", fresh_key: bool = False) -> HttpResponse:
+        quote = quote_error = None
+        if plan is not None:
+            try:
+                quote = addon_quote(line=line, plan=plan)
+            except RefillError as exc:
+                quote_error = str(exc)
+        key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
+        currency = line.market.currency
+        context = {
+            "line": line,
+            "offers": [{"plan": p, "price": p.current_price(currency)} for p in plans],
+            "plan": plan,
+            "quote": quote,
+            "quote_error": quote_error or ("" if plans else _("No add-on can be sold for this number.")),
+            "card_form": card_form,
+            "idempotency_key": key,
+            "error": error,
+        }
+        return render(request, "agentdesk/addon.html", context, status=status)
+
+    if not paying:
+        return page()
+    if plan is None or not form.is_valid() or (action == "card" and not card_form.is_valid()):
+        return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
+    # The key names this form *and* this pass: a double click replays one order, while another
+    # pass chosen after a decline makes a new order instead of a conflict.
+    chosen = plan.code if len(plan.code) <= 24 else hashlib.sha256(plan.code.encode()).hexdigest()[:24]
+    try:
+        order = order_create_addon(
+            customer=line.owner,
+            line=line,
+            plan=plan,
+            idempotency_key=f"shop-addon:{request.user.pk}:{form.cleaned_data['idempotency_key']}:{chosen}"[:80],
+            expected_total=form.cleaned_data.get("expected_total"),
+            language=line.owner.preferred_language,
+            actor=request.user,
+            channel="shop",
+        )
+    except RefillError as exc:
+        return page(status=409, error=str(exc))
+    shop_sale_record(order=order, shop=request.shop, agent=request.user)
+    refusal = _take_payment(request, order, action, card_form)
+    if refusal is not None:
+        status, error, fresh_key = refusal
+        return page(status=status, error=error, fresh_key=fresh_key)
+    order.refresh_from_db()
+    messages.success(
+        request,
+        _("%(addon)s added to %(number)s: %(amount)s paid. Receipt %(receipt)s.")
+        % {
+            "addon": plan.name,
             "number": line.msisdn_display,
             "amount": money_text(order.total, order.currency),
             "receipt": order.receipt.display_number,
@@ -497,10 +597,12 @@ def receipt(request: HttpRequest, pk: int, layout: str = "thermal") -> HttpRespo
 
     order = _shop_order(request, pk)
     customer = order.customer
+    context = receipt_context(order)
+    if context["item"].kind == OrderItem.Kind.ADDON:
+        # A pass grants buckets, not periods: it is valid as long as they are.
+        context["valid_from"], context["valid_until"] = addon_validity(context["item"])
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
-        body = render_to_string(
-            "agentdesk/_receipt_body.html", {**receipt_context(order), "shop": request.shop, "layout": layout}
-        )
+        body = render_to_string("agentdesk/_receipt_body.html", {**context, "shop": request.shop, "layout": layout})
     context = {
         "order": order,
         "layout": layout,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
@@ -50,6 +50,8 @@ class LineView:
     buckets: list[Bucket]
     esim: object | None
     auto_renew: object | None
+    goodwill: object | None = None  # the goodwill extension staff may give (refill.renewals.goodwill)
+    goodwill_key: str = ""  # the idempotency key of the goodwill form shown for it
 
 
 @dataclass
@@ -65,7 +67,11 @@ class Customer360:
     currencies: list[str] = field(default_factory=list)
 
 
-def customer_360(customer: Customer) -> Customer360:
+def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
+    """Everything about ``customer``; with ``goodwill``, also the goodwill extension each line may
+    get now (for staff who may act)."""
+    from refill.renewals.goodwill import goodwill_offer
+
     now = timezone.now()
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("msisdn"))
     views = []
@@ -81,10 +87,14 @@ def customer_360(customer: Customer) -> Customer360:
                 buckets=buckets,
                 esim=getattr(line, "esim_profile", None) if line.sim_type == Line.SimType.ESIM else None,
                 auto_renew=getattr(line, "auto_renew", None),
+                goodwill=goodwill_offer(line, now) if goodwill else None,
             )
         )
+    # A goodwill order (paid by a goodwill payment) is shown as one, and never offered a refund.
+    given = Payment.objects.filter(order=OuterRef("pk"), method=Payment.Method.GOODWILL)
     orders = list(
         Order.objects.filter(customer=customer)
+        .annotate(goodwill=Exists(given))
         .select_related("line", "receipt")
         .order_by("-created_at", "-pk")[:RECENT]
     )

@@ -3,6 +3,8 @@ action asks for a reason and is audited by the service it calls."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -35,6 +37,13 @@ class BucketActionForm(ReasonForm):
     change = forms.IntegerField(label=gettext_lazy("Change (+ or −)"), min_value=-10_000_000, max_value=10_000_000)
 
 
+class GoodwillActionForm(ReasonForm):
+    periods = forms.TypedChoiceField(
+        label=gettext_lazy("Periods"), coerce=int, choices=[(n, str(n)) for n in (1, 2, 3)]
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
 @require_perm("backoffice.view_customer")
 def customers_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
@@ -47,11 +56,16 @@ def customers_search(request: HttpRequest) -> HttpResponse:
 @require_perm("backoffice.view_customer")
 def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
+    can_act = request.user.has_perm("backoffice.act_for_customer")
+    view = customer_360(customer, goodwill=can_act)
+    for item in view.lines:
+        # One key per form shown: a double click or a resent form gives the extension once.
+        item.goodwill_key = uuid.uuid4().hex
     context = {
-        "view": customer_360(customer),
+        "view": view,
         "reason_form": ReasonForm(),
         "bucket_form": BucketActionForm(),
-        "can_act": request.user.has_perm("backoffice.act_for_customer"),
+        "can_act": can_act,
         "can_refund": request.user.has_perm("orders.add_refund"),
         "can_statement": request.user.has_perm("ledger.view_journalentry"),
     }
@@ -153,4 +167,35 @@ def customer_esim_reissue(request: HttpRequest, pk: int, line_pk: int) -> HttpRe
         messages.error(request, str(exc))
     else:
         messages.success(request, _("A new activation code was made and sent to the customer."))
+    return redirect("backoffice:customer", pk=pk)
+
+
+@require_perm("backoffice.act_for_customer")
+@require_POST
+def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    from refill.portal.templatetags.refill_format import when
+    from refill.renewals.goodwill import order_create_goodwill
+
+    line = _owned_line(pk, line_pk)
+    form = GoodwillActionForm(request.POST)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect("backoffice:customer", pk=pk)
+    try:
+        order = order_create_goodwill(
+            line=line,
+            periods=form.cleaned_data["periods"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            idempotency_key=f"goodwill:{form.cleaned_data['idempotency_key']}",
+        )
+    except RefillError as exc:
+        messages.error(request, str(exc))
+    else:
+        line.refresh_from_db(fields=["period_end"])
+        messages.success(
+            request,
+            _("Goodwill extension given (order %(order)s): %(number)s is now valid until %(end)s.")
+            % {"order": order.pk, "number": line.msisdn_display, "end": when(line.period_end)},
+        )
     return redirect("backoffice:customer", pk=pk)

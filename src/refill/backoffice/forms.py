@@ -93,6 +93,7 @@ CHANNELS = [
     ("shop", _("Shop counter")),
     ("api", _("Partner API")),
     ("auto", _("Auto-renew")),
+    ("fleet", _("Business bulk renewal")),
 ]
 PERCENT_KINDS = (Promotion.Kind.PERCENT_OFF, Promotion.Kind.FIRST_ORDER)
 # What each kind gives, with the value the other kinds keep (so a promotion never carries a

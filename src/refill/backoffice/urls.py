@@ -45,6 +45,11 @@ urlpatterns += [
         name="customer_autorenew",
     ),
     path("customers/<int:pk>/lines/<int:line_pk>/esim/", customer_views.customer_esim_reissue, name="customer_esim"),
+    path(
+        "customers/<int:pk>/lines/<int:line_pk>/goodwill/",
+        customer_views.customer_goodwill,
+        name="customer_goodwill",
+    ),
     path("customers/<int:pk>/buckets/<int:bucket_pk>/", customer_views.customer_bucket, name="customer_bucket"),
     path(
         "customers/<int:pk>/orders/<int:order_pk>/resend/",

@@ -23,5 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("refill.backoffice.urls")),
     path("agent/", include("refill.agentdesk.urls")),
+    path("fleet/", include("refill.fleets.urls")),
     path("", include("refill.portal.urls")),
 ]

@@ -77,6 +77,8 @@ class BulkJob(models.Model):
     # renew: the plan for every line (empty: each line's next or current plan); change_plan: the plan.
     plan = models.ForeignKey("catalog.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     periods = models.PositiveSmallIntegerField(default=1)
+    # Bumped when the lines are priced again (old prices expired): new orders need new keys.
+    round = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CHECKING)
     reason = models.CharField(max_length=200, blank=True)  # why nothing was done (status failed)
     language = models.CharField(max_length=16, default="en")

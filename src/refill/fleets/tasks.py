@@ -18,3 +18,10 @@ def bulk_job_apply(job_id: int) -> None:
     from .services import bulk_job_apply as apply
 
     apply(job_id=job_id)
+
+
+@task()
+def bulk_jobs_resume() -> int:
+    from .services import bulk_jobs_resume as resume
+
+    return resume()

@@ -103,6 +103,57 @@ def check_orders() -> list[str]:
     return problems
 
 
+def check_addons() -> list[str]:
+    """Add-on passes (rule 5): a paid add-on order granted its buckets (each naming its item, on the
+    order's line) and no period; an unpaid one granted nothing. A bucket names only an add-on item."""
+    from refill.orders.models import OrderItem
+    from refill.subscriptions.models import Bucket
+
+    problems = []
+    granted: dict[int, list[int]] = defaultdict(list)  # order -> the lines of its buckets
+    for order_id, line_id in Bucket.objects.filter(order_item__isnull=False).values_list(
+        "order_item__order_id", "line_id"
+    ):
+        granted[order_id].append(line_id)
+    addon_orders = Order.objects.filter(items__kind=OrderItem.Kind.ADDON).distinct()
+    for order_id, status, line_id in addon_orders.values_list("pk", "status", "line_id"):
+        buckets = granted.pop(order_id, [])
+        if status == Order.Status.PAID and not buckets:
+            problems.append(f"paid add-on order {order_id} has no add-on buckets")
+        if status != Order.Status.PAID and buckets:
+            problems.append(f"add-on order {order_id} ({status}) has {len(buckets)} add-on buckets")
+        if any(bucket_line != line_id for bucket_line in buckets):
+            problems.append(f"add-on order {order_id} has buckets on another line")
+    for order_id in granted:
+        problems.append(f"order {order_id} is not an add-on order but has add-on buckets")
+    return problems
+
+
+def check_goodwill() -> list[str]:
+    """A goodwill order (refill.renewals.goodwill) moves no money: its total is 0, no other payment
+    was taken for it, and it has no journal entry and no refund."""
+    from refill.orders.models import Refund
+
+    problems = []
+    given = set(Payment.objects.filter(method=Payment.Method.GOODWILL).values_list("order_id", flat=True))
+    if not given:
+        return problems
+    for pk, total in Order.objects.filter(pk__in=given).values_list("pk", "total"):
+        if total != 0:
+            problems.append(f"goodwill order {pk} has a total of {total} (want 0)")
+    taken = Payment.objects.filter(order_id__in=given).exclude(method=Payment.Method.GOODWILL)
+    for order_id in taken.exclude(status=Payment.Status.FAILED).values_list("order_id", flat=True).distinct():
+        problems.append(f"goodwill order {order_id} has a payment other than its goodwill one")
+    booked = JournalEntry.objects.filter(
+        cause__in=[JournalEntry.Cause.ORDER, JournalEntry.Cause.PROMOTION], cause_id__in=[str(pk) for pk in given]
+    )
+    for cause_id in booked.values_list("cause_id", flat=True).distinct():
+        problems.append(f"goodwill order {cause_id} has a journal entry (it moved no money)")
+    for order_id in Refund.objects.filter(order_id__in=given).values_list("order_id", flat=True).distinct():
+        problems.append(f"goodwill order {order_id} has a refund (nothing was paid)")
+    return problems
+
+
 def check_promotions() -> list[str]:
     """Redemptions follow their orders (final only when paid, never held by a paid order), each
     promotion's counters are its active redemptions, and each paid order's promotion entry books
@@ -235,6 +286,7 @@ def run_all() -> list[str]:
         + check_non_negative()
         + check_holds()
         + check_orders()
+        + check_addons()
         + check_promotions()
         + check_receipts()
         + check_vouchers()

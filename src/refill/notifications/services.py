@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -85,16 +86,24 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
         return Notification.objects.get(rule="order_confirmation", subject_key=subject_key, channel="email")
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
         item = order.items.select_related("plan").get()
-        periods = list(item.granted_periods.order_by("start").all())
+        if item.kind == "addon":
+            # An add-on pass grants buckets, not periods: it lasts as long as they do.
+            span = item.granted_buckets.aggregate(start=Min("valid_from"), end=Max("expires_at"))
+            valid_from, valid_until = span["start"], span["end"]
+        else:
+            periods = list(item.granted_periods.order_by("start").all())
+            valid_from = periods[0].start if periods else None
+            valid_until = periods[-1].end if periods else None
         context = {
             "order": order,
             "item": item,
+            "addon": item.kind == "addon",
             "plan_name": item.plan.name if item.plan_id else "",
             "customer": customer,
             "line": order.line,
             "receipt": order.receipt,
-            "valid_from": periods[0].start if periods else None,
-            "valid_until": periods[-1].end if periods else None,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
             "promotions": order_promotion_lines(order),
         }
         subject = render_to_string("notifications/order_confirmation_subject.txt", context).strip()

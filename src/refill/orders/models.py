@@ -85,6 +85,8 @@ class OrderItem(models.Model):
     class Kind(models.TextChoices):
         RENEWAL = "renewal", _("Renewal")
         WALLET_TOPUP = "wallet_topup", _("Wallet top-up")
+        # An add-on pass for the line's running period (periods is 1; it grants buckets, not periods).
+        ADDON = "addon", _("Add-on pass")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RENEWAL)

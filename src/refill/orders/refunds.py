@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,7 @@ from refill.lines.models import Line
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
 
-from .models import Order, Refund
+from .models import Order, OrderItem, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +44,33 @@ def _order_periods(order: Order):
     return Period.objects.filter(order_item__order=order, revoked_at__isnull=True).order_by("start")
 
 
+def _order_addon_buckets(order: Order):
+    """The buckets an add-on order's pass granted (none for any other order)."""
+    return Bucket.objects.filter(order_item__order=order, source=Bucket.Source.ADDON)
+
+
+def _service_spans(order: Order) -> list[tuple[datetime, datetime, datetime | None]]:
+    """The time the order bought, as (start, end, revoked_at) spans: its periods, or for an
+    add-on pass the span its buckets share."""
+    spans = [(p.start, p.end, p.revoked_at) for p in Period.objects.filter(order_item__order=order).order_by("start")]
+    if spans:
+        return spans
+    span = _order_addon_buckets(order).aggregate(
+        start=Min("valid_from"), end=Max("expires_at"), revoked=Min("revoked_at")
+    )
+    return [(span["start"], span["end"], span["revoked"])] if span["start"] is not None else []
+
+
 def prorata_cap(order: Order, now: datetime) -> Decimal:
     """What may still be refunded under a pro-rata policy: the share of the order's bought time
     unused at ``now`` (or at the moment an earlier refund ended the service), less refunds made."""
-    periods = list(Period.objects.filter(order_item__order=order).order_by("start"))
-    total = sum((int((p.end - p.start).total_seconds()) for p in periods), 0)
+    periods = _service_spans(order)
+    total = sum((int((end - start).total_seconds()) for start, end, _ in periods), 0)
     if not total:
         return refundable(order)
-    ended = [p.revoked_at for p in periods if p.revoked_at is not None]
+    ended = [revoked for _, _, revoked in periods if revoked is not None]
     reference = min([now, *ended])
-    unused = sum((max(int((p.end - max(p.start, reference)).total_seconds()), 0) for p in periods), 0)
+    unused = sum((max(int((end - max(start, reference)).total_seconds()), 0) for start, end, _ in periods), 0)
     share = quantize(order.total * Decimal(unused) / Decimal(total), order.currency)
     already = order.total - refundable(order)
     return max(min(share - already, refundable(order)), Decimal(0))
@@ -227,10 +244,14 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
 
 def _revoke_service(order: Order, now: datetime) -> None:
     """What the order bought stops counting from ``now``: later periods entirely, the running one
-    from now. Rows are marked, never deleted, and the line's end is recomputed."""
+    from now. Rows are marked, never deleted, and the line's end is recomputed. An add-on pass
+    ends its buckets instead (``_end_addon``)."""
     if order.line_id is None:
         return
     line = Line.objects.select_for_update(of=("self",)).get(pk=order.line_id)
+    if order.items.filter(kind=OrderItem.Kind.ADDON).exists():
+        _end_addon(order, now)
+        return
     periods = list(_order_periods(order).filter(end__gt=now))
     for period in periods:
         period.revoked_at = max(now, period.start)
@@ -240,3 +261,14 @@ def _revoke_service(order: Order, now: datetime) -> None:
     truncated = [p.revoked_at for p in periods if p.revoked_at > p.start]
     line.period_end = max([value for value in [remaining, *truncated] if value is not None], default=now)
     line.save(update_fields=["period_end"])
+
+
+def _end_addon(order: Order, now: datetime) -> None:
+    """An add-on pass's buckets end at ``now``: marked revoked (as a revoked period's are) and their
+    expiry brought forward to ``now``, never deleted; what was used stays recorded. The line's end,
+    plan and periods are untouched. (A bucket not yet started at ``now`` cannot expire before it
+    starts: the revocation alone ends it.)"""
+    buckets = _order_addon_buckets(order).filter(revoked_at__isnull=True, expires_at__gt=now)
+    ids = list(buckets.values_list("pk", flat=True))
+    Bucket.objects.filter(pk__in=ids).update(revoked_at=now)
+    Bucket.objects.filter(pk__in=ids, valid_from__lt=now).update(expires_at=now)

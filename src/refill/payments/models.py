@@ -25,6 +25,8 @@ class Payment(models.Model):
         CARD = "card", _("Card")
         WALLET = "wallet", _("Wallet")
         CASH = "cash", _("Cash in a shop")
+        # Staff gave the service for free (refill.renewals.goodwill): no money moves, ever.
+        GOODWILL = "goodwill", _("Goodwill (no charge)")
 
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -58,6 +60,8 @@ class Payment(models.Model):
                 name="payment_one_open_per_method_v2",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
+            # A goodwill payment records that nothing was charged; it can never carry an amount.
+            models.CheckConstraint(condition=~Q(method="goodwill") | Q(amount=0), name="payment_goodwill_is_free"),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,18 @@ class RenewForm(forms.Form):
         self.fields["periods"].choices = [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)]
 
 
+class AddonForm(forms.Form):
+    """Buy an add-on pass: which one, under the form's key, at the price shown."""
+
+    plan = forms.ChoiceField(label=_("Add-on"), widget=forms.RadioSelect)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    expected_total = forms.DecimalField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, plans, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(plan.code, plan.name) for plan in plans]
+
+
 class SecretInput(forms.TextInput):
     """A text input that never writes its value back into the page (card number, CVC)."""
 

@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,12 +28,22 @@ from refill.integrations.payments.base import (
 )
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
-from refill.orders.models import Order
+from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.services import normalise_code
 from refill.promotions.texts import order_promotion_lines
+from refill.renewals.addons import (
+    AddonLineNotRunning,
+    addon_line_running,
+    addon_plan_pick,
+    addon_plans,
+    addon_quote,
+    addon_validity,
+    order_create_addon,
+    periods_running,
+)
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
     PayWith,
@@ -48,7 +59,7 @@ from refill.renewals.services import (
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
 
-from .forms import AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
+from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
 
 
 def _customer(request: HttpRequest):
@@ -94,7 +105,18 @@ def home(request: HttpRequest) -> HttpResponse:
     if customer is None:
         return render(request, "portal/no_customer.html")
     now = timezone.now()
-    cards = [_line_card(line, now) for line in lines_for_customer(customer)]
+    lines = lines_for_customer(customer)
+    cards = [_line_card(line, now) for line in lines]
+    # "Buy an add-on" is offered on lines in service whose market sells add-ons (one query).
+    selling = set(
+        Plan.objects.filter(kind=Plan.Kind.ADDON, is_active=True, market__in={line.market_id for line in lines})
+        .order_by()
+        .values_list("market_id", flat=True)
+        .distinct()
+    )
+    for card in cards:
+        line = card["line"]
+        card["addons"] = line.market_id in selling and line.status in ("active", "retained")
     return render(request, "portal/home.html", {"cards": cards})
 
 
@@ -138,15 +160,50 @@ def _renew_context(
         "quote": quote,
         "quote_error": quote_error,
         "form": form,
-        "card_form": card_form or CardForm(),
         "error": error,
         "decline": decline,
-        "wallet_balance": (wallet := wallet_balance(line.owner, line.market.currency)),
+        "current_plan": line_current_plan(line),
+        **_pay_context(line, quote, pay_with, card_form),
+    }
+
+
+def _pay_context(line: Line, quote, pay_with: str | None, card_form: CardForm | None) -> dict:
+    """What the "How to pay" part of a checkout shows (portal/_pay_with.html): the wallet, saved
+    cards, provider wallets, the card fields, and the choice made. ``quote`` is anything with a
+    ``quote`` (the priced order), or None."""
+    wallet = wallet_balance(line.owner, line.market.currency)
+    return {
+        "card_form": card_form or CardForm(),
+        "wallet_balance": wallet,
         "pay_with": pay_with or _default_pay_with(wallet, quote),
         "provider_wallets": _provider_wallets(),
         "saved_methods": methods_for(line.owner),
-        "current_plan": line_current_plan(line),
     }
+
+
+@dataclass
+class PayChoice:
+    """How the customer chose to pay on a checkout form: ``pay_with`` as posted (card, wallet,
+    wallet_card, a provider wallet, or saved-<pk>), and what it names."""
+
+    pay_with: str
+    provider: str
+    saved_method: Any
+    card_form: CardForm | None
+
+
+def _pay_choice(request: HttpRequest, customer) -> PayChoice:
+    pay_with = request.POST.get("pay_with", "card")
+    saved = {f"saved-{m.pk}": m for m in methods_for(customer)}
+    wallets = _provider_wallets()
+    if pay_with not in {"card", "wallet", "wallet_card", *wallets, *saved}:
+        pay_with = "card"
+    return PayChoice(
+        pay_with=pay_with,
+        provider=pay_with if pay_with in wallets else "",
+        saved_method=saved.get(pay_with),
+        card_form=CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None,
+    )
 
 
 def _promoted_quote(line: Line, plan: Plan, periods: int, code: str):
@@ -254,13 +311,8 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key, code=code)
         )
-    pay_with = request.POST.get("pay_with", "card")
-    saved = {f"saved-{m.pk}": m for m in methods_for(line.owner)}
-    wallets = _provider_wallets()
-    if pay_with not in {"card", "wallet", "wallet_card", *wallets, *saved}:
-        pay_with = "card"
-    provider = pay_with if pay_with in wallets else ""
-    card_form = CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None
+    choice = _pay_choice(request, line.owner)
+    pay_with, card_form = choice.pay_with, choice.card_form
 
     def context(**extra):
         return _renew_context(
@@ -271,16 +323,16 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/renew.html", context(), status=400)
     # The key names this form *and* this choice: a double click replays one order, while a
     # customer who changes plan or code after a decline gets a new order instead of a conflict.
-    choice = f"{plan.code}:{periods}:{code}"
-    if len(choice) > 40:
-        choice = hashlib.sha256(choice.encode()).hexdigest()[:40]
+    chosen = f"{plan.code}:{periods}:{code}"
+    if len(chosen) > 40:
+        chosen = hashlib.sha256(chosen.encode()).hexdigest()[:40]
     try:
         order = order_create_renewal(
             customer=_customer(request),
             line=line,
             plan=plan,
             periods=periods,
-            idempotency_key=f"web:{form.cleaned_data['idempotency_key']}:{choice}"[:80],
+            idempotency_key=f"web:{form.cleaned_data['idempotency_key']}:{chosen}"[:80],
             expected_total=form.cleaned_data.get("expected_total"),
             language=translation.get_language(),
             actor=request.user,
@@ -289,25 +341,32 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except RefillError as exc:
         return render(request, "portal/renew.html", context(error=str(exc)), status=409)
+    return _checkout_pay(request, order, choice, lambda **extra: render(request, "portal/renew.html", context(**extra)))
+
+
+def _checkout_pay(request: HttpRequest, order: Order, choice: PayChoice, page) -> HttpResponse:
+    """Pay a checkout's order the way ``choice`` says and answer: the confirmation, the bank's or
+    provider's page, the order's page while the payment is confirmed, or the checkout ``page``
+    again with why it was not paid (``page(error=..., decline=...)``). Shared by renewals and
+    add-ons."""
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     outcome = _pay(
         request,
         order,
-        card_form=card_form,
-        use_wallet=pay_with == "wallet_card",
-        provider=provider,
-        saved_method=saved.get(pay_with),
+        card_form=choice.card_form,
+        use_wallet=choice.pay_with == "wallet_card",
+        provider=choice.provider,
+        saved_method=choice.saved_method,
     )
     if outcome.redirect_to:
         return redirect(outcome.redirect_to)  # the bank's confirmation step or the provider's page
     if outcome.in_progress:
         return redirect("portal:order_detail", pk=order.pk)
     if outcome.error:
-        status = 402 if outcome.decline else 409
-        return render(
-            request, "portal/renew.html", context(error=outcome.error, decline=outcome.decline), status=status
-        )
+        response = page(error=outcome.error, decline=outcome.decline)
+        response.status_code = 402 if outcome.decline else 409
+        return response
     return redirect("portal:order_confirmation", pk=order.pk)
 
 
@@ -347,6 +406,107 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/_quote.html", {**context, "oob": True})
 
 
+# --- add-on passes --------------------------------------------------------------------------------
+
+
+def _addon_context(
+    line: Line,
+    plans: list[Plan],
+    plan: Plan | None,
+    *,
+    form: AddonForm | None = None,
+    card_form: CardForm | None = None,
+    pay_with: str | None = None,
+    key: str | None = None,
+    error: str | None = None,
+    decline: bool = False,
+) -> dict:
+    now = timezone.now()
+    period = periods_running([line.pk], now).get(line.pk)
+    running = addon_line_running(line, period, now)
+    quote = quote_error = None
+    if plan is not None and running:
+        try:
+            quote = addon_quote(line=line, plan=plan, now=now)
+        except RefillError as exc:
+            quote_error = str(exc)
+    if form is None:
+        form = AddonForm(
+            plans=plans, initial={"plan": plan.code if plan else None, "idempotency_key": key or uuid.uuid4().hex}
+        )
+    currency = line.market.currency
+    return {
+        "line": line,
+        "plans": plans,
+        "offers": [{"plan": p, "price": p.current_price(currency, now)} for p in plans],
+        "plan": plan,
+        "period": period if running else None,
+        "running": running,
+        "not_running": "" if running else str(AddonLineNotRunning.message),
+        "quote": quote,
+        "quote_error": quote_error,
+        "form": form,
+        "error": error,
+        "decline": decline,
+        "current_plan": line_current_plan(line, now),
+        **_pay_context(line, quote, pay_with, card_form),
+    }
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@login_required
+def addons(request: HttpRequest, pk: int) -> HttpResponse:
+    """Buy an add-on pass for the line's running period: choose one, see its price and until when
+    it lasts, pay as for a renewal (card, saved card, wallet, wallet and card)."""
+    line = _owned_line(request, pk)
+    plans = addon_plans(line)
+    if request.method != "POST":
+        plan = addon_plan_pick(plans, request.GET.get("plan"))
+        return render(request, "portal/addons.html", _addon_context(line, plans, plan))
+
+    plan = addon_plan_pick(plans, request.POST.get("plan"))
+    if request.POST.get("action") == "quote":
+        key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+        return render(request, "portal/addons.html", _addon_context(line, plans, plan, key=key))
+    form = AddonForm(request.POST, plans=plans)
+    choice = _pay_choice(request, line.owner)
+
+    def page(status: int = 200, **extra) -> HttpResponse:
+        context = _addon_context(
+            line, plans, plan, form=form, card_form=choice.card_form, pay_with=choice.pay_with, **extra
+        )
+        return render(request, "portal/addons.html", context, status=status)
+
+    if plan is None or not form.is_valid() or (choice.card_form is not None and not choice.card_form.is_valid()):
+        return page(status=400)
+    # The key names this form *and* this pass: a double click replays one order, while another
+    # pass chosen after a decline makes a new order instead of a conflict.
+    chosen = plan.code if len(plan.code) <= 30 else hashlib.sha256(plan.code.encode()).hexdigest()[:30]
+    try:
+        order = order_create_addon(
+            customer=_customer(request),
+            line=line,
+            plan=plan,
+            idempotency_key=f"web-addon:{form.cleaned_data['idempotency_key']}:{chosen}"[:80],
+            expected_total=form.cleaned_data.get("expected_total"),
+            language=translation.get_language(),
+            actor=request.user,
+            channel="web",
+        )
+    except RefillError as exc:
+        return page(status=409, error=str(exc))
+    return _checkout_pay(request, order, choice, page)
+
+
+@login_required
+def addon_quote_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The add-on price panel, re-rendered (htmx) when another pass is chosen."""
+    line = _owned_line(request, pk)
+    plans = addon_plans(line)
+    context = _addon_context(line, plans, addon_plan_pick(plans, request.GET.get("plan")))
+    return render(request, "portal/_addon_quote.html", {**context, "oob": True})
+
+
 @login_required
 def order_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     order = _owned_order(request, pk)
@@ -358,12 +518,17 @@ def order_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
 def _order_context(order: Order) -> dict:
     item = order.items.select_related("plan").get()
     periods = list(item.granted_periods.order_by("start"))
+    if item.kind == OrderItem.Kind.ADDON:
+        valid_from, valid_until = addon_validity(item)  # a pass grants buckets, not periods
+    else:
+        valid_from = periods[0].start if periods else None
+        valid_until = periods[-1].end if periods else None
     return {
         "order": order,
         "item": item,
         "periods": periods,
-        "valid_from": periods[0].start if periods else None,
-        "valid_until": periods[-1].end if periods else None,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
         "payment": order.payments.order_by("-pk").first(),
         "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
         "in_progress": order.payments.filter(

@@ -176,7 +176,14 @@ def renewal_quote(*, line: Line, plan: Plan, periods: int, now: datetime | None 
     )
 
 
-CHANNELS = ("web", "app", "shop", "api", "auto")  # where an order is made; "auto": auto-renew
+CHANNELS = (
+    "web",
+    "app",
+    "shop",
+    "api",
+    "auto",
+    "fleet",
+)  # where an order is made; "auto": auto-renew, "fleet": a bulk job
 
 
 @dataclass(frozen=True)
@@ -406,6 +413,7 @@ class RenewalRequest:
     guest: Guest | None = None
     promotion_code: str = ""
     channel: str = "web"  # CHANNELS
+    bulk_job: Any = None  # a business's bulk job the order is part of (refill.fleets)
 
     @property
     def fingerprint(self) -> str:
@@ -541,6 +549,7 @@ def _create_renewals(fresh: list[tuple[int, RenewalRequest]], now: datetime | No
                 tax_inclusive=promoted.quote.tax_inclusive,
                 language=request.language,
                 promotion_code=promoted.code,
+                bulk_job=request.bulk_job,
                 created_at=at,
                 **_payer_fields(request.guest, line),
             )
@@ -737,6 +746,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             ).values_list("order__customer_id", flat=True)
         )
         refusals.update({order.pk: PaymentInProgress() for order in topups if order.customer_id in busy})
+    # Orders for a line: renewals, and add-on passes (told apart by their item below).
     renewals = [order for order in orders if order.line_id is not None and order.pk not in refusals]
     if not renewals:
         return refusals
@@ -766,12 +776,23 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
     }
     ahead = periods_ahead_of(line_ids, now)
     price_of = _price_lookup(now)
+    # Add-on orders (a line, an ADDON item): the pass needs the line's period running now, and no
+    # prepaid-periods limit applies.
+    addon_lines = {order.line_id for order in renewals if items[order.pk].kind == OrderItem.Kind.ADDON}
+    if addon_lines:
+        from .addons import AddonLineNotRunning, addon_line_running, periods_running
+
+        running_periods = periods_running(addon_lines, now)
     for order in renewals:
         line, item = lines[order.line_id], items[order.pk]
+        addon = item.kind == OrderItem.Kind.ADDON
         if doubtful.get(line.pk, set()) - {order.pk} or order.pk in open_orders:
             refusals[order.pk] = PaymentInProgress()
             continue
-        if not is_renewable(LineStatus(line.status)):
+        if addon and not addon_line_running(line, running_periods.get(line.pk), now):
+            refusals[order.pk] = AddonLineNotRunning()
+            continue
+        if not addon and not is_renewable(LineStatus(line.status)):
             refusals[order.pk] = LineNotRenewable()
             continue
         active, limit = plans[item.plan_id]
@@ -781,6 +802,8 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
         current = price_of(item.plan, order.currency)
         if current is None or current.pk != item.plan_price_id:
             refusals[order.pk] = PriceChanged()
+            continue
+        if addon:
             continue
         running = 0 if _line_lapsed(line, now) else ahead.get(line.pk, 0)
         # Free periods count too: an order whose promotion gives more than there is room for now
@@ -1127,6 +1150,63 @@ def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payme
     )
 
 
+def orders_pay_wallet(
+    *, orders: list[Order], actor=None, now: datetime | None = None
+) -> dict[int, Payment | RefillError | None]:
+    """Pay many orders, each whole, from their customers' wallets and fulfil them, in one
+    transaction and a few statements however many (a business's bulk job). Answers per order: its
+    wallet payment; None if it was already paid (never paid twice); or why it may not be paid now,
+    with nothing written for it (the checks of ``_payable_refusals``, a promotion run out, or a
+    wallet that no longer covers it: orders are paid in primary-key order until it does not)."""
+    now = now or timezone.now()
+    answers: dict[int, Payment | RefillError | None] = {}
+    with transaction.atomic():
+        locked = _lock_fresh(Order, orders, ORDER_STATE)
+        charged = set(
+            Payment.objects.filter(order_id__in=list(locked), status=Payment.Status.SUCCEEDED).values_list(
+                "order_id", flat=True
+            )
+        )
+        answers.update({pk: None for pk, order in locked.items() if order.status == Order.Status.PAID or pk in charged})
+        payable = [order for pk, order in sorted(locked.items()) if pk not in answers]
+        answers.update(_payable_refusals(payable, now))
+        payable = [order for order in payable if order.pk not in answers]
+        answers.update(redemptions_retake(payable))
+        payable = [order for order in payable if order.pk not in answers]
+        accounts = _Accounts()
+        wallets = {
+            order.pk: accounts(Account.Purpose.WALLET, order.currency, customer=order.customer) for order in payable
+        }
+        left = account_balances(lock_accounts(wallets.values())) if wallets else {}
+        paid, payments, short = [], [], []
+        for order in payable:
+            wallet = wallets[order.pk]
+            if left[wallet] < order.total:
+                answers[order.pk] = WalletTooLow()
+                short.append(order.pk)
+                continue
+            left[wallet] -= order.total
+            payment = unsaved(
+                Payment,
+                order=order,
+                idempotency_key=f"wallet_{order.pk}_{uuid.uuid4().hex}",
+                gateway="wallet",
+                method=Payment.Method.WALLET,
+                status=Payment.Status.SUCCEEDED,
+                amount=order.total,
+                currency=order.currency,
+                completed_at=now,
+            )
+            payments.append(payment)
+            paid.append((order, [payment]))
+        if short:
+            redemptions_release(order_ids=short)
+        bulk_insert(payments)
+        orders_fulfil(paid=paid, actor=actor, now=now)
+        answers.update({payment.order_id: payment for payment in payments})
+    return answers
+
+
 def payment_complete(*, payment: Payment, result: ChargeResult, actor=None, now: datetime | None = None) -> Payment:
     """Settle one card attempt with the provider's answer (``payments_complete`` with one)."""
     return payments_complete(results=[(payment, result)], actor=actor, now=now)[0]
@@ -1406,7 +1486,8 @@ def _capture_spec(
     topups = sum((item.amount for item in items if item.kind == OrderItem.Kind.WALLET_TOPUP), Decimal(0))
     if topups:
         postings.append((accounts(Account.Purpose.WALLET, currency, customer=customer), -topups))
-    sales = [item for item in items if item.kind == OrderItem.Kind.RENEWAL]
+    # Revenue per plan kind: a renewal's plan (base, retention) or an add-on pass ("addon").
+    sales = [item for item in items if item.kind in (OrderItem.Kind.RENEWAL, OrderItem.Kind.ADDON)]
     revenue = order.total - order.tax - topups
     gross = sum((item.amount for item in sales), Decimal(0)) or Decimal(1)
     allocated = Decimal(0)
@@ -1510,7 +1591,9 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     the receipt, the audit row and the confirmation email, in a few statements however many orders
     there are. Called inside the payment transaction with the orders locked (lines are locked
     here, in primary-key order); the (order_item, sequence) constraint makes a second grant
-    impossible. Orders already paid are left alone."""
+    impossible, and (order_item, kind) on buckets does the same for an add-on pass, which grants
+    buckets on the running period and leaves the line itself as it is (renewals/addons.py).
+    Orders already paid are left alone."""
     from refill.notifications.tasks import send_order_confirmations
 
     now = now or timezone.now()
@@ -1519,7 +1602,12 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
         return
     items = _items_of([order for order, _ in paid])
     renewed = [order.line for order, _ in paid if any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])]
-    lines = _lock_fresh(Line, renewed, LINE_STATE) if renewed else {}
+    addons = [order for order, _ in paid if any(i.kind == OrderItem.Kind.ADDON for i in items[order.pk])]
+    # Add-on lines are locked with the renewed ones (one primary-key order), but only renewed lines
+    # are moved on: an add-on never changes its line's end, plan or status.
+    locked = _lock_fresh(Line, renewed + [order.line for order in addons], LINE_STATE) if renewed or addons else {}
+    renewed_ids = {line.pk for line in renewed}
+    lines = {pk: line for pk, line in locked.items() if pk in renewed_ids}
     line_ids = list(lines)
     periods: list[Period] = []
     buckets: list[Bucket] = []
@@ -1554,6 +1642,11 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     _roll_over_stored(first_new)
     redeemed = redemptions_redeem(order_ids=list(order_periods), now=now) if order_periods else []
     buckets += _promotion_buckets(redeemed, order_periods, lines, {o.pk: o for o, _ in paid}, now)
+    if addons:
+        from .addons import addon_buckets
+
+        # After the periods are written: a pass hangs on the period running now.
+        buckets += addon_buckets(addons, items, locked, now)
     bulk_insert(buckets)
     if lines:
         # A line whose period running now is a "keep my number" one is retained, else active.
@@ -1594,7 +1687,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     receipts = receipts_issue(orders=[order for order, _ in paid], now=now)
     events = []
     for (order, payments), receipt in zip(paid, receipts, strict=True):
-        line = lines.get(order.line_id)
+        line = locked.get(order.line_id)
         events.append(
             audit_event(
                 actor=actor or order.customer,
@@ -1631,7 +1724,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     webhook_emit_many(
         "order.paid",
         [
-            {"order_id": order.pk, "msisdn": lines[order.line_id].msisdn if order.line_id in lines else None,
+            {"order_id": order.pk, "msisdn": locked[order.line_id].msisdn if order.line_id in locked else None,
              "total": str(order.total), "currency": order.currency, "paid_at": now}
             for order, _ in paid
         ],
@@ -1659,19 +1752,29 @@ def order_create_topup(
     actor=None,
     guest: Guest | None = None,
     gift_line: Line | None = None,
+    bulk_job=None,
 ) -> Order:
     """An order to add ``amount`` to the customer's wallet in the market's currency. A ``guest``
-    gives it to the owner of ``gift_line`` (the number they typed)."""
+    gives it to the owner of ``gift_line`` (the number they typed). A business's ``bulk_job`` pays
+    its batch this way (the one payment, spent at once on the job's lines): the top-up limits, made
+    for a person's wallet, do not apply to it."""
     currency = market.currency
     try:
         amount = Decimal(amount)
     except (ArithmeticError, TypeError, ValueError):
         raise TopupOutOfRange(low="", high="") from None
     low, high = wallet_topup_limits(currency)
+    if bulk_job is not None:
+        low, high = Decimal("0.01"), Decimal("99999999")
     if not amount.is_finite() or quantize(amount, currency) != amount or not low <= amount <= high:
         raise TopupOutOfRange(low=money_text(low, currency), high=money_text(high, currency))
     fingerprint = _fingerprint(
-        {"topup": str(amount), "currency": currency, **({"line": gift_line.pk} if gift_line else {})}
+        {
+            "topup": str(amount),
+            "currency": currency,
+            **({"line": gift_line.pk} if gift_line else {}),
+            **({"bulk_job": bulk_job.pk} if bulk_job is not None else {}),
+        }
     )
     existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -1692,6 +1795,7 @@ def order_create_topup(
                 tax_rate=Decimal(0),
                 tax_inclusive=True,
                 language=language,
+                bulk_job=bulk_job,
                 **_payer_fields(guest, gift_line),
             )
             OrderItem.objects.create(

@@ -59,6 +59,17 @@ class Bucket(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     rolled_over = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The add-on order item that paid for this bucket (empty for every other source). One bucket per
+    # kind per item, by the constraint below: one paid add-on can never grant twice, as
+    # (order_item, sequence) does for periods. Looked up through that constraint's index.
+    order_item = models.ForeignKey(
+        "orders.OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="granted_buckets",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +79,12 @@ class Bucket(models.Model):
                 condition=Q(unlimited=True) | Q(used__lte=F("granted")), name="bucket_remaining_non_negative"
             ),
             models.CheckConstraint(condition=Q(expires_at__gt=F("valid_from")), name="bucket_expires_after_start"),
+            models.UniqueConstraint(
+                fields=["order_item", "kind"], condition=Q(order_item__isnull=False), name="bucket_item_kind_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(order_item__isnull=True) | Q(source="addon"), name="bucket_item_is_addon"
+            ),
         ]
         indexes = [models.Index(fields=["line", "kind", "expires_at"])]
 

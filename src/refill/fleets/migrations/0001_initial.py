@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('idempotency_key', models.CharField(max_length=80)),
                 ('action', models.CharField(choices=[('renew', 'Renew'), ('change_plan', 'Change plan at next renewal'), ('auto_renew_on', 'Turn auto-renew on'), ('auto_renew_off', 'Turn auto-renew off')], max_length=16)),
                 ('periods', models.PositiveSmallIntegerField(default=1)),
+                ('round', models.PositiveSmallIntegerField(default=1)),
                 ('status', models.CharField(choices=[('checking', 'Checking the lines'), ('awaiting_payment', 'Awaiting payment'), ('applying', 'Renewing'), ('done', 'Done'), ('failed', 'Nothing done'), ('cancelled', 'Cancelled')], default='checking', max_length=20)),
                 ('reason', models.CharField(blank=True, max_length=200)),
                 ('language', models.CharField(default='en', max_length=16)),
