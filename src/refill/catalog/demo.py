@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from stdnum import luhn
 
 from refill.catalog.models import Market, Plan, PlanPrice
 from refill.customers.models import Customer, User
@@ -49,6 +50,8 @@ DEMO_PASSWORDS = {
     "support@example.com": "staff-pass-1234",
     "finance@example.com": "staff-pass-1234",
     "catalog@example.com": "staff-pass-1234",
+    "fleet@example.com": "fleet-pass-1234",
+    "fleet.viewer@example.com": "fleet-pass-1234",
 }
 
 
@@ -262,6 +265,7 @@ def demo_seed(stdout=None) -> bool:
             Plan.objects.filter(code=code).update(retention_plan=Plan.objects.get(code=keep))
 
         _promotions(us, cn, now)
+        _fleet(us, now)
 
         # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
         # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
@@ -273,6 +277,36 @@ def demo_seed(stdout=None) -> bool:
         cn_batch, cn_pins = voucher_batch_generate(count=2, face_value="50.00", currency="CNY", note="demo")
         (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
     return True
+
+
+def _fleet(us: Market, now) -> None:
+    """A business with 24 lines in three groups, renewed on different days (so some end soon), an
+    administrator and a viewer, and a saved card for its bulk renewals."""
+    from refill.fleets.models import FleetMember, GroupedLine, LineGroup
+    from refill.payments.services import method_add
+
+    acme = Customer.objects.create(
+        kind=Customer.Kind.BUSINESS,
+        display_name="Acme Logistics",
+        preferred_language="en",
+        time_zone="America/New_York",
+    )
+    FleetMember.objects.create(user=_user("fleet@example.com", role=User.Role.CUSTOMER, customer=acme), role="admin")
+    FleetMember.objects.create(
+        user=_user("fleet.viewer@example.com", role=User.Role.CUSTOMER, customer=acme), role="viewer"
+    )
+    groups = {name: LineGroup.objects.create(customer=acme, name=name) for name in ("Warehouse", "Trucks", "Office")}
+    plan = Plan.objects.get(code="us-30day")
+    for n in range(24):
+        group = "Warehouse" if n < 8 else "Trucks" if n < 20 else "Office"
+        body = f"890141032112{n:06d}"
+        line = _line(
+            acme, us, plan, f"+1 202 555 02{n:02d}", body + luhn.calc_check_digit(body), "esim", f"{group} {n + 1}"
+        )
+        GroupedLine.objects.create(line=line, group=groups[group])
+        _renew(line, "us-30day", at=now - timedelta(days=27 - n), key=f"demo-fleet-{n}")
+        _use(line, data_mb=(n % 7 + 1) * GB // 2, minutes=10 * n, sms=n)
+    method_add(customer=acme, gateway=SandboxGateway(), card=_demo_card())
 
 
 def _promotions(us: Market, cn: Market, now) -> None:

@@ -252,6 +252,9 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if denied := _admin_only(request):
         return denied
     found = _job(request, pk)
+    if found.status != BulkJob.Status.AWAITING_PAYMENT:
+        messages.error(request, str(services.JobNotPayable()))
+        return redirect("fleets:job", pk=found.pk)
     how = request.POST.get("pay_with", "")
     card_form = CardForm(request.POST if how == "card" else None)
     pay_with = None
@@ -272,7 +275,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 holder=card_form.cleaned_data.get("card_holder", ""),
             )
         )
-    error = None
+    error, decline = None, False
     if pay_with is None:
         error = _("Choose how to pay.") if how != "card" else None
     else:
@@ -284,7 +287,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 return_url=request.build_absolute_uri(reverse("fleets:job_return", args=[found.pk])),
             )
         except TokenizationError as exc:
-            error = decline_message(exc.code)
+            error, decline = decline_message(exc.code), True
         except PaymentInProgress:
             return redirect("fleets:job", pk=found.pk)
         except RefillError as exc:
@@ -293,7 +296,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
             if payment is not None and payment.status == Payment.Status.REQUIRES_ACTION:
                 return redirect(payment.action_url)
             if payment is not None and payment.status == Payment.Status.FAILED:
-                error = decline_message(payment.decline_code)
+                error, decline = decline_message(payment.decline_code), True
             else:
                 messages.success(request, _("Paid. The lines are being renewed."))
                 return redirect("fleets:job", pk=found.pk)
@@ -309,7 +312,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
         "unrenewed": services.unrenewed_amount(found),
         "error": error,
     } | _pay_context(request, found, card_form)
-    return render(request, "fleets/job.html", context, status=402 if error else 400)
+    return render(request, "fleets/job.html", context, status=402 if decline else 400)
 
 
 @fleet_view

@@ -323,3 +323,21 @@ def test_one_thousand_lines_with_injected_failures(db, client):
     assert refund.amount == Decimal("10.8000") * 3 and refund.status == "succeeded"
     assert wallet_balance(fleet.customer, "USD") == 0
     assert BulkJobLine.objects.filter(job=job, status="failed", order__isnull=False).count() == 3
+
+
+def test_pay_page_by_card_and_decline_message(fleet, client):
+    login(client, fleet.admin)
+    job = bulk_job_check(job_id=make_job(fleet, [fleet.lines[0].msisdn]).pk)
+    page = client.get(f"/fleet/jobs/{job.pk}/")
+    assert b'data-testid="job-pay"' in page.content
+    fields = {"card_expiry": "12/40", "card_cvc": "123", "card_holder": "Acme"}
+    response = client.post(f"/fleet/jobs/{job.pk}/pay/", {"pay_with": "card", "card_number": DECLINE_CARD} | fields)
+    assert response.status_code == 402 and b'data-testid="error"' in response.content
+    assert client.post(f"/fleet/jobs/{job.pk}/pay/", {}).status_code == 400  # nothing chosen
+    response = client.post(
+        f"/fleet/jobs/{job.pk}/pay/", {"pay_with": "card", "card_number": "4242 4242 4242 4242"} | fields
+    )
+    assert response.status_code == 302
+    job = bulk_job_apply(job_id=job.pk)
+    assert job.status == BulkJob.Status.DONE
+    assert b"Invoice" in client.get(f"/fleet/jobs/{job.pk}/").content
