@@ -494,6 +494,13 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
             raise JobNotPayable()
         if job.checked_at < timezone.now() - JOB_PAYABLE_FOR:
             raise JobPricesExpired()
+        nothing_left = not _still_payable(job)
+    if nothing_left:
+        raise FleetRefused(_("None of these lines can be renewed any more. Nothing was charged."))
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update(of=("self",)).select_related("customer").get(pk=job.pk)
+        if job.status != BulkJob.Status.AWAITING_PAYMENT or _funding_open(job):
+            raise JobNotPayable()
         if not card or job.total == 0:
             if wallet_balance(job.customer, job.currency) < job.total:
                 raise WalletTooLow()
@@ -505,6 +512,10 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
             bulk_job_apply.enqueue(job.pk)
             return None
         funding = job.funding
+        if funding is not None and funding.total != job.total:
+            # An earlier attempt failed, and lines dropped out since: that amount is no longer due.
+            Order.objects.filter(pk=funding.pk).exclude(status=Order.Status.PAID).update(status=Order.Status.CANCELLED)
+            funding = None
         if funding is None:
             market = (
                 job.lines.filter(status=BulkJobLine.Status.READY).select_related("line__market").first().line.market
@@ -513,7 +524,7 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
                 customer=job.customer,
                 market=market,
                 amount=job.total,
-                idempotency_key=f"bulk:{job.pk}:{job.round}:funding",
+                idempotency_key=f"bulk:{job.pk}:{job.round}:funding:{job.total}",
                 language=job.language,
                 actor=user,
                 bulk_job=job,
@@ -527,6 +538,39 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
     return order_pay(order=funding, pay_with=PayWith(card=pay_with.card, saved_method=pay_with.saved_method,
                                                       provider_wallet=pay_with.provider_wallet),
                      actor=user, return_url=return_url)  # fmt: skip
+
+
+def _still_payable(job: BulkJob) -> bool:
+    """Just before the payment, check the ready lines again as the payment will (under their
+    locks): a line that can no longer be renewed leaves the batch now, its order cancelled, so it
+    is never in the charge. False when none is left (the job has failed then)."""
+    from refill.renewals.services import orders_payable_refusals
+
+    rows = list(
+        job.lines.filter(status=BulkJobLine.Status.READY).select_related(
+            "order__line__market", "order__customer", "order__market"
+        )
+    )
+    refusals = orders_payable_refusals([row.order for row in rows])
+    dropped = [row for row in rows if row.order_id in refusals]
+    if not dropped:
+        return True
+    with translation.override(job.language):
+        for row in dropped:
+            row.status, row.reason, row.amount = BulkJobLine.Status.FAILED, str(refusals[row.order_id]), None
+    bulk_set(dropped, ["status", "reason", "amount"])
+    _cancel_orders([row.order_id for row in dropped])
+    kept = [row for row in rows if row.order_id not in refusals]
+    job.total = sum((row.amount for row in kept), Decimal(0))
+    fields = ["total"]
+    if not kept:
+        job.status, job.reason, job.finished_at = BulkJob.Status.FAILED, "no_line", timezone.now()
+        fields += ["status", "reason", "finished_at"]
+    job.save(update_fields=fields)
+    audit_record(actor=None, action="fleet.job_lines_dropped", obj=job, data={"lines": len(dropped)})
+    if not kept:
+        _tell(job)
+    return bool(kept)
 
 
 # Step 3: apply --------------------------------------------------------------------------------

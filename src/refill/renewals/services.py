@@ -813,6 +813,13 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
     return refusals
 
 
+def orders_payable_refusals(orders: list[Order], now: datetime | None = None) -> dict[int, RefillError]:
+    """Why each of ``orders`` may not be paid now: the checks every payment makes before money
+    moves, for a caller that wants to know before it charges anything (a business's bulk job).
+    Locks the orders' lines; call it inside a transaction."""
+    return _payable_refusals(orders, now or timezone.now())
+
+
 def _check_payable(order: Order, now: datetime) -> None:
     """The checks made under the order lock before any money moves (or is held)."""
     refusal = _payable_refusals([order], now).get(order.pk)

@@ -81,16 +81,20 @@ def test_check_prices_each_line_and_explains_every_failure(fleet):
 
 
 def test_pay_by_card_once_then_renew_and_refund_lines_that_fail_meanwhile(fleet, client):
-    lines = fleet.lines[:5]
+    lines = fleet.lines[:6]
     job = bulk_job_check(job_id=make_job(fleet, [line.msisdn for line in lines]).pk)
-    assert job.total == Decimal("54.0000")
-    # Between the check and the payment one line is terminated: it must not be charged for.
-    Line.objects.filter(pk=lines[3].pk).update(status="aging")
+    assert job.total == Decimal("64.8000")
+    # Between the check and the payment one line is terminated: it leaves the batch before the charge.
+    Line.objects.filter(pk=lines[5].pk).update(status="aging")
     ends = {line.pk: line.period_end for line in lines}
 
     payment = bulk_job_pay(job=job, user=fleet.admin, pay_with=PayWith(card=card()))
 
     assert payment.status == Payment.Status.SUCCEEDED and payment.amount == Decimal("54.0000")
+    dropped = job.lines.get(line=lines[5])
+    assert dropped.status == "failed" and dropped.amount is None and "can no longer be renewed" in dropped.reason
+    # Between the payment and the renewals another one is: it is refunded to the card.
+    Line.objects.filter(pk=lines[3].pk).update(status="aging")
     # The one card charge; the apply step (enqueued by its fulfilment) runs here by hand.
     job = bulk_job_apply(job_id=job.pk)
     assert job.status == BulkJob.Status.DONE
@@ -102,9 +106,9 @@ def test_pay_by_card_once_then_renew_and_refund_lines_that_fail_meanwhile(fleet,
     for row in done:
         period = Period.objects.get(order_item__order=row.order)
         assert period.start == ends[row.line_id] and row.period_end == period.end
-    failed = job.lines.get(status="failed")
-    assert failed.line_id == lines[3].pk and Order.objects.get(pk=failed.order_id).status == "cancelled"
-    assert not Period.objects.filter(line_id=lines[3].pk).exists()
+    failed = job.lines.get(status="failed", line=lines[3])
+    assert Order.objects.get(pk=failed.order_id).status == "cancelled"
+    assert not Period.objects.filter(line_id__in=[lines[3].pk, lines[5].pk]).exists()
     refund = Refund.objects.get(order=job.funding)
     assert refund.amount == Decimal("10.8000") and refund.status == "succeeded" and refund.card_amount == refund.amount
     # The wallet paid exactly the renewed lines: nothing of the batch is left in it.
@@ -118,7 +122,7 @@ def test_pay_by_card_once_then_renew_and_refund_lines_that_fail_meanwhile(fleet,
 
     login(client, fleet.viewer)
     rows = result_rows(client, job)
-    assert [r["status"] for r in rows] == ["done", "done", "done", "failed", "done"]
+    assert [r["status"] for r in rows] == ["done", "done", "done", "failed", "done", "failed"]
     assert rows[3]["reason"] and rows[0]["valid_until"]
     invoice = client.get(f"/fleet/jobs/{job.pk}/invoice/")
     assert invoice.status_code == 200
@@ -291,11 +295,12 @@ def test_one_thousand_lines_with_injected_failures(db, client):
     assert job.status == BulkJob.Status.AWAITING_PAYMENT
     ready = job.lines.filter(status="ready").count()
     assert ready == 997
-    # After the check, before the money is spent: three more lines go wrong.
-    late = [fleet.lines[i].pk for i in (100, 500, 900)]
-    Line.objects.filter(pk__in=late).update(status="aging")
+    # After the check, before the payment: two lines go wrong (they leave the batch uncharged).
+    Line.objects.filter(pk__in=[fleet.lines[i].pk for i in (200, 700)]).update(status="aging")
     payment = bulk_job_pay(job=job, user=fleet.admin, pay_with=PayWith(card=card()))
-    assert payment.amount == Decimal("10.8000") * 997
+    assert payment.amount == Decimal("10.8000") * 995
+    # After the payment, before the renewals: three more (they are refunded).
+    Line.objects.filter(pk__in=[fleet.lines[i].pk for i in (100, 500, 900)]).update(status="aging")
     job = bulk_job_apply(job_id=job.pk)
     assert job.status == BulkJob.Status.DONE
 
@@ -304,11 +309,11 @@ def test_one_thousand_lines_with_injected_failures(db, client):
     assert len(rows) == 1001
     done = {row["number"] for row in rows if row["status"] == "done"}
     failed = [row for row in rows if row["status"] == "failed"]
-    assert len(done) == 994 and len(failed) == 7 and all(row["reason"] for row in failed)
+    assert len(done) == 992 and len(failed) == 9 and all(row["reason"] for row in failed)
     # Periods: exactly one new period for each line the file says was renewed, none for the rest.
     renewed = set(Period.objects.filter(order_item__order__bulk_job=job).values_list("line__msisdn", flat=True))
     assert renewed == done
-    assert Period.objects.filter(order_item__order__bulk_job=job).count() == 994
+    assert Period.objects.filter(order_item__order__bulk_job=job).count() == 992
     # Ledger: one card charge of the whole batch; the orders the file lists as renewed are paid and
     # captured; the lines not renewed went back to the card.
     assert Payment.objects.filter(method="card", status="succeeded").count() == 1
@@ -317,12 +322,13 @@ def test_one_thousand_lines_with_injected_failures(db, client):
     captures = JournalEntry.objects.filter(
         cause="order", idempotency_key__in=[f"order:{pk}:capture" for pk in paid.values_list("pk", flat=True)]
     )
-    assert captures.count() == 994
-    assert sum(Decimal(row["amount"]) for row in rows if row["status"] == "done") == Decimal("10.8000") * 994
+    assert captures.count() == 992
+    assert sum(Decimal(row["amount"]) for row in rows if row["status"] == "done") == Decimal("10.8000") * 992
     refund = Refund.objects.get(order=job.funding)
     assert refund.amount == Decimal("10.8000") * 3 and refund.status == "succeeded"
     assert wallet_balance(fleet.customer, "USD") == 0
-    assert BulkJobLine.objects.filter(job=job, status="failed", order__isnull=False).count() == 3
+    # The lines dropped before the charge carry no amount; those refunded keep theirs.
+    assert BulkJobLine.objects.filter(job=job, status="failed", amount__isnull=False).count() == 3
 
 
 def test_pay_page_by_card_and_decline_message(fleet, client):
