@@ -84,7 +84,14 @@ class Report:
 REPORTS = {
     "renewals": Report(
         reports.renewals_revenue,
-        (("day", "day"), ("currency", "text"), ("renewals", "int"), ("revenue", "money"), ("discount", "money")),
+        (
+            ("day", "day"),
+            ("currency", "text"),
+            ("renewals", "int"),
+            ("passes", "int"),
+            ("revenue", "money"),
+            ("discount", "money"),
+        ),
     ),
     "autorenew": Report(
         reports.autorenew_outcomes,
@@ -448,6 +455,7 @@ def _renewals(rows: list[dict], days: list[date]) -> dict:
         {
             "currency": currency,
             "renewals": sum(row["renewals"] for row in found),
+            "passes": sum(row["passes"] for row in found),
             "revenue": sum((row["revenue"] for row in found), Decimal(0)),
             "discount": sum((row["discount"] for row in found), Decimal(0)),
         }

@@ -84,17 +84,26 @@ def _money(value) -> Decimal:
 
 
 def renewals_revenue(date_from: date, date_to: date, market: Market | None = None) -> list[dict]:
-    """Per day and currency: paid renewal orders (counted on the day they were paid), what they
-    brought in (their totals, tax included) and what promotions took off them (their discounts).
-    Wallet top-ups are not renewals. A later refund leaves the order paid: these are gross sales."""
-    renewal = OrderItem.objects.filter(order=OuterRef("pk"), kind=OrderItem.Kind.RENEWAL)
-    orders = Order.objects.filter(Exists(renewal), status=Order.Status.PAID)
+    """Per day and currency: paid renewal orders and add-on pass orders (counted on the day they
+    were paid), what they brought in (their totals, tax included) and what promotions took off them
+    (their discounts). Wallet top-ups are neither. A later refund leaves the order paid: these are
+    gross sales. A goodwill extension counts as a renewal that brought in nothing."""
+    renewal = Exists(OrderItem.objects.filter(order=OuterRef("pk"), kind=OrderItem.Kind.RENEWAL))
+    addon = Exists(OrderItem.objects.filter(order=OuterRef("pk"), kind=OrderItem.Kind.ADDON))
+    orders = Order.objects.filter(renewal | addon, status=Order.Status.PAID).annotate(
+        is_renewal=renewal, is_addon=addon
+    )
     if market is not None:
         orders = orders.filter(market=market)
     rows = (
         _in_days(orders, "paid_at", date_from, date_to, market, "market")
         .values("day", "currency")
-        .annotate(renewals=Count("pk"), revenue=Sum("total"), discount=Sum("discount"))
+        .annotate(
+            renewals=Count("pk", filter=Q(is_renewal=True)),
+            passes=Count("pk", filter=Q(is_addon=True)),
+            revenue=Sum("total"),
+            discount=Sum("discount"),
+        )
         .order_by("day", "currency")
     )
     return [
@@ -102,6 +111,7 @@ def renewals_revenue(date_from: date, date_to: date, market: Market | None = Non
             "day": row["day"],
             "currency": row["currency"],
             "renewals": row["renewals"],
+            "passes": row["passes"],
             "revenue": _money(row["revenue"]),
             "discount": _money(row["discount"]),
         }

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -15,6 +14,7 @@ from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
 from refill.promotions.texts import order_promotion_lines
+from refill.renewals.addons import item_validity
 
 from .models import Notification
 
@@ -86,14 +86,7 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
         return Notification.objects.get(rule="order_confirmation", subject_key=subject_key, channel="email")
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
         item = order.items.select_related("plan").get()
-        if item.kind == "addon":
-            # An add-on pass grants buckets, not periods: it lasts as long as they do.
-            span = item.granted_buckets.aggregate(start=Min("valid_from"), end=Max("expires_at"))
-            valid_from, valid_until = span["start"], span["end"]
-        else:
-            periods = list(item.granted_periods.order_by("start").all())
-            valid_from = periods[0].start if periods else None
-            valid_until = periods[-1].end if periods else None
+        valid_from, valid_until = item_validity(item)
         context = {
             "order": order,
             "item": item,

@@ -14,15 +14,17 @@ from .models import Order
 
 
 def receipt_context(order: Order) -> dict:
+    from refill.renewals.addons import item_validity
+
     item = order.items.select_related("plan").get()
-    periods = list(item.granted_periods.order_by("start"))
+    valid_from, valid_until = item_validity(item)
     return {
         "order": order,
         "item": item,
         "receipt": getattr(order, "receipt", None),
         "operator": settings.REFILL_OPERATOR,
-        "valid_from": periods[0].start if periods else None,
-        "valid_until": periods[-1].end if periods else None,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
         "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
         "customer": order.customer,
         "promotions": order_promotion_lines(order),

@@ -28,7 +28,7 @@ from refill.integrations.payments.base import (
 )
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
-from refill.orders.models import Order, OrderItem
+from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.promotions.errors import PromotionUnknown
@@ -40,7 +40,7 @@ from refill.renewals.addons import (
     addon_plan_pick,
     addon_plans,
     addon_quote,
-    addon_validity,
+    item_validity,
     order_create_addon,
     periods_running,
 )
@@ -517,16 +517,10 @@ def order_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _order_context(order: Order) -> dict:
     item = order.items.select_related("plan").get()
-    periods = list(item.granted_periods.order_by("start"))
-    if item.kind == OrderItem.Kind.ADDON:
-        valid_from, valid_until = addon_validity(item)  # a pass grants buckets, not periods
-    else:
-        valid_from = periods[0].start if periods else None
-        valid_until = periods[-1].end if periods else None
+    valid_from, valid_until = item_validity(item)
     return {
         "order": order,
         "item": item,
-        "periods": periods,
         "valid_from": valid_from,
         "valid_until": valid_until,
         "payment": order.payments.order_by("-pk").first(),

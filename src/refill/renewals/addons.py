@@ -284,3 +284,12 @@ def addon_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
     (None, None) for an item that granted nothing (yet)."""
     span = Bucket.objects.filter(order_item=item).aggregate(start=Min("valid_from"), end=Max("expires_at"))
     return span["start"], span["end"]
+
+
+def item_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
+    """From when until when what an order item bought runs: its periods (a renewal), or its
+    buckets (a pass grants buckets, not periods); (None, None) before it is granted."""
+    if item.kind == OrderItem.Kind.ADDON:
+        return addon_validity(item)
+    periods = list(item.granted_periods.order_by("start"))
+    return (periods[0].start, periods[-1].end) if periods else (None, None)

@@ -95,6 +95,23 @@ def test_renewals_and_revenue_per_local_day_and_currency(sales, us, cn):
     ]
 
 
+def test_add_on_passes_are_sales_too(us, us_plan):
+    from refill.renewals.addons import order_create_addon
+    from refill.renewals.services import order_pay_card
+    from tests.factories import card_token, make_plan
+
+    booster = make_plan(us, "us-boost", kind="addon", price="10.00", voice_minutes=0, sms=0)
+    line = us_line(us_plan)
+    renew(line, us_plan, now=AFTERNOON)
+    order = order_create_addon(
+        customer=line.owner, line=line, plan=booster, idempotency_key="pass-1", language="en", now=AFTERNOON
+    )
+    gateway, token = card_token()
+    order_pay_card(order=order, token=token, gateway=gateway, now=AFTERNOON)
+    keys = ("day", "renewals", "passes", "revenue")
+    assert figures(reports.renewals_revenue(JUNE_10, JUNE_10, us), *keys) == [(JUNE_10, 1, 1, Decimal("35.00"))]
+
+
 def test_renewals_days_end_at_the_markets_midnight(sales, us, cn):
     # Paid at 03:30 UTC on 10 June: still 9 June in New York.
     assert [row["day"] for row in reports.renewals_revenue(JUNE_10, JUNE_10, us)] == [JUNE_10]
@@ -314,13 +331,13 @@ def test_page_refuses_backwards_days(client, staff):
 
 def test_csv_per_report_with_the_same_filters(client, staff, sales, attempts, vouchers, us, cn):
     assert csv_rows(client, "renewals", date_from="2025-06-09", date_to="2025-06-11", market=cn.pk) == [
-        ["day", "currency", "renewals", "revenue", "discount"],
-        ["2025-06-11", "CNY", "1", "100.00", "0.00"],
+        ["day", "currency", "renewals", "passes", "revenue", "discount"],
+        ["2025-06-11", "CNY", "1", "0", "100.00", "0.00"],
     ]
     assert csv_rows(client, "renewals", date_from="2025-06-09", date_to="2025-06-11")[1:] == [
-        ["2025-06-09", "USD", "1", "22.50", "2.50"],
-        ["2025-06-10", "USD", "1", "25.00", "0.00"],
-        ["2025-06-11", "CNY", "1", "100.00", "0.00"],
+        ["2025-06-09", "USD", "1", "0", "22.50", "2.50"],
+        ["2025-06-10", "USD", "1", "0", "25.00", "0.00"],
+        ["2025-06-11", "CNY", "1", "0", "100.00", "0.00"],
     ]
     assert csv_rows(client, "autorenew", date_from="2025-06-12", date_to="2025-06-12", market=us.pk) == [
         ["day", "succeeded", "failed", "over_cap", "skipped", "pending", "attempts", "success_rate"],
