@@ -49,16 +49,6 @@ class ShopRenewForm(forms.Form):
         self.fields["periods"].choices = [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)]
 
 
-class ShopAddonForm(forms.Form):
-    plan = forms.ChoiceField(label=_("Add-on"), widget=forms.RadioSelect)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
-    expected_total = forms.DecimalField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, plans, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [(plan.code, plan.name) for plan in plans]
-
-
 class DrawerCloseForm(forms.Form):
     counted = forms.DecimalField(label=_("Cash counted in the drawer"), min_value=0, max_digits=12, decimal_places=2)
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -39,7 +39,7 @@ from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
-from refill.portal.forms import AutoRenewForm, CardForm
+from refill.portal.forms import AddonForm, AutoRenewForm, CardForm
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.services import normalise_code
 from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, addon_validity, order_create_addon
@@ -64,7 +64,6 @@ from .forms import (
     DrawerCloseForm,
     FindForm,
     PinForm,
-    ShopAddonForm,
     ShopPinForm,
     ShopRenewForm,
 )
@@ -470,7 +469,7 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
     action = data.get("action", "")
     paying = request.method == "POST" and action in {"cash", "card"}
     card_form = CardForm(request.POST) if paying and action == "card" else CardForm()
-    form = ShopAddonForm(
+    form = AddonForm(
         request.POST if paying else None,
         plans=plans,
         initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},

@@ -40,6 +40,10 @@ class AppTokenAuth(XSessionTokenAuth):
 
         user = app_user_of(request, self.get_session_token(request) or "")
         if user is not None:
+            from refill.fleets.middleware import ViewerReadOnly, read_only
+
+            if read_only(request, user):
+                raise ViewerReadOnly()
             request.user = user
             request.app_session = True  # the order channel "app"
         return user
@@ -149,6 +153,7 @@ class ScopeMissing(RefillError):
 
 
 STATUS_BY_CODE["scope_missing"] = 403
+STATUS_BY_CODE["fleet_viewer_read_only"] = 403
 STATUS_BY_CODE.update(
     {
         "esim_download_limit": 409,

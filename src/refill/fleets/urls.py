@@ -11,6 +11,7 @@ urlpatterns = [
     path("groups/", views.groups, name="groups"),
     path("groups/<int:pk>/", views.group_edit, name="group_edit"),
     path("members/", views.members, name="members"),
+    path("members/<int:pk>/", views.member_edit, name="member_edit"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/<int:pk>/", views.job, name="job"),
     path("jobs/<int:pk>/pay/", views.job_pay, name="job_pay"),

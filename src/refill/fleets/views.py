@@ -326,30 +326,30 @@ def job_return(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("fleets:job", pk=found.pk)
 
 
-@fleet_view
-@require_POST
-def job_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+def _job_step(request: HttpRequest, pk: int, step, done: str = "") -> HttpResponse:
+    """An administrator's step on a job waiting for its payment (check again, cancel)."""
     if denied := _admin_only(request):
         return denied
     try:
-        services.bulk_job_recheck(job=_job(request, pk), user=request.user)
+        step(job=_job(request, pk), user=request.user)
     except RefillError as exc:
         messages.error(request, str(exc))
+    else:
+        if done:
+            messages.success(request, done)
     return redirect("fleets:job", pk=pk)
+
+
+@fleet_view
+@require_POST
+def job_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    return _job_step(request, pk, services.bulk_job_recheck)
 
 
 @fleet_view
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    if denied := _admin_only(request):
-        return denied
-    try:
-        services.bulk_job_cancel(job=_job(request, pk), user=request.user)
-    except RefillError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The job was cancelled. Nothing was charged."))
-    return redirect("fleets:job", pk=pk)
+    return _job_step(request, pk, services.bulk_job_cancel, _("The job was cancelled. Nothing was charged."))
 
 
 RESULT_COLUMNS = ("row", "number", "status", "reason", "plan", "periods", "amount", "currency", "order", "valid_until")
@@ -431,5 +431,48 @@ def job_invoice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @fleet_view
 def members(request: HttpRequest) -> HttpResponse:
-    found = FleetMember.objects.filter(user__customer=request.fleet).select_related("user").order_by("user__email")
-    return render(request, "fleets/members.html", {"members": found})
+    error = None
+    if request.method == "POST":
+        if denied := _admin_only(request):
+            return denied
+        try:
+            services.member_add(
+                customer=request.fleet,
+                user=request.user,
+                email=request.POST.get("email", ""),
+                role=request.POST.get("role", ""),
+            )
+        except RefillError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Added. They were sent an email to set their password."))
+            return redirect("fleets:members")
+    found = (
+        FleetMember.objects.filter(user__customer=request.fleet, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return render(
+        request,
+        "fleets/members.html",
+        {"members": found, "roles": FleetMember.Role.choices, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@fleet_view
+@require_POST
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    if denied := _admin_only(request):
+        return denied
+    member = get_object_or_404(FleetMember, pk=pk, user__customer=request.fleet, user__is_active=True)
+    try:
+        if request.POST.get("remove"):
+            services.member_remove(member=member, user=request.user)
+            messages.success(request, _("Removed: that login is closed."))
+        else:
+            services.member_set_role(member=member, user=request.user, role=request.POST.get("role", ""))
+            messages.success(request, _("Role changed."))
+    except RefillError as exc:
+        messages.error(request, str(exc))
+    return redirect("fleets:members")

@@ -23,6 +23,7 @@ TABLE = {
     "groups": ("get", None, 200, 200),
     "group_edit": ("post", "group", 403, 302),
     "members": ("get", None, 200, 200),
+    "member_edit": ("post", "member", 403, 302),
     "jobs": ("get", None, 200, 200),
     "job": ("get", "job", 200, 200),
     "job_pay": ("post", "job", 403, 302),  # not waiting for a payment: back to the job
@@ -44,7 +45,7 @@ def objects(db):
     fleet = Fleet(2)
     group = LineGroup.objects.create(customer=fleet.customer, name="Depot")
     job = BulkJob.objects.create(customer=fleet.customer, created_by=fleet.admin, idempotency_key="m", action="renew")
-    return fleet, {"group": group.pk, "job": job.pk}
+    return fleet, {"group": group.pk, "job": job.pk, "member": fleet.viewer.fleet_member.pk}
 
 
 def client_for(who: str, fleet: Fleet) -> Client:

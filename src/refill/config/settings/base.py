@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "refill.customers.middleware.StaffTwoFactorMiddleware",
+    "refill.fleets.middleware.FleetViewerReadOnlyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -1,0 +1,37 @@
+"""A fleet viewer sees the business's lines everywhere (the portal too) and changes nothing: any
+request that would change something is refused, except their own login's (log out, password,
+two-factor, language)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseForbidden
+from django.utils.translation import gettext_lazy as _
+
+from refill.errors import RefillError
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+OWN_LOGIN = ("/accounts/", "/_allauth/", "/language/")
+
+
+class ViewerReadOnly(RefillError):
+    code = "fleet_viewer_read_only"
+    message = _("Viewers of a business's lines can look but not change anything.")
+
+
+def read_only(request, user) -> bool:
+    """Whether ``user`` may only look: a fleet viewer asking to change something."""
+    if request.method in SAFE_METHODS or user is None or not user.is_authenticated or user.customer_id is None:
+        return False
+    from .models import FleetMember
+
+    return FleetMember.objects.filter(user_id=user.pk, role=FleetMember.Role.VIEWER).exists()
+
+
+class FleetViewerReadOnlyMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(OWN_LOGIN) and read_only(request, getattr(request, "user", None)):
+            return HttpResponseForbidden(str(ViewerReadOnly()))
+        return self.get_response(request)
