@@ -40,3 +40,9 @@ def test_api_lines_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster and web)."""
     figures = figures_of("api_lines.py", "--lines", "30", "--seconds", "1", "--clients", "1")
     assert figures["requests"] > 0 and figures["rps"] > 0 and figures["p99_ms"] > 0
+
+
+def test_bulk_jobs_benchmark_smoke():
+    """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster)."""
+    figures = figures_of("bulk_jobs.py", "--lines", "50")
+    assert figures["lines"] == 50 and figures["check_lines_per_s"] > 0 and figures["apply_lines_per_s"] > 0
