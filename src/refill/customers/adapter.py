@@ -30,15 +30,20 @@ class AccountAdapter(DefaultAccountAdapter):
     """Phone numbers live on our User; every new login gets a Customer in its chosen language."""
 
     def get_login_redirect_url(self, request):
-        """Staff land on the back office and shop agents on the counter; customers on their lines
-        (or wherever ``next`` said, as allauth decides before asking this)."""
+        """Staff land on the back office, shop agents on the counter, a business's people on its
+        fleet; customers on their lines (or wherever ``next`` said, as allauth decides before
+        asking this)."""
         from django.urls import reverse
+
+        from refill.fleets.services import fleet_member
 
         user = request.user
         if user.is_staff:
             return reverse("backoffice:index")
         if user.role == User.Role.AGENT:
             return reverse("agentdesk:desk")
+        if fleet_member(user) is not None:
+            return reverse("fleets:dashboard")
         return super().get_login_redirect_url(request)
 
     def clean_phone(self, phone: str) -> str:

@@ -74,3 +74,9 @@ def test_a_viewer_cannot_change_anything_anywhere(fleet, client):
         HTTP_IDEMPOTENCY_KEY="v-1", **headers,
     )  # fmt: skip
     assert refused.status_code == 403 and refused.json()["code"] == "fleet_viewer_read_only"
+
+
+def test_a_business_login_lands_on_the_fleet(fleet):
+    client = Client()
+    answer = client.post("/accounts/login/", {"login": fleet.admin.email, "password": "secret-pass-1234"})
+    assert answer.status_code == 302 and answer["Location"] == "/fleet/"
