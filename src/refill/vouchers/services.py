@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from refill.audit.services import audit_record
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
@@ -75,15 +76,17 @@ def _new_batch_code(prefix: str) -> str:
 
 def _check_money(face_value, currency: str) -> Decimal:
     if currency not in MINOR_UNITS:
-        raise InvalidBatch(reason=f"unsupported currency {currency!r}")
+        raise InvalidBatch(reason=_("the currency %(currency)s is not supported") % {"currency": currency})
     try:
         value = Decimal(face_value)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidBatch(reason=f"face value {face_value!r} is not a number") from None
+        raise InvalidBatch(reason=_("the face value %(value)s is not a number") % {"value": face_value}) from None
     if not value.is_finite() or value <= 0 or quantize(value, currency) != value:
-        raise InvalidBatch(reason=f"face value {face_value!r} must be positive, in whole minor units")
+        raise InvalidBatch(
+            reason=_("the face value %(value)s must be positive, in whole cents") % {"value": face_value}
+        )
     if value > MAX_FACE_VALUE:
-        raise InvalidBatch(reason=f"face value must be at most {MAX_FACE_VALUE}")
+        raise InvalidBatch(reason=_("the face value must be at most %(max)s") % {"max": MAX_FACE_VALUE})
     return value
 
 
@@ -93,12 +96,12 @@ def voucher_batch_generate(
     """Make ``count`` PINs. Returns the batch and the (serial, PIN) pairs: the only time the PINs
     exist in the clear. The face value total enters the voucher float."""
     if not 1 <= int(count) <= MAX_BATCH:
-        raise InvalidBatch(reason=f"count must be between 1 and {MAX_BATCH}")
+        raise InvalidBatch(reason=_("the count must be between 1 and %(max)s") % {"max": MAX_BATCH})
     if not 1 <= int(expires_in_days) <= 3650:
-        raise InvalidBatch(reason="validity must be between 1 and 3650 days")
+        raise InvalidBatch(reason=_("the validity must be between 1 and 3650 days"))
     value = _check_money(face_value, currency)
     if value * int(count) > MAX_BATCH_VALUE:
-        raise InvalidBatch(reason=f"a batch may be worth at most {MAX_BATCH_VALUE}")
+        raise InvalidBatch(reason=_("a batch may be worth at most %(max)s") % {"max": MAX_BATCH_VALUE})
     expires_at = timezone.now() + timedelta(days=int(expires_in_days))
     with transaction.atomic():
         batch = VoucherBatch.objects.create(
@@ -167,12 +170,14 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
     try:
         rows = list(csv.DictReader(io.StringIO(text)))
     except csv.Error as exc:
-        report.errors.append((0, f"the file is not valid CSV: {exc}"))
+        report.errors.append((0, _("the file is not valid CSV: %(error)s") % {"error": exc}))
         return report
     reader = csv.DictReader(io.StringIO(text))
     required = {"serial", "pin", "face_value", "currency"}
     if not reader.fieldnames or not required <= {name.strip() for name in reader.fieldnames}:
-        report.errors.append((1, "the header must name serial, pin, face_value, currency (and optionally expires_at)"))
+        report.errors.append(
+            (1, _("the header must name serial, pin, face_value, currency (and optionally expires_at)"))
+        )
         return report
     valid: dict[str, list[Voucher]] = {}
     seen_serials: set[str] = set()
@@ -186,11 +191,11 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
         )
         try:
             if not serial or len(serial) > 40:
-                raise InvalidBatch(reason="serial is missing or longer than 40 characters")
+                raise InvalidBatch(reason=_("the serial is missing or longer than 40 characters"))
             if serial in seen_serials:
-                raise InvalidBatch(reason=f"serial {serial} appears twice in the file")
+                raise InvalidBatch(reason=_("the serial %(serial)s appears twice in the file") % {"serial": serial})
             if not 12 <= len(pin) <= 20 or pin != row.get("pin", "").replace(" ", "").replace("-", ""):
-                raise InvalidBatch(reason="PIN must be 12 to 20 digits")
+                raise InvalidBatch(reason=_("the PIN must be 12 to 20 digits"))
             value = _check_money(row.get("face_value", ""), currency)
             expires_at = _parse_expiry(row.get("expires_at", ""))
         except InvalidBatch as exc:
@@ -198,7 +203,9 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
             continue
         digest = pin_hash(pin)
         if digest in seen_pins:
-            report.errors.append((number, f"this PIN is already on line {seen_pins[digest]} of the file"))
+            report.errors.append(
+                (number, _("this PIN is already on line %(line)s of the file") % {"line": seen_pins[digest]})
+            )
             continue
         seen_serials.add(serial)
         seen_pins[digest] = number
@@ -207,17 +214,25 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
             if existing.pin_hash == digest:
                 report.already_present += 1
             else:
-                report.errors.append((number, f"serial {serial} is already here with a different PIN"))
+                report.errors.append(
+                    (number, _("the serial %(serial)s is already here with a different PIN") % {"serial": serial})
+                )
             continue
         if Voucher.objects.filter(pin_hash=digest).exists():
-            report.errors.append((number, "this PIN is already here under another serial"))
+            report.errors.append((number, _("this PIN is already here under another serial")))
             continue
         valid.setdefault(currency, []).append(
             Voucher(serial=serial, pin_hash=digest, face_value=value, currency=currency, expires_at=expires_at)
         )
     for currency, vouchers in sorted(valid.items()):
         if sum((v.face_value for v in vouchers), Decimal(0)) > MAX_BATCH_VALUE:
-            report.errors.append((0, f"{currency}: a batch may be worth at most {MAX_BATCH_VALUE}"))
+            report.errors.append(
+                (
+                    0,
+                    _("%(currency)s: a batch may be worth at most %(max)s")
+                    % {"currency": currency, "max": MAX_BATCH_VALUE},
+                )
+            )
             continue
         try:
             with transaction.atomic():
@@ -235,7 +250,13 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
                 _issue_entry(batch, sum((v.face_value for v in vouchers), Decimal(0)), actor)
                 audit_record(actor=actor, action="voucher_batch.import", obj=batch, data={"count": len(vouchers)})
         except IntegrityError:
-            report.errors.append((0, f"{currency}: another import of the same PINs ran at the same time; run it again"))
+            report.errors.append(
+                (
+                    0,
+                    _("%(currency)s: another import of the same PINs ran at the same time; run it again")
+                    % {"currency": currency},
+                )
+            )
             continue
         report.created += len(vouchers)
         report.batches.append(batch)
@@ -249,12 +270,12 @@ def _parse_expiry(text: str) -> datetime:
     if moment is None:
         day = parse_date(text)
         if day is None:
-            raise InvalidBatch(reason=f"expires_at {text!r} is not a date (YYYY-MM-DD)")
+            raise InvalidBatch(reason=_("expires_at %(value)s is not a date (YYYY-MM-DD)") % {"value": text})
         moment = datetime(day.year, day.month, day.day, 23, 59, 59)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
     if moment <= timezone.now():
-        raise InvalidBatch(reason="expires_at is in the past")
+        raise InvalidBatch(reason=_("expires_at is in the past"))
     return moment
 
 
