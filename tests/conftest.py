@@ -25,6 +25,24 @@ def _sms_outbox():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """The shared cache is a database table (settings.CACHES). A test in a rolled-back transaction
+    leaves nothing in it; a transactional test's flush does not empty it, so such a test starts
+    with it emptied and rate limits never carry over from one test to the next."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        from django.core.cache import cache
+
+        request.getfixturevalue("transactional_db")
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _money_invariants_hold(request):
     """After every database test, the data it left satisfies every money invariant
     (the same checks as `manage.py ledger_check`)."""
