@@ -23,18 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "fleet-pass-2026-x"
 
 
-@pytest.fixture
-def desktop_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.console_errors = errors
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_an_administrator_renews_part_of_the_fleet(live_server, desktop_page, shot, language):
     page = desktop_page

@@ -1,0 +1,47 @@
+"""Small steps the browser journeys share: choosing the language, logging in through the real
+form (with a TOTP code when asked), and checking the page's language."""
+
+import re
+import time
+from urllib.parse import urlencode
+
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+LANG_ATTRIBUTE = {"en": "en", "zh-hans": "zh-Hans"}
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The authenticator app's code now (or ``steps_ahead`` 30-second steps later: allauth accepts
+    one step either side, and refuses a code already used)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps_ahead))
+
+
+def choose_language(page, base_url: str, language: str) -> None:
+    page.goto(base_url + "/")
+    if language == "zh-hans":
+        page.get_by_test_id("lang-zh").click()
+        page.wait_for_load_state()
+    assert_language(page, language)
+
+
+def assert_language(page, language: str) -> None:
+    assert page.locator("html").get_attribute("lang") == LANG_ATTRIBUTE[language], page.url
+
+
+def log_in(page, base_url: str, email: str, password: str, *, next_url: str = "", secret: str = "", steps_ahead=0):
+    """Log in through the login form (then go on to ``next_url`` when given), entering a TOTP code
+    on allauth's second step when ``secret`` is given."""
+    page.goto(base_url + "/accounts/login/" + (f"?{urlencode({'next': next_url})}" if next_url else ""))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form[action*='/accounts/login/'] button[type=submit]").click()
+    if secret:
+        page.wait_for_url(re.compile(r".*/2fa/authenticate/.*"))
+        page.fill("input[name=code]", totp_code(secret, steps_ahead))
+        page.locator("input[name=code]").press("Enter")
+    page.wait_for_url(re.compile(".*" + re.escape(next_url or "/lines/") + "$"))
+
+
+def log_out(page) -> None:
+    page.get_by_test_id("logout").click()
+    page.wait_for_load_state()

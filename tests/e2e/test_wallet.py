@@ -1,0 +1,120 @@
+"""The wallet in a phone-sized Chromium, in both languages: redeem a refill PIN, renew paying from
+the wallet, download the receipt as a PDF, give a PIN's value to another number, and turn on
+auto-renew with spending caps."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from refill.ledger.services import wallet_balance
+from refill.orders.models import Order
+from refill.payments.models import Payment
+from refill.renewals.models import AutoRenew
+from refill.subscriptions.models import Period
+from refill.vouchers.services import voucher_batch_generate
+from tests.e2e.helpers import assert_language, log_in
+from tests.factories import make_customer, make_line, make_market, make_plan
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "wallet-pass-2026"
+
+
+def redeem(page, pin: str, gift_msisdn: str = "") -> None:
+    page.get_by_test_id("redeem-link").click()
+    page.fill("input[name=pin]", pin)
+    if gift_msisdn:
+        page.fill("input[name=gift_msisdn]", gift_msisdn)
+    page.get_by_test_id("redeem").click()
+    page.wait_for_url(re.compile(r".*/wallet/$"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_pin_wallet_renewal_receipt_and_gift(live_server, phone_page, shot, language):
+    page, base = phone_page, live_server.url
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    customer, user = make_customer(f"wallet-{language}@example.com", language=language, password=PASSWORD)
+    line = make_line(customer, market, plan, msisdn="+12025550181")
+    friend, _ = make_customer(f"friend-{language}@example.com")
+    make_line(friend, market, plan, msisdn="+12025550182")
+    _, pins = voucher_batch_generate(count=2, face_value="30.00", currency="USD")
+    (_, pin), (_, gift_pin) = pins
+
+    # given the customer logged in, they redeem a refill PIN into their wallet
+    log_in(page, base, user.email, PASSWORD)
+    assert_language(page, language)
+    page.goto(base + "/wallet/")
+    redeem(page, pin)
+    expect(page.get_by_test_id("wallet-balance-USD")).to_contain_text("30.00")
+    shot(page, f"wallet-{language}-1-redeemed")
+
+    # when they renew, the wallet is offered first because it covers the price
+    page.goto(base + "/lines/")
+    page.get_by_test_id("renew").first.click()
+    expect(page.get_by_test_id("pay-wallet")).to_be_checked()
+    expect(page.get_by_test_id("total")).to_contain_text("25.00")
+    shot(page, f"wallet-{language}-2-renew")
+    page.get_by_test_id("pay").click()
+    page.wait_for_url(re.compile(r".*/orders/\d+/confirmation/$"))
+    assert_language(page, language)
+    expect(page.get_by_test_id("amount")).to_contain_text("25.00")
+    shot(page, f"wallet-{language}-3-confirmed")
+    order = Order.objects.get(customer=customer, status=Order.Status.PAID)
+    assert list(Payment.objects.filter(order=order, status="succeeded").values_list("method", flat=True)) == ["wallet"]
+    assert Period.objects.filter(line=line).count() == 1
+    assert wallet_balance(customer, "USD") == Decimal("5.00")
+
+    # then the order's receipt downloads as a PDF
+    page.goto(f"{base}/orders/{order.pk}/")
+    shot(page, f"wallet-{language}-4-order")
+    href = page.get_by_test_id("receipt-pdf").get_attribute("href")
+    assert href == f"/orders/{order.pk}/receipt.pdf"
+    response = page.request.get(base + href)  # the browser context's session cookie
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF-")
+
+    # and they give a second PIN's value to a friend's number
+    page.goto(base + "/wallet/")
+    expect(page.get_by_test_id("wallet-balance-USD")).to_contain_text("5.00")
+    redeem(page, gift_pin, gift_msisdn="+1 202-555-0182")
+    expect(page.locator(".message")).to_contain_text("+1 202-555-0182")
+    shot(page, f"wallet-{language}-5-gift")
+    assert wallet_balance(friend, "USD") == Decimal("30.00")
+    assert wallet_balance(customer, "USD") == Decimal("5.00")
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_turn_on_auto_renew_with_a_cap(live_server, phone_page, shot, language):
+    page, base = phone_page, live_server.url
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    customer, user = make_customer(f"auto-{language}@example.com", language=language, password=PASSWORD)
+    line = make_line(customer, market, plan, msisdn="+12025550183")
+
+    # given the customer logged in, on their line's auto-renew page
+    log_in(page, base, user.email, PASSWORD)
+    page.get_by_test_id("auto-renew").first.click()
+    page.wait_for_url(re.compile(rf".*/lines/{line.pk}/auto-renew/$"))
+    assert_language(page, language)
+
+    # when they turn it on with a cap per renewal and per month
+    page.check("input[name=enabled]")
+    page.fill("input[name=cap_per_renewal]", "30")
+    page.fill("input[name=cap_per_month]", "60")
+    shot(page, f"autorenew-{language}-1-form")
+    page.get_by_test_id("auto-renew-save").click()
+    page.wait_for_url(re.compile(rf".*/lines/{line.pk}/auto-renew/$"))
+
+    # then the settings are kept and shown again
+    settings = AutoRenew.objects.get(line=line)
+    assert settings.enabled and (settings.cap_per_renewal, settings.cap_per_month) == (Decimal(30), Decimal(60))
+    expect(page.locator("input[name=enabled]")).to_be_checked()
+    expect(page.locator("input[name=cap_per_renewal]")).to_have_value(re.compile(r"^30(\.0+)?$"))
+    shot(page, f"autorenew-{language}-2-saved")
+    page.goto(base + "/lines/")
+    assert_language(page, language)
+    assert page.console_errors == []
