@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from refill.audit.services import audit_record
 from refill.customers.models import Customer
+from refill.customers.privacy import customer_is_erased
 from refill.errors import RefillError
 from refill.lines.models import Line
 from refill.orders.models import Order
@@ -68,6 +69,7 @@ def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_act": can_act,
         "can_refund": request.user.has_perm("orders.add_refund"),
         "can_statement": request.user.has_perm("ledger.view_journalentry"),
+        "erased": customer_is_erased(customer),
     }
     return render(request, "backoffice/customer.html", context)
 

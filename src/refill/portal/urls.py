@@ -28,4 +28,7 @@ urlpatterns = [
     path("wallet/redeem/", views.redeem, name="redeem"),
     path("preferences/", views.preferences, name="preferences"),
     path("language/", views.set_language, name="set_language"),
+    path("preferences/privacy/", views.privacy, name="privacy"),
+    path("preferences/privacy/export/", views.privacy_export, name="privacy_export"),
+    path("preferences/privacy/delete/", views.privacy_erase, name="privacy_erase"),
 ]

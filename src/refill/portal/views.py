@@ -851,3 +851,62 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
         {"methods": methods_for(customer), "card_form": card_form, "error": error},
         status=status,
     )
+
+
+@login_required
+def privacy(request: HttpRequest) -> HttpResponse:
+    """Download my data, and delete my account (anonymise: docs/privacy.md)."""
+    from refill.customers.privacy import erasure_blockers
+
+    customer = _customer(request)
+    return render(request, "portal/privacy.html", {"blockers": erasure_blockers(customer)})
+
+
+@require_POST
+@login_required
+def privacy_export(request: HttpRequest) -> HttpResponse:
+    import json
+
+    from refill.customers.privacy import ExportTooSoon, customer_export
+
+    customer = _customer(request)
+    try:
+        data = customer_export(customer=customer, actor=request.user)
+    except ExportTooSoon as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:privacy")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="refill-my-data-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_post_parameters("password")
+@require_POST
+@login_required
+def privacy_erase(request: HttpRequest) -> HttpResponse:
+    from django.contrib.auth import logout
+
+    from refill.customers.privacy import ErasureRefused, customer_erase
+
+    customer = _customer(request)
+    if request.POST.get("confirm") != "yes" or not request.user.check_password(request.POST.get("password", "")):
+        messages.error(request, _("Enter your password and tick the box to confirm."))
+        return redirect("portal:privacy")
+    try:
+        customer_erase(customer=customer, actor=request.user)
+    except ErasureRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:privacy")
+    logout(request)
+    messages.success(
+        request,
+        _(
+            "Your account was deleted. Your personal details are gone; we keep only the records of "
+            "payments that the law requires."
+        ),
+    )
+    return redirect("portal:landing")

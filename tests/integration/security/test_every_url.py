@@ -85,6 +85,9 @@ ACCESS: dict[str, Access] = {
     "portal:payment_methods": Access(CUSTOMER),
     "portal:redeem": Access(CUSTOMER),
     "portal:preferences": Access(CUSTOMER),
+    "portal:privacy": Access(CUSTOMER),
+    "portal:privacy_export": Access(CUSTOMER, method="post", note="only the customer's own data"),
+    "portal:privacy_erase": Access(CUSTOMER, method="post", note="asks for the password"),
     "portal:set_language": Access(PUBLIC, method="post"),
     # allauth's pages (web)
     "account_login": Access(PUBLIC),

@@ -157,6 +157,8 @@ ACCOUNT_ADAPTER = "refill.customers.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "refill.customers.forms.SignupForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# A password reset link works once (its token hashes the password and last login) and for one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 # A one-time code by SMS (or email) logs in without the password: the way back in for phone-only accounts.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Refill: "
@@ -204,6 +206,18 @@ STORAGES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# One cache shared by every web process and worker, in the database (created by migration
+# ops.0003): allauth's rate limits (login, login by code, password reset), the TOTP codes already
+# used, and the API's key cache agree across processes and machines. Per-process memory would let
+# each process count on its own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "refill_cache",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
 
 # Email (Django 6.1 MAILERS). REFILL_EMAIL=file (demo default: one file per message in var/mail)
 # or smtp (EMAIL_HOST, EMAIL_PORT, EMAIL_USER, EMAIL_PASSWORD, EMAIL_USE_TLS).
@@ -291,7 +305,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Card numbers, PINs, passwords, tokens, API keys and activation codes are masked before any
+    # handler writes a record (docs/privacy.md); every handler added here must list "redact".
+    "filters": {"redact": {"()": "refill.ops.redact.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("REFILL_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
