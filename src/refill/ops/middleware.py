@@ -39,3 +39,20 @@ class RequestIdMiddleware:
             reset_request_id(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class NoStoreWhenSignedInMiddleware:
+    """A page shown to someone signed in (their lines, orders, wallet, a customer's 360) or any
+    account page is never kept by the browser's or a proxy's cache (ASVS 8.2.1): "no-store",
+    unless the view chose its own caching. Static files and public pages keep theirs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if (signed_in or request.path.startswith("/accounts/")) and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response

@@ -35,3 +35,11 @@ def test_api_answers_carry_the_same_headers():
     assert response.status_code == 401
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signed_in_pages_and_account_pages_are_never_cached(client):
+    assert "no-store" in client.get("/accounts/login/")["Cache-Control"]
+    assert "no-store" not in client.get("/").get("Cache-Control", "")  # the public landing page
+    login(client, make_customer()[1])
+    for url in ("/", "/lines/", "/wallet/", "/orders/"):
+        assert "no-store" in client.get(url)["Cache-Control"], url
