@@ -31,28 +31,29 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def phone_page(browser):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+def _page(browser, **context_options):
+    """A page in a fresh context that remembers the console's errors (``page.console_errors``)."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.console_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def phone_page(browser):
+    context, page = _page(
+        browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     yield page
     context.close()
 
 
 @pytest.fixture
 def desktop_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.console_errors = errors
+    context, page = _page(browser, viewport={"width": 1280, "height": 900}, accept_downloads=True)
     yield page
     context.close()
 
