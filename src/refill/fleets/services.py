@@ -395,13 +395,13 @@ def _check_finish(job_id: int, now: datetime | None) -> BulkJob:
             job.status = BulkJob.Status.DONE
             job.finished_at = job.checked_at
         job.save(update_fields=["checked_at", "total", "status", "reason", "finished_at"])
-        audit_record(actor=None, action="fleet.job_checked", obj=job, data=_counts(job))
+        audit_record(actor=None, action="fleet.job_checked", obj=job, data=line_counts(job))
         if job.status != BulkJob.Status.AWAITING_PAYMENT:
             _tell(job)
     return job
 
 
-def _counts(job: BulkJob) -> dict[str, int]:
+def line_counts(job: BulkJob) -> dict[str, int]:
     counts = dict.fromkeys(BulkJobLine.Status.values, 0)
     counts.update(job.lines.order_by().values_list("status").annotate(count=Count("pk")).values_list("status", "count"))
     return counts
@@ -415,7 +415,7 @@ def bulk_job_recheck(*, job: BulkJob, user) -> BulkJob:
 
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != BulkJob.Status.AWAITING_PAYMENT or _funding_open(job):
+        if job.status != BulkJob.Status.AWAITING_PAYMENT or funding_open(job):
             raise JobNotPayable()
         ready = list(job.lines.filter(status=BulkJobLine.Status.READY))
         _cancel_orders([row.order_id for row in ready])
@@ -449,7 +449,7 @@ def bulk_job_cancel(*, job: BulkJob, user) -> BulkJob:
     _require_admin(user, job.customer)
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != BulkJob.Status.AWAITING_PAYMENT or _funding_open(job):
+        if job.status != BulkJob.Status.AWAITING_PAYMENT or funding_open(job):
             raise JobNotPayable()
         ready = list(job.lines.filter(status=BulkJobLine.Status.READY))
         _cancel_orders([row.order_id for row in ready])
@@ -465,7 +465,7 @@ def bulk_job_cancel(*, job: BulkJob, user) -> BulkJob:
 # Step 2: pay ----------------------------------------------------------------------------------
 
 
-def _funding_open(job: BulkJob) -> bool:
+def funding_open(job: BulkJob) -> bool:
     """Whether the job's card payment is paid or may still be (nothing else may change the job)."""
     if job.funding_id is None:
         return False
@@ -490,7 +490,7 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
     card = pay_with.card is not None or pay_with.saved_method is not None or bool(pay_with.provider_wallet)
     with transaction.atomic():
         job = BulkJob.objects.select_for_update(of=("self",)).select_related("customer").get(pk=job.pk)
-        if job.status != BulkJob.Status.AWAITING_PAYMENT or _funding_open(job):
+        if job.status != BulkJob.Status.AWAITING_PAYMENT or funding_open(job):
             raise JobNotPayable()
         if job.checked_at < timezone.now() - JOB_PAYABLE_FOR:
             raise JobPricesExpired()
@@ -499,7 +499,7 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
         raise FleetRefused(_("None of these lines can be renewed any more. Nothing was charged."))
     with transaction.atomic():
         job = BulkJob.objects.select_for_update(of=("self",)).select_related("customer").get(pk=job.pk)
-        if job.status != BulkJob.Status.AWAITING_PAYMENT or _funding_open(job):
+        if job.status != BulkJob.Status.AWAITING_PAYMENT or funding_open(job):
             raise JobNotPayable()
         if not card or job.total == 0:
             if wallet_balance(job.customer, job.currency) < job.total:
@@ -648,7 +648,7 @@ def _apply_finish(job: BulkJob, now: datetime) -> None:
         actor=None,
         action="fleet.job_done",
         obj=job,
-        data=_counts(job) | {"invoice": job.invoice_number, "unrenewed": str(unrenewed_amount(job))},
+        data=line_counts(job) | {"invoice": job.invoice_number, "unrenewed": str(unrenewed_amount(job))},
     )
     _tell(job)
 
@@ -693,7 +693,7 @@ def _tell(job: BulkJob) -> None:
         rule="fleet_job_done",
         subject_key=f"bulk_job:{job.pk}",
         customer=job.customer,
-        context={"job": job, "counts": _counts(job), "unrenewed": unrenewed_amount(job)},
+        context={"job": job, "counts": line_counts(job), "unrenewed": unrenewed_amount(job)},
         channels=("email",),
     )
 

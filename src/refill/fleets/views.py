@@ -215,18 +215,22 @@ def _numbers(request: HttpRequest, data: dict) -> list[str]:
 
 @fleet_view
 def job(request: HttpRequest, pk: int) -> HttpResponse:
-    found = _job(request, pk)
+    return render(request, "fleets/job.html", _job_context(request, _job(request, pk), CardForm()))
+
+
+def _job_context(request: HttpRequest, found: BulkJob, card_form: CardForm) -> dict:
+    """The job page: its summary, a page of its lines (filtered by ``?status=``), and the payment
+    form while an administrator may pay it."""
     status = request.GET.get("status", "")
     rows = found.lines.select_related("order", "line").order_by("position")
     if status in BulkJobLine.Status.values:
         rows = rows.filter(status=status)
-    page = Paginator(rows, 200).get_page(request.GET.get("page"))
-    payable = found.status == BulkJob.Status.AWAITING_PAYMENT and not services._funding_open(found)
+    payable = found.status == BulkJob.Status.AWAITING_PAYMENT and not services.funding_open(found)
     context = {
         "job": found,
-        "page": page,
+        "page": Paginator(rows, 200).get_page(request.GET.get("page")),
         "status": status,
-        "counts": services._counts(found),
+        "counts": services.line_counts(found),
         "statuses": BulkJobLine.Status.choices,
         "running": found.status in (BulkJob.Status.CHECKING, BulkJob.Status.APPLYING)
         or (found.status == BulkJob.Status.AWAITING_PAYMENT and not payable),
@@ -235,8 +239,8 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
         "unrenewed": services.unrenewed_amount(found),
     }
     if context["payable"]:
-        context |= _pay_context(request, found, CardForm())
-    return render(request, "fleets/job.html", context)
+        context |= _pay_context(request, found, card_form)
+    return context
 
 
 def _pay_context(request: HttpRequest, found: BulkJob, card_form: CardForm) -> dict:
@@ -301,17 +305,11 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Paid. The lines are being renewed."))
                 return redirect("fleets:job", pk=found.pk)
     found.refresh_from_db()
-    rows = found.lines.select_related("order", "line").order_by("position")
-    context = {
-        "job": found,
-        "page": Paginator(rows, 200).get_page(1),
-        "counts": services._counts(found),
-        "statuses": BulkJobLine.Status.choices,
-        "payable": True,
-        "expired": False,
-        "unrenewed": services.unrenewed_amount(found),
-        "error": error,
-    } | _pay_context(request, found, card_form)
+    # The refusal is shown with the payment form, whatever the job's state became meanwhile.
+    context = _job_context(request, found, card_form)
+    if "card_form" not in context:  # the job left the state where it is paid: the form still shows
+        context |= _pay_context(request, found, card_form)
+    context |= {"payable": True, "expired": False, "error": error}
     return render(request, "fleets/job.html", context, status=402 if decline else 400)
 
 
