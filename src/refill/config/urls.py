@@ -21,8 +21,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
+    path("backoffice/help/", include("refill.help.backoffice_urls")),
+    path("backoffice/support/", include("refill.support.backoffice_urls")),
     path("backoffice/", include("refill.backoffice.urls")),
     path("agent/", include("refill.agentdesk.urls")),
     path("fleet/", include("refill.fleets.urls")),
+    path("help/", include("refill.help.urls")),
+    path("support/", include("refill.support.urls")),
     path("", include("refill.portal.urls")),
 ]

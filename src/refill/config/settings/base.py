@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "refill.backoffice",
     "refill.agentdesk",
     "refill.fleets",
+    "refill.help",
+    "refill.support",
 ]
 
 MIDDLEWARE = [
@@ -405,3 +407,8 @@ REFILL_GUEST_REFILLS = {
     "paid_per_number_day": int(os.environ.get("REFILL_GUEST_PAID_PER_NUMBER_DAY", "5")),
     "max_periods": int(os.environ.get("REFILL_GUEST_MAX_PERIODS", "3")),
 }
+
+# Support requests: attachments are kept here (private: served only through an owner-checked view).
+REFILL_SUPPORT_ATTACHMENTS_DIR = Path(
+    os.environ.get("REFILL_SUPPORT_ATTACHMENTS_DIR", VAR_DIR / "support-attachments")
+)
