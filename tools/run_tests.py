@@ -16,6 +16,21 @@ sys.path.insert(0, str(REPO / "tools"))
 from pgcluster import PgCluster  # noqa: E402
 
 TOTALS = {"passed": 0, "failed": 0, "skipped": 0}
+# The browser tests' step screenshots: the folder CI keeps as the run's artifact, with the JUnit
+# reports beside it in var/.
+SCREENSHOTS = REPO / "var" / "screenshots"
+
+
+def screenshots_clear() -> None:
+    """A whole run starts with an empty folder, so what it holds afterwards is this run's."""
+    if SCREENSHOTS.is_dir():
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+
+
+def screenshots_report() -> None:
+    count = len(list(SCREENSHOTS.glob("*.png"))) if SCREENSHOTS.is_dir() else 0
+    print(f"screenshots: {count} in {SCREENSHOTS.relative_to(REPO)}/ (JUnit reports: var/junit-*.xml)", flush=True)
 
 
 def pytest(args: list[str], env: dict[str, str], name: str) -> int:
@@ -65,6 +80,8 @@ def main() -> int:
     require_pg = os.environ.get("CI", "").lower() == "true" or os.environ.get("REFILL_REQUIRE_POSTGRES") == "1"
     base_env.pop("REFILL_REQUIRE_POSTGRES", None)
 
+    if not extra:
+        screenshots_clear()
     print("== SQLite: the whole suite ==", flush=True)
     sqlite_status = pytest(["-p", "no:cacheprovider", *extra], base_env, "sqlite")
     sqlite_status = demo_check(base_env, "SQLite") or sqlite_status
@@ -80,6 +97,7 @@ def main() -> int:
             print(f"refill: {TOTALS['passed']} passed, {TOTALS['failed'] + 1} failed", flush=True)
             return 1
         print("SKIPPED the PostgreSQL run (set REFILL_REQUIRE_POSTGRES=1 to make this an error).", flush=True)
+        screenshots_report()
         print(f"refill: {TOTALS['passed']} passed, {TOTALS['failed']} failed, {TOTALS['skipped']} skipped", flush=True)
         return sqlite_status
     try:
@@ -93,6 +111,7 @@ def main() -> int:
         f"PostgreSQL run: {'passed' if pg_status == 0 else 'FAILED'}",
         flush=True,
     )
+    screenshots_report()
     # One plain closing line over both runs.
     print(f"refill: {TOTALS['passed']} passed, {TOTALS['failed']} failed, {TOTALS['skipped']} skipped", flush=True)
     return sqlite_status or pg_status

@@ -35,23 +35,26 @@ def test_register_verify_two_factor_and_reset(live_server, phone_page, shot, lan
     page.fill("input[name=password2]", PASSWORD)
     shot(page, f"account-{language}-1-register")
     page.locator("form[action$='/accounts/signup/'] button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/lines/$"))
+    # then they are asked to open the link sent to them, and are not logged in before they do
+    page.wait_for_url(re.compile(r".*/accounts/confirm-email/$"))
+    assert_language(page, language)
+    shot(page, f"account-{language}-2-check-your-email")
     user = User.objects.get(email=email)
     assert not EmailAddress.objects.get(user=user).verified
 
-    # when they follow the link in the verification email and confirm
+    # when they follow the link in the verification email and confirm, they are logged in
     page.goto(emailed_link(mailoutbox, email, "/accounts/confirm-email/"))
     assert_language(page, language)
-    shot(page, f"account-{language}-2-confirm-email")
+    shot(page, f"account-{language}-3-confirm-email")
     page.locator("form[action*='/accounts/confirm-email/'] button[type=submit]").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r".*/lines/$"))
     assert EmailAddress.objects.get(user=user).verified
 
     # then they log out and in with the password alone
     log_out(page)
     log_in(page, base, email, PASSWORD)
     assert_language(page, language)
-    shot(page, f"account-{language}-3-logged-in")
+    shot(page, f"account-{language}-4-logged-in")
 
     # and turn on two-factor authentication with an authenticator app
     page.goto(base + "/accounts/2fa/totp/activate/")
@@ -62,7 +65,7 @@ def test_register_verify_two_factor_and_reset(live_server, phone_page, shot, lan
     secret = page.locator("#authenticator_secret").input_value()
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret)
     page.fill("input[name=code]", totp_code(secret))
-    shot(page, f"account-{language}-4-totp-activate")
+    shot(page, f"account-{language}-5-totp-activate")
     page.locator("input[name=code]").press("Enter")
     page.wait_for_load_state()
     expect(page.locator("input[name=code]")).to_have_count(0)
@@ -78,7 +81,7 @@ def test_register_verify_two_factor_and_reset(live_server, phone_page, shot, lan
     page.goto(emailed_link(mailoutbox, email, "/accounts/password/reset/key/"))
     page.fill("input[name=password1]", NEW_PASSWORD)
     page.fill("input[name=password2]", NEW_PASSWORD)
-    shot(page, f"account-{language}-5-new-password")
+    shot(page, f"account-{language}-6-new-password")
     page.locator("main button[type=submit][name=action]").click()
     page.wait_for_url(re.compile(r".*/accounts/password/reset/key/done/$"))
     user.refresh_from_db()
@@ -93,5 +96,5 @@ def test_register_verify_two_factor_and_reset(live_server, phone_page, shot, lan
     assert "/accounts/login/" in page.url
     log_in(page, base, email, NEW_PASSWORD, secret=secret, steps_ahead=1)  # the activation used this step's code
     assert_language(page, language)
-    shot(page, f"account-{language}-6-logged-in-with-totp")
+    shot(page, f"account-{language}-7-logged-in-with-totp")
     assert [e for e in page.console_errors if "status of 400" not in e] == []

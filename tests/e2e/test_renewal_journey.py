@@ -37,7 +37,7 @@ TEXT = {
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_register_login_renew_confirm(live_server, phone_page, shot, language, settings, request):
+def test_register_login_renew_confirm(live_server, phone_page, shot, language, settings, request, mailoutbox):
     text = TEXT[language]
     page = phone_page
     market = make_market()
@@ -60,6 +60,11 @@ def test_register_login_renew_confirm(live_server, phone_page, shot, language, s
     page.fill("input[name=password2]", password)
     shot(page, f"journey-{language}-1-register")
     page.locator("form[action$='/accounts/signup/'] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/accounts/confirm-email/$"))
+    # and confirm their address through the emailed link, which logs them in
+    (message,) = [m for m in mailoutbox if email in m.to]
+    page.goto(re.search(r"https?://\S*/accounts/confirm-email/\S+", message.body).group(0))
+    page.locator("form[action*='/accounts/confirm-email/'] button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/lines/$"))
     user = User.objects.get(email=email)
     assert user.customer.preferred_language == language

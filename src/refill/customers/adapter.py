@@ -46,6 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("fleets:dashboard")
         return super().get_login_redirect_url(request)
 
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with email verification skipped for phone-only accounts."""
+        return [
+            "refill.customers.stages.EmailVerificationStage"
+            if path == "allauth.account.stages.EmailVerificationStage"
+            else path
+            for path in super().get_login_stages()
+        ]
+
     def clean_phone(self, phone: str) -> str:
         region = getattr(settings, "REFILL_DEFAULT_REGION", "US")
         try:
@@ -80,6 +89,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         send_sms(to=phone, body=_("Someone asked for a Refill code for this number, but it has no account."))
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        """Signup with a number that has an account: its owner is told, and nobody else learns it."""
+        send_sms(
+            to=phone,
+            body=_(
+                "Someone tried to open a Refill account with this number, which already has one. "
+                "Log in or reset your password instead."
+            ),
+        )
 
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():

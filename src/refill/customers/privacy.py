@@ -358,6 +358,25 @@ def erasure_blockers(customer: Customer, *, now=None) -> list[ErasureRefused]:
     return blockers
 
 
+def _forget_logins_elsewhere(users) -> None:
+    """What names the customer's logins outside their own rows: the address a gift refill they
+    paid as a guest was receipted to (the order itself is the recipient's, and is kept), and the
+    login-attempt records kept against brute force."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from refill.orders.models import Order
+
+    emails = [user.email.lower() for user in users if user.email]
+    names = [*emails, *(user.phone for user in users if user.phone)]
+    if emails:
+        guest_orders = Order.objects.filter(payer=Order.Payer.GUEST)
+        for email in emails:
+            guest_orders.filter(payer_email__iexact=email).update(payer_email="", payer_ip=None)
+    if names:
+        for model in (AccessAttempt, AccessFailureLog, AccessLog):
+            model.objects.filter(username__in=names).delete()
+
+
 def customer_erase(*, customer: Customer, actor, reason: str = "asked by the customer") -> Customer:
     """Anonymise ``customer``: personal data erased, logins disabled, saved cards forgotten; money
     records kept. Refuses (the first ``ErasureRefused``) while service or money is outstanding."""
@@ -378,6 +397,7 @@ def customer_erase(*, customer: Customer, actor, reason: str = "asked by the cus
         if blockers:
             raise blockers[0]
         users = list(User.objects.filter(customer=customer).order_by("pk"))
+        _forget_logins_elsewhere(users)
         for user in users:
             EmailAddress.objects.filter(user=user).delete()
             Authenticator.objects.filter(user=user).delete()

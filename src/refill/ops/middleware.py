@@ -1,6 +1,9 @@
 import ipaddress
 import re
+import time
 import uuid
+
+from django.conf import settings
 
 from .request_context import reset_client_ip, reset_request_id, set_client_ip, set_request_id
 
@@ -56,3 +59,39 @@ class NoStoreWhenSignedInMiddleware:
         if (signed_in or request.path.startswith("/accounts/")) and "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class SessionTimeoutMiddleware:
+    """A signed-in browser session ends after ``REFILL_SESSION_IDLE_TIMEOUT`` seconds without a
+    request, and in any case ``REFILL_SESSION_MAX_AGE`` seconds after it began, however busy
+    (ASVS 3.3.2). The request that finds it over goes on logged out, so a page that needs a login
+    sends them to the login page, which says why. The last-seen time is written at most once a
+    minute. The app's token sessions and API keys are not browser sessions and are not touched."""
+
+    TOUCH_EVERY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        idle, longest = settings.REFILL_SESSION_IDLE_TIMEOUT, settings.REFILL_SESSION_MAX_AGE
+        if user is not None and user.is_authenticated and (idle or longest):
+            self._check(request, idle, longest)
+        return self.get_response(request)
+
+    def _check(self, request, idle: int, longest: int) -> None:
+        from django.contrib import messages
+        from django.contrib.auth import logout
+        from django.utils.translation import gettext as _
+
+        session, now = request.session, int(time.time())
+        started, seen = session.get("_refill_started"), session.get("_refill_seen")
+        if started is None:
+            session["_refill_started"] = session["_refill_seen"] = now
+            return
+        if (idle and now - (seen or started) > idle) or (longest and now - started > longest):
+            logout(request)
+            messages.info(request, _("You were logged out after a while without activity. Please log in again."))
+        elif seen is None or now - seen >= self.TOUCH_EVERY:
+            session["_refill_seen"] = now

@@ -19,10 +19,39 @@ def test_register_with_email_creates_customer_in_chosen_language(client):
         reverse("account_signup"),
         {"email": "new@example.com", "phone": "", "password1": PASSWORD, "password2": PASSWORD},
     )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == reverse("account_email_verification_sent")
     user = User.objects.get(email="new@example.com")
     assert user.customer.preferred_language == "zh-hans"
-    assert client.get(reverse("portal:home")).status_code == 200  # logged in straight away
+    assert client.get(reverse("portal:home")).status_code == 302  # not in before the address is proved
+    (message,) = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
+    client.post(link)
+    assert client.get(reverse("portal:home")).status_code == 200  # confirming logs them in
+
+
+def test_an_unverified_address_is_sent_a_new_link_at_login(client):
+    from allauth.account.models import EmailAddress
+
+    make_customer("late@example.com", password=PASSWORD)
+    EmailAddress.objects.filter(email="late@example.com").update(verified=False)
+    response = client.post(reverse("account_login"), {"login": "late@example.com", "password": PASSWORD})
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert "/accounts/confirm-email/" in mail.outbox[-1].body
+
+
+def test_a_password_set_through_the_reset_link_proves_the_address(client):
+    from allauth.account.models import EmailAddress
+
+    make_customer("invited@example.com", password=PASSWORD)
+    EmailAddress.objects.filter(email="invited@example.com").update(verified=False)
+    client.post(reverse("account_reset_password"), {"email": "invited@example.com"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+    form_url = client.get(link)["Location"]
+    client.post(form_url, {"password1": "brand-new-pass-77", "password2": "brand-new-pass-77"})
+    assert EmailAddress.objects.get(email="invited@example.com").verified
+    response = client.post(reverse("account_login"), {"login": "invited@example.com", "password": "brand-new-pass-77"})
+    assert response["Location"] == reverse("portal:home")
 
 
 def test_register_with_mobile_number_and_sms_code(client, _sms_outbox):

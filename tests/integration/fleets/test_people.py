@@ -76,6 +76,21 @@ def test_a_viewer_cannot_change_anything_anywhere(fleet, client):
     assert refused.status_code == 403 and refused.json()["code"] == "fleet_viewer_read_only"
 
 
+def test_a_viewer_is_shown_no_buttons_that_would_be_refused(fleet, client):
+    line = fleet.lines[0]
+    login(client, fleet.viewer)
+    home = client.get("/lines/").content.decode()
+    assert 'data-testid="line"' in home and 'data-testid="auto-renew-state"' in home
+    for testid in ("renew", "line-new", "buy-addon", "auto-renew"):
+        assert f'data-testid="{testid}"' not in home, testid
+    for url in (f"/lines/{line.pk}/auto-renew/", f"/lines/{line.pk}/renew/", "/wallet/", "/preferences/"):
+        page = client.get(url).content.decode()
+        assert 'data-testid="read-only"' in page and 'method="post"' not in page.split("</header>", 1)[-1], url
+    login(client, fleet.admin)
+    home = client.get("/lines/").content.decode()
+    assert 'data-testid="renew"' in home and 'data-testid="read-only"' not in home
+
+
 def test_a_business_login_lands_on_the_fleet(fleet):
     client = Client()
     answer = client.post("/accounts/login/", {"login": fleet.admin.email, "password": "secret-pass-1234"})

@@ -273,3 +273,38 @@ def test_a_customer_without_lines_can_be_erased_by_the_service(world):
     login(client, support)
     page = client.get(f"/backoffice/customers/{customer.pk}/")
     assert page.status_code == 200 and b'data-testid="erased"' in page.content
+
+
+def test_erasure_forgets_the_customer_as_a_gift_payer_and_in_login_records(world, bob):
+    """A gift refill they paid as a guest stays the recipient's order, without their address; the
+    records of their login attempts go."""
+    from axes.models import AccessAttempt, AccessLog
+
+    market, plan = world
+    customer, user = make_customer("giver@example.com")
+    bob_customer, _bob_user, bob_line, bob_order = bob
+    fields = {
+        f.name: getattr(bob_order, f.name)
+        for f in Order._meta.concrete_fields
+        if f.name not in ("id", "idempotency_key", "payer", "payer_email", "payer_ip", "gift_line")
+    }
+    gift = Order.objects.create(
+        **{**fields, "idempotency_key": "gift-1", "status": "cancelled", "paid_at": None},
+        payer=Order.Payer.GUEST, payer_email="Giver@Example.com", payer_ip="203.0.113.9", gift_line=bob_line,
+    )  # fmt: skip
+    other_gift = Order.objects.create(
+        **{**fields, "idempotency_key": "gift-2", "status": "cancelled", "paid_at": None},
+        payer=Order.Payer.GUEST, payer_email="someone@example.com", payer_ip="203.0.113.10", gift_line=bob_line,
+    )  # fmt: skip
+    AccessAttempt.objects.create(username="giver@example.com", ip_address="203.0.113.9", failures_since_start=2)
+    AccessLog.objects.create(username="giver@example.com", ip_address="203.0.113.9")
+    AccessLog.objects.create(username="bob@example.com", ip_address="203.0.113.11")
+
+    customer_erase(customer=customer, actor=None)
+
+    gift.refresh_from_db()
+    other_gift.refresh_from_db()
+    assert (gift.payer_email, gift.payer_ip, gift.customer_id) == ("", None, bob_customer.pk)
+    assert other_gift.payer_email == "someone@example.com"
+    assert not AccessAttempt.objects.filter(username="giver@example.com").exists()
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["bob@example.com"]

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from refill.customers.models import User
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -186,17 +187,33 @@ def test_a_login_code_request_answers_the_same_for_an_unknown_and_a_known_email(
     assert known["Location"] == unknown["Location"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allauth hides existing accounts at signup only when email verification is mandatory; "
-    "Refill logs new customers in at once (ACCOUNT_EMAIL_VERIFICATION='optional'). Gap in docs/security.md.",
-)
 def test_signup_with_an_existing_email_answers_like_a_new_one():
+    """Signup answers every address with "check your email"; only the owner of a taken address
+    learns, by email, that it already has an account (and no second account is made)."""
     make_customer("taken@example.com", password=PASSWORD)
     form = {"phone": "", "password1": "another-pass-88", "password2": "another-pass-88"}
-    taken = Client().post(reverse("account_signup"), {**form, "email": "taken@example.com"})
-    fresh = Client().post(reverse("account_signup"), {**form, "email": "fresh@example.com"})
-    assert taken.status_code == fresh.status_code
+    taken = Client().post(reverse("account_signup"), {**form, "email": "taken@example.com"}, follow=True)
+    fresh = Client().post(reverse("account_signup"), {**form, "email": "fresh@example.com"}, follow=True)
+    assert taken.redirect_chain == fresh.redirect_chain
+    assert _normalised(taken, "taken@example.com") == _normalised(fresh, "fresh@example.com")
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    to = {m.to[0]: m for m in mail.outbox}
+    assert set(to) == {"taken@example.com", "fresh@example.com"}
+    assert "/accounts/confirm-email/" not in to["taken@example.com"].body  # "you already have an account"
+    assert "/accounts/confirm-email/" in to["fresh@example.com"].body
+
+
+def test_signup_with_an_existing_mobile_number_answers_like_a_new_one(_sms_outbox):
+    customer, user = make_customer("owner@example.com", password=PASSWORD)
+    user.phone, user.phone_verified = "+12025550150", True
+    user.save()
+    form = {"email": "", "password1": "another-pass-88", "password2": "another-pass-88"}
+    taken = Client().post(reverse("account_signup"), {**form, "phone": "+1 202 555 0150"})
+    fresh = Client().post(reverse("account_signup"), {**form, "phone": "+1 202 555 0151"})
+    assert taken.status_code == fresh.status_code == 302
+    assert taken["Location"] == fresh["Location"]
+    assert User.objects.filter(phone="+12025550150").count() == 1
+    assert sorted(m["to"] for m in _sms_outbox) == ["+12025550150", "+12025550151"]
 
 
 # --- guessing -------------------------------------------------------------------------------------

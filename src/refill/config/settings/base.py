@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "refill.api.idempotency.IdempotencyMiddleware",
     "refill.customers.middleware.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "refill.ops.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "refill.fleets.context_processors.viewer",
             ],
         },
     },
@@ -153,7 +155,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # allauth: log in with an email address or a mobile number.
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+# An email address is proved before it logs in: the link (or the "account already exists" email,
+# when the address has an account) is the only answer signup gives, so signup tells nobody which
+# addresses are registered. Phone-only accounts prove their number by SMS code instead
+# (refill.customers.stages). Confirming the link in the same browser logs the customer in.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_ADAPTER = "refill.customers.adapter.AccountAdapter"
@@ -165,6 +172,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60
 # A one-time code by SMS (or email) logs in without the password: the way back in for phone-only accounts.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Refill: "
+# The owner of an account is emailed when its password or email address changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PREVENT_ENUMERATION = True
 # The mobile app logs in through allauth's headless API (/_allauth/app/v1/…) and sends the session
 # token it gets as X-Session-Token to /api/v1/. The web keeps its pages.
@@ -288,6 +297,11 @@ REFILL_SCHEDULE_SCALE = float(os.environ.get("REFILL_SCHEDULE_SCALE", "1"))
 REFILL_WORKER_HEARTBEAT_MAX_AGE = 60
 
 SESSION_COOKIE_HTTPONLY = True
+# A browser session ends after 30 minutes without a request and 12 hours after login
+# (refill.ops.middleware.SessionTimeoutMiddleware); 0 turns either limit off.
+REFILL_SESSION_IDLE_TIMEOUT = int(os.environ.get("REFILL_SESSION_IDLE_TIMEOUT", str(30 * 60)))
+REFILL_SESSION_MAX_AGE = int(os.environ.get("REFILL_SESSION_MAX_AGE", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = REFILL_SESSION_MAX_AGE or 14 * 24 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -21,4 +21,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests travel in time between requests; the session limits are tested with these turned on
+# (tests/integration/security/test_session_timeout.py).
+REFILL_SESSION_IDLE_TIMEOUT = 0
+REFILL_SESSION_MAX_AGE = 0
 REFILL_LEDGER_GUARD = False  # lets the test runner empty ledger tables on SQLite between tests
