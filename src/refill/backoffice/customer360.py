@@ -65,6 +65,7 @@ class Customer360:
     notifications: list[Notification]
     audit: list[AuditEvent]
     currencies: list[str] = field(default_factory=list)
+    tickets: list = field(default_factory=list)  # support requests (refill.support), newest first
 
 
 def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
@@ -116,4 +117,5 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
         notifications=list(Notification.objects.filter(customer=customer).order_by("-created_at", "-pk")[:RECENT]),
         audit=list(AuditEvent.objects.filter(about).order_by("-at", "-pk")[:RECENT]),
         currencies=currencies,
+        tickets=list(customer.tickets.select_related("assignee", "line").order_by("-created_at", "-pk")[:RECENT]),
     )

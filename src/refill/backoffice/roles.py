@@ -47,6 +47,9 @@ _CATALOG = [
     "promotions.change_promotion",
 ]
 _REPORTS = ["backoffice.view_reports"]
+# Support requests (refill.support): the queue and tickets; acting = assign, status, note, reply.
+_TICKETS = ["support.view_ticket"]
+_TICKET_ACTIONS = ["support.change_ticket"]
 _INTEGRATIONS = [
     "apikeys.view_apikey",
     "apikeys.add_apikey",
@@ -57,15 +60,39 @@ _INTEGRATIONS = [
     "esim.add_profilebatch",
 ]
 
+# The help centre's articles: every role reads them; support and admins write and publish them.
+_HELP = ["help.view_article"]
+_HELP_EDIT = ["help.add_article", "help.change_article", "help.publish_article"]
+
 ROLES: dict[str, list[str]] = {
     # Helps customers: finds them, sees everything about them, acts for them (resend, re-issue,
     # goodwill, bucket adjustment, auto-renew), never moves money.
-    SUPPORT: [*_CUSTOMERS, *_CUSTOMER_ACTIONS, "esim.view_profile", "promotions.view_promotion"],
+    SUPPORT: [
+        *_CUSTOMERS,
+        *_CUSTOMER_ACTIONS,
+        *_TICKETS,
+        *_TICKET_ACTIONS,
+        *_HELP,
+        *_HELP_EDIT,
+        "esim.view_profile",
+        "promotions.view_promotion",
+    ],
     # Money: refunds, wallet adjustments, refill PINs, provider events, statements, reports.
-    FINANCE: [*_CUSTOMERS, *_MONEY, *_REPORTS, "promotions.view_promotion"],
+    FINANCE: [*_CUSTOMERS, *_TICKETS, *_MONEY, *_REPORTS, *_HELP, "promotions.view_promotion"],
     # Plans, prices, markets and promotions, and the reports that show what they do.
-    CATALOG: [*_CATALOG, *_REPORTS],
-    ADMIN: [*_CUSTOMERS, *_CUSTOMER_ACTIONS, *_MONEY, *_CATALOG, *_REPORTS, *_INTEGRATIONS],
+    CATALOG: [*_CATALOG, *_REPORTS, *_HELP],
+    ADMIN: [
+        *_CUSTOMERS,
+        *_CUSTOMER_ACTIONS,
+        *_TICKETS,
+        *_TICKET_ACTIONS,
+        *_MONEY,
+        *_CATALOG,
+        *_REPORTS,
+        *_INTEGRATIONS,
+        *_HELP,
+        *_HELP_EDIT,
+    ],
 }
 
 

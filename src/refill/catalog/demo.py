@@ -276,6 +276,13 @@ def demo_seed(stdout=None) -> bool:
         (settings.VAR_DIR / "demo-pins.csv").write_text(pins_csv(batch, pins[1:]))
         cn_batch, cn_pins = voucher_batch_generate(count=2, face_value="50.00", currency="CNY", note="demo")
         (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
+
+        # The help centre's common articles (both languages) and a few support requests.
+        from refill.help.demo import articles_seed
+        from refill.support.demo import tickets_seed
+
+        articles_seed()
+        tickets_seed()
     return True
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from refill.api.v1 import api as api_v1
+from refill.customers.views import app_signup_closed
 from refill.esim.views import handle_download_progress_info
 from refill.ops import views as ops_views
 from refill.payments.sandbox_views import sandbox_confirm
@@ -19,6 +20,8 @@ urlpatterns = [
         name="esim_download_progress",
     ),
     path("accounts/", include("allauth.urls")),
+    # Before allauth's own: registration is on the web only (refill.customers.views).
+    path("_allauth/<str:client>/v1/auth/signup", app_signup_closed, name="app_signup_closed"),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/help/", include("refill.help.backoffice_urls")),

@@ -24,6 +24,17 @@ class MobileNumberField(forms.CharField):
 class SignupForm(AllauthSignupForm):
     """Sign up with an email address, a mobile number, or both (at least one)."""
 
+    def validate_unique_email(self, value) -> str:
+        """A taken address is not an error to show: the signup goes on as if new, no account is
+        made, and the address's owner is emailed instead (allauth's "mandatory verification"
+        behaviour, which ``refill.customers.stages`` applies)."""
+        from refill.customers.models import User
+
+        if User.objects.filter(email__iexact=value).exists():
+            self.account_already_exists = True
+            return value
+        return super().validate_unique_email(value)
+
     def clean(self):
         cleaned = super().clean()
         if (

@@ -203,6 +203,21 @@ def test_signup_with_an_existing_email_answers_like_a_new_one():
     assert "/accounts/confirm-email/" in to["fresh@example.com"].body
 
 
+def test_the_app_api_does_not_register_so_cannot_tell_a_taken_address():
+    make_customer("taken@example.com", password=PASSWORD)
+    answers = [
+        Client().post(
+            "/_allauth/app/v1/auth/signup",
+            {"email": email, "password": "another-pass-88"},
+            content_type="application/json",
+        )
+        for email in ("taken@example.com", "fresh@example.com")
+    ]
+    assert [a.status_code for a in answers] == [403, 403]
+    assert answers[0].json() == answers[1].json() and answers[0].json()["errors"][0]["code"] == "signup_on_web"
+    assert not User.objects.filter(email="fresh@example.com").exists()
+
+
 def test_signup_with_an_existing_mobile_number_answers_like_a_new_one(_sms_outbox):
     customer, user = make_customer("owner@example.com", password=PASSWORD)
     user.phone, user.phone_verified = "+12025550150", True

@@ -19,6 +19,8 @@ from tests.integration.agentdesk.test_role_matrix import TABLE as AGENTDESK_TABL
 from tests.integration.api.test_authorization_matrix import ROWS as API_ROWS
 from tests.integration.backoffice.test_role_matrix import TABLE as BACKOFFICE_TABLE
 from tests.integration.fleets.test_role_matrix import TABLE as FLEETS_TABLE
+from tests.integration.help.test_role_matrix import MATRICES as HELP_MATRICES
+from tests.integration.support.test_role_matrix import TABLE as SUPPORT_TABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,12 @@ MATRICES = {
     "backoffice": set(BACKOFFICE_TABLE),  # tests/integration/backoffice/test_role_matrix.py
     "agentdesk": set(AGENTDESK_TABLE),  # tests/integration/agentdesk/test_role_matrix.py
     "fleets": set(FLEETS_TABLE),  # tests/integration/fleets/test_role_matrix.py
+    **HELP_MATRICES,  # help, help_admin: tests/integration/help/test_role_matrix.py
+    # support, support_admin: tests/integration/support/test_role_matrix.py
+    **{
+        namespace: {name.partition(":")[2] for name in SUPPORT_TABLE if name.startswith(f"{namespace}:")}
+        for namespace in ("support", "support_admin")
+    },
 }
 # The Django admin: staff only, and only after their second factor (StaffTwoFactorMiddleware);
 # every admin URL is tested below for anonymous and customer callers.
@@ -119,7 +127,8 @@ ACCESS: dict[str, Access] = {
     # allauth headless, for the mobile app (X-Session-Token)
     "headless:app:config": Access(PUBLIC),
     "headless:app:account:login": Access(PUBLIC, method="post"),
-    "headless:app:account:signup": Access(PUBLIC, method="post"),
+    "headless:app:account:signup": Access(PUBLIC, method="post", note="shadowed by app_signup_closed"),
+    "app_signup_closed": Access(PUBLIC, method="post", note="403 for everyone: customers register on the web"),
     "headless:app:account:request_login_code": Access(PUBLIC, method="post"),
     "headless:app:account:confirm_login_code": Access(PUBLIC, method="post"),
     "headless:app:account:request_password_reset": Access(PUBLIC, method="post"),

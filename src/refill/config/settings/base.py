@@ -157,9 +157,12 @@ ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*", "password2*"]
 # An email address is proved before it logs in: the link (or the "account already exists" email,
 # when the address has an account) is the only answer signup gives, so signup tells nobody which
-# addresses are registered. Phone-only accounts prove their number by SMS code instead
-# (refill.customers.stages). Confirming the link in the same browser logs the customer in.
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# addresses are registered. allauth's "mandatory" needs an email at every signup, and Refill takes
+# an email or a mobile number, so the setting stays "optional" and refill.customers.stages makes
+# verification mandatory for every account with an address (refill.customers.forms.SignupForm
+# hides a taken one); phone-only accounts prove their number by SMS code. Confirming the link in the
+# same browser logs the customer in.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -423,6 +426,4 @@ REFILL_GUEST_REFILLS = {
 }
 
 # Support requests: attachments are kept here (private: served only through an owner-checked view).
-REFILL_SUPPORT_ATTACHMENTS_DIR = Path(
-    os.environ.get("REFILL_SUPPORT_ATTACHMENTS_DIR", VAR_DIR / "support-attachments")
-)
+REFILL_SUPPORT_ATTACHMENTS_DIR = Path(os.environ.get("REFILL_SUPPORT_ATTACHMENTS_DIR", VAR_DIR / "support-attachments"))

@@ -1,0 +1,119 @@
+"""Searching the help articles in English and Chinese, the same way on every database.
+
+The ranking runs in Python over the published articles a visitor may see (hundreds, not millions),
+so SQLite and PostgreSQL answer alike. A text becomes tokens: English words folded to lower case,
+with a plural ``-s`` dropped; Chinese, written without spaces, becomes its overlapping pairs of
+characters (and single characters, so a one-character query still finds something). Both
+languages of an article are searched: people type "eSIM" or "PIN" in a Chinese query too.
+An article matches when it holds any token of the query; articles whose title holds more of the
+query come first, then those whose body holds more."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import translation
+
+from .markup import plain_text
+from .models import Article
+
+QUERY_MAX_LENGTH = 100
+EXCERPT_LENGTH = 160
+
+_WORD = re.compile(r"[0-9a-z]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Words that say nothing about what is asked (dropped from a query that has other words).
+STOP_WORDS = frozenset(
+    "a an and are can do does for how i in is it my of on or the to what when where why with you your".split()
+    + ["如何", "怎么", "怎样", "什么", "为什", "我的", "可以", "一个"]
+)
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def tokens(text: str, *, query: bool = False) -> list[str]:
+    """The tokens of ``text`` in order. For a document, Chinese runs also give their single
+    characters; for a query, only a one-character run does."""
+    found: list[str] = []
+    for run in _WORD.findall(normalize(text)):
+        if not _CJK.match(run):
+            found.append(_stem(run))
+            continue
+        if len(run) == 1:
+            found.append(run)
+            continue
+        found.extend(run[i : i + 2] for i in range(len(run) - 1))
+        if not query:
+            found.extend(run)
+    return found
+
+
+def query_tokens(text: str) -> list[str]:
+    """The distinct tokens of a query, without stop words unless there is nothing else."""
+    every = list(dict.fromkeys(tokens(text, query=True)))
+    meaningful = [token for token in every if token not in STOP_WORDS]
+    return meaningful or every
+
+
+@dataclass(frozen=True)
+class Hit:
+    article: Article
+    title_matches: int
+    body_matches: int
+    excerpt: str
+
+
+def _excerpt(body: str, terms: Iterable[str]) -> str:
+    """About ``EXCERPT_LENGTH`` characters of the body, around the first place a term appears."""
+    text = plain_text(body)
+    if len(text) <= EXCERPT_LENGTH:
+        return text
+    folded = normalize(text)
+    positions = [folded.find(term) for term in terms if term and folded.find(term) >= 0]
+    start = max(0, min(positions) - EXCERPT_LENGTH // 4) if positions else 0
+    if start:
+        # Begin at a word, not inside one (Chinese has no spaces and begins anywhere).
+        space = text.find(" ", start, start + 20)
+        start = space + 1 if space >= 0 else start
+    piece = text[start : start + EXCERPT_LENGTH].strip()
+    return ("…" if start else "") + piece + ("…" if start + EXCERPT_LENGTH < len(text) else "")
+
+
+def _term_forms(query: str) -> list[str]:
+    """What to look for in the plain body to place the excerpt: the query's words as typed and
+    its tokens (stems, pairs of Chinese characters)."""
+    return [run for run in _WORD.findall(normalize(query)) if run not in STOP_WORDS] + query_tokens(query)
+
+
+def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
+    """The ``articles`` (already limited to what the visitor may see) matching ``query``, best
+    first; each with an excerpt in the active language."""
+    wanted = query_tokens(query)
+    if not wanted:
+        return []
+    chinese = translation.get_language() == "zh-hans"
+    hits = []
+    for article in articles:
+        title = set(tokens(f"{article.title_en}\n{article.title_zh_hans}"))
+        body = set(tokens(f"{plain_text(article.body_en)}\n{plain_text(article.body_zh_hans)}"))
+        in_title = sum(1 for token in wanted if token in title)
+        in_body = sum(1 for token in wanted if token in body)
+        if not (in_title or in_body):
+            continue
+        shown = (article.body_zh_hans if chinese else article.body_en) or article.body
+        hits.append(Hit(article, in_title, in_body, _excerpt(shown, _term_forms(query))))
+    hits.sort(key=lambda hit: (-hit.title_matches, -hit.body_matches, hit.article.title, hit.article.pk))
+    return hits

@@ -1,0 +1,134 @@
+"""Limits of support requests, each overridable in the settings: attachments (how many, how big,
+which kinds, judged from the bytes) and how many requests one address or account may send."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_FILES = 3
+MAX_FILE_BYTES = 5 * 1024 * 1024
+REQUESTS_PER_HOUR = 5
+
+
+def max_files() -> int:
+    return int(getattr(settings, "REFILL_SUPPORT_MAX_FILES", MAX_FILES))
+
+
+def max_file_bytes() -> int:
+    return int(getattr(settings, "REFILL_SUPPORT_MAX_FILE_BYTES", MAX_FILE_BYTES))
+
+
+def requests_per_hour() -> int:
+    return int(getattr(settings, "REFILL_SUPPORT_REQUESTS_PER_HOUR", REQUESTS_PER_HOUR))
+
+
+# Attachments ------------------------------------------------------------------------------------
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"%PDF-", "application/pdf"),
+)
+# Plain text may hold tabs, line and page breaks, and any printable character; no other control byte.
+_TEXT_CONTROLS = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f"} | {"\x7f"}
+
+
+def sniff_content_type(head: bytes, whole) -> str | None:
+    """The kind of a file from its bytes (PNG, JPEG, PDF or UTF-8 plain text), or None."""
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    data = b"".join(whole())
+    if not data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(ch in _TEXT_CONTROLS for ch in text):
+        return None
+    return "text/plain"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    upload: object  # the uploaded file
+    name: str
+    content_type: str
+    size: int
+
+
+def attachments_check(files: list) -> list[CheckedFile]:
+    """The uploaded ``files`` if every one may be kept, else a ValidationError listing why not
+    (translated). Nothing is stored here."""
+    if len(files) > max_files():
+        raise ValidationError(_("Attach at most %(count)s files.") % {"count": max_files()}, code="too_many_files")
+    checked, errors = [], []
+    limit_mb = max_file_bytes() / (1024 * 1024)
+    for upload in files:
+        name = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        if upload.size > max_file_bytes():
+            errors.append(
+                ValidationError(
+                    _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": f"{limit_mb:g}"},
+                    code="file_too_large",
+                )
+            )
+            continue
+        if upload.size == 0:
+            errors.append(ValidationError(_("%(name)s is empty.") % {"name": name}, code="file_empty"))
+            continue
+        upload.seek(0)
+        head = upload.read(16)
+        upload.seek(0)
+        content_type = sniff_content_type(head, upload.chunks)
+        upload.seek(0)
+        if content_type is None:
+            errors.append(
+                ValidationError(
+                    _("%(name)s is not a PNG or JPEG picture, a PDF or a plain text file.") % {"name": name},
+                    code="file_type",
+                )
+            )
+            continue
+        checked.append(CheckedFile(upload=upload, name=name, content_type=content_type, size=upload.size))
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+# Rate limit -------------------------------------------------------------------------------------
+
+
+def _window() -> int:
+    return int(time.time()) // 3600
+
+
+def rate_keys(*, ip: str | None, user_id: int | None) -> list[str]:
+    window = _window()
+    keys = [f"support:new:ip:{ip or 'unknown'}:{window}"]
+    if user_id:
+        keys.append(f"support:new:user:{user_id}:{window}")
+    return keys
+
+
+def rate_allows(*, ip: str | None, user_id: int | None) -> bool:
+    """Count one request of this address (and account) in the current hour, in the cache every
+    process shares; False once either is over the limit. Counted before anything is stored."""
+    allowed = True
+    for key in rate_keys(ip=ip, user_id=user_id):
+        cache.add(key, 0, timeout=3600 + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=3600 + 60)
+            count = 1
+        if count > requests_per_hour():
+            allowed = False
+    return allowed

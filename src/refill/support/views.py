@@ -1,0 +1,174 @@
+"""The customer's support pages: the contact form (anyone), their tickets and the thread of each
+(logged-in customers), and an anonymous ticket reached by its emailed secret link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from refill.lines.models import Line
+from refill.ops.request_context import current_client_ip
+
+from . import selectors, services
+from .forms import ContactForm, ReplyForm
+from .limits import rate_allows
+from .models import CATEGORY_FOR_TOPIC, Attachment, Category, Ticket
+
+SENT_SESSION_KEY = "support_sent"
+
+
+def _customer_or_none(request: HttpRequest):
+    return getattr(request.user, "customer", None) if request.user.is_authenticated else None
+
+
+def _customer(request: HttpRequest):
+    customer = _customer_or_none(request)
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def _prefill(request: HttpRequest, customer) -> dict:
+    """``?category=<key>&line=<id>&topic=<help topic>``: a line that is not the customer's is ignored."""
+    initial = {}
+    category = request.GET.get("category", "")
+    if category in Category.values:
+        initial["category"] = category
+    line = request.GET.get("line", "")
+    if customer is not None and line.isdigit():
+        owned = Line.objects.filter(pk=int(line), owner=customer).first()
+        if owned is not None:
+            initial["line"] = owned.pk
+    topic = slugify(request.GET.get("topic", ""))[:80]
+    if topic:
+        initial["topic"] = topic
+        # From a help article: the category its topic is about, unless the link named one.
+        initial.setdefault("category", CATEGORY_FOR_TOPIC.get(topic, Category.OTHER))
+    return initial
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    customer = _customer_or_none(request)
+    if request.method != "POST":
+        form = ContactForm(customer=customer, initial=_prefill(request, customer))
+        return render(request, "support/contact.html", {"form": form})
+    form = ContactForm(request.POST, request.FILES, customer=customer)
+    if not form.is_valid():
+        return render(request, "support/contact.html", {"form": form}, status=400)
+    user_id = request.user.pk if request.user.is_authenticated else None
+    ip = current_client_ip() or request.META.get("REMOTE_ADDR")
+    if not rate_allows(ip=ip, user_id=user_id):
+        return render(request, "support/rate_limited.html", status=429)
+    data = form.cleaned_data
+    created = services.ticket_create(
+        customer=customer,
+        user=request.user if customer is not None else None,
+        category=data["category"],
+        subject=data["subject"],
+        body=data["body"],
+        files=data["attachments"],
+        language=translation.get_language() or "en",
+        line=data.get("line"),
+        line_number=data.get("line_number", ""),
+        contact_name=data.get("contact_name", ""),
+        contact_email=data.get("contact_email", ""),
+        topic=data.get("topic") or "",
+    )
+    request.session[SENT_SESSION_KEY] = created.ticket.reference
+    return redirect("support:sent")
+
+
+def sent(request: HttpRequest) -> HttpResponse:
+    """The confirmation of the request just sent in this session, with its reference."""
+    reference = request.session.get(SENT_SESSION_KEY)
+    ticket = Ticket.objects.filter(reference=reference).first() if reference else None
+    if ticket is None:
+        return redirect("support:contact")
+    return render(request, "support/sent.html", {"ticket": ticket})
+
+
+@login_required
+def tickets(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    return render(request, "support/tickets.html", {"tickets": selectors.tickets_for_customer(customer)})
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, form: ReplyForm, *, secret: str = "", status: int = 200):
+    return render(
+        request,
+        "support/ticket.html",
+        {"ticket": ticket, "thread": selectors.thread(ticket, staff=False), "form": form, "secret": secret},
+        status=status,
+    )
+
+
+def _reply(request: HttpRequest, ticket: Ticket, *, user, secret: str = "") -> HttpResponse:
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        valid = form.is_valid()
+        if valid and not ticket.is_open:
+            form.add_error(None, _("This request is closed. Please send a new one."))
+        elif valid:
+            services.ticket_customer_reply(
+                ticket=ticket, user=user, body=form.cleaned_data["body"], files=form.cleaned_data["attachments"]
+            )
+            messages.success(request, _("Your reply was sent."))
+            return redirect(request.path)
+        return _ticket_page(request, ticket, form, secret=secret, status=400)
+    return _ticket_page(request, ticket, form, secret=secret)
+
+
+@login_required
+def ticket(request: HttpRequest, reference: str) -> HttpResponse:
+    found = selectors.owned_ticket(_customer(request), reference)
+    return _reply(request, found, user=request.user)
+
+
+@login_required
+@require_POST
+def ticket_resolve(request: HttpRequest, reference: str) -> HttpResponse:
+    found = selectors.owned_ticket(_customer(request), reference)
+    services.ticket_customer_resolve(ticket=found)
+    messages.success(request, _("Thank you. We marked your request as resolved."))
+    return redirect("support:ticket", reference=found.reference)
+
+
+def _download(attachment: Attachment) -> FileResponse:
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    found = selectors.owned_ticket(_customer(request), reference)
+    return _download(selectors.owned_attachment(found, pk))
+
+
+def guest_ticket(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    found = selectors.ticket_by_secret(reference, secret)
+    return _reply(request, found, user=None, secret=secret)
+
+
+@require_POST
+def guest_resolve(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    found = selectors.ticket_by_secret(reference, secret)
+    services.ticket_customer_resolve(ticket=found)
+    messages.success(request, _("Thank you. We marked your request as resolved."))
+    return redirect("support:guest_ticket", reference=found.reference, secret=secret)
+
+
+def guest_attachment(request: HttpRequest, reference: str, secret: str, pk: int) -> FileResponse:
+    found = selectors.ticket_by_secret(reference, secret)
+    return _download(selectors.owned_attachment(found, pk))
