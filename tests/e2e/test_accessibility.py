@@ -13,6 +13,9 @@ from django.contrib.auth.models import Group
 
 from refill.agentdesk.models import Shop, ShopAgent
 from refill.customers.models import User
+from refill.help.demo import articles_seed
+from refill.help.selectors import help_url
+from refill.support.services import ticket_create
 from tests.e2e.helpers import assert_language, choose_language, log_in, log_out
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
@@ -56,6 +59,7 @@ def test_customer_pages(live_server, phone_page, shot, language):
     customer, user = make_customer(f"a11y-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550171")
     order, _ = renew(line, plan)
+    articles_seed()
 
     choose_language(page, base, language)
     page.goto(base + "/")
@@ -68,6 +72,10 @@ def test_customer_pages(live_server, phone_page, shot, language):
         ("renew", f"/lines/{line.pk}/renew/", "[data-testid=pay]"),
         ("wallet", "/wallet/", "[data-testid=topup]"),
         ("order", f"/orders/{order.pk}/", "[data-testid=receipt-pdf]"),
+        ("help", "/help/", "[data-testid=help-search-submit]"),
+        ("help-article", help_url("payment-declined"), "[data-testid=contact-support]"),
+        ("contact", "/support/new/", "[data-testid=contact-submit]"),
+        ("not-found", "/no-such-page/", "[data-testid=error-help]"),
     ]
     for name, path, primary in pages:
         page.goto(base + path)
@@ -95,6 +103,18 @@ def test_staff_pages(live_server, desktop_page, shot, language):
     log_in(page, base, finance.email, PASSWORD, next_url=customer_page, secret=finance.totp_secret)
     page.goto(base + customer_page)
     check_page(page, shot, "backoffice-customer", language, f"[data-testid=refund-{order.pk}]", problems)
+    log_out(page)
+    support = staff_member(f"a11y-support-{language}@example.com", role=User.Role.STAFF, is_staff=True)
+    support.groups.add(Group.objects.get(name="support"))
+    ticket = ticket_create(
+        customer=customer, user=customer.users.first(), category="payment_refused", subject="Card refused",
+        body="My card was refused.", files=[], language="en",
+    ).ticket  # fmt: skip
+    log_in(page, base, support.email, PASSWORD, next_url="/backoffice/support/", secret=support.totp_secret)
+    page.goto(base + "/backoffice/support/")
+    check_page(page, shot, "support-queue", language, f"[data-testid=queue-{ticket.reference}] a", problems)
+    page.goto(base + f"/backoffice/support/{ticket.reference}/")
+    check_page(page, shot, "support-ticket", language, "[data-testid=reply-form] button[type=submit]", problems)
     assert problems == {}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -53,3 +55,21 @@ def check_transition(current: LineStatus, target: LineStatus) -> None:
 
 def is_renewable(status: LineStatus) -> bool:
     return status in RENEWABLE
+
+
+@dataclass(frozen=True)
+class LapseDeadlines:
+    """When a line that was not renewed moves on (domain.md, each counted from the end of the last
+    paid period): ``suspended_at`` ends grace (incoming calls and texts stop), ``deactivated_at``
+    ends suspension, ``released_at`` ends the reactivation window: after it the number can no
+    longer be renewed and goes to aging."""
+
+    suspended_at: datetime
+    deactivated_at: datetime
+    released_at: datetime
+
+
+def lapse_deadlines(period_end: datetime, *, grace_days: int, suspend_days: int, reactivation_days: int):
+    suspended_at = period_end + timedelta(days=grace_days)
+    deactivated_at = suspended_at + timedelta(days=suspend_days)
+    return LapseDeadlines(suspended_at, deactivated_at, deactivated_at + timedelta(days=reactivation_days))

@@ -28,6 +28,7 @@ from refill.integrations.payments.base import (
 )
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
+from refill.lines.selectors import line_lapse_deadlines
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
@@ -96,6 +97,7 @@ def _line_card(line: Line, now) -> dict:
         "expiring_soon": line.status == "active" and days_left is not None and days_left <= 3,
         "current_period": period_current(line, now),
         "auto_renew": hasattr(line, "auto_renew") and line.auto_renew.enabled,
+        "deadlines": line_lapse_deadlines(line),
     }
 
 

@@ -53,7 +53,7 @@ class ContactForm(_MessageFields):
     contact_name = forms.CharField(label=_("Your name"), max_length=200)
     contact_email = forms.EmailField(label=_("Your email address"))
     category = forms.ChoiceField(label=_("What is it about?"), choices=Category.choices)
-    line = forms.ModelChoiceField(label=_("Line"), queryset=Line.objects.none(), required=False)
+    line = forms.ModelChoiceField(label=_("Number"), queryset=Line.objects.none(), required=False)
     line_number = forms.CharField(label=_("Phone number (optional)"), max_length=32, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     topic = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)

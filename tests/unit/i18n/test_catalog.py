@@ -38,3 +38,27 @@ def test_compiled_catalog_is_up_to_date():
         if key not in compiled or _key(compiled[key].string) != _key(message.string)
     ]
     assert stale == [], "run `make messages` and commit django.mo"
+
+
+def test_every_simple_string_in_the_source_is_in_the_catalog():
+    """A catalog made while part of the source failed to extract loses messages silently; this
+    finds the plain literals (``{% translate "…" %}`` and ``_("…")`` on one line) it would miss."""
+    import re
+
+    source_dir = LOCALE.parents[2]
+    with open(LOCALE / "django.po", "rb") as handle:
+        known = {key if isinstance(key, str) else key[0] for key in _messages(read_po(handle))}
+    template_literal = re.compile(r"""{%\s*(?:translate|trans)\s+"([^"\\]+)"(?:\s+(?:context|as|noop)\b[^%]*)?\s*%}""")
+    python_literal = re.compile(r"""(?<![\w.])(?:_|gettext|gettext_lazy)\(\s*"([^"\\]+)"\s*\)""")
+    missing = set()
+    for path in source_dir.rglob("*"):
+        if "static" in path.parts or "migrations" in path.parts or not path.is_file():
+            continue
+        if path.suffix in {".html", ".txt"}:
+            found = template_literal.findall(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".py":
+            found = python_literal.findall(path.read_text(encoding="utf-8"))
+        else:
+            continue
+        missing.update(f"{path.relative_to(source_dir)}: {text}" for text in found if text not in known)
+    assert sorted(missing) == [], "run `make messages` (makemessages) and translate"
