@@ -39,6 +39,10 @@ class AppTokenAuth(XSessionTokenAuth):
         from refill.api.callers import app_user_of
 
         user = app_user_of(request, self.get_session_token(request) or "")
+        if user is not None and (user.is_staff or user.customer_id is None):
+            # The app is the customers': staff and shop agents work in the back office and at the
+            # counter, behind their second factor, never through an app session.
+            return None
         if user is not None:
             from refill.fleets.middleware import ViewerReadOnly, read_only
 

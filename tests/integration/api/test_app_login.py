@@ -39,3 +39,19 @@ def test_wrong_password_and_unknown_token(app_user):
     wrong = app.post(LOGIN, {"email": "app@example.com", "password": "nope"}, content_type="application/json")
     assert wrong.status_code == 400
     assert app.get("/api/v1/lines", HTTP_X_SESSION_TOKEN="not-a-token").status_code == 401
+
+
+@pytest.mark.parametrize("role", ["staff", "agent"])
+def test_staff_and_agents_get_nothing_from_an_app_session(app_user, role):
+    """The app is the customers': a staff member or shop agent who logs in through it (where no
+    second factor is asked while they have none set up) reaches no API operation."""
+    from allauth.account.models import EmailAddress
+
+    from refill.customers.models import User
+
+    worker = User.objects.create_user(f"{role}-app@example.com", "work-pass-2026", role=role, is_staff=role == "staff")
+    EmailAddress.objects.create(user=worker, email=worker.email, verified=True, primary=True)
+    app = Client()
+    answer = app.post(LOGIN, {"email": worker.email, "password": "work-pass-2026"}, content_type="application/json")
+    token = answer.json()["meta"]["session_token"]
+    assert app.get("/api/v1/lines", HTTP_X_SESSION_TOKEN=token).status_code == 401
