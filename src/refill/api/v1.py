@@ -190,6 +190,8 @@ class Problem(Schema):
     order_id: int | None = None
     # Invalid requests only: each field refused and why.
     errors: list[dict] | None = None
+    # Refusals a help article explains (a declined payment): the article's address.
+    help_url: str | None = None
 
 
 def _problem(request: HttpRequest, status: int, code: str, detail: str, **extra):
@@ -198,10 +200,21 @@ def _problem(request: HttpRequest, status: int, code: str, detail: str, **extra)
     return response
 
 
+# Refusals a help article explains: the problem carries its address for the app to open.
+HELP_TOPIC_BY_CODE = {"payment_declined": "payment-declined", "too_many_declines": "payment-declined"}
+
+
 @api.exception_handler(RefillError)
 def refill_error(request: HttpRequest, exc: RefillError):
+    from django.conf import settings
+
+    from refill.help.selectors import help_url
+
     status = STATUS_BY_CODE.get(exc.code, 422)
-    response = _problem(request, status, exc.code, str(exc), **getattr(exc, "extra", {}))
+    extra = dict(getattr(exc, "extra", {}))
+    if exc.code in HELP_TOPIC_BY_CODE:
+        extra["help_url"] = settings.REFILL_PUBLIC_URL.rstrip("/") + help_url(HELP_TOPIC_BY_CODE[exc.code])
+    response = _problem(request, status, exc.code, str(exc), **extra)
     if status == 429:
         response["Retry-After"] = "86400" if exc.code == "too_many_gifts" else "3600"
     return response

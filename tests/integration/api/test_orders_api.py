@@ -63,7 +63,23 @@ def test_bad_requests_change_nothing(world):
     assert price_moved.status_code == 409 and price_moved.json()["code"] == "price_changed"
     bad_card = post(client, renewal(line, card={**CARD, "number": "1234"}), key="k-3")
     assert bad_card.status_code == 402 and bad_card.json()["decline_code"] == "invalid_card"
+    # The app can open the help article about declines (the help index while none is published).
+    assert bad_card.json()["help_url"].endswith("/help/")
     assert not Payment.objects.exists() and not Period.objects.exists()
+
+
+def test_a_decline_names_its_help_article(world):
+    from django.conf import settings
+
+    from refill.help.demo import articles_seed
+    from refill.help.selectors import help_url
+
+    articles_seed()
+    client, customer, line = world
+    declined = post(client, renewal(line, card={**CARD, "number": "4000000000009995"}), key="k-help")
+    assert declined.status_code == 402
+    assert declined.json()["help_url"] == settings.REFILL_PUBLIC_URL.rstrip("/") + help_url("payment-declined")
+    assert declined.json()["help_url"].endswith("/help/payment-declined/")
 
 
 def test_other_customers_lines_and_orders_are_not_found(world):
