@@ -43,6 +43,8 @@ _KEY_VALUE = re.compile(
     r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s,;&"'}\])]+)""",
     re.IGNORECASE,
 )
+# A guest's private support link (/support/t/<reference>/<secret>/): the secret is the key.
+_SUPPORT_LINK = re.compile(r"(/support/t/[A-Za-z0-9-]{1,40}/)[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 _API_KEY = re.compile(r"\b(rfk_[0-9a-f]{8})_[A-Za-z0-9_\-]+")
 _ACTIVATION_CODE = re.compile(
@@ -108,6 +110,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _API_KEY.sub(rf"\1_{MASK}", text)
+    text = _SUPPORT_LINK.sub(rf"\1{MASK}", text)
     text = _ACTIVATION_CODE.sub(_mask_activation_code, text)
     text = _KEY_VALUE.sub(_mask_value, text)
     text = _BEARER.sub(rf"\1 {MASK}", text)

@@ -1,9 +1,12 @@
 """Limits of support requests, each overridable in the settings: attachments (how many, how big,
-which kinds, judged from the bytes) and how many requests one address or account may send."""
+which kinds, judged from the bytes, under which name), how many new requests one address, account
+or contact email may send, and how many replies one ticket and one address may take, per hour."""
 
 from __future__ import annotations
 
+import hashlib
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +17,8 @@ from django.utils.translation import gettext as _
 MAX_FILES = 3
 MAX_FILE_BYTES = 5 * 1024 * 1024
 REQUESTS_PER_HOUR = 5
+REPLIES_PER_TICKET_PER_HOUR = 10
+REPLIES_PER_IP_PER_HOUR = 30
 
 
 def max_files() -> int:
@@ -26,6 +31,14 @@ def max_file_bytes() -> int:
 
 def requests_per_hour() -> int:
     return int(getattr(settings, "REFILL_SUPPORT_REQUESTS_PER_HOUR", REQUESTS_PER_HOUR))
+
+
+def replies_per_ticket_per_hour() -> int:
+    return int(getattr(settings, "REFILL_SUPPORT_REPLIES_PER_TICKET_PER_HOUR", REPLIES_PER_TICKET_PER_HOUR))
+
+
+def replies_per_ip_per_hour() -> int:
+    return int(getattr(settings, "REFILL_SUPPORT_REPLIES_PER_IP_PER_HOUR", REPLIES_PER_IP_PER_HOUR))
 
 
 # Attachments ------------------------------------------------------------------------------------
@@ -56,6 +69,16 @@ def sniff_content_type(head: bytes, whole) -> str | None:
     return "text/plain"
 
 
+def safe_file_name(raw: str) -> str:
+    """The name a file is listed and downloaded under: its last path part, without control or
+    formatting characters (a line break would break the download's header; a right-to-left mark
+    makes "exe.pdf" look like "fdp.exe"), at most 200 characters; "file" when nothing is left."""
+    name = raw.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = " ".join(name.split()).strip(" .")[:200]
+    return name or "file"
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     upload: object  # the uploaded file
@@ -72,7 +95,7 @@ def attachments_check(files: list) -> list[CheckedFile]:
     checked, errors = [], []
     limit_mb = max_file_bytes() / (1024 * 1024)
     for upload in files:
-        name = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        name = safe_file_name(getattr(upload, "name", "") or "")
         if upload.size > max_file_bytes():
             errors.append(
                 ValidationError(
@@ -110,25 +133,48 @@ def _window() -> int:
     return int(time.time()) // 3600
 
 
-def rate_keys(*, ip: str | None, user_id: int | None) -> list[str]:
+def _recipient(email: str) -> str:
+    # An address as a cache key: hashed, so the key holds no personal data and no odd characters.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def rate_keys(*, ip: str | None, user_id: int | None, email: str = "") -> list[str]:
     window = _window()
     keys = [f"support:new:ip:{ip or 'unknown'}:{window}"]
     if user_id:
         keys.append(f"support:new:user:{user_id}:{window}")
+    if email:
+        # Anyone may type anyone's address: each address is sent at most this many receipts an hour.
+        keys.append(f"support:new:email:{_recipient(email)}:{window}")
     return keys
 
 
-def rate_allows(*, ip: str | None, user_id: int | None) -> bool:
-    """Count one request of this address (and account) in the current hour, in the cache every
-    process shares; False once either is over the limit. Counted before anything is stored."""
+def _count(keys: list[str], limit: int) -> bool:
+    """Count one more in each key's current hour, in the cache every process shares; False once
+    any of them is over ``limit``. Counted before anything is stored."""
     allowed = True
-    for key in rate_keys(ip=ip, user_id=user_id):
+    for key in keys:
         cache.add(key, 0, timeout=3600 + 60)
         try:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=3600 + 60)
             count = 1
-        if count > requests_per_hour():
+        if count > limit:
             allowed = False
     return allowed
+
+
+def rate_allows(*, ip: str | None, user_id: int | None, email: str = "") -> bool:
+    """One new request of this address (and account, and contact email) in the current hour."""
+    return _count(rate_keys(ip=ip, user_id=user_id, email=email), requests_per_hour())
+
+
+def reply_rate_allows(*, ip: str | None, ticket_id: int) -> bool:
+    """One customer (or guest) reply from this address and on this ticket in the current hour:
+    at most ``replies_per_ticket_per_hour`` on one ticket, ``replies_per_ip_per_hour`` from one
+    address over every ticket."""
+    window = _window()
+    on_ticket = _count([f"support:reply:ticket:{ticket_id}:{window}"], replies_per_ticket_per_hour())
+    from_ip = _count([f"support:reply:ip:{ip or 'unknown'}:{window}"], replies_per_ip_per_hour())
+    return on_ticket and from_ip

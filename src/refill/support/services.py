@@ -8,25 +8,32 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from refill.audit.services import audit_record
 from refill.errors import RefillError
 from refill.notifications.services import notice
 
-from .limits import CheckedFile
+from .limits import CheckedFile, safe_file_name
 from .models import AccessKey, Attachment, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "SR-"
+# A second identical request or reply within this time is a double click on "Send": the first one
+# stands and nothing new is stored or sent.
+DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
 class TicketRefused(RefillError):
@@ -58,7 +65,10 @@ def ticket_url(ticket: Ticket, secret: str = "") -> str:
 def _files_save(message: Message, files: list[CheckedFile], saved: list[str]) -> None:
     for item in files:
         attachment = Attachment(
-            message=message, original_name=item.name, content_type=item.content_type, size=item.size
+            message=message,
+            original_name=safe_file_name(item.name),
+            content_type=item.content_type,
+            size=item.size,
         )
         item.upload.seek(0)
         attachment.file.save(item.name, item.upload, save=False)
@@ -85,6 +95,30 @@ class TicketCreated:
     ticket: Ticket
     message: Message
     secret: str = ""  # anonymous tickets: the secret of the emailed link (shown nowhere else)
+    duplicate: bool = False  # the same request was sent moments ago: this is that one, unchanged
+
+
+def _ticket_duplicate(*, customer, contact_email: str, category: str, subject: str, body: str, now):
+    """The ticket this very request (same sender, category, subject and first message) opened
+    within ``DUPLICATE_WINDOW``, if any."""
+    found = Ticket.objects.filter(
+        created_at__gte=now - DUPLICATE_WINDOW,
+        category=category,
+        subject=subject,
+        messages__kind=Message.Kind.CUSTOMER,
+        messages__body=body,
+    )
+    if customer is not None:
+        found = found.filter(customer=customer)
+    else:
+        found = found.filter(customer__isnull=True, contact_email=contact_email)
+    return found.order_by("-created_at", "-pk").first()
+
+
+def creating_marker(*, sender: str, category: str, subject: str, body: str) -> str:
+    """The cache key that marks this request as being stored right now."""
+    digest = hashlib.sha256("\0".join([sender, category, subject, body]).encode()).hexdigest()
+    return f"support:creating:{digest}"
 
 
 def ticket_create(
@@ -117,6 +151,20 @@ def ticket_create(
 
     def work(saved: list[str]) -> TicketCreated:
         now = timezone.now()
+        if customer is not None:
+            # Two clicks of one customer are serialized here, so the second one sees the first.
+            type(customer).objects.select_for_update().filter(pk=customer.pk).first()
+        duplicate = _ticket_duplicate(
+            customer=customer,
+            contact_email=contact_email,
+            category=category,
+            subject=subject[:200],
+            body=body,
+            now=now,
+        )
+        if duplicate is not None:
+            first = duplicate.messages.order_by("created_at", "pk").first()
+            return TicketCreated(ticket=duplicate, message=first, duplicate=True)
         for _attempt in range(5):
             try:
                 with transaction.atomic():
@@ -160,22 +208,54 @@ def ticket_create(
             transaction.on_commit(lambda: _contact_email(ticket, "ticket_created", {"ticket_url": url}))
         return TicketCreated(ticket=ticket, message=message, secret=secret)
 
-    return _with_files(work, files)
+    # Two clicks in flight at once: the second waits (a few seconds at most) for the first to be
+    # committed, then finds it. The mark is in the cache every process shares.
+    marker = creating_marker(
+        sender=str(customer.pk) if customer else contact_email, category=category, subject=subject[:200], body=body
+    )
+    if not cache.add(marker, 1, timeout=30):
+        for _wait in range(30):
+            time.sleep(0.1)
+            if not cache.get(marker):
+                break
+    try:
+        return _with_files(work, files)
+    finally:
+        cache.delete(marker)
+
+
+def _email(*, to: str, language: str, ticket: Ticket, template: str, context: dict) -> None:
+    """One plain-text email about ``ticket`` in ``language``, from ``notifications/<template>``.
+    A failure is logged (with the reference only: never the address or a link's secret)."""
+    with translation.override(language):
+        context = {"ticket": ticket, "site_url": settings.REFILL_PUBLIC_URL, **context}
+        subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
+        body = render_to_string(f"notifications/{template}.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[to])
+    message.extra_headers["Content-Language"] = language
+    try:
+        message.send()
+    except Exception:
+        # The ticket exists and staff see it in the queue; the email is a courtesy.
+        logger.exception("support ticket %s: the %s email could not be sent", ticket.reference, template)
 
 
 def _contact_email(ticket: Ticket, template: str, context: dict) -> None:
     """One email to an anonymous ticket's contact, in the language of their request."""
-    with translation.override(ticket.language):
-        context = {"ticket": ticket, "site_url": settings.REFILL_PUBLIC_URL, **context}
-        subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
-        body = render_to_string(f"notifications/{template}.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=[ticket.contact_email])
-    message.extra_headers["Content-Language"] = ticket.language
-    try:
-        message.send()
-    except Exception:
-        # The ticket exists and staff see it; the contact can still be answered by the next reply.
-        logger.exception("support ticket %s: the email to the contact could not be sent", ticket.reference)
+    _email(to=ticket.contact_email, language=ticket.language, ticket=ticket, template=template, context=context)
+
+
+def _assignee_email(ticket: Ticket, message: Message, assignee) -> None:
+    """Tell the staff member a ticket is assigned to that its customer wrote: in the install's
+    language (staff read the back office in it), with a link to the ticket's back-office page."""
+    url = settings.REFILL_PUBLIC_URL + reverse("support_admin:ticket", args=[ticket.reference])
+    _email(
+        to=assignee.email,
+        language=settings.LANGUAGE_CODE,
+        ticket=ticket,
+        template="ticket_customer_wrote",
+        context={"message": message, "ticket_url": url, "assignee": assignee},
+    )
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -185,15 +265,37 @@ def _locked(ticket: Ticket) -> Ticket:
 # The customer's side ----------------------------------------------------------------------------
 
 
+def _reply_duplicate(*, ticket: Ticket, user, body: str, files: list[CheckedFile], now) -> Message | None:
+    """The customer's last message if it is this very one (same author, text and file names),
+    sent within ``DUPLICATE_WINDOW``."""
+    last = ticket.messages.exclude(kind=Message.Kind.NOTE).order_by("-created_at", "-pk").first()
+    if (
+        last is None
+        or last.kind != Message.Kind.CUSTOMER
+        or last.author_id != (user.pk if user is not None else None)
+        or last.body != body
+        or last.created_at < now - DUPLICATE_WINDOW
+    ):
+        return None
+    names = sorted(last.attachments.values_list("original_name", flat=True))
+    return last if names == sorted(safe_file_name(item.name) for item in files) else None
+
+
 def ticket_customer_reply(*, ticket: Ticket, user, body: str, files: list[CheckedFile]) -> Message:
     """The customer (or the anonymous contact, ``user`` None) writes again: a ticket waiting for
-    them, or resolved, is open again and back in the queue. A closed ticket takes no more."""
+    them, or resolved, is open again and back in the queue. A closed ticket takes no more. The
+    staff member the ticket is assigned to is emailed once per message, after the commit; the
+    same message sent twice in a row (a double click) is kept, and told, once."""
 
     def work(saved: list[str]) -> Message:
         current = _locked(ticket)
         if current.status == Ticket.Status.CLOSED:
             raise TicketRefused()
         now = timezone.now()
+        # The ticket's row lock makes a second click wait for the first, then find it here.
+        duplicate = _reply_duplicate(ticket=current, user=user, body=body, files=files, now=now)
+        if duplicate is not None:
+            return duplicate
         message = Message.objects.create(
             ticket=current, kind=Message.Kind.CUSTOMER, author=user, body=body, created_at=now
         )
@@ -204,6 +306,9 @@ def ticket_customer_reply(*, ticket: Ticket, user, body: str, files: list[Checke
         current.awaiting_since = current.awaiting_since or now
         current.updated_at = now
         current.save(update_fields=["status", "resolved_at", "awaiting_since", "updated_at"])
+        assignee = current.assignee
+        if assignee is not None and assignee.is_active and assignee.email:
+            transaction.on_commit(lambda: _assignee_email(current, message, assignee))
         return message
 
     message = _with_files(work, files)

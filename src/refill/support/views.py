@@ -12,15 +12,28 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from refill.errors import RefillError
 from refill.lines.models import Line
 from refill.ops.request_context import current_client_ip
 
 from . import selectors, services
 from .forms import ContactForm, ReplyForm
-from .limits import rate_allows
+from .limits import rate_allows, reply_rate_allows, safe_file_name
 from .models import CATEGORY_FOR_TOPIC, Attachment, Category, Ticket
 
 SENT_SESSION_KEY = "support_sent"
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return current_client_ip() or request.META.get("REMOTE_ADDR")
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page reached by a secret link: kept by no cache, and its address (which holds the
+    secret) sent to no other site as a referrer."""
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _customer_or_none(request: HttpRequest):
@@ -62,10 +75,9 @@ def contact(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "support/contact.html", {"form": form}, status=400)
     user_id = request.user.pk if request.user.is_authenticated else None
-    ip = current_client_ip() or request.META.get("REMOTE_ADDR")
-    if not rate_allows(ip=ip, user_id=user_id):
-        return render(request, "support/rate_limited.html", status=429)
     data = form.cleaned_data
+    if not rate_allows(ip=_client_ip(request), user_id=user_id, email=data.get("contact_email", "")):
+        return render(request, "support/rate_limited.html", status=429)
     created = services.ticket_create(
         customer=customer,
         user=request.user if customer is not None else None,
@@ -112,14 +124,22 @@ def _reply(request: HttpRequest, ticket: Ticket, *, user, secret: str = "") -> H
     form = ReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         valid = form.is_valid()
-        if valid and not ticket.is_open:
+        if valid and ticket.is_open and not reply_rate_allows(ip=_client_ip(request), ticket_id=ticket.pk):
+            return render(request, "support/rate_limited.html", {"reply": True}, status=429)
+        closed = not ticket.is_open
+        if valid and not closed:
+            try:
+                services.ticket_customer_reply(
+                    ticket=ticket, user=user, body=form.cleaned_data["body"], files=form.cleaned_data["attachments"]
+                )
+            except RefillError:  # closed by staff since the page was read
+                closed = True
+            else:
+                messages.success(request, _("Your reply was sent."))
+                return redirect(request.path)
+        if valid and closed:
+            ticket.refresh_from_db()
             form.add_error(None, _("This request is closed. Please send a new one."))
-        elif valid:
-            services.ticket_customer_reply(
-                ticket=ticket, user=user, body=form.cleaned_data["body"], files=form.cleaned_data["attachments"]
-            )
-            messages.success(request, _("Your reply was sent."))
-            return redirect(request.path)
         return _ticket_page(request, ticket, form, secret=secret, status=400)
     return _ticket_page(request, ticket, form, secret=secret)
 
@@ -140,13 +160,22 @@ def ticket_resolve(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _download(attachment: Attachment) -> FileResponse:
+    """A stored file, always as a download: the type read from its bytes when it was kept (any
+    other value is sent as opaque bytes), never sniffed by the browser, never run as a page."""
+    content_type = attachment.content_type
+    if content_type not in Attachment.ContentType.values:
+        content_type = "application/octet-stream"
+    elif content_type == Attachment.ContentType.TEXT:
+        content_type = "text/plain; charset=utf-8"  # checked to be UTF-8 when it was kept
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+        filename=safe_file_name(attachment.original_name),
+        content_type=content_type,
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
@@ -158,7 +187,7 @@ def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
 
 def guest_ticket(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     found = selectors.ticket_by_secret(reference, secret)
-    return _reply(request, found, user=None, secret=secret)
+    return _private(_reply(request, found, user=None, secret=secret))
 
 
 @require_POST
@@ -171,4 +200,4 @@ def guest_resolve(request: HttpRequest, reference: str, secret: str) -> HttpResp
 
 def guest_attachment(request: HttpRequest, reference: str, secret: str, pk: int) -> FileResponse:
     found = selectors.ticket_by_secret(reference, secret)
-    return _download(selectors.owned_attachment(found, pk))
+    return _private(_download(selectors.owned_attachment(found, pk)))

@@ -89,6 +89,12 @@ def _log(logger_name: str, message: str, *args, exc: BaseException | None = None
             "LPA:1$rsp.example.net$…6789",
         ),
         ("ES2+ %s", ('{"matchingId": "QWER-TYUI-1234"}',), "QWER-TYUI-1234", '"matchingId": "[REDACTED]"'),
+        (
+            '"GET %s HTTP/1.1" 200',
+            ("/support/t/SR-7K3M9Q2X/Zq3xV_9-kLmN0pQrStUvWxYz12345678/files/4/",),
+            "Zq3xV_9-kLmN0pQrStUvWxYz12345678",
+            "/support/t/SR-7K3M9Q2X/[REDACTED]/files/4/",
+        ),
     ],
 )
 def test_secrets_are_masked_in_configured_log_output(log_output, message, args, secret, kept):

@@ -43,7 +43,7 @@ def test_the_owner_downloads_their_file_and_staff_too(alices_ticket, alice):
     assert alices_ticket.reference in listing
     download = owner.get(reverse("support:attachment", args=[alices_ticket.reference, attachment.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content) == TEXT
-    assert download["Content-Type"] == "text/plain" and "log.txt" in download["Content-Disposition"]
+    assert download["Content-Type"] == "text/plain; charset=utf-8" and "log.txt" in download["Content-Disposition"]
     assert download["Cache-Control"] == "private, no-store"
     staff = client_of(staff_user("finance"))
     got = staff.get(reverse("support_admin:attachment", args=[alices_ticket.reference, attachment.pk]))
