@@ -265,6 +265,19 @@ def test_five_failures_lock_one_account_from_one_address_for_half_an_hour():
         assert _log_in("203.0.113.7", "target@example.com").get(reverse("portal:home")).status_code == 200
 
 
+def test_a_held_back_account_is_still_reached_by_its_owner_with_a_login_code():
+    """Someone who knows an address can hold its password login back for five minutes at a time;
+    the owner still gets in with a code sent to that address."""
+    make_customer("held@example.com", password=PASSWORD)
+    for _ in range(5):
+        _fail_login("held@example.com", ip="203.0.113.12")
+    owner = Client(REMOTE_ADDR="198.51.100.12")
+    confirm = owner.post(reverse("account_request_login_code"), {"email": "held@example.com"})["Location"]
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.outbox[-1].body, re.MULTILINE).group(1)
+    owner.post(confirm, {"code": code})
+    assert owner.get(reverse("portal:home")).status_code == 200
+
+
 def test_one_address_trying_many_accounts_is_throttled():
     # Credential stuffing: a new account each try never reaches the per-account lockout, so
     # allauth's per-address limit on failed logins (10 a minute) stops it instead.
