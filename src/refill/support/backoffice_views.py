@@ -16,7 +16,7 @@ from refill.customers.models import LANGUAGE_CHOICES
 from refill.errors import RefillError
 
 from . import selectors, services
-from .forms import AssignForm, StaffTextForm, StatusForm
+from .forms import AssignForm, StaffReplyForm, StaffTextForm, StatusForm
 from .models import Category, Ticket
 from .views import _download
 
@@ -60,7 +60,7 @@ def _page(request: HttpRequest, ticket: Ticket, *, status: int = 200, **forms) -
         "contact_language": languages.get(ticket.contact_language, ticket.contact_language),
         "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": ticket.assignee_id}),
         "status_form": forms.get("status_form") or StatusForm(initial={"status": ticket.status}),
-        "reply_form": forms.get("reply_form") or StaffTextForm(prefix="reply"),
+        "reply_form": forms.get("reply_form") or StaffReplyForm(prefix="reply"),
         "note_form": forms.get("note_form") or StaffTextForm(prefix="note"),
     }
     return render(request, "support/backoffice/ticket.html", context, status=status)
@@ -129,11 +129,13 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     found = _ticket(reference)
-    form = StaffTextForm(request.POST, prefix="reply")
+    form = StaffReplyForm(request.POST, request.FILES, prefix="reply")
     if not form.is_valid():
         return _page(request, found, status=400, reply_form=form)
     try:
-        services.ticket_reply(ticket=found, actor=request.user, body=form.cleaned_data["body"])
+        services.ticket_reply(
+            ticket=found, actor=request.user, body=form.cleaned_data["body"], files=form.cleaned_data["attachments"]
+        )
     except RefillError:
         form.add_error(None, _("This request is closed: reopen it before replying."))
         return _page(request, found, status=400, reply_form=form)

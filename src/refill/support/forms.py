@@ -99,6 +99,17 @@ class StaffTextForm(forms.Form):
     body = forms.CharField(label=_("Text"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class StaffReplyForm(StaffTextForm):
+    """A reply to the customer, with files for them (a screenshot, a form to fill in), under the
+    customer's limits."""
+
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _attachments_help()
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
 

@@ -396,11 +396,13 @@ def ticket_note_add(*, ticket: Ticket, actor, body: str) -> Message:
     return message
 
 
-def ticket_reply(*, ticket: Ticket, actor, body: str) -> Message:
+def ticket_reply(*, ticket: Ticket, actor, body: str, files: list[CheckedFile] = ()) -> Message:
     """Answer the customer: the reply joins the thread, the ticket waits for the customer, and
     they are told in their language (the template's words; the staff text as written): a
-    customer by email and SMS as they allow, an anonymous contact by email with a secret link."""
-    with transaction.atomic():
+    customer by email and SMS as they allow, an anonymous contact by email with a secret link.
+    ``files`` (checked by ``attachments_check``) go with the reply; a failure saves none of them."""
+
+    def work(saved: list[str]) -> Message:
         current = _locked(ticket)
         if current.status == Ticket.Status.CLOSED:
             raise TicketRefused()
@@ -408,6 +410,7 @@ def ticket_reply(*, ticket: Ticket, actor, body: str) -> Message:
         message = Message.objects.create(
             ticket=current, kind=Message.Kind.REPLY, author=actor, body=body, created_at=now
         )
+        _files_save(message, list(files), saved)
         before = current.status
         if current.status in (Ticket.Status.NEW, Ticket.Status.OPEN):
             current.status = Ticket.Status.WAITING
@@ -418,7 +421,7 @@ def ticket_reply(*, ticket: Ticket, actor, body: str) -> Message:
             actor=actor,
             action="support.ticket_reply",
             obj=current,
-            data={"message": message.pk, "from": before, "to": current.status},
+            data={"message": message.pk, "from": before, "to": current.status, "files": len(files)},
         )
         if current.customer_id:
             notice(
@@ -433,5 +436,8 @@ def ticket_reply(*, ticket: Ticket, actor, body: str) -> Message:
             transaction.on_commit(
                 lambda: _contact_email(current, "ticket_reply", {"message": message, "ticket_url": url})
             )
+        return message
+
+    message = _with_files(work, list(files))
     ticket.refresh_from_db()
     return message

@@ -88,3 +88,34 @@ def test_staff_without_a_customer_have_no_portal_tickets(alices_ticket):
     staff = client_of(staff_user("support", "another-support@example.com"))
     assert staff.get(reverse("support:tickets")).status_code == 404
     assert staff.get(reverse("support:ticket", args=[alices_ticket.reference])).status_code == 404
+
+
+def test_staff_reply_with_a_file_reaches_the_customer_and_no_one_else(alices_ticket, alice, li, attachments_dir):
+    from .conftest import stored_files
+
+    support = client_of(staff_user("support", "replier@example.com"))
+    ref = alices_ticket.reference
+    answer = support.post(
+        reverse("support_admin:reply", args=[ref]),
+        {"reply-body": "Here is how the screen should look.", "reply-attachments": [upload("how.png", PNG)]},
+    )
+    assert answer.status_code == 302
+    reply = alices_ticket.messages.get(kind="reply")
+    (attachment,) = reply.attachments.all()
+    assert attachment.content_type == "image/png" and attachment.original_name == "how.png"
+    owner = client_of(alice[1])
+    page = owner.get(reverse("support:ticket", args=[ref])).content.decode()
+    assert reverse("support:attachment", args=[ref, attachment.pk]) in page
+    download = owner.get(reverse("support:attachment", args=[ref, attachment.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert client_of(li[1]).get(reverse("support:attachment", args=[ref, attachment.pk])).status_code == 404
+    files_before = len(stored_files(attachments_dir))
+
+    # A file the limits refuse sends nothing: no reply, no file, the ticket as it was.
+    refused = support.post(
+        reverse("support_admin:reply", args=[ref]),
+        {"reply-body": "And this.", "reply-attachments": [upload("run.exe", b"MZ\x90\x00" + b"\x00" * 40)]},
+    )
+    assert refused.status_code == 400
+    assert alices_ticket.messages.filter(kind="reply").count() == 1
+    assert len(stored_files(attachments_dir)) == files_before
