@@ -25,6 +25,8 @@ class _ArrayIn:
             values = list(dict.fromkeys(value for value in self.rhs if value is not None))
         except TypeError:  # unhashable values: not ids or keys
             return self.as_sql(compiler, connection)
+        if not values:  # only None: Django's IN matches nothing, as SQL's NULL compares to nothing
+            return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sqls, params = self.batch_process_rhs(compiler, connection, values)
         # Plain placeholders, and one type per array (psycopg types a list by its values: int8[], text[]).

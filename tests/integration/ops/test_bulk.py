@@ -72,6 +72,9 @@ def test_long_in_lists_find_what_in_finds():
     keys = [f"k{n}" for n in range(LONG * 2)]
     assert not JournalEntry.objects.filter(idempotency_key__in=keys).exists()
     assert Line.objects.filter(msisdn__in=[lines[1].msisdn, *keys]).get().pk == ids[1]
+    # A long list of nothing but None (attempts that never made an order) matches nothing.
+    assert not Line.objects.filter(pk__in=[None] * (LONG + 4)).exists()
+    assert not Line.objects.filter(owner_id__in=[None] * (LONG + 4)).exists()
     # Short and empty lists are Django's own IN.
     assert Line.objects.filter(pk__in=ids[:2]).count() == 2
     assert not Line.objects.filter(pk__in=[]).exists()
