@@ -10,7 +10,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -127,42 +126,39 @@ def attachments_check(files: list) -> list[CheckedFile]:
 
 
 # Rate limit -------------------------------------------------------------------------------------
+# Counted in the API's shared request windows (``refill.api.models.RateWindow``, one upsert per
+# count, pruned by the API's sweep once a window has ended): one row per key and clock hour.
 
 
 def _window() -> int:
-    return int(time.time()) // 3600
+    now = int(time.time())
+    return now - now % 3600
 
 
 def _recipient(email: str) -> str:
-    # An address as a cache key: hashed, so the key holds no personal data and no odd characters.
+    # An address as a key: hashed, so the key holds no personal data and no odd characters.
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def rate_keys(*, ip: str | None, user_id: int | None, email: str = "") -> list[str]:
-    window = _window()
-    keys = [f"support:new:ip:{ip or 'unknown'}:{window}"]
+    keys = [f"support:new:ip:{ip or 'unknown'}"]
     if user_id:
-        keys.append(f"support:new:user:{user_id}:{window}")
+        keys.append(f"support:new:user:{user_id}")
     if email:
         # Anyone may type anyone's address: each address is sent at most this many receipts an hour.
-        keys.append(f"support:new:email:{_recipient(email)}:{window}")
+        keys.append(f"support:new:email:{_recipient(email)}")
     return keys
 
 
 def _count(keys: list[str], limit: int) -> bool:
-    """Count one more in each key's current hour, in the cache every process shares; False once
-    any of them is over ``limit``. Counted before anything is stored."""
-    allowed = True
-    for key in keys:
-        cache.add(key, 0, timeout=3600 + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=3600 + 60)
-            count = 1
-        if count > limit:
-            allowed = False
-    return allowed
+    """Count one more under each key in the current hour, in the database every process shares;
+    False once any of them is over ``limit``. Counted before anything is stored."""
+    from refill.api.models import RateWindow
+    from refill.ops.bulk import counter_add
+
+    window = _window()
+    counts = [counter_add(RateWindow, {"caller": key, "window_start": window}, "count", 1) for key in keys]
+    return all(count <= limit for count in counts)
 
 
 def rate_allows(*, ip: str | None, user_id: int | None, email: str = "") -> bool:
@@ -174,7 +170,6 @@ def reply_rate_allows(*, ip: str | None, ticket_id: int) -> bool:
     """One customer (or guest) reply from this address and on this ticket in the current hour:
     at most ``replies_per_ticket_per_hour`` on one ticket, ``replies_per_ip_per_hour`` from one
     address over every ticket."""
-    window = _window()
-    on_ticket = _count([f"support:reply:ticket:{ticket_id}:{window}"], replies_per_ticket_per_hour())
-    from_ip = _count([f"support:reply:ip:{ip or 'unknown'}:{window}"], replies_per_ip_per_hour())
+    on_ticket = _count([f"support:reply:ticket:{ticket_id}"], replies_per_ticket_per_hour())
+    from_ip = _count([f"support:reply:ip:{ip or 'unknown'}"], replies_per_ip_per_hour())
     return on_ticket and from_ip
