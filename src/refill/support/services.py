@@ -208,11 +208,12 @@ def ticket_create(
             transaction.on_commit(lambda: _contact_email(ticket, "ticket_created", {"ticket_url": url}))
         return TicketCreated(ticket=ticket, message=message, secret=secret)
 
-    # Two clicks in flight at once: the second waits (a few seconds at most) for the first to be
-    # committed, then finds it. The mark is in the cache every process shares.
-    marker = creating_marker(
-        sender=str(customer.pk) if customer else contact_email, category=category, subject=subject[:200], body=body
-    )
+    if customer is not None:
+        return _with_files(work, files)  # two clicks are serialized on the customer's row
+    # An anonymous sender has no row to lock: of two clicks in flight at once, the second waits (a
+    # few seconds at most) for the first to be committed, then finds it. The mark is in the cache
+    # every process shares.
+    marker = creating_marker(sender=contact_email, category=category, subject=subject[:200], body=body)
     if not cache.add(marker, 1, timeout=30):
         for _wait in range(30):
             time.sleep(0.1)
