@@ -18,13 +18,18 @@ class ViewerReadOnly(RefillError):
     message = _("Viewers of a business's lines can look but not change anything.")
 
 
-def read_only(request, user) -> bool:
-    """Whether ``user`` may only look: a fleet viewer asking to change something."""
-    if request.method in SAFE_METHODS or user is None or not user.is_authenticated or user.customer_id is None:
+def is_viewer(user) -> bool:
+    """Whether ``user`` is a viewer of a business's lines (who may look, never change)."""
+    if user is None or not user.is_authenticated or user.customer_id is None:
         return False
     from .models import FleetMember
 
     return FleetMember.objects.filter(user_id=user.pk, role=FleetMember.Role.VIEWER).exists()
+
+
+def read_only(request, user) -> bool:
+    """Whether ``user`` may only look: a fleet viewer asking to change something."""
+    return request.method not in SAFE_METHODS and is_viewer(user)
 
 
 class FleetViewerReadOnlyMiddleware:
