@@ -146,6 +146,19 @@ class Receipt(models.Model):
         return f"{self.series_id}-{self.number:06d}" if self.number else f"{self.series_id}-…"
 
 
+class RefundReason(models.TextChoices):
+    """Why staff refunded, as a fixed list: the customer reads the label in their own language
+    (free text typed by staff would reach them in the staff member's language)."""
+
+    CUSTOMER_REQUEST = "customer_request", _("Cancelled at your request")
+    WRONG_PLAN = "wrong_plan", _("The wrong plan was bought")
+    DUPLICATE = "duplicate", _("Charged twice for the same renewal")
+    SERVICE_PROBLEM = "service_problem", _("A problem with our service")
+    NOT_DELIVERED = "not_delivered", _("What was bought could not be delivered")
+    GOODWILL = "goodwill", _("A goodwill gesture")
+    OTHER = "other", _("Other reason")
+
+
 class Refund(models.Model):
     class Destination(models.TextChoices):
         ORIGINAL = "original", _("Back to how it was paid")
@@ -163,7 +176,11 @@ class Refund(models.Model):
     destination = models.CharField(max_length=16, choices=Destination.choices)
     card_amount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
     wallet_amount = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    # For staff and the audit trail (the code's label and staff's note): never shown to the customer.
     reason = models.CharField(max_length=200)
+    # What the customer is told: the code's label in their language, and staff's note as theirs.
+    reason_code = models.CharField(max_length=20, choices=RefundReason.choices, default=RefundReason.OTHER)
+    note = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     period_policy = models.CharField(max_length=8, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
@@ -181,3 +198,31 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.pk} of order {self.order_id}: {self.amount} {self.currency} {self.status}"
+
+
+class CreditNote(models.Model):
+    """The customer's document for a refund that succeeded: exactly one per refund, numbered
+    gap-free in a series of its own per market and year (``CN-US-2026``), the same way receipts
+    are (issued unnumbered inside the refund's transaction, numbered after commit by
+    ``credit_notes_number``)."""
+
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="credit_note")
+    series = models.ForeignKey(ReceiptSeries, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.PositiveBigIntegerField(null=True, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["series", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="credit_note_series_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.series_id}-{self.number:06d}" if self.number else f"{self.series_id}-…"
