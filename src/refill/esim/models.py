@@ -171,3 +171,50 @@ class ProfileEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iccid} point {self.point} ({self.outcome})"
+
+
+class StockAlert(models.Model):
+    """The operator's low-stock threshold for one profile type: the back office warns when the
+    profiles a new line can still get (kept ready or in stock) fall to it. A type without one uses
+    ``REFILL_ESIM_LOW_STOCK``."""
+
+    profile_type = models.CharField(max_length=64, unique=True)
+    low_at = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey("customers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["profile_type"]
+
+    def __str__(self) -> str:
+        return f"{self.profile_type} ≤ {self.low_at}"
+
+
+class NewLineWait(models.Model):
+    """A new eSIM line paid for while no profile could be given to it (none in stock, or the SM-DP+
+    refused it). Delivery is tried again by ``esim_waiting_lines_deliver`` (after each import and
+    on a schedule); after ``REFILL_ESIM_REFUND_AFTER_HOURS`` the customer is offered their money
+    back."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for an eSIM")
+        DELIVERED = "delivered", _("eSIM sent")
+        REFUNDED = "refunded", _("Refunded")
+
+    line = models.OneToOneField("lines.Line", on_delete=models.PROTECT, related_name="esim_wait")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    reason = models.CharField(max_length=40)  # the last refusal's code, for staff
+    since = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # One sweep at a time tries a line: the one that moved this forward holds it until then.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    refund_offered_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["since", "pk"]
+        indexes = [models.Index(fields=["status", "since"], name="esim_wait_open")]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id} {self.status}"

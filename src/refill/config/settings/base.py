@@ -406,6 +406,11 @@ REFILL_SMDP = {
 REFILL_SMDP_SIMULATOR = env_bool("REFILL_SMDP_SIMULATOR", False)
 # The profile type a line gets when it has no eSIM profile on record yet.
 REFILL_ESIM_PROFILE_TYPE = os.environ.get("REFILL_ESIM_PROFILE_TYPE", "consumer")
+# The back office warns when a profile type's profiles a new line can still get fall to this many
+# (each type's own threshold, set on the inventory page, comes first).
+REFILL_ESIM_LOW_STOCK = int(os.environ.get("REFILL_ESIM_LOW_STOCK", "10"))
+# A paid new line still waiting for an eSIM after this many hours is offered its money back.
+REFILL_ESIM_REFUND_AFTER_HOURS = int(os.environ.get("REFILL_ESIM_REFUND_AFTER_HOURS", "48"))
 
 # /api/v1/ requests per fixed window: per API key, and per address for everyone else.
 REFILL_API_RATE_LIMITS = {
