@@ -23,7 +23,11 @@ class Period(models.Model):
     class Meta:
         ordering = ["line", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["line", "start"], name="period_line_start_unique"),
+            # Only periods that still count: a refund may revoke a period before it starts, and the
+            # time after it is then renewed (or the later periods moved up) from that same start.
+            models.UniqueConstraint(
+                fields=["line", "start"], condition=Q(revoked_at__isnull=True), name="period_line_start_unique"
+            ),
             models.UniqueConstraint(fields=["order_item", "sequence"], name="period_item_sequence_unique"),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="period_end_after_start"),
         ]
