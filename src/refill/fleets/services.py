@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -709,9 +709,13 @@ def bulk_jobs_resume(*, now: datetime | None = None) -> int:
     for job in BulkJob.objects.filter(status=BulkJob.Status.CHECKING, created_at__lt=quiet):
         bulk_job_check.enqueue(job.pk)
         resumed += 1
-    applying = BulkJob.objects.filter(status=BulkJob.Status.APPLYING, created_at__lt=quiet)
-    funded = BulkJob.objects.filter(status=BulkJob.Status.AWAITING_PAYMENT, funding__status=Order.Status.PAID)
-    for job in applying.union(funded):
+    # One query with OR, not a union of two querysets: BulkJob's default ordering puts an ORDER BY
+    # in each half, which SQLite refuses inside a compound statement.
+    stalled = BulkJob.objects.filter(
+        Q(status=BulkJob.Status.APPLYING, created_at__lt=quiet)
+        | Q(status=BulkJob.Status.AWAITING_PAYMENT, funding__status=Order.Status.PAID)
+    ).order_by("pk")
+    for job in stalled:
         bulk_job_apply.enqueue(job.pk)
         resumed += 1
     return resumed
