@@ -6,7 +6,9 @@ database, asks ``choose`` which apply, and ``discount`` what they take off. Rule
 - An offer applies only inside its window, while not paused, to the plans, channels and customer
   segments it names (none named: all), from its minimum number of periods, to new customers or
   first orders only if it says so, and while its limits (in total, per customer, per line) and its
-  budget allow.
+  budget allow. A bonus allowance adds only to what the plan bought limits: nothing is added to an
+  unlimited allowance, and an offer that would add only to unlimited ones does not apply at all
+  (so it is neither granted nor shown in a quote).
 - Offers stack in one deterministic order: by priority (lower first), then by id. The first offer
   that applies is taken; an exclusive offer is then the only one, and after a stackable one only
   stackable ones are added.
@@ -55,6 +57,7 @@ class Refusal(StrEnum):
     BUDGET_SPENT = "budget_spent"
     NOT_IN_CURRENCY = "not_in_currency"
     NOT_COMBINABLE = "not_combinable"
+    NOTHING_TO_ADD = "nothing_to_add"  # a bonus only of allowances the plan already has unlimited
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Buyer:
     first_order: bool = False  # the line's first paid order
     # Free periods never take a line past its plan's max_prepaid_periods: at most this many.
     room: int | None = None
+    # The allowance kinds (data, voice, sms) the plan bought has unlimited: no bonus adds to them.
+    unlimited: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class Result:
     addon_plans: tuple[int, ...]
     refused: Mapping[int, Refusal]  # offers that were asked about and did not apply
     free_by_offer: Mapping[int, int] = field(default_factory=dict)  # free periods each offer gives
+    bonus_by_offer: Mapping[int, Mapping[str, int]] = field(default_factory=dict)  # what each bonus offer adds
 
     @property
     def discount(self) -> Decimal:
@@ -165,6 +171,8 @@ def check(offer: Offer, buyer: Buyer, uses: Uses) -> Refusal | None:
         return Refusal.FIRST_ORDER_ONLY
     if offer.kind == Kind.AMOUNT_OFF and buyer.currency not in offer.amounts:
         return Refusal.NOT_IN_CURRENCY
+    if offer.kind == Kind.BONUS_ALLOWANCE and not bonus_given(offer, buyer):
+        return Refusal.NOTHING_TO_ADD
     if offer.limit_per_customer is not None and uses.by_customer >= offer.limit_per_customer:
         return Refusal.ALREADY_USED
     if offer.limit_per_line is not None and uses.by_line >= offer.limit_per_line:
@@ -172,6 +180,12 @@ def check(offer: Offer, buyer: Buyer, uses: Uses) -> Refusal | None:
     if offer.limit_total is not None and uses.total >= offer.limit_total:
         return Refusal.LIMIT_REACHED
     return None
+
+
+def bonus_given(offer: Offer, buyer: Buyer) -> dict[str, int]:
+    """What a bonus-allowance offer adds to this order: its bonuses, less those on an allowance
+    the plan already has unlimited (10 GB more of unlimited data is no gift, and would show as one)."""
+    return {kind: amount for kind, amount in offer.bonus.items() if amount > 0 and kind not in buyer.unlimited}
 
 
 def stacking_order(offers: list[Offer]) -> list[Offer]:
@@ -231,13 +245,17 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
             shares[offer_id] += share
             given += share
     bonus: dict[str, int] = {}
+    bonus_by_offer: dict[int, dict[str, int]] = {}
     free_periods = 0
     free_by_offer: dict[int, int] = {}
     addons: list[int] = []
     unit = next((item.unit for item in items if item.unit is not None), None)
     for offer in taken:
         if offer.kind == Kind.BONUS_ALLOWANCE:
-            for kind, amount in offer.bonus.items():
+            given = bonus_given(offer, buyer)
+            if given:
+                bonus_by_offer[offer.id] = given
+            for kind, amount in given.items():
                 bonus[kind] = bonus.get(kind, 0) + amount
         elif offer.kind == Kind.EXTRA_PERIODS and offer.buy > 0:
             free = buyer.periods // offer.buy * offer.free
@@ -261,6 +279,7 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
         tuple(addons),
         {},
         free_by_offer,
+        bonus_by_offer,
     )
 
 

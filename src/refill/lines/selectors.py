@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
 from refill.domain.lifecycle import LAPSED, LapseDeadlines, lapse_deadlines
 
 from .models import Line
+
+if TYPE_CHECKING:
+    from refill.subscriptions.models import Period
 
 
 def line_lapse_deadlines(line: Line) -> LapseDeadlines | None:
@@ -19,3 +28,29 @@ def line_lapse_deadlines(line: Line) -> LapseDeadlines | None:
         suspend_days=market.suspend_days,
         reactivation_days=market.reactivation_days,
     )
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The paid periods of a line that start after the one running now: the first of them (its
+    plan and start) and where the last one ends (the date the line is paid through)."""
+
+    first: Period
+    count: int
+    paid_through: datetime
+
+
+def line_queued(line: Line, now: datetime) -> Queued | None:
+    """What follows the running period (None when nothing does). A period refunded before it
+    starts is not counted; only live periods that start from now on are."""
+    from refill.subscriptions.models import Period
+
+    ahead = list(
+        Period.objects.filter(line=line, start__gt=now)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
+        .select_related("plan")
+        .order_by("start")
+    )
+    if not ahead:
+        return None
+    return Queued(first=ahead[0], count=len(ahead), paid_through=ahead[-1].end)

@@ -28,7 +28,7 @@ from refill.integrations.payments.base import (
 )
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
-from refill.lines.selectors import line_lapse_deadlines
+from refill.lines.selectors import line_lapse_deadlines, line_queued
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
@@ -86,16 +86,26 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 def _line_card(line: Line, now) -> dict:
+    """A line as its card shows it. An active line speaks of the period running now (its plan,
+    end and buckets); periods paid ahead are "next", not folded into one long validity."""
+    current = period_current(line, now)
+    queued = line_queued(line, now) if line.status == "active" else None
+    # The running period's own end; the line's (the last paid period's) when nothing is queued.
+    valid_until = current.end if current is not None and line.status == "active" else line.period_end
     days_left = None
-    if line.period_end:
-        days_left = max((line.period_end - now).days, 0) if line.period_end > now else 0
+    if valid_until:
+        days_left = max((valid_until - now).days, 0) if valid_until > now else 0
+    service_days = max((line.period_end - now).days, 0) if line.period_end and line.period_end > now else 0
     return {
         "line": line,
-        "plan": line_current_plan(line, now),
+        "plan": current.plan if current else line.plan,
         "allowances": line_allowances(line, now),
+        "valid_until": valid_until,
         "days_left": days_left,
-        "expiring_soon": line.status == "active" and days_left is not None and days_left <= 3,
-        "current_period": period_current(line, now),
+        "queued": queued,
+        # "Ends soon" is about the service, not the period: a queued period keeps the line running.
+        "expiring_soon": line.status == "active" and line.period_end is not None and service_days <= 3,
+        "current_period": current,
         "auto_renew": hasattr(line, "auto_renew") and line.auto_renew.enabled,
         "deadlines": line_lapse_deadlines(line),
     }

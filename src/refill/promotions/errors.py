@@ -25,6 +25,7 @@ REFUSALS = {
     Refusal.BUDGET_SPENT: _("This promotion has been fully used."),
     Refusal.NOT_IN_CURRENCY: _("This promotion is not available in this currency."),
     Refusal.NOT_COMBINABLE: _("This promotion cannot be combined with the offer already applied."),
+    Refusal.NOTHING_TO_ADD: _("This promotion adds allowance that this plan already has unlimited."),
 }
 
 

@@ -95,6 +95,13 @@ def _offer_of(promotion: Promotion) -> Offer:
     )
 
 
+def unlimited_kinds(plan) -> frozenset[str]:
+    """The allowance kinds ``plan`` gives without limit (a None allowance is unlimited), which no
+    bonus adds to (the rules' Buyer.unlimited)."""
+    allowances = {"data": plan.data_mb, "voice": plan.voice_minutes, "sms": plan.sms}
+    return frozenset(kind for kind, amount in allowances.items() if amount is None)
+
+
 def uses_of(promotions: list[Promotion], *, customer, line=None) -> dict[int, Uses]:
     """Each promotion's held and paid redemptions: in total, by this customer, on this line (counted
     only for promotions limited per customer or per line)."""

@@ -71,6 +71,7 @@ from refill.promotions.services import (
     redemptions_redeem,
     redemptions_release,
     redemptions_retake,
+    unlimited_kinds,
     uses_of,
 )
 from refill.subscriptions.models import Bucket, Period
@@ -271,6 +272,7 @@ def _promote(
         new_customer=new_customer,
         first_order=first_order,
         room=renewal.max_periods - periods,
+        unlimited=unlimited_kinds(plan),
     )
     addon_prices = {}
     for promotion in promotions:
@@ -671,7 +673,8 @@ def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:
     rows = []
     for promotion in promoted.taken:
         cost = promoted.offers.cost_of(promotion.pk)
-        bonus = promotion.kind == Kind.BONUS_ALLOWANCE
+        # Only what the rules give: no bonus on an allowance the plan has unlimited.
+        bonus = promoted.offers.bonus_by_offer.get(promotion.pk, {})
         rows.append(
             unsaved(
                 Redemption,
@@ -680,9 +683,9 @@ def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:
                 discount=cost if promotion.kind in DISCOUNT_KINDS else Decimal(0),
                 cost=cost,
                 free_periods=promoted.offers.free_by_offer.get(promotion.pk, 0),
-                bonus_data_mb=promotion.bonus_data_mb if bonus else 0,
-                bonus_voice_minutes=promotion.bonus_voice_minutes if bonus else 0,
-                bonus_sms=promotion.bonus_sms if bonus else 0,
+                bonus_data_mb=bonus.get("data", 0),
+                bonus_voice_minutes=bonus.get("voice", 0),
+                bonus_sms=bonus.get("sms", 0),
                 addon_plan=promotion.addon_plan if promotion.kind == Kind.FREE_ADDON else None,
                 created_at=order.created_at if order is not None else timezone.now(),
             )

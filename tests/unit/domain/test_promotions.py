@@ -121,3 +121,37 @@ def test_free_periods_stop_at_the_prepaid_limit():
     three_for_two = Offer(1, Kind.EXTRA_PERIODS, buy=2, free=1)
     result = choose([three_for_two], buyer(periods=10, room=2), {}, [item("5.00", 10)], {})
     assert result.free_periods == 2 and result.cost_of(1) == Decimal("10.00")  # valued as granted
+
+
+def test_a_data_bonus_does_not_apply_where_data_is_unlimited():
+    # given the holiday offer of 10 GB and a plan with unlimited data
+    holiday = Offer(1, Kind.BONUS_ALLOWANCE, bonus={"data": 10240}, exclusive=False)
+    unlimited = buyer(unlimited=frozenset({"data", "voice", "sms"}))
+    # then it is refused with its own reason, gives nothing, and leaves room for other offers
+    assert check(holiday, unlimited, Uses()) == Refusal.NOTHING_TO_ADD
+    result = choose([holiday, Offer(2, Kind.PERCENT_OFF, percent=Decimal(10), exclusive=False)], unlimited, {},
+                    [item("35.00")], {})  # fmt: skip
+    assert [offer.id for offer in result.offers] == [2] and result.refused == {1: Refusal.NOTHING_TO_ADD}
+    assert result.bonus == {} and result.bonus_by_offer == {}
+    # and on a plan with a data allowance it still gives its 10 GB
+    assert check(holiday, buyer(), Uses()) is None
+    assert choose([holiday], buyer(), {}, [item()], {}).bonus_by_offer == {1: {"data": 10240}}
+
+
+def test_a_mixed_bonus_gives_only_what_the_plan_limits():
+    mixed = Offer(1, Kind.BONUS_ALLOWANCE, bonus={"data": 1024, "voice": 100}, exclusive=False)
+    result = choose([mixed], buyer(unlimited=frozenset({"data"})), {}, [item()], {})
+    assert [offer.id for offer in result.offers] == [1]
+    assert result.bonus == {"voice": 100} and result.bonus_by_offer == {1: {"voice": 100}}
+
+
+@given(
+    bonus=st.dictionaries(st.sampled_from(["data", "voice", "sms"]), st.integers(1, 10**6), min_size=1),
+    unlimited=st.frozensets(st.sampled_from(["data", "voice", "sms"])),
+)
+def test_no_bonus_is_ever_given_on_an_unlimited_allowance(bonus, unlimited):
+    offer = Offer(1, Kind.BONUS_ALLOWANCE, bonus=bonus, exclusive=False)
+    result = choose([offer], buyer(unlimited=unlimited), {}, [item()], {})
+    assert not set(result.bonus) & unlimited
+    assert result.bonus == {kind: amount for kind, amount in bonus.items() if kind not in unlimited}
+    assert (result.offers == (offer,)) == bool(set(bonus) - unlimited)

@@ -1,0 +1,102 @@
+"""The line card speaks of the period running now: its plan, its own end and its buckets; a plan
+bought to start later is named as what comes next, with its dates (issue 23, item 4)."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone, translation
+
+from refill.portal.templatetags.refill_format import when
+from refill.subscriptions.models import Period
+from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+
+pytestmark = pytest.mark.django_db
+
+GB = 1024
+T0 = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)  # noon in New York
+
+
+@pytest.fixture
+def queued():
+    market = make_market()
+    thirty = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    monthly = make_plan(market, "us-month", price="35.00", validity_kind="months", validity_count=1, data_mb=None,
+                        voice_minutes=None, sms=None, name_en="Monthly Unlimited", name_zh_hans="包月无限")  # fmt: skip
+    customer, user = make_customer("queued@example.com")
+    line = make_line(customer, market, thirty, msisdn="+12025550143")
+    with time_machine.travel(T0, tick=False):
+        renew(line, thirty)
+        renew(line, monthly)
+    return line, user, thirty, monthly
+
+
+def _card(user, language="en") -> str:
+    client = Client()
+    login(client, user)
+    client.post(reverse("portal:set_language"), {"language": language})
+    return client.get(reverse("portal:home")).content.decode()
+
+
+def _text(page: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}"[^>]*>(.*?)</(dd|p|span)>', page, re.S)
+    assert found, f"no {testid} on the card"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def _day(value, zone="America/New_York", language="en") -> str:
+    with translation.override(language), timezone.override(zone):
+        return dateformat.format(timezone.localtime(value), formats.get_format("DATE_FORMAT"))
+
+
+def test_the_card_shows_the_running_period_and_names_the_queued_plan(queued):
+    line, user, thirty, monthly = queued
+    current, following = Period.objects.filter(line=line).order_by("start")
+    assert (current.plan, following.plan) == (thirty, monthly) and following.start == current.end
+    with time_machine.travel(T0 + timedelta(days=7), tick=False):
+        page = _card(user)
+    with timezone.override("America/New_York"):
+        running_end = when(current.end)
+    # given the 30-day period ends Dec 26 and Monthly Unlimited follows it until Jan 26
+    assert _text(page, "plan") == "30-Day Plan"
+    assert _text(page, "period-end") == running_end
+    assert _text(page, "days-left") == "23 days"
+    data = re.search(r'data-testid="allowance-data".*?</progress>', page, re.S).group(0)
+    assert "20 GB" in data and "Unlimited" not in data
+    # then what comes next is named with its own dates
+    assert _text(page, "next-plan") == f"Next: Monthly Unlimited, {_day(following.start)} – {_day(following.end)}"
+    assert _day(following.start) == "Dec. 26, 2026" and _day(following.end) == "Jan. 26, 2027"
+
+
+def test_several_queued_periods_name_the_next_plan_and_the_last_paid_through_date(queued):
+    line, user, thirty, monthly = queued
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        renew(line, monthly, periods=2)
+        page = _card(user)
+    following = Period.objects.filter(line=line).order_by("start")[1]
+    line.refresh_from_db()
+    assert _text(page, "next-plan") == (
+        f"Next: Monthly Unlimited, {_day(following.start)} – {_day(line.period_end)} (3 periods paid ahead)"
+    )
+    assert _day(line.period_end) == "March 26, 2027"
+
+
+def test_in_chinese_and_without_a_queued_plan(queued):
+    line, user, thirty, monthly = queued
+    with time_machine.travel(T0 + timedelta(days=7), tick=False):
+        page = _card(user, "zh-hans")
+    following = Period.objects.filter(line=line).order_by("start")[1]
+    assert '<html lang="zh-Hans">' in page
+    start, end = _day(following.start, language="zh-hans"), _day(following.end, language="zh-hans")
+    assert _text(page, "next-plan") == f"接下来：包月无限，{start} – {end}"
+    # A line with nothing queued shows no "next" line at all.
+    other_customer, other_user = make_customer("single@example.com")
+    single = make_line(other_customer, line.market, thirty, msisdn="+12025550144")
+    with time_machine.travel(T0, tick=False):
+        renew(single, thirty)
+    with time_machine.travel(T0 + timedelta(days=7), tick=False):
+        page = _card(other_user)
+    assert 'data-testid="next-plan"' not in page
