@@ -3,6 +3,7 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from babel import Locale
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +18,11 @@ REMINDER_DAYS_MAX = 60
 REMINDER_DAYS_COUNT = 5
 # A number is never released in fewer days than the US minimum (domain.md).
 AGING_DAYS_MIN = 45
+
+
+def territory_name(region: str, locale: str) -> str:
+    """The country or region ``region`` (ISO 3166) as CLDR names it in ``locale`` ("" if unknown)."""
+    return Locale.parse(locale).territories.get((region or "").upper(), "")
 
 
 def reminder_days_default() -> list[int]:
@@ -45,7 +51,9 @@ class Market(models.Model):
     """Where lines live: currency, time zone for "midnight", tax, lifecycle timers, reminders."""
 
     code = models.SlugField(max_length=16, unique=True)
+    # The name in English; Chinese readers get ``name_zh_hans``, or the country's Chinese name.
     name = models.CharField(max_length=100)
+    name_zh_hans = models.CharField(max_length=100, blank=True, default="")
     region = models.CharField(max_length=2, help_text="ISO 3166 region used to read national numbers")
     currency = models.CharField(max_length=3)
     time_zone = models.CharField(max_length=64)
@@ -82,6 +90,13 @@ class Market(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The market's name in the active language: a Chinese page never lists "United States"."""
+        if translation.get_language() == "zh-hans":
+            return self.name_zh_hans or territory_name(self.region, "zh_Hans_CN") or self.name
         return self.name
 
     @property
