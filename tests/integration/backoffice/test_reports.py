@@ -14,7 +14,6 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from refill.backoffice import reports
 from refill.renewals.autorenew import autorenew_update
@@ -313,10 +312,12 @@ def test_page_counts_in_the_database_not_row_by_row(client, staff, sales, attemp
     assert queries() == before
 
 
-def test_page_defaults_to_the_last_30_days(client, staff):
+def test_page_defaults_to_the_last_30_days(client, staff, time_machine):
+    # A moment before midnight UTC, the clock still: the test and the page agree on "today".
+    time_machine.move_to(datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC), tick=False)
     response = page(client)
     assert response.status_code == 200
-    today = timezone.now().astimezone(UTC).date()
+    today = date(2026, 3, 2)
     assert (response.context["date_from"], response.context["date_to"]) == (today - timedelta(days=29), today)
     assert response.context["market"] is None
     assert f'value="{today.isoformat()}"' in response.content.decode()

@@ -1,6 +1,8 @@
 """Attachments are limited in number, size and kind (judged from the bytes, not the name), and a
 refused request stores nothing; requests are rate limited per address and per account."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -106,7 +108,9 @@ def test_a_failure_while_saving_removes_the_files_already_written(alice, attachm
     _nothing_saved(attachments_dir)
 
 
-def test_requests_are_rate_limited_per_address_and_per_account(alice, li, settings, client):
+def test_requests_are_rate_limited_per_address_and_per_account(alice, li, settings, client, time_machine):
+    # Counted per clock hour: at twenty past with the clock still, never across an hour.
+    time_machine.move_to(datetime(2026, 3, 2, 15, 20, tzinfo=UTC), tick=False)
     settings.REFILL_SUPPORT_REQUESTS_PER_HOUR = 2
     customer_client = client_of(alice[1])
     assert [_send(customer_client, [], subject=f"Request {n}").status_code for n in range(3)] == [302, 302, 429]
@@ -121,7 +125,8 @@ def test_requests_are_rate_limited_per_address_and_per_account(alice, li, settin
     assert chinese.status_code == 429 and b'lang="zh-Hans"' in chinese.content
 
 
-def test_the_account_limit_holds_from_another_address(alice, settings):
+def test_the_account_limit_holds_from_another_address(alice, settings, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 15, 20, tzinfo=UTC), tick=False)
     settings.REFILL_SUPPORT_REQUESTS_PER_HOUR = 1
     client = client_of(alice[1])
     data = {"category": "other", "subject": "s", "body": "b"}
