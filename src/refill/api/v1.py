@@ -938,6 +938,7 @@ def auto_renew_get(request: HttpRequest, msisdn: str):
 )
 def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
     from refill.renewals.autorenew import autorenew_update
+    from refill.renewals.autorenew_settings import autorenew_settings_check
 
     line = _own_line(request, msisdn)
     # Unset fields stay as they are; a null cap removes the cap, a null switch changes nothing.
@@ -946,6 +947,7 @@ def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
         for name, value in body.dict(exclude_unset=True).items()
         if value is not None or name.startswith("cap_")
     }
+    autorenew_settings_check(line=line, changes=changes)  # the portal form's rule: a 422 problem
     autorenew_update(line=line, actor=request.user, **changes)
     return _auto_renew_out(line)
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refill.customers.models import LANGUAGE_CHOICES, Customer, time_zone_choices
+from refill.domain.money import minor_units, quantize
+from refill.renewals.autorenew_settings import CAPS, autorenew_settings_errors, has_backup_method
 from refill.renewals.models import AutoRenew
 
 
@@ -143,6 +146,10 @@ class RedeemForm(forms.Form):
 
 
 class AutoRenewForm(forms.ModelForm):
+    """A line's auto-renew settings (``instance``: its AutoRenew, saved or not). The caps follow
+    the one rule of renewals.autorenew_settings, which the API applies too; the backup card is
+    offered only to a customer who has one."""
+
     class Meta:
         model = AutoRenew
         fields = list(AutoRenew.SETTINGS)
@@ -160,10 +167,30 @@ class AutoRenewForm(forms.ModelForm):
             "cap_per_month": _("Leave empty for no limit."),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        line = self.instance.line
+        currency = line.market.currency
+        step = str(Decimal(1).scaleb(-minor_units(currency)))
+        for name in CAPS:
+            self.fields[name].widget.attrs.update(step=step, inputmode="decimal")
+            # Shown as money is written: in the currency's minor unit ("30.00", not "30.0000").
+            if self.initial.get(name) is not None:
+                self.initial[name] = quantize(Decimal(self.initial[name]), currency)
+        self.has_backup = has_backup_method(line.owner)
+        if not self.has_backup:
+            del self.fields["use_backup_method"]
+
     def clean(self):
         cleaned = super().clean()
-        for name in ("cap_per_renewal", "cap_per_month"):
-            value = cleaned.get(name)
-            if value is not None and value <= 0:
-                self.add_error(name, _("Enter an amount above zero, or leave it empty."))
+        caps = {name: cleaned.get(name) for name in CAPS if name not in self.errors}
+        for name, text in autorenew_settings_errors(line=self.instance.line, changes=caps).items():
+            self.add_error(name, text)
         return cleaned
+
+    def changes(self) -> dict:
+        """The settings to save: every field shown, and no backup card charged when there is none."""
+        changes = {name: self.cleaned_data[name] for name in self.fields}
+        if not self.has_backup:
+            changes["use_backup_method"] = False
+        return changes

@@ -386,21 +386,23 @@ def _checkout_pay(request: HttpRequest, order: Order, choice: PayChoice, page) -
 def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
     """The line's auto-renew settings: on or off, spending caps, which ways to pay."""
     from refill.renewals.autorenew import autorenew_settings, autorenew_update
+    from refill.renewals.autorenew_settings import autorenew_next
+    from refill.renewals.models import AutoRenew
 
     line = _owned_line(request, pk)
     settings = autorenew_settings(line)
     form = AutoRenewForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
-        autorenew_update(line=line, actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+        autorenew_update(line=line, actor=request.user, **form.changes())
         messages.success(request, _("Auto-renew settings saved."))
         return redirect("portal:auto_renew", pk=line.pk)
-    upcoming = line.renewal_attempts.filter(status="due").order_by("due_at").first()
     context = {
         "line": line,
         "form": form,
         "methods": methods_for(line.owner),
         "currency": line.market.currency,
-        "upcoming": upcoming,
+        "upcoming": autorenew_next(line),
+        "auto_renew_on": settings.pk is not None and AutoRenew.objects.filter(pk=settings.pk, enabled=True).exists(),
         "recent": line.renewal_attempts.exclude(status="due").order_by("-due_at")[:5],
     }
     return render(request, "portal/auto_renew.html", context, status=400 if form.errors else 200)
