@@ -17,9 +17,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
 from pydantic import BaseModel
 
+from refill.api.callers import session_auth
 from refill.api.problems import RefusingParser, problem
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
@@ -130,7 +131,7 @@ api = RefillAPI(
     title="Refill API",
     version="1",
     urls_namespace="api-v1",
-    auth=[app_token_auth, django_auth],
+    auth=[app_token_auth, session_auth],
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -283,7 +284,7 @@ class RedeemOut(Schema):
 @api.post(
     "/vouchers/redeem",
     response={200: RedeemOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="Redeem a refill PIN onto your wallet or onto any number",
 )
 def vouchers_redeem(request: HttpRequest, body: RedeemIn):
@@ -632,7 +633,7 @@ def _pay_with(request: HttpRequest, body: OrderIn):
         422: Problem,
         429: Problem,
     },
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="Renew a line and pay for it",
 )
 def orders_create(request: HttpRequest, body: OrderIn):
@@ -725,7 +726,7 @@ def _orders_of(request: HttpRequest):
 @api.get(
     "/orders/{order_id}",
     response={200: OrderOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="One of your orders",
 )
 def orders_get(request: HttpRequest, order_id: int):
@@ -742,7 +743,7 @@ class OrderPage(Schema):
 @api.get(
     "/orders",
     response={200: OrderPage, 403: Problem, 422: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="Your orders, a page at a time (oldest first)",
 )
 def orders_list(request: HttpRequest, cursor: str = "", limit: int = 50):
@@ -997,7 +998,7 @@ class PlanPage(Schema):
 @api.get(
     "/plans",
     response={200: PlanPage, 403: Problem, 422: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="Plans on sale (filter by market and kind), a page at a time",
 )
 def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: int = 50):
@@ -1099,7 +1100,7 @@ def lines_list(request: HttpRequest, cursor: str = "", limit: int = 50):
 @api.get(
     "/lines/{msisdn}",
     response={200: LineOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="A line: status, plan, period end and balances",
 )
 def lines_get(request: HttpRequest, msisdn: str):
@@ -1136,7 +1137,7 @@ class QuoteOut(Schema):
 @api.get(
     "/lines/{msisdn}/quote",
     response={200: QuoteOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="What renewing a line would cost, with the promotions that apply",
 )
 def lines_quote(request: HttpRequest, msisdn: str, plan: str, periods: int = 1, promotion_code: str = ""):
@@ -1205,7 +1206,7 @@ def _esim_out(request: HttpRequest, line) -> dict:
 @api.get(
     "/lines/{msisdn}/esim",
     response={200: EsimOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="A line's eSIM: install status, and the activation code while it can be installed",
 )
 def esim_get(request: HttpRequest, msisdn: str):
@@ -1215,7 +1216,7 @@ def esim_get(request: HttpRequest, msisdn: str):
 @api.get(
     "/lines/{msisdn}/esim/qr.png",
     response={200: None, 403: Problem, 404: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="The activation code as a QR code (PNG)",
 )
 def esim_qr(request: HttpRequest, msisdn: str):
@@ -1234,7 +1235,7 @@ def esim_qr(request: HttpRequest, msisdn: str):
 @api.post(
     "/lines/{msisdn}/esim/reissue",
     response={201: EsimOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 503: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="A new activation code for a new phone (the old one stops working)",
 )
 def esim_reissue_api(request: HttpRequest, msisdn: str):
@@ -1304,7 +1305,7 @@ class UsageDayOut(Schema):
 @api.get(
     "/lines/{msisdn}/usage",
     response={200: list[UsageDayOut], 403: Problem, 404: Problem},
-    auth=[app_token_auth, django_auth, api_key_auth],
+    auth=[app_token_auth, session_auth, api_key_auth],
     summary="Daily usage of a line (last 30 days by default), for charts",
 )
 def usage_daily_get(request: HttpRequest, msisdn: str, days: int = 30):

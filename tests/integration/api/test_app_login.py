@@ -1,9 +1,9 @@
 """The mobile app logs in through allauth's headless API and calls /api/v1/ with its session token."""
 
 import pytest
-from django.test import Client
 
 from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/_allauth/app/v1/auth/login"
@@ -18,7 +18,7 @@ def app_user():
 
 
 def test_log_in_call_the_api_log_out(app_user):
-    app = Client(enforce_csrf_checks=True)  # an app sends no CSRF token and needs none
+    app = Client()  # CSRF enforced: an app sends no CSRF token and needs none
     answer = app.post(LOGIN, {"email": "app@example.com", "password": "app-pass-2026"}, content_type="application/json")
     assert answer.status_code == 200, answer.content
     token = answer.json()["meta"]["session_token"]

@@ -1,8 +1,8 @@
 import pytest
-from django.test import Client
 
 from refill.renewals.models import AutoRenew
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 

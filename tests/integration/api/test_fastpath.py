@@ -3,11 +3,11 @@ does (body byte for byte, the same headers), and leaves everything else to the f
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
 
 from refill.api import fastpath
 from refill.apikeys.services import apikey_create, apikey_revoke
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 MSISDN = "+12025550177"

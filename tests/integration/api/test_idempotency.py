@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from refill.api.idempotency import idempotency_records_sweep
@@ -17,6 +16,7 @@ from refill.api.models import IdempotencyRecord
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}

@@ -4,7 +4,6 @@ import io
 
 import pytest
 import zxingcpp
-from django.test import Client
 from PIL import Image
 
 from refill.apikeys.services import apikey_create
@@ -12,6 +11,7 @@ from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder
 from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
+from tests.integration.api.clients import Client
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,8 +1,8 @@
 import pytest
-from django.test import Client
 
 from refill.payments.models import PaymentMethod
 from tests.factories import login, make_customer
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 

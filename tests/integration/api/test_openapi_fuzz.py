@@ -10,7 +10,6 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -23,6 +22,7 @@ from refill.api.v1 import api
 from refill.apikeys.services import apikey_create
 from refill.vouchers.services import voucher_batch_generate
 from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("REFILL_FUZZ_EXAMPLES", "25"))

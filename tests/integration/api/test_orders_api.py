@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from refill.ledger.services import wallet_adjust, wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}

@@ -2,11 +2,13 @@
 owner's, the owner told); ``vouchers`` redeems PINs onto a number; ``read`` sees the orders the key
 placed and nobody else's."""
 
+import json
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from refill.apikeys.services import apikey_create
@@ -16,6 +18,7 @@ from refill.orders.models import Order
 from refill.payments.models import Payment
 from refill.vouchers.services import voucher_batch_generate
 from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
@@ -103,3 +106,37 @@ def test_a_partner_renewal_takes_its_customers_code_and_partner_offers(world):
     assert made.status_code == 201, made.json()
     assert (made.json()["discount"], made.json()["total"]) == ("6.00", "19.00")
     assert [p["name"] for p in made.json()["promotions"]] == ["Resellers", "Five"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_partner_calls_over_http_with_its_key_alone(world, live_server, settings):
+    """As a partner's server calls: real HTTP, no cookie, no CSRF token, only the bearer key. Each
+    POST a key may make is answered by the operation itself, never by a CSRF refusal (all three
+    were 403 csrf_failed once)."""
+    owner, line, keys = world
+    settings.REFILL_API_RATE_LIMITS = {**settings.REFILL_API_RATE_LIMITS, "enabled": False}
+
+    def post(path, key, body, idem):
+        request = urllib.request.Request(
+            live_server.url + path, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}", "Idempotency-Key": idem},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    body = {"msisdn": line.msisdn, "plan": "us-30day", "pay_with": "card", "card": CARD}
+    status, made = post("/api/v1/orders", keys["renew"], body, "h-1")
+    assert (status, made["status"]) == (201, "paid"), made
+    _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
+    status, redeemed = post(
+        "/api/v1/vouchers/redeem", keys["vouchers"], {"pin": pins[0][1], "gift_msisdn": line.msisdn}, "h-2"
+    )
+    assert (status, redeemed["credited_msisdn"]) == (200, line.msisdn), redeemed
+    # The reissue is reached: with no profile in stock, the operation's own answer.
+    esim_key = apikey_create(name="Network", scopes=["esim"], actor=None)[1]
+    status, reissued = post(f"/api/v1/lines/{line.msisdn}/esim/reissue", esim_key, {}, "h-3")
+    assert (status, reissued["code"]) == (503, "esim_out_of_stock"), reissued
+    assert wallet_balance(owner, "USD") == Decimal("10.00")

@@ -4,9 +4,9 @@ detail in the caller's language."""
 import json
 
 import pytest
-from django.test import Client
 
 from tests.factories import login, make_customer
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 

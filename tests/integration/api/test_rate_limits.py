@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
 
 from refill.api.models import RateWindow
 from refill.apikeys.services import apikey_create
 from tests.factories import make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 

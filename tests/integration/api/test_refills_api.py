@@ -2,11 +2,11 @@
 The order is the owner's, who is told; the payer sees only what they paid for; a guest's declines
 never count against the owner."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
@@ -17,6 +17,7 @@ from refill.payments.models import Payment
 from refill.renewals.gifts import gift_payer_confirmation_send
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"}
@@ -191,7 +192,10 @@ def test_the_bank_step_returns_the_guest_to_a_page_of_their_own(world, client):
     assert response.status_code == 201
     payment = response.json()["payment"]
     assert response.json()["status"] == "awaiting_payment" and payment["status"] == "requires_action"
-    bank = client.post(payment["next_url"], {"decision": "approve"})
+    # The guest's browser shows the bank's page and sends its form back, with the form's CSRF token.
+    form = client.get(payment["next_url"]).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    bank = client.post(payment["next_url"], {"decision": "approve", "csrfmiddlewaretoken": token})
     assert bank.status_code == 302 and "/refills/" in bank.url
     page = client.get(bank.url)
     assert page.status_code == 200 and 'data-testid="gift-number"' in page.content.decode()

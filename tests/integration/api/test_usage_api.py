@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from refill.apikeys.services import apikey_create
 from refill.notifications.models import Notification
 from refill.subscriptions.models import Bucket, UsageRecord
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 MSISDN = "+12025550191"

@@ -2,11 +2,11 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_batch_generate
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def api_client():
     customer, user = make_customer("app@example.com")
     market = make_market()
     make_line(customer, market, make_plan(market), msisdn="+12025550151")
-    client = Client(enforce_csrf_checks=False)
+    client = Client()  # a browser page: signed in, sends its CSRF token
     login(client, user)
     # Every redemption carries its own Idempotency-Key (money moves).
     original = client.post
