@@ -13,8 +13,12 @@ class CustomerLanguageMiddleware:
         user = getattr(request, "user", None)
         customer = getattr(user, "customer", None) if user is not None and user.is_authenticated else None
         if customer is not None:
-            translation.activate(customer.preferred_language)
-            request.LANGUAGE_CODE = customer.preferred_language
+            from refill.fleets.middleware import viewer_language
+
+            # A business's viewer reads in the language they chose; the business keeps its own.
+            language = viewer_language(request, customer) or customer.preferred_language
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
             try:
                 timezone.activate(zoneinfo.ZoneInfo(customer.time_zone))
             except zoneinfo.ZoneInfoNotFoundError:

@@ -1,9 +1,11 @@
 """A fleet viewer sees the business's lines everywhere (the portal too) and changes nothing: any
 request that would change something is refused, except their own login's (log out, password,
-two-factor, language)."""
+two-factor, language). Their language switch is their own too: it changes their pages (a cookie),
+never the business's preferred language, in which every notification to the business is written."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,15 @@ def is_viewer(user) -> bool:
     from .models import FleetMember
 
     return FleetMember.objects.filter(user_id=user.pk, role=FleetMember.Role.VIEWER).exists()
+
+
+def viewer_language(request, customer) -> str | None:
+    """The language a viewer chose for their own pages (the switch's cookie), when it is not the
+    business's: None for anyone else, and for a viewer who has not chosen one."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen == customer.preferred_language or chosen not in dict(settings.LANGUAGES):
+        return None
+    return chosen if is_viewer(request.user) else None
 
 
 def read_only(request, user) -> bool:

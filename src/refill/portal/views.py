@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
+from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
@@ -611,7 +612,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
-    """Switch language; for a signed-in customer it is remembered on the account."""
+    """Switch language; for a signed-in customer it is remembered on the account (a business's
+    viewer's only in their browser)."""
     language = request.POST.get("language", "")
     next_url = request.POST.get("next") or reverse("portal:landing")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
@@ -620,7 +622,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if language not in dict(LANGUAGE_CHOICES):
         return response
     customer = getattr(request.user, "customer", None) if request.user.is_authenticated else None
-    if customer is not None:
+    if customer is not None and not is_viewer(request.user):
+        # A business's viewer switches their own pages only (the cookie): the business's language,
+        # in which it is notified, is its administrator's to set.
         customer.preferred_language = language
         customer.save(update_fields=["preferred_language"])
     response.set_cookie("refill_language", language, max_age=365 * 24 * 3600, samesite="Lax")
