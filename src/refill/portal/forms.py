@@ -128,6 +128,8 @@ class TopupForm(forms.Form):
     def __init__(self, *args, markets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["market"].choices = [(m.code, m.currency) for m in markets]
+        if markets:  # the customer's own market comes first (portal.wallet.wallet_markets)
+            self.fields["market"].initial = markets[0].code
 
 
 class RedeemForm(forms.Form):

@@ -62,6 +62,7 @@ from refill.subscriptions.selectors import line_allowances, line_current_plan, l
 from refill.vouchers.services import voucher_redeem
 
 from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
+from .wallet import wallet_markets, wallet_statement
 
 
 def _customer(request: HttpRequest):
@@ -631,58 +632,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _wallet_currencies(customer) -> list:
-    """Markets whose currency the customer can hold: those of their lines."""
-    from refill.catalog.models import Market
-
-    return list(Market.objects.filter(lines__owner=customer).distinct().order_by("code"))
-
-
-def _wallet_statement(customer, currency: str) -> list[dict]:
-    from refill.ledger.models import Account, JournalLine
-
-    rows = []
-    balance = Decimal(0)
-    lines = (
-        JournalLine.objects.filter(
-            account__purpose=Account.Purpose.WALLET, account__customer=customer, account__currency=currency
-        )
-        .select_related("entry")
-        .order_by("entry__created_at", "pk")
-    )
-    for line in lines:
-        change = -Decimal(line.amount)  # the wallet is a liability: a credit adds to it
-        balance += change
-        rows.append(
-            {
-                "at": line.entry.created_at,
-                "cause": _statement_label(line.entry.cause, change),
-                "change": change,
-                "balance": balance,
-            }
-        )
-    rows.reverse()
-    return rows[:50]
-
-
-def _statement_label(cause: str, change: Decimal) -> str:
-    labels = {
-        "order": _("Top-up") if change > 0 else _("Paid for a renewal"),
-        "wallet_hold": _("Held for a card payment"),
-        "wallet_release": _("Returned: the card payment failed"),
-        "voucher": _("Refill PIN"),
-        "refund": _("Refund"),
-        "cash": _("Cash in a shop"),
-        "adjustment": _("Adjustment by our staff"),
-    }
-    return labels.get(cause, cause)
-
-
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @login_required
 def wallet(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
-    markets = _wallet_currencies(customer)
+    markets = wallet_markets(customer)  # the customer's own market first: the top-up's default
     form = TopupForm(request.POST or None, markets=markets)
     card_form = CardForm(request.POST or None)
     error = None
@@ -717,7 +671,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
         {
             "market": m,
             "balance": wallet_balance(customer, m.currency),
-            "statement": _wallet_statement(customer, m.currency),
+            "statement": wallet_statement(customer, m.currency),
         }
         for m in markets
     ]
