@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, catalog_views, customer_views, report_views, views
+from . import audit_views, catalog_views, customer_views, esim_views, report_views, views
 
 app_name = "backoffice"
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("customers/<int:pk>/statement/", views.statement_view, name="statement"),
     path("orders/<int:pk>/refund/", views.refund_view, name="refund"),
     path("vouchers/", views.vouchers_view, name="vouchers"),
-    path("esim/inventory/", views.esim_inventory_view, name="esim_inventory"),
+    path("esim/inventory/", esim_views.esim_inventory_view, name="esim_inventory"),
     path("api-keys/", views.apikeys_view, name="apikeys"),
     path("webhooks/", views.webhooks_view, name="webhooks"),
     path("provider-events/", views.provider_events_view, name="provider_events"),

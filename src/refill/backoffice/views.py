@@ -33,7 +33,6 @@ from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_b
 from .forms import (
     CHANNELS,
     AdjustmentForm,
-    ProfileImportForm,
     PromotionForm,
     RefundForm,
     VoucherGenerateForm,
@@ -309,53 +308,6 @@ def provider_event_replay(request: HttpRequest, pk: int) -> HttpResponse:
     event = provider_event_process(event_pk=event.pk, replay=True, actor=request.user)
     messages.success(request, _("Event replayed: %(status)s.") % {"status": event.get_status_display()})
     return redirect("backoffice:provider_events")
-
-
-def _inventory_context(form: ProfileImportForm, batch=None) -> dict:
-    from django.db.models import Count
-
-    from refill.esim.models import Profile, ProfileBatch
-
-    stock = (
-        Profile.objects.values("profile_type", "smdp_state")
-        .annotate(count=Count("pk"))
-        .order_by("profile_type", "smdp_state")
-    )
-    return {
-        "form": form,
-        "batch": batch,
-        "batches": ProfileBatch.objects.select_related("imported_by")[:50],
-        "stock": stock,
-        "assigned": Profile.objects.filter(line__isnull=False).count(),
-    }
-
-
-@require_perm("esim.view_profile")
-def esim_inventory_view(request: HttpRequest) -> HttpResponse:
-    """eSIM profile stock by type and SM-DP+ state, vendor batches, and importing a new one."""
-    from refill.esim.inventory import inventory_import
-
-    form = ProfileImportForm(request.POST or None, request.FILES or None)
-    batch = None
-    if request.method == "POST":
-        if not request.user.has_perm("esim.add_profilebatch"):
-            raise PermissionDenied
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                batch = inventory_import(
-                    file_name=upload.name, content=upload.read(), vendor=form.cleaned_data["vendor"], actor=request.user
-                )
-            except RefillError as exc:
-                form.add_error("file", str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("%(imported)s profiles imported, %(known)s already known, %(rejected)s rows rejected.")
-                    % {"imported": batch.imported, "known": batch.already_known, "rejected": len(batch.rejected)},
-                )
-    status = 400 if form.errors else 200
-    return render(request, "backoffice/esim_inventory.html", _inventory_context(form, batch), status=status)
 
 
 @require_perm("apikeys.view_apikey")

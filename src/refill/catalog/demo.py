@@ -238,7 +238,6 @@ def demo_seed(stdout=None) -> bool:
         # The physical line's 7-day period ended two days ago: the sweep moves it to grace.
         lines_lapse_sweep(now=now)
 
-        _esim_inventory([esim, travel, li_line], now)
         # Numbers to choose from for "Get a new number".
         from refill.lines.models import PoolNumber
 
@@ -265,7 +264,10 @@ def demo_seed(stdout=None) -> bool:
             Plan.objects.filter(code=code).update(retention_plan=Plan.objects.get(code=keep))
 
         _promotions(us, cn, now)
-        _fleet(us, now)
+        fleet = _fleet(us, now)
+        # Every demo eSIM line's own profile is on record (installed on its phone): none of them
+        # takes one from stock, which is left whole for "Get a new number".
+        _esim_inventory([esim, travel, li_line, *fleet], now)
 
         # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
         # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
@@ -286,7 +288,7 @@ def demo_seed(stdout=None) -> bool:
     return True
 
 
-def _fleet(us: Market, now) -> None:
+def _fleet(us: Market, now) -> list[Line]:
     """A business with 24 lines in three groups, renewed on different days (so some end soon), an
     administrator and a viewer, and a saved card for its bulk renewals."""
     from refill.fleets.models import FleetMember, GroupedLine, LineGroup
@@ -304,6 +306,7 @@ def _fleet(us: Market, now) -> None:
     )
     groups = {name: LineGroup.objects.create(customer=acme, name=name) for name in ("Warehouse", "Trucks", "Office")}
     plan = Plan.objects.get(code="us-30day")
+    lines = []
     for n in range(24):
         group = "Warehouse" if n < 8 else "Trucks" if n < 20 else "Office"
         body = f"890141032112{n:06d}"
@@ -313,7 +316,9 @@ def _fleet(us: Market, now) -> None:
         GroupedLine.objects.create(line=line, group=groups[group])
         _renew(line, "us-30day", at=now - timedelta(days=27 - n), key=f"demo-fleet-{n}")
         _use(line, data_mb=(n % 7 + 1) * GB // 2, minutes=10 * n, sms=n)
+        lines.append(line)
     method_add(customer=acme, gateway=SandboxGateway(), card=_demo_card())
+    return lines
 
 
 def _promotions(us: Market, cn: Market, now) -> None:
@@ -347,7 +352,7 @@ def _promotions(us: Market, cn: Market, now) -> None:
 
 
 def _esim_inventory(installed: list[Line], now) -> None:
-    """A SIM vendor batch: the demo's eSIM lines' own profiles (installed on their phones) and 20
+    """A SIM vendor batch: the demo's eSIM lines' own profiles (installed on their phones) and 30
     in stock for new lines and the ready pool. The bundled SM-DP+ simulator learns each profile
     the first time Refill orders it."""
     from stdnum import luhn
@@ -360,7 +365,7 @@ def _esim_inventory(installed: list[Line], now) -> None:
     from refill.esim.inventory import inventory_import
     from refill.esim.models import EsimOrder, Profile
 
-    stock = [f"8901410999000000{n:02d}" for n in range(20)]
+    stock = [f"8901410999000000{n:02d}" for n in range(30)]
     rows = [(line.iccid, f"3102600000{index:05d}") for index, line in enumerate(installed)]
     rows += [(body + luhn.calc_check_digit(body), f"3102601000{n:05d}") for n, body in enumerate(stock)]
     content = "iccid,imsi,profile_type\n" + "".join(f"{iccid},{imsi},consumer\n" for iccid, imsi in rows)

@@ -57,3 +57,36 @@ def esim_ready_send(*, order_id: int) -> Notification | None:
     notification = _deliver(notification, message, customer.preferred_language)
     logger.info("eSIM activation code sent for order %s (%s)", order.pk, code.masked)
     return notification
+
+
+def esim_waiting_send(*, wait_id: int, kind: str) -> Notification | None:
+    """Tell the customer of a paid new line that waits for its eSIM what happens next (``kind``
+    "waiting"), or that they may now take their money back ("refund_offer"); each once. Nothing is
+    sent once the eSIM went out or the money went back."""
+    from .models import NewLineWait
+    from .newlines import refund_after
+
+    wait = NewLineWait.objects.select_related("line", "line__owner").get(pk=wait_id)
+    if wait.status != NewLineWait.Status.WAITING or kind not in ("waiting", "refund_offer"):
+        return None
+    customer = wait.line.owner
+    rule, key = f"esim_{kind}", f"esim-wait:{wait.pk}"
+    notification = _claim(rule=rule, subject_key=key, channel="email", customer=customer,
+                          recipient=customer.email_address())  # fmt: skip
+    if notification is None:
+        return Notification.objects.filter(rule=rule, subject_key=key, channel="email").first()
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        context = {
+            "customer": customer,
+            "line": wait.line,
+            "wait": wait,
+            "kind": kind,
+            "refund_from": wait.since + refund_after(),
+            "page_url": settings.REFILL_PUBLIC_URL.rstrip("/") + reverse("portal:esim", args=[wait.line.pk]),
+        }
+        subject = render_to_string("esim/waiting_subject.txt", context).strip()
+        text = render_to_string("esim/waiting.txt", context)
+        html = render_to_string("esim/waiting.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.recipient])
+    message.attach_alternative(html, "text/html")
+    return _deliver(notification, message, customer.preferred_language)

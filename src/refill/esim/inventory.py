@@ -175,6 +175,9 @@ def inventory_import(*, file_name: str, content: bytes, vendor: str = "", actor=
             batch.rows = len({r.number for r in rows} | {entry["row"] for entry in rejected})
             batch.imported, batch.already_known, batch.rejected = len(new), same, rejected
             batch.save(update_fields=["rows", "imported", "already_known", "rejected"])
+            if new:
+                # Paid new lines waiting for a profile get theirs now, not at the next sweep.
+                transaction.on_commit(_deliver_waiting)
             audit_record(
                 actor=actor,
                 action="esim.inventory_import",
@@ -188,6 +191,14 @@ def inventory_import(*, file_name: str, content: bytes, vendor: str = "", actor=
             return known
         raise ImportRefused(why=_("another import took some of its profiles at the same time; try again.")) from None
     return batch
+
+
+def _deliver_waiting() -> None:
+    from .models import NewLineWait
+    from .tasks import esim_waiting_lines_deliver
+
+    if NewLineWait.objects.filter(status=NewLineWait.Status.WAITING).exists():
+        esim_waiting_lines_deliver.enqueue()
 
 
 def _staff(actor):

@@ -557,7 +557,8 @@ def esim_line_open(*, customer, market, plan, msisdn: str = "", actor=None) -> L
 
 def esim_deliver_new_lines(line_ids: list[int]) -> int:
     """After a new eSIM line's first payment: its profile goes on the network, is ordered (unless it
-    was released in advance) and its activation code is emailed. Safe to run again."""
+    was released in advance) and its activation code is emailed; a line that cannot get one now is
+    recorded as waiting (``newlines``). Safe to run again."""
     delivered = 0
     now = timezone.now()
     for line in Line.objects.filter(pk__in=line_ids, sim_type=Line.SimType.ESIM):
@@ -569,6 +570,12 @@ def esim_deliver_new_lines(line_ids: list[int]) -> int:
             delivered += 1
         except es2plus.SmdpUnavailable:
             logger.warning("line %s: the SM-DP+ is not answering; esim_orders_resume will finish it", line.pk)
+        except (NoProfileInStock, es2plus.Es2Error) as refused:
+            # Paid for, and nothing to give it now: it waits (the customer and staff are told) and
+            # esim_waiting_lines_deliver tries again when profiles arrive. The task itself succeeds.
+            from .newlines import esim_wait_record
+
+            esim_wait_record(line=line, reason=refused.code)
     return delivered
 
 

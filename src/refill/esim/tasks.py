@@ -42,3 +42,18 @@ def esim_unpaid_lines_release() -> int:
     from .services import esim_unpaid_lines_release as release
 
     return release()
+
+
+@task()
+def esim_waiting_lines_deliver() -> int:
+    from .newlines import esim_waiting_lines_deliver as deliver
+
+    return deliver()
+
+
+@task()
+def send_esim_waiting(wait_id: int, kind: str) -> str | None:
+    from .emails import esim_waiting_send
+
+    notification = esim_waiting_send(wait_id=wait_id, kind=kind)
+    return notification.status if notification else None

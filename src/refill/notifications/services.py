@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from refill.esim.newlines import order_activates_line
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
@@ -99,9 +100,11 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
             "valid_until": valid_until,
             "promotions": order_promotion_lines(order),
         }
-        subject = render_to_string("notifications/order_confirmation_subject.txt", context).strip()
-        text = render_to_string("notifications/order_confirmation.txt", context)
-        html = render_to_string("notifications/order_confirmation.html", context)
+        # A new number's first purchase is an activation: a welcome, not a renewal confirmation.
+        name = "welcome" if item.kind == "renewal" and order_activates_line(order) else "order_confirmation"
+        subject = render_to_string(f"notifications/{name}_subject.txt", context).strip()
+        text = render_to_string(f"notifications/{name}.txt", context)
+        html = render_to_string(f"notifications/{name}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     message.attach_alternative(html, "text/html")
     from refill.orders.receipts import receipt_pdf

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 from refill.domain.activation import qr_png, qr_svg
 from refill.errors import RefillError
 from refill.esim.models import EsimOrder, Profile
+from refill.esim.newlines import esim_wait_refund, waiting_context
 from refill.esim.services import NoNumberAvailable, esim_for_new_line, esim_reissue, esim_view
+from refill.esim.stock import new_lines_can_get_esim
 from refill.lines.models import Line
 
 from .views import _owned_line
@@ -37,6 +39,7 @@ def _context(line: Line) -> dict:
     return {
         "line": line,
         "order": order,
+        **waiting_context(line),
         # Paid for, and its profile is being ordered (the task after the first payment).
         "preparing": order is None and profile is not None and line.status != "pending",
         "profile": profile,
@@ -101,6 +104,24 @@ def esim_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def esim_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer of a paid new line still without its eSIM, past the operator's time, takes
+    their money back (full refund through the refund service)."""
+    line = _esim_line(request, pk)
+    try:
+        refunds = esim_wait_refund(line=line, actor=request.user)
+    except RefillError as error:
+        messages.error(request, str(error))
+    else:
+        if refunds and all(refund.status == "succeeded" for refund in refunds):
+            messages.success(request, _("Your money is on its way back. We have emailed you the details."))
+        else:
+            messages.success(request, _("Your refund has been asked for. We email you as soon as it is made."))
+    return redirect("portal:esim", pk=line.pk)
+
+
+@login_required
 def line_new(request: HttpRequest) -> HttpResponse:
     """Get a new number with an eSIM: choose the country, the plan and the number, then pay for
     the first period on the renewal page. The eSIM's activation code comes once it is paid."""
@@ -131,9 +152,11 @@ def line_new(request: HttpRequest) -> HttpResponse:
             )[:12]
         )
     error = ""
+    # Said before the customer chooses: no eSIM could be given to a new line now.
+    in_stock = new_lines_can_get_esim()
+    chosen_plan, chosen = request.POST.get("plan", ""), request.POST.get("msisdn", "")
     if request.method == "POST" and market is not None:
-        plan = next((p for p in plans if p.code == request.POST.get("plan")), None)
-        chosen = request.POST.get("msisdn", "")
+        plan = next((p for p in plans if p.code == chosen_plan), None)
         if plan is None:
             error = _("Choose a plan.")
         elif chosen and chosen not in {n.msisdn for n in numbers}:
@@ -145,5 +168,13 @@ def line_new(request: HttpRequest) -> HttpResponse:
                 error = str(refused)
             else:
                 return redirect(f"{reverse('portal:renew', args=[line.pk])}?plan={plan.code}")
-    context = {"markets": markets, "market": market, "plans": plans, "numbers": numbers, "error": error}
+    if chosen and chosen not in {n.msisdn for n in numbers}:
+        chosen = ""  # taken meanwhile: the page offers the others
+    context = {
+        "markets": markets, "market": market, "plans": plans, "numbers": numbers, "error": error,
+        "in_stock": new_lines_can_get_esim() if error else in_stock,  # a refusal may be the last one taken
+        # A refused choice is shown chosen again (the first plan and any number otherwise).
+        "chosen_plan": chosen_plan if any(p.code == chosen_plan for p in plans) else (plans[0].code if plans else ""),
+        "chosen_number": chosen,
+    }  # fmt: skip
     return render(request, "portal/line_new.html", context, status=400 if error else 200)

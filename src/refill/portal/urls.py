@@ -17,6 +17,7 @@ urlpatterns = [
     path("lines/<int:pk>/esim/status/", esim_views.esim_status, name="esim_status"),
     path("lines/<int:pk>/esim/qr.png", esim_views.esim_qr, name="esim_qr"),
     path("lines/<int:pk>/esim/reinstall/", esim_views.esim_reinstall, name="esim_reinstall"),
+    path("lines/<int:pk>/esim/refund/", esim_views.esim_refund, name="esim_refund"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),

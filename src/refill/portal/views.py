@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
+from refill.esim.newlines import waiting_context
 from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
@@ -550,6 +551,7 @@ def _order_context(order: Order) -> dict:
         "promotions": order_promotion_lines(order),
         "esim_reinstall": _esim_gone(order.line),
         "esim_new": _esim_new(order),
+        **(waiting_context(order.line) if order.line_id else {}),
     }
 
 

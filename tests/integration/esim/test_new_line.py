@@ -68,7 +68,7 @@ def test_choose_pay_install(sim, shop, client, mailoutbox):
     order, _ = renew(line, plan)
     assert line.status == "active"
     confirmation = client.get(f"/orders/{order.pk}/confirmation/").content.decode()
-    assert 'data-testid="esim-new-line"' in confirmation
+    assert 'data-testid="install-esim"' in confirmation
     run_tasks()
     esim = EsimOrder.objects.get(line=line)
     assert (esim.status, esim.reason) == ("released", "new_line")
