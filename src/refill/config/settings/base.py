@@ -268,8 +268,12 @@ REFILL_TWILIO_ACCOUNT_SID = os.environ.get("REFILL_TWILIO_ACCOUNT_SID", "")
 REFILL_TWILIO_AUTH_TOKEN = os.environ.get("REFILL_TWILIO_AUTH_TOKEN", "")
 REFILL_TWILIO_FROM = os.environ.get("REFILL_TWILIO_FROM", "")
 REFILL_TWILIO_API_BASE = os.environ.get("REFILL_TWILIO_API_BASE", "https://api.twilio.com")
-# Where customers reach this Refill (links in emails and SMS).
-REFILL_PUBLIC_URL = os.environ.get("REFILL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where customers reach this Refill: the one setting every absolute link in emails and SMS is built
+# from (allauth's account emails too, refill.customers.adapter). Unset, it follows PORT, the port
+# `make run` / `manage.py up` serves on, so a demo on another port links to itself.
+REFILL_PUBLIC_URL = (
+    os.environ.get("REFILL_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+).rstrip("/")
 # No SMS between these local hours in the customer's time zone (they wait until the end).
 REFILL_SMS_QUIET_HOURS = (
     int(os.environ.get("REFILL_SMS_QUIET_START", "21")),
