@@ -94,6 +94,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
     line_ids = [line.pk for line in lines]
     orders = list(Order.objects.filter(customer=customer).prefetch_related("items", "items__plan").order_by("pk"))
     logins = list(User.objects.filter(customer=customer).order_by("pk"))
+    own_logins = {user.pk for user in logins}
     auto_renew = {setting.line_id: setting for setting in AutoRenew.objects.filter(line_id__in=line_ids)}
 
     return {
@@ -175,8 +176,8 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "tax": _money(order.tax),
                 "total": _money(order.total),
                 "promotion_code": order.promotion_code,
+                # That a guest or a partner paid, never who: the payer's address is theirs.
                 "payer": order.payer,
-                "payer_email": order.payer_email,
                 "created_at": _iso(order.created_at),
                 "paid_at": _iso(order.paid_at),
                 "items": [
@@ -193,7 +194,8 @@ def customer_data(customer: Customer) -> dict[str, Any]:
             }
             for order in orders
         ],
-        # Method, brand and last four digits only: never a provider token or reference.
+        # Method, brand and last four digits only: never a provider token or reference. A gift's
+        # payment was made with the payer's card: its brand, digits and decline are the payer's.
         "payments": [
             {
                 "order": payment.order_id,
@@ -201,13 +203,14 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "status": payment.status,
                 "amount": _money(payment.amount),
                 "currency": payment.currency,
-                "card_brand": payment.card_brand,
-                "card_last4": payment.card_last4,
-                "decline_code": payment.decline_code,
+                "card_brand": payment.card_brand if own else None,
+                "card_last4": payment.card_last4 if own else None,
+                "decline_code": payment.decline_code if own else None,
                 "created_at": _iso(payment.created_at),
                 "completed_at": _iso(payment.completed_at),
             }
-            for payment in Payment.objects.filter(order__customer=customer).order_by("pk")
+            for payment in Payment.objects.filter(order__customer=customer).select_related("order").order_by("pk")
+            for own in [payment.order.payer == Order.Payer.OWNER]
         ],
         "saved_payment_methods": [
             {
@@ -289,12 +292,30 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "action": event.action,
                 "object_type": event.object_type,
                 "object_id": event.object_id,
-                "actor": event.actor_label,
+                "actor": _actor_seen_by_customer(event, own_logins),
                 "reason": event.reason,
             }
-            for event in _audit_about(customer, logins, lines, orders)
+            for event in _audit_about(customer, logins, lines, orders).select_related("actor")
         ],
     }
+
+
+def _actor_seen_by_customer(event: AuditEvent, own_logins: set[int]) -> str:
+    """Who did it, as the customer may be told: their own login as it was recorded; anyone else by
+    what they are (staff, a shop agent, another customer, a guest who paid a gift, a partner's key,
+    the system), never by their address, IP address or key, which are those people's data."""
+    if event.actor_id is not None:
+        if event.actor_id in own_logins:
+            return event.actor_label
+        if event.actor.is_staff or event.actor.role == User.Role.STAFF:
+            return "staff"
+        return "shop agent" if event.actor.role == User.Role.AGENT else "another customer"
+    label = event.actor_label
+    if label.startswith("guest "):
+        return "guest"
+    if label.startswith("API key "):
+        return "partner"
+    return "system" if label == "system" else "someone else"
 
 
 def _auto_renew(setting) -> dict | None:
