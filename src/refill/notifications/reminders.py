@@ -37,6 +37,44 @@ def _auto_renew_covers(line: Line) -> bool:
     return bool(settings and settings.enabled)
 
 
+# Why a line reminder may have lost its reason by the time it is sent (kept in Notification.error).
+RENEWED = "no longer applies: the line was renewed or its period changed"
+COVERED = "no longer applies: auto-renew will renew the line"
+NOT_COVERED = "no longer applies: auto-renew was turned off"
+MOVED_ON = "no longer applies: the line's status changed"
+
+# The status a line must still be in for each lifecycle notice to be true.
+STATUS_FOR = {
+    "expired": LineStatus.GRACE,
+    "grace_ending": LineStatus.GRACE,
+    "suspended": LineStatus.SUSPENDED,
+    "number_release": LineStatus.DEACTIVATED,
+}
+
+
+def reminder_gone(notification, line: Line | None) -> str | None:
+    """Why an owed line reminder is no longer true now, or None while it is (and for any other
+    notice). Asked by the delivery just before sending: an SMS held overnight by quiet hours, or
+    an email retried after the mail server was down, may go out hours after it was owed, when the
+    customer has renewed or turned auto-renew on meanwhile. A reminder is about one period
+    (its subject key names the period's end): once the line's end has moved, it is not sent."""
+    rule, parts = notification.rule, notification.subject_key.split(":")
+    expiry = rule.startswith("expiry_")
+    if line is None or len(parts) != 4 or parts[0] != "line" or parts[1] != str(line.pk):
+        return None
+    if not (expiry or rule == "autorenew_upcoming" or rule in STATUS_FOR):
+        return None
+    if line.period_end is None or f"{line.period_end:%Y%m%d%H%M%S}" != parts[2]:
+        return RENEWED
+    if expiry:
+        if line.status not in (LineStatus.ACTIVE, LineStatus.RETAINED):
+            return MOVED_ON
+        return COVERED if _auto_renew_covers(line) else None
+    if rule == "autorenew_upcoming":
+        return None if _auto_renew_covers(line) else NOT_COVERED
+    return None if line.status == STATUS_FOR[rule] else MOVED_ON
+
+
 def _expiring_announce(expiring: list[tuple[dict, str]], now: datetime) -> list:
     """The ``line.expiring`` webhooks of a chunk of lines (each once per period and window)."""
     from refill.api.webhooks import webhook_emit_many

@@ -316,6 +316,9 @@ def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500)
     from django.db.models import Q
 
     from refill.integrations.sms.base import SmsRejected, send_sms
+    from refill.lines.models import Line
+
+    from .reminders import reminder_gone
 
     now = now or timezone.now()
     due = Notification.objects.filter(send_after__isnull=False, send_after__lte=now).filter(
@@ -330,6 +333,17 @@ def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500)
             status=Notification.Status.SENDING, claimed_at=timezone.now()
         )
         if not claimed:
+            continue
+        # Checked again now, not only when owed: a renewal since then may have made it untrue.
+        line = (
+            Line.objects.select_related("auto_renew").filter(pk=notification.line_id).first()
+            if notification.line_id
+            else None
+        )
+        gone = reminder_gone(notification, line)
+        if gone is not None:
+            logger.info("notice %s (%s) not sent: %s", notification.pk, notification.rule, gone)
+            Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SKIPPED, error=gone)
             continue
         try:
             if notification.channel == "sms":
