@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
@@ -17,7 +17,7 @@ from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.notifications.models import Notification
-from refill.orders.models import Order
+from refill.orders.models import Order, Refund
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
 
@@ -93,9 +93,16 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
         )
     # A goodwill order (paid by a goodwill payment) is shown as one, and never offered a refund.
     given = Payment.objects.filter(order=OuterRef("pk"), method=Payment.Method.GOODWILL)
+    # What was refunded of each order, so staff see what the customer sees ("Refunded").
+    refunded = (
+        Refund.objects.filter(order=OuterRef("pk"), status=Refund.Status.SUCCEEDED)
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     orders = list(
         Order.objects.filter(customer=customer)
-        .annotate(goodwill=Exists(given))
+        .annotate(goodwill=Exists(given), refunded=Subquery(refunded))
         .select_related("line", "receipt")
         .order_by("-created_at", "-pk")[:RECENT]
     )

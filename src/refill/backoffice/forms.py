@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.catalog.models import Market, Plan
 from refill.domain.money import MINOR_UNITS
+from refill.orders.models import RefundReason
 from refill.promotions.models import Promotion
 from refill.promotions.services import normalise_code
 from refill.promotions.staff import (
@@ -56,8 +57,22 @@ class RefundForm(forms.Form):
         label=_("Refund to"),
         choices=[("original", _("Back to how it was paid")), ("wallet", _("The customer's wallet"))],
     )
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    # The customer reads the reason in their own language: a fixed list, plus staff's own note
+    # (shown to them as "Note from our staff"). "Other" needs the note.
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=RefundReason.choices)
+    note = forms.CharField(
+        label=_("Note to the customer (optional)"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown to the customer as a note from our staff, as you write it."),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason_code") == RefundReason.OTHER and not (data.get("note") or "").strip():
+            self.add_error("note", _("Say why in a note when the reason is not in the list."))
+        return data
 
 
 class AdjustmentForm(forms.Form):

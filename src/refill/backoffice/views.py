@@ -233,7 +233,8 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
                 order=order,
                 amount=form.cleaned_data["amount"],
                 destination=form.cleaned_data["destination"],
-                reason=form.cleaned_data["reason"],
+                reason_code=form.cleaned_data["reason_code"],
+                note=form.cleaned_data["note"],
                 idempotency_key=f"backoffice:{form.cleaned_data['idempotency_key']}",
                 actor=request.user,
             )
@@ -247,7 +248,8 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "error": error,
         "refundable": refundable(order),
-        "refunds": order.refunds.all(),
+        "refunds": order.refunds.select_related("credit_note"),
+        "receipt": getattr(order, "receipt", None),
     }
     return render(request, "backoffice/refund.html", context, status=400 if error or form.errors else 200)
 

@@ -258,6 +258,61 @@ def check_refunds() -> list[str]:
     return problems
 
 
+def check_credit_notes() -> list[str]:
+    """Exactly one credit note per refund that succeeded (none for any other), of the refund's
+    amount, and each series gap-free (as receipts are)."""
+    from refill.orders.models import CreditNote, Refund
+
+    problems = []
+    succeeded = set(Refund.objects.filter(status=Refund.Status.SUCCEEDED).values_list("pk", flat=True))
+    for pk, refund_id, status, amount, refunded in CreditNote.objects.values_list(
+        "pk", "refund_id", "refund__status", "amount", "refund__amount"
+    ):
+        if status != Refund.Status.SUCCEEDED:
+            problems.append(f"credit note {pk} belongs to refund {refund_id}, which is {status}")
+        if amount != refunded:
+            problems.append(f"credit note {pk} is for {amount}, its refund {refund_id} for {refunded}")
+        succeeded.discard(refund_id)
+    for refund_id in sorted(succeeded):
+        problems.append(f"refund {refund_id} succeeded but has no credit note")
+    numbers = defaultdict(list)
+    for series_id, number in CreditNote.objects.exclude(number=None).values_list("series_id", "number"):
+        numbers[series_id].append(number)
+    for series_id, values in numbers.items():
+        values.sort()
+        if values != list(range(1, len(values) + 1)):
+            problems.append(f"credit note series {series_id} is not gap-free: {values[:10]}...")
+    return problems
+
+
+def check_period_gaps() -> list[str]:
+    """Invariant 5 for a line shown active (or retained): its periods follow each other with no
+    gap, unless a period restarted the line after a lapse (it then starts when it was paid). A
+    period that begins later than it was paid, after the time before it ended, is a hole in
+    service the line's status does not show: left by revoking a period and not moving up the ones
+    paid after it. Revoked periods count until they were revoked."""
+    problems = []
+    spans = defaultdict(list)
+    rows = Period.objects.filter(line__status__in=["active", "retained"]).values_list(
+        "line_id", "start", "end", "revoked_at", "order_item__order__paid_at"
+    )
+    for line_id, start, end, revoked_at, paid_at in rows:
+        stop = min(end, revoked_at) if revoked_at is not None else end
+        if stop > start:
+            spans[line_id].append((start, stop, paid_at))
+    for line_id, line_spans in spans.items():
+        line_spans.sort()
+        reached = None
+        for start, stop, paid_at in line_spans:
+            if reached is not None and start > reached and (paid_at is None or start > paid_at):
+                problems.append(
+                    f"line {line_id} is shown active but has no period from {reached:%Y-%m-%d %H:%M} "
+                    f"to {start:%Y-%m-%d %H:%M} UTC"
+                )
+            reached = stop if reached is None else max(reached, stop)
+    return problems
+
+
 def check_stale() -> list[str]:
     """Payments and refunds still open after a day need reconciliation: flag them for staff."""
     from django.utils import timezone
@@ -291,5 +346,7 @@ def run_all() -> list[str]:
         + check_receipts()
         + check_vouchers()
         + check_refunds()
+        + check_credit_notes()
+        + check_period_gaps()
         + check_stale()
     )

@@ -118,9 +118,15 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
 
 def refund_notice_send(*, refund_id: int) -> Notification:
     """Tell the customer, in their language, that money is on its way back."""
+    from django.conf import settings
+
+    from refill.orders.creditnotes import credit_note_pdf, credit_notes_number
     from refill.orders.models import Refund
 
-    refund = Refund.objects.select_related("order", "order__customer", "order__line").get(pk=refund_id)
+    credit_notes_number()  # the email carries the credit note's number
+    refund = Refund.objects.select_related("order", "order__customer", "order__line", "order__receipt").get(
+        pk=refund_id
+    )
     customer = refund.order.customer
     recipient = customer.email_address()
     notification = _claim(
@@ -129,10 +135,23 @@ def refund_notice_send(*, refund_id: int) -> Notification:
     if notification is None:
         return Notification.objects.get(rule="refund", subject_key=f"refund:{refund.pk}", channel="email")
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
-        context = {"refund": refund, "order": refund.order, "customer": customer}
+        # The receipt's number, never the internal order id; the reason as a translated label
+        # ("other" only through staff's note), and staff's note labelled as theirs.
+        credit_note = getattr(refund, "credit_note", None)
+        context = {
+            "refund": refund,
+            "order": refund.order,
+            "customer": customer,
+            "receipt": getattr(refund.order, "receipt", None),
+            "credit_note": credit_note,
+            "show_reason": refund.reason_code != "other",
+            "order_url": f"{settings.REFILL_PUBLIC_URL}/orders/{refund.order.pk}/",
+        }
         subject = render_to_string("notifications/refund_subject.txt", context).strip()
         text = render_to_string("notifications/refund.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    if credit_note is not None:
+        message.attach(f"credit-note-{credit_note.display_number}.pdf", credit_note_pdf(credit_note), "application/pdf")
     return _deliver(notification, message, customer.preferred_language)
 
 

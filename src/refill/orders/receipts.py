@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 
+from .creditnotes import order_refund_summary
 from .models import Order
 
 
@@ -28,6 +29,8 @@ def receipt_context(order: Order) -> dict:
         "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
         "customer": order.customer,
         "promotions": order_promotion_lines(order),
+        # Refunds made since, each with its credit note: the receipt never reads "paid" alone.
+        "refund_summary": order_refund_summary(order),
     }
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max, Min, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
@@ -22,8 +22,10 @@ from refill.ledger.services import InsufficientFunds, account_for, entry_post, w
 from refill.lines.models import Line
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
+from refill.subscriptions.shifting import line_end_after_revoke, line_plan_after_revoke, periods_move_up
 
-from .models import Order, OrderItem, Refund
+from .creditnotes import credit_note_issue, credit_notes_number
+from .models import Order, OrderItem, Refund, RefundReason
 
 logger = logging.getLogger(__name__)
 
@@ -82,18 +84,37 @@ def _plan_policy(order: Order) -> str:
 
 
 def order_refund(
-    *, order: Order, amount, destination: str, reason: str, idempotency_key: str, actor=None, now=None
+    *,
+    order: Order,
+    amount,
+    destination: str,
+    idempotency_key: str,
+    reason: str = "",
+    reason_code: str = RefundReason.OTHER,
+    note: str = "",
+    actor=None,
+    now=None,
 ) -> Refund:
     """Refund ``amount`` of a paid order once per key. Refunding more than was paid (counting
-    earlier refunds), or refunding twice with one key, is refused."""
+    earlier refunds), or refunding twice with one key, is refused.
+
+    The customer is told ``reason_code`` (one of ``RefundReason``, in their language) and staff's
+    ``note`` (shown as staff's own words); ``reason`` is the internal text for staff and the audit
+    trail, made from the two when not given. "Other" needs a note or a reason."""
     now = now or timezone.now()
     existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.order_id != order.pk or existing.amount != Decimal(amount) or existing.destination != destination:
             raise RefundRefused(reason=_("this request was already used for a different refund"))
         return existing
-    if not reason.strip():
+    if reason_code not in RefundReason.values:
+        raise RefundRefused(reason=_("choose a reason from the list"))
+    note = " ".join(note.split())[:300]
+    if reason_code == RefundReason.OTHER and not (note or reason.strip()):
         raise RefundRefused(reason=_("a reason is required"))
+    if not reason.strip():
+        with translation.override("en"):
+            reason = str(RefundReason(reason_code).label) + (f": {note}" if note else "")
     if destination not in Refund.Destination.values:
         raise RefundRefused(reason=_("choose where the money goes"))
     with transaction.atomic():
@@ -138,6 +159,8 @@ def order_refund(
             card_amount=card_amount,
             wallet_amount=amount - card_amount,
             reason=reason[:200],
+            reason_code=reason_code,
+            note=note,
             period_policy=policy,
             created_by=actor if getattr(actor, "is_staff", False) else None,
         )
@@ -171,7 +194,9 @@ def order_refund(
             # flags it after a day. Never retried blindly.
             logger.exception("refund %s: provider call failed", refund.pk)
             result_status, reference = ChargeStatus.UNKNOWN, ""
-    return _refund_complete(refund=refund, status=result_status, reference=reference, actor=actor, now=now)
+    refund = _refund_complete(refund=refund, status=result_status, reference=reference, actor=actor, now=now)
+    credit_notes_number()  # the customer's credit note has its number before anyone sees it
+    return refund
 
 
 def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now: datetime) -> Refund:
@@ -229,6 +254,7 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
             refund.period_policy == Plan.RefundPolicy.PRORATA and prorata_cap(order, now) == 0
         ):
             _revoke_service(order, now)
+        credit_note_issue(refund=refund, now=now)
         audit_record(
             actor=actor,
             action="refund.succeeded",
@@ -244,11 +270,13 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
 
 def _revoke_service(order: Order, now: datetime) -> None:
     """What the order bought stops counting from ``now``: later periods entirely, the running one
-    from now. Rows are marked, never deleted, and the line's end is recomputed. An add-on pass
-    ends its buckets instead (``_end_addon``)."""
+    from now. Rows are marked, never deleted. Periods paid after the revoked ones move up so that
+    the line's time has no hole (subscriptions/shifting.py), and the line's end and plan become
+    what it really has left: the plan of its last period that still counts. An add-on pass ends
+    its buckets instead (``_end_addon``)."""
     if order.line_id is None:
         return
-    line = Line.objects.select_for_update(of=("self",)).get(pk=order.line_id)
+    line = Line.objects.select_for_update(of=("self",)).select_related("market").get(pk=order.line_id)
     if order.items.filter(kind=OrderItem.Kind.ADDON).exists():
         _end_addon(order, now)
         return
@@ -257,10 +285,12 @@ def _revoke_service(order: Order, now: datetime) -> None:
         period.revoked_at = max(now, period.start)
         period.save(update_fields=["revoked_at"])
         Bucket.objects.filter(period=period, revoked_at__isnull=True).update(revoked_at=period.revoked_at)
-    remaining = Period.objects.filter(line=line, revoked_at__isnull=True).aggregate(end=Max("end"))["end"]
-    truncated = [p.revoked_at for p in periods if p.revoked_at > p.start]
-    line.period_end = max([value for value in [remaining, *truncated] if value is not None], default=now)
-    line.save(update_fields=["period_end"])
+    periods_move_up(line=line, now=now)
+    line.period_end = line_end_after_revoke(line, now)
+    line.plan = line_plan_after_revoke(line)
+    if line.next_plan_id == line.plan_id:
+        line.next_plan = None
+    line.save(update_fields=["period_end", "plan", "next_plan", "anchor_day"])
 
 
 def _end_addon(order: Order, now: datetime) -> None:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/confirmation/", views.order_confirmation, name="order_confirmation"),
     path("orders/<int:pk>/receipt.pdf", views.order_receipt_pdf, name="order_receipt_pdf"),
+    path("orders/<int:pk>/credit-notes/<int:note>.pdf", views.order_credit_note_pdf, name="order_credit_note_pdf"),
     path("orders/<int:pk>/payment-return/", views.payment_return, name="payment_return"),
     path("refills/<str:token>/", views.gift_return, name="gift_return"),
     path("wallet/", views.wallet, name="wallet"),

@@ -31,7 +31,14 @@ from refill.integrations.payments.base import (
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.lines.selectors import line_lapse_deadlines, line_queued
-from refill.orders.models import Order
+from refill.orders.creditnotes import (
+    credit_note_pdf,
+    credit_notes_number,
+    order_refund_summary,
+    orders_refund_summaries,
+)
+from refill.orders.models import CreditNote, Order
+from refill.orders.payable import orders_display_state, orders_superseded
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.promotions.errors import PromotionUnknown
@@ -580,12 +587,18 @@ def _esim_gone(line: Line | None) -> bool:
 
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = (
+    orders = list(
         Order.objects.filter(customer=_customer(request))
         .select_related("line", "receipt")
         .prefetch_related("items__plan")
         .order_by("-created_at", "-pk")[:100]
     )
+    # What each order is now: refunded (how much, when), or not completed when it can no longer
+    # be paid, rather than the status it was left in (issue 23).
+    states = orders_display_state(orders)
+    refunds = orders_refund_summaries([order for order in orders if order.status == Order.Status.PAID])
+    for order in orders:
+        order.display_state, order.refund_summary = states[order.pk], refunds.get(order.pk)
     return render(request, "portal/orders.html", {"orders": orders})
 
 
@@ -594,9 +607,24 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _owned_order(request, pk)
     context = _order_context(order)
     payment = context["payment"]
-    if payment is not None and payment.status == Payment.Status.FAILED:
+    context["display_state"] = orders_display_state([order])[order.pk]
+    context["refund_summary"] = order_refund_summary(order)
+    context["superseded_by"] = orders_superseded([order]).get(order.pk)
+    if payment is not None and payment.status == Payment.Status.FAILED and context["display_state"] != "not_completed":
         context["decline_text"] = decline_message(payment.decline_code)
     return render(request, "portal/order_detail.html", context)
+
+
+@login_required
+def order_credit_note_pdf(request: HttpRequest, pk: int, note: int) -> HttpResponse:
+    order = _owned_order(request, pk)
+    credit_notes_number()
+    found = get_object_or_404(
+        CreditNote.objects.select_related("refund__order__customer"), pk=note, refund__order=order
+    )
+    response = HttpResponse(credit_note_pdf(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="credit-note-{found.display_number}.pdf"'
+    return response
 
 
 @login_required

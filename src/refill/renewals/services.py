@@ -57,6 +57,7 @@ from refill.lines.models import Line
 from refill.lines.services import line_move
 from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.models import Order, OrderItem, Receipt
+from refill.orders.payable import ORDER_PAYABLE_FOR, orders_no_longer_payable
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
 from refill.promotions.errors import PromotionRefused
@@ -699,7 +700,6 @@ def _redemptions(order: Order | None, promoted: PromotedQuote) -> list:
 DISCOUNT_KINDS = (Kind.PERCENT_OFF, Kind.AMOUNT_OFF, Kind.FIRST_ORDER)  # what takes money off
 
 
-ORDER_PAYABLE_FOR = timedelta(hours=24)
 OPEN = [Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
 ABANDONED_ACTION_AFTER = timedelta(minutes=30)
 STALE_PENDING_AFTER = timedelta(seconds=settings.REFILL_STALE_PENDING_AFTER)
@@ -736,11 +736,11 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
     many orders there are. Locks the orders' lines, in primary-key order."""
     refusals: dict[int, RefillError] = {}
     wall = timezone.now()
+    # Too old to pay yesterday's price, or declined and superseded by a later paid order.
+    gone = orders_no_longer_payable(orders, now)
     for order in orders:
-        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED):
+        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED) or order.pk in gone:
             refusals[order.pk] = OrderNotPayable()
-        elif order.created_at < wall - ORDER_PAYABLE_FOR and order.created_at < now - ORDER_PAYABLE_FOR:
-            refusals[order.pk] = OrderNotPayable()  # a stale tab must not pay yesterday's price
     topups = [order for order in orders if order.line_id is None and order.pk not in refusals]
     if topups:
         # Top-ups: one open payment per customer at a time.

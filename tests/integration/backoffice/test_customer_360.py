@@ -100,3 +100,21 @@ def test_roles_decide_who_may_look_and_act(world):
     support = member("support")
     assert support.post(reverse("backoffice:customer_autorenew", args=[customer.pk, other_line.pk]),
                         {"enabled": "on", "reason": "x"}).status_code == 404  # fmt: skip
+
+
+def test_after_refunding_a_wrong_plan_the_360_shows_the_plan_the_line_really_has(world):
+    """Issue 23, item 3: the refunded plan is no longer shown as the line's plan (nor renewed)."""
+    from decimal import Decimal
+
+    from refill.orders.refunds import order_refund
+
+    customer, line, _ = world
+    unlimited = make_plan(line.market, "us-unlimited", price="35.00", name_en="Monthly Unlimited")
+    wrong, _ = renew(line, unlimited)
+    order_refund(
+        order=wrong, amount=Decimal("35.00"), destination="original", reason="bought by mistake", idempotency_key="w"
+    )
+    body = member("support").get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
+    shown = body.split('data-testid="line-plan"', 1)[1].split("</dd>", 1)[0]
+    assert "30-Day Plan" in shown and "Monthly Unlimited" not in shown
+    assert f'data-testid="order-refunded-{wrong.pk}"' in body  # the order's refund is shown too

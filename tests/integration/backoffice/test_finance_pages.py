@@ -112,15 +112,31 @@ def test_refund_page(client, staff, sales, mailoutbox):
     key = page.context["form"].initial["idempotency_key"]
     too_much = client.post(
         reverse("backoffice:refund", args=[order.pk]),
-        {"amount": "30.00", "destination": "original", "reason": "x", "idempotency_key": key},
+        {"amount": "30.00", "destination": "original", "reason_code": "duplicate", "idempotency_key": key},
     )
     assert too_much.status_code == 400 and "at most" in too_much.content.decode()
+    # "Other" needs staff's note; an unknown code is refused; nothing is refunded either time
+    for refused in ({"reason_code": "other", "note": " "}, {"reason_code": "made-up"}):
+        answer = client.post(
+            reverse("backoffice:refund", args=[order.pk]),
+            {"amount": "25.00", "destination": "original", "idempotency_key": key, **refused},
+        )
+        assert answer.status_code == 400 and not order.refunds.exists()
     done = client.post(
         reverse("backoffice:refund", args=[order.pk]),
-        {"amount": "25.00", "destination": "original", "reason": "charged twice", "idempotency_key": key},
+        {
+            "amount": "25.00",
+            "destination": "original",
+            "reason_code": "duplicate",
+            "note": "Sorry about that",
+            "idempotency_key": key,
+        },
     )
     assert done.status_code == 302
-    assert order.refunds.get().status == "succeeded"
+    refund = order.refunds.get()
+    assert (refund.status, refund.reason_code, refund.note) == ("succeeded", "duplicate", "Sorry about that")
+    page = client.get(reverse("backoffice:refund", args=[order.pk])).content.decode()
+    assert refund.credit_note.display_number in page
     assert AuditEvent.objects.filter(action="refund.succeeded", actor_label="finance@example.com").exists()
 
 

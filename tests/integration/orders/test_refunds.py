@@ -149,10 +149,19 @@ def test_customer_is_emailed_about_the_refund_in_their_language(world, mailoutbo
     customer.preferred_language = "zh-hans"
     customer.save()
     order, line = paid(world)
-    order_refund(order=order, amount=Decimal("30.00"), destination="original", reason="重复购买", idempotency_key="z")
+    order_refund(
+        order=order,
+        amount=Decimal("30.00"),
+        destination="original",
+        reason_code="duplicate",
+        reason="double purchase (staff's internal words)",
+        idempotency_key="z",
+    )
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--no-reload", verbosity=0)
     refund_mail = [m for m in mailoutbox if "退款" in m.subject]
-    assert len(refund_mail) == 1 and "US$30.00" in refund_mail[0].body and "重复购买" in refund_mail[0].body
+    assert len(refund_mail) == 1 and "US$30.00" in refund_mail[0].body
+    assert "同一次续费被重复扣款" in refund_mail[0].body  # the reason from the list, in Chinese
+    assert "double purchase" not in refund_mail[0].body  # staff's internal text stays internal
 
 
 def test_a_topup_already_spent_cannot_be_refunded(world):
