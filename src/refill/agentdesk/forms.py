@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refill.portal.forms import SecretInputPin
 
@@ -16,7 +17,7 @@ class CashTopupForm(forms.Form):
 
 
 class PinForm(forms.Form):
-    pin = forms.CharField(label=_("Refill PIN"), max_length=40)
+    pin = forms.CharField(label=pgettext_lazy("the PIN printed on the card", "Refill PIN"), max_length=40)
 
 
 class ShopPinForm(forms.Form):

@@ -596,11 +596,13 @@ def receipt(request: HttpRequest, pk: int, layout: str = "thermal") -> HttpRespo
 
     order = _shop_order(request, pk)
     customer = order.customer
-    context = receipt_context(order)
-    if context["item"].kind == OrderItem.Kind.ADDON:
-        # A pass grants buckets, not periods: it is valid as long as they are.
-        context["valid_from"], context["valid_until"] = addon_validity(context["item"])
+    # The context's words (promotion names, what they gave) are put in the customer's language
+    # when they are made, so it is made inside the override too.
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        context = receipt_context(order)
+        if context["item"].kind == OrderItem.Kind.ADDON:
+            # A pass grants buckets, not periods: it is valid as long as they are.
+            context["valid_from"], context["valid_until"] = addon_validity(context["item"])
         body = render_to_string("agentdesk/_receipt_body.html", {**context, "shop": request.shop, "layout": layout})
     context = {
         "order": order,

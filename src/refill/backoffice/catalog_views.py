@@ -54,6 +54,12 @@ class CatalogForm(forms.Form):
 
 
 class MarketSettingsForm(CatalogForm):
+    name_zh_hans = forms.CharField(
+        label=gettext_lazy("Name in Chinese"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Shown to Chinese readers; empty: the country's Chinese name."),
+    )
     tax_percent = forms.DecimalField(
         label=gettext_lazy("Tax rate (%)"), min_value=0, max_value=100, max_digits=6, decimal_places=2
     )

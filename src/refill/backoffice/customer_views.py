@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from refill.audit.services import audit_record
@@ -40,7 +40,7 @@ class BucketActionForm(ReasonForm):
 
 class GoodwillActionForm(ReasonForm):
     periods = forms.TypedChoiceField(
-        label=gettext_lazy("Periods"), coerce=int, choices=[(n, str(n)) for n in (1, 2, 3)]
+        label=pgettext_lazy("number of periods", "Periods"), coerce=int, choices=[(n, str(n)) for n in (1, 2, 3)]
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

@@ -180,7 +180,8 @@ def demo_seed(stdout=None) -> bool:
         )
         cn = Market.objects.create(
             code="cn",
-            name="中国大陆 / Mainland China",
+            name="Mainland China",
+            name_zh_hans="中国大陆",
             region="CN",
             currency="CNY",
             time_zone="Asia/Shanghai",

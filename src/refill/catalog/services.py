@@ -32,6 +32,7 @@ from .models import Market, Plan, PlanPrice
 # What staff may change, and nothing else (code, currency, time zone and validity are fixed once
 # lines and orders refer to them).
 MARKET_SETTINGS = (
+    "name_zh_hans",
     "tax_rate",
     "tax_inclusive",
     "grace_days",

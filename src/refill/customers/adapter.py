@@ -46,6 +46,16 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("fleets:dashboard")
         return super().get_login_redirect_url(request)
 
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        """allauth's messages in the signed-in customer's language: the login request still runs in
+        the browser's language, and "Successfully signed in as …" would greet a customer who chose
+        Chinese in English on the first page after login."""
+        user = getattr(request, "user", None)
+        customer = getattr(user, "customer", None) if user is not None and user.is_authenticated else None
+        language = customer.preferred_language if customer is not None else translation.get_language()
+        with translation.override(language):
+            super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def get_login_stages(self) -> list[str]:
         """allauth's stages, with email verification skipped for phone-only accounts."""
         return [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refill.catalog.models import Plan
 from refill.renewals.services import RENEWABLE_PLAN_KINDS
@@ -30,7 +31,9 @@ class BulkJobForm(forms.Form):
             "For a renewal, leave empty to renew each line onto its own plan (or the plan it waits to change to)."
         ),
     )
-    periods = forms.IntegerField(label=_("Periods"), min_value=1, max_value=12, initial=1)
+    periods = forms.IntegerField(
+        label=pgettext_lazy("number of periods", "Periods"), min_value=1, max_value=12, initial=1
+    )
     numbers = forms.CharField(
         label=_("Numbers"),
         required=False,

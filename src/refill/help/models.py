@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Article(models.Model):
@@ -27,7 +28,7 @@ class Article(models.Model):
         ESIM = "esim", _("eSIM")
         LINE_STATUS = "line_status", _("Line status")
         REFILL_PINS = "refill_pins", _("Refill PINs")
-        ACCOUNT = "account", _("Account")
+        ACCOUNT = "account", pgettext_lazy("help topic", "Account")
 
     topic = models.SlugField(max_length=64, blank=True, help_text=_("A stable key that other pages link to."))
     market = models.ForeignKey(

@@ -70,7 +70,7 @@ class Payment(models.Model):
     def get_brand_display(self) -> str:
         from refill.integrations.payments.base import PROVIDER_WALLETS
 
-        return PROVIDER_WALLETS.get(self.card_brand, self.card_brand.title())
+        return str(PROVIDER_WALLETS.get(self.card_brand, self.card_brand.title()))
 
     @property
     def is_terminal(self) -> bool:
@@ -134,7 +134,7 @@ class PaymentMethod(models.Model):
         from refill.integrations.payments.base import PROVIDER_WALLETS
 
         if not self.last4:
-            return PROVIDER_WALLETS.get(self.brand, self.brand.title())
+            return str(PROVIDER_WALLETS.get(self.brand, self.brand.title()))
         return f"{self.brand.upper()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refill.customers.models import LANGUAGE_CHOICES, Customer, time_zone_choices
 from refill.domain.money import minor_units, quantize
@@ -134,7 +135,7 @@ class TopupForm(forms.Form):
 
 class RedeemForm(forms.Form):
     pin = forms.CharField(
-        label=_("Refill PIN"),
+        label=pgettext_lazy("the PIN printed on the card", "Refill PIN"),
         max_length=40,
         widget=SecretInputPin(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )

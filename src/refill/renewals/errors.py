@@ -103,6 +103,10 @@ AUTORENEW_REASONS = {
         "Your bank wants you to confirm this payment yourself, which auto-renew cannot do. Renew it yourself once."
     ),
     "gateway_unavailable": _("We could not reach the payment provider of your saved card. We will try again."),
+    "renewal_cap": _("The price was above your limit for one renewal, so nothing was charged."),
+    "month_cap": _("This renewal would have gone over your monthly limit, so nothing was charged."),
+    "disabled": _("Auto-renew was off when this renewal was due."),
+    "already_renewed": _("Not needed: the line was already renewed."),
 }
 
 

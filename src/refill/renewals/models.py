@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .errors import autorenew_reason
+
 
 class AutoRenew(models.Model):
     """Per line: whether the engine renews it before it ends, within which caps, paid how."""
@@ -82,3 +84,8 @@ class RenewalAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line_id} until {self.cycle_end:%Y-%m-%d %H:%M} #{self.number}: {self.status}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why this attempt did not renew, in the customer's words (never the stored code)."""
+        return str(autorenew_reason(self.reason)) if self.reason else ""

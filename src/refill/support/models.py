@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refill.customers.models import LANGUAGE_CHOICES
 
@@ -67,7 +68,7 @@ class Ticket(models.Model):
         OPEN = "open", _("Open")
         WAITING = "waiting", _("Waiting for the customer")
         RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("support ticket status", "Closed")
 
     # "SR-" and 8 Crockford base32 characters (40 random bits): quoted on the phone, never guessed.
     reference = models.CharField(max_length=11, unique=True)

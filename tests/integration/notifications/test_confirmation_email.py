@@ -81,7 +81,7 @@ def test_the_confirmation_and_receipt_show_what_promotions_took_off_and_gave(set
         order, _ = renew(line, plan, promotion_code="save5")
         _run_worker()
         text = smtp.messages[0].get_body(preferencelist=("plain",)).get_content()
-        assert "立减五元: −US$5.00" in text and "赠送流量; 赠送：2 GB" in text and "US$20.00" in text
+        assert "立减五元：−US$5.00" in text and "赠送流量；赠送：2 GB" in text and "US$20.00" in text
         with translation.override("en"):
             receipt = render_to_string("receipts/receipt.html", receipt_context(order))
         assert "Five off (SAVE5)" in receipt and "−$5.00" in receipt and "Bonus: 2 GB" in receipt

@@ -12,8 +12,14 @@ def _key(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
+def _context(value):
+    # read_mo gives a context as bytes, read_po as str.
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _messages(catalog):
-    return {_key(message.id): message for message in catalog if message.id}
+    """Entries by (context, msgid): one English word may have several contexts (pgettext)."""
+    return {(_context(message.context), _key(message.id)): message for message in catalog if message.id}
 
 
 def test_every_message_is_translated_and_not_fuzzy():
@@ -47,7 +53,7 @@ def test_every_simple_string_in_the_source_is_in_the_catalog():
 
     source_dir = LOCALE.parents[2]
     with open(LOCALE / "django.po", "rb") as handle:
-        known = {key if isinstance(key, str) else key[0] for key in _messages(read_po(handle))}
+        known = {msgid if isinstance(msgid, str) else msgid[0] for _context, msgid in _messages(read_po(handle))}
     template_literal = re.compile(r"""{%\s*(?:translate|trans)\s+"([^"\\]+)"(?:\s+(?:context|as|noop)\b[^%]*)?\s*%}""")
     python_literal = re.compile(r"""(?<![\w.])(?:_|gettext|gettext_lazy)\(\s*"([^"\\]+)"\s*\)""")
     missing = set()

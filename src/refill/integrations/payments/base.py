@@ -11,6 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from django.utils.translation import gettext_lazy as _
+
 
 class ChargeStatus(StrEnum):
     SUCCEEDED = "succeeded"
@@ -20,8 +22,14 @@ class ChargeStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Provider wallets paid by redirect-and-return (brand code -> name shown to people).
-PROVIDER_WALLETS = {"paypal": "PayPal", "apple_pay": "Apple Pay", "alipay": "Alipay", "wechat_pay": "WeChat Pay"}
+# Provider wallets paid by redirect-and-return (brand code -> name shown to people, in their
+# language: 支付宝 and 微信支付 are what Chinese readers know them as).
+PROVIDER_WALLETS = {
+    "paypal": _("PayPal"),
+    "apple_pay": _("Apple Pay"),
+    "alipay": _("Alipay"),
+    "wechat_pay": _("WeChat Pay"),
+}
 
 
 class DeclineCode(StrEnum):

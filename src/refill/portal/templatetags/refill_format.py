@@ -28,8 +28,15 @@ def allowance_text(kind: str, amount: int) -> str:
 
 @register.filter
 def when(value) -> str:
-    """Date and time in the active (customer's) time zone, with the zone's abbreviation."""
+    """Date and time in the active (customer's) time zone, with the zone named as people say it
+    ("北京时间", "Eastern Standard Time (UTC−5)"), never an ambiguous abbreviation such as "CST"."""
     if not value:
         return ""
     local = timezone.localtime(value)
-    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    return f"{date_format(local, 'DATETIME_FORMAT')} {formatting.zone_text(local)}"
+
+
+@register.filter
+def percent(rate) -> str:
+    """A rate stored as a fraction (a tax rate of 0.0600) as a percentage: "6%"."""
+    return formatting.percent_text(rate)
