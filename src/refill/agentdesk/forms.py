@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from refill.portal.forms import SecretInputPin
+from refill.portal.forms import AutoRenewForm, SecretInputPin
 
 
 class FindForm(forms.Form):
@@ -54,3 +54,25 @@ class DrawerCloseForm(forms.Form):
     counted = forms.DecimalField(label=_("Cash counted in the drawer"), min_value=0, max_digits=12, decimal_places=2)
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class CounterAutoRenewForm(AutoRenewForm):
+    """The customer's auto-renew settings as the agent changes them for the customer standing at
+    the counter: the portal's form and rules, its labels said of the customer, not by them."""
+
+    LABELS = {
+        "enabled": _("Renew this line automatically before it ends"),
+        "cap_per_renewal": _("Most the customer spends on one renewal"),
+        "cap_per_month": _("Most the customer spends on auto-renewals in a calendar month"),
+        "use_wallet": _("Pay from the customer's wallet first"),
+        "use_default_method": _("Then charge the customer's default card"),
+        "use_backup_method": _("If that fails, charge the customer's backup card"),
+        "retention_fallback": _(
+            "If the plan cannot be paid, keep the customer's number with the cheapest keep-my-number plan"
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.label = self.LABELS.get(name, field.label)

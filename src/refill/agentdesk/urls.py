@@ -11,6 +11,7 @@ urlpatterns = [
     path("lines/<int:pk>/verify/send-code/", views.send_code, name="send_code"),
     path("lines/<int:pk>/verify/code/", views.verify_code, name="verify_code"),
     path("lines/<int:pk>/renew/", views.renew, name="renew"),
+    path("lines/<int:pk>/renew/price/", views.renew_quote, name="renew_quote"),
     path("lines/<int:pk>/addon/", views.sell_addon, name="addon"),
     path("lines/<int:pk>/cash/", views.cash_topup, name="cash_topup"),
     path("lines/<int:pk>/pin/", views.redeem_pin, name="redeem_pin"),

@@ -34,22 +34,19 @@ from refill.customers.models import User
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.errors import RefillError
 from refill.formatting import money_text
-from refill.integrations.payments.base import CardDetails, TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
-from refill.portal.forms import AddonForm, AutoRenewForm, CardForm
+from refill.portal.forms import AddonForm, CardForm
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.services import normalise_code
 from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, addon_validity, order_create_addon
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
-from refill.renewals.errors import PaymentInProgress, decline_message
+from refill.renewals.errors import PriceChanged
 from refill.renewals.services import (
-    PayWith,
     order_create_renewal,
     order_create_topup,
-    order_pay,
     order_pay_cash,
     periods_parse,
     renewal_plan_pick,
@@ -58,9 +55,11 @@ from refill.renewals.services import (
 )
 from refill.vouchers.services import voucher_redeem
 
+from .checkout import CARD_ACTIONS, PAY_ACTIONS, take_payment, wallet_offer
 from .forms import (
     CashTopupForm,
     CodeForm,
+    CounterAutoRenewForm,
     DrawerCloseForm,
     FindForm,
     PinForm,
@@ -182,7 +181,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             wallet=wallet_balance(line.owner, line.market.currency),
             cash_form=CashTopupForm(initial={"idempotency_key": uuid.uuid4().hex}),
             pin_form=PinForm(),
-            auto_renew_form=AutoRenewForm(instance=autorenew_settings(line)),
+            auto_renew_form=CounterAutoRenewForm(instance=autorenew_settings(line)),
         )
     return render(request, "agentdesk/desk.html", context)
 
@@ -253,9 +252,9 @@ def finish(request: HttpRequest) -> HttpResponse:
 @verified_line
 def auto_renew(request: HttpRequest, line: Line) -> HttpResponse:
     """The customer at the counter asks to turn auto-renew on or off, or change its caps."""
-    form = AutoRenewForm(request.POST or None, instance=autorenew_settings(line))
+    form = CounterAutoRenewForm(request.POST or None, instance=autorenew_settings(line))
     if request.method == "POST" and form.is_valid():
-        autorenew_update(line=line, actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+        autorenew_update(line=line, actor=request.user, **form.changes())
         messages.success(request, _("Auto-renew settings saved."))
     elif request.method == "POST":
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -341,31 +340,51 @@ def _shop_quote(line: Line, plan, periods: int, code: str):
     return quote, None, str(quote.code_refusal) if quote.code_refusal else None
 
 
-def _card_details(card_form: CardForm) -> CardDetails:
-    month, year = card_form.cleaned_data["card_expiry"]
-    return CardDetails(
-        number=card_form.cleaned_data["card_number"],
-        exp_month=month,
-        exp_year=year,
-        cvc=card_form.cleaned_data["card_cvc"],
-        holder=card_form.cleaned_data.get("card_holder", ""),
-    )
+def _renew_choice(line: Line, data, *, paying: bool):
+    """The plans on offer and the plan, periods and promotion code asked for. While only looking,
+    the periods are kept within what the chosen plan allows (a change of plan may lower it)."""
+    plans = renewal_plans(line)
+    plan = renewal_plan_pick(line, plans, data.get("plan"))
+    periods = periods_parse(data.get("periods"))
+    if plan is not None and not paying:
+        periods = min(periods, max(plan.max_prepaid_periods, 1))
+    code = normalise_code(str(data.get("promotion_code", ""))[:64])
+    return plans, plan, periods, code
+
+
+def _renew_context(line: Line, plans, plan, periods: int, code: str) -> dict:
+    """The price panel and the payment buttons for this choice (the page, and htmx's refresh)."""
+    quote = quote_error = code_error = None
+    if plan is not None:
+        quote, quote_error, code_error = _shop_quote(line, plan, periods, code)
+    max_periods = plan.max_prepaid_periods if plan else 1
+    return {
+        "line": line,
+        "plans": plans,
+        "plan": plan,
+        "periods": periods,
+        "period_choices": [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)],
+        "code": code,
+        "quote": quote,
+        "quote_error": quote_error or ("" if plans else _("No plan can be sold for this number.")),
+        "code_error": code_error,
+        "wallet": wallet_offer(line, quote.quote.total.amount if quote else None),
+    }
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @agent_required
 @verified_line
 def renew(request: HttpRequest, line: Line) -> HttpResponse:
-    """Renew the verified line: choose a plan and periods, see the shop price, take cash or charge
-    a card typed at the counter (tokenised by the gateway at once, never stored or shown)."""
+    """Renew the verified line: choose a plan and periods, see the shop price (refreshed as the
+    choice changes, by htmx; without script by "Update price", or on paying), then take cash, pay
+    from the customer's wallet, or charge a card typed at the counter (tokenised by the gateway at
+    once, never stored or shown), the wallet first if the agent chooses."""
     data = request.POST if request.method == "POST" else request.GET
-    plans = renewal_plans(line)
-    plan = renewal_plan_pick(line, plans, data.get("plan"))
-    periods = periods_parse(data.get("periods"))
-    code = normalise_code(str(data.get("promotion_code", ""))[:64])
     action = data.get("action", "")
-    paying = request.method == "POST" and action in {"cash", "card"}
-    card_form = CardForm(request.POST) if paying and action == "card" else CardForm()
+    paying = request.method == "POST" and action in PAY_ACTIONS
+    plans, plan, periods, code = _renew_choice(line, data, paying=paying)
+    card_form = CardForm(request.POST) if paying and action in CARD_ACTIONS else CardForm()
     form = ShopRenewForm(
         request.POST if paying else None,
         plans=plans,
@@ -373,30 +392,20 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
         initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
     )
 
-    def page(status: int = 200, error: str = "", fresh_key: bool = False) -> HttpResponse:
-        quote = quote_error = code_error = None
-        if plan is not None:
-            quote, quote_error, code_error = _shop_quote(line, plan, periods, code)
+    def page(status: int = 200, error: str = "", fresh_key: bool = False, repriced: bool = False) -> HttpResponse:
         key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
         context = {
-            "line": line,
-            "plans": plans,
-            "plan": plan,
-            "periods": periods,
-            "period_choices": form.fields["periods"].choices,
-            "code": code,
-            "quote": quote,
-            "quote_error": quote_error or ("" if plans else _("No plan can be sold for this number.")),
-            "code_error": code_error,
+            **_renew_context(line, plans, plan, periods, code),
             "card_form": card_form,
             "idempotency_key": key,
             "error": error,
+            "repriced": repriced,
         }
         return render(request, "agentdesk/renew.html", context, status=status)
 
     if not paying:
         return page()
-    if plan is None or not form.is_valid() or (action == "card" and not card_form.is_valid()):
+    if plan is None or not form.is_valid() or (action in CARD_ACTIONS and not card_form.is_valid()):
         # The card fields show their own errors; the plan and periods' errors are said here.
         return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
     # The key names this form *and* this choice: a double click replays one order, while a change
@@ -417,10 +426,15 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
             promotion_code=code,
             channel="shop",
         )
+    except PriceChanged:
+        # The price on the button was for another choice (the plan or periods were changed and the
+        # price not refreshed: no script), or it moved meanwhile. Nothing was taken: show this
+        # choice's price and let the agent confirm it with the customer.
+        return page(repriced=True)
     except RefillError as exc:
         return page(status=409, error=str(exc))
     shop_sale_record(order=order, shop=request.shop, agent=request.user)
-    refusal = _take_payment(request, order, action, card_form)
+    refusal = take_payment(request, order, action, card_form)
     if refusal is not None:
         status, error, fresh_key = refusal
         return page(status=status, error=error, fresh_key=fresh_key)
@@ -437,20 +451,14 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     return redirect("agentdesk:receipt", pk=order.pk)
 
 
-def _take_payment(request: HttpRequest, order: Order, action: str, card_form: CardForm) -> tuple[int, str, bool] | None:
-    """Take a counter order's total in cash (``action`` "cash", owed by the agent's drawer) or by
-    the card typed at the counter. None when paid (or already paid); otherwise as ``_pay_card``."""
-    if order.status == Order.Status.PAID:
-        return None
-    if action != "cash":
-        return _pay_card(request, order, card_form)
-    try:
-        order_pay_cash(order=order, agent=request.user)
-    except PaymentInProgress as exc:
-        return 409, str(exc), True
-    except RefillError as exc:
-        return 409, str(exc), False
-    return None
+@agent_required
+@verified_line
+def renew_quote(request: HttpRequest, line: Line) -> HttpResponse:
+    """The price panel for the plan, periods and code now chosen, with the payment buttons and the
+    periods list swapped beside it (htmx, on every change of the choice)."""
+    plans, plan, periods, code = _renew_choice(line, request.GET, paying=False)
+    context = {**_renew_context(line, plans, plan, periods, code), "oob": True}
+    return render(request, "agentdesk/_renew_price.html", context)
 
 
 # --- add-on passes ------------------------------------------------------------------------------
@@ -460,22 +468,22 @@ def _take_payment(request: HttpRequest, order: Order, action: str, card_form: Ca
 @agent_required
 @verified_line
 def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
-    """Sell an add-on pass for the verified line's running period, for cash or by a card typed at
-    the counter, exactly as a renewal is sold there (one order per form, a ShopSale with the
-    pass's commission, the receipt)."""
+    """Sell an add-on pass for the verified line's running period, paid exactly as a renewal is
+    at the counter (cash, the customer's wallet, a card typed there; one order per form, a
+    ShopSale with the pass's commission, the receipt)."""
     data = request.POST if request.method == "POST" else request.GET
     plans = addon_plans(line)
     plan = addon_plan_pick(plans, data.get("plan"))
     action = data.get("action", "")
-    paying = request.method == "POST" and action in {"cash", "card"}
-    card_form = CardForm(request.POST) if paying and action == "card" else CardForm()
+    paying = request.method == "POST" and action in PAY_ACTIONS
+    card_form = CardForm(request.POST) if paying and action in CARD_ACTIONS else CardForm()
     form = AddonForm(
         request.POST if paying else None,
         plans=plans,
         initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
     )
 
-    def page(status: int = 200, error: str = "", fresh_key: bool = False) -> HttpResponse:
+    def page(status: int = 200, error: str = "", fresh_key: bool = False, repriced: bool = False) -> HttpResponse:
         quote = quote_error = None
         if plan is not None:
             try:
@@ -490,6 +498,8 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
             "plan": plan,
             "quote": quote,
             "quote_error": quote_error or ("" if plans else _("No add-on can be sold for this number.")),
+            "wallet": wallet_offer(line, quote.quote.total.amount if quote else None),
+            "repriced": repriced,
             "card_form": card_form,
             "idempotency_key": key,
             "error": error,
@@ -498,7 +508,7 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
 
     if not paying:
         return page()
-    if plan is None or not form.is_valid() or (action == "card" and not card_form.is_valid()):
+    if plan is None or not form.is_valid() or (action in CARD_ACTIONS and not card_form.is_valid()):
         return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
     # The key names this form *and* this pass: a double click replays one order, while another
     # pass chosen after a decline makes a new order instead of a conflict.
@@ -514,10 +524,13 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
             actor=request.user,
             channel="shop",
         )
+    except PriceChanged:
+        # Another pass was chosen without refreshing the price, or the price moved: nothing taken.
+        return page(repriced=True)
     except RefillError as exc:
         return page(status=409, error=str(exc))
     shop_sale_record(order=order, shop=request.shop, agent=request.user)
-    refusal = _take_payment(request, order, action, card_form)
+    refusal = take_payment(request, order, action, card_form)
     if refusal is not None:
         status, error, fresh_key = refusal
         return page(status=status, error=error, fresh_key=fresh_key)
@@ -533,40 +546,6 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
         },
     )
     return redirect("agentdesk:receipt", pk=order.pk)
-
-
-def _pay_card(request: HttpRequest, order: Order, card_form: CardForm) -> tuple[int, str, bool] | None:
-    """Charge the card typed at the counter. None when paid; otherwise the answer's status, the
-    error and whether the next try needs a new order: a decline keeps the order for another try,
-    while a payment the bank must confirm or that is still unknown leaves the order waiting."""
-    try:
-        payment = order_pay(
-            order=order,
-            pay_with=PayWith(card=_card_details(card_form)),
-            actor=request.user,
-            return_url=request.build_absolute_uri(reverse("agentdesk:desk")),
-        )
-    except TokenizationError as exc:
-        return 402, decline_message(exc.code), False
-    except PaymentInProgress as exc:
-        return 409, str(exc), True
-    except RefillError as exc:
-        return 409, str(exc), False
-    if payment is None or payment.status == Payment.Status.SUCCEEDED:
-        return None
-    if payment.status == Payment.Status.FAILED:
-        return 402, decline_message(payment.decline_code), False
-    if payment.status == Payment.Status.REQUIRES_ACTION:
-        message = _(
-            "This card needs the customer to confirm the payment with their bank, which cannot be done at the "
-            "counter. Take cash or use another card."
-        )
-    else:
-        message = _(
-            "The card payment is not confirmed yet. Check the shop's sales in a few minutes before taking "
-            "another payment for this number."
-        )
-    return 409, message, True
 
 
 # --- receipts -----------------------------------------------------------------------------------

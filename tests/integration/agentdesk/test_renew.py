@@ -91,9 +91,10 @@ def test_a_declined_card_then_cash_makes_one_order(client, verified, plan):
 
 
 def test_a_changed_price_is_not_taken(client, verified, plan):
+    """Re-quoted and shown for confirmation (test_counter_price_and_wallet.py), never taken."""
     customer, line = verified
     answer = renew_at_counter(client, line, plan, total="20.00")
-    assert answer.status_code == 409 and "The price changed" in answer.content.decode()
+    assert answer.status_code == 200 and 'data-testid="price-confirm"' in answer.content.decode()
     assert not Order.objects.filter(customer=customer).exists()
 
 

@@ -205,6 +205,9 @@ def test_every_action_refuses_an_unverified_line(client, agent, customer_line, p
     _, pins = voucher_batch_generate(count=1, face_value="10.00", currency="USD")
     attempts = [
         ("get", reverse("agentdesk:renew", args=[line.pk]), {}),
+        ("get", reverse("agentdesk:renew_quote", args=[line.pk]), {"plan": plan.code}),
+        ("post", reverse("agentdesk:renew", args=[line.pk]), {"plan": plan.code, "periods": "1", "action": "wallet",
+                                                              "idempotency_key": "k0", "expected_total": "25.00"}),
         ("post", reverse("agentdesk:renew", args=[line.pk]), {"plan": plan.code, "periods": "1", "action": "cash",
                                                               "idempotency_key": "k1", "expected_total": "25.00"}),
         ("post", reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "20.00", "idempotency_key": "k2"}),
