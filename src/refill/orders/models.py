@@ -202,7 +202,7 @@ class Refund(models.Model):
 
 class CreditNote(models.Model):
     """The customer's document for a refund that succeeded: exactly one per refund, numbered
-    gap-free in a series of its own per market and year (``CN-US-2026``), the same way receipts
+    gap-free in a series of its own per market and year (``US-CR-2026``), the same way receipts
     are (issued unnumbered inside the refund's transaction, numbered after commit by
     ``credit_notes_number``)."""
 
