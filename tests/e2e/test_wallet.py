@@ -15,7 +15,7 @@ from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,14 +94,34 @@ def test_turn_on_auto_renew_with_a_cap(live_server, phone_page, shot, language):
     plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
     customer, user = make_customer(f"auto-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550183")
+    renew(line, plan)
 
     # given the customer logged in, on their line's auto-renew page
     log_in(page, base, user.email, PASSWORD)
     page.get_by_test_id("auto-renew").first.click()
     page.wait_for_url(re.compile(rf".*/lines/{line.pk}/auto-renew/$"))
     assert_language(page, language)
+    # it says when the next renewal would be, of which plan, for how much
+    expect(page.get_by_test_id("next-renewal-plan")).to_have_text(plan.name_en if language == "en" else "30天套餐")
+    expect(page.get_by_test_id("next-renewal-amount")).to_contain_text("25.00")
+    # no backup card is offered to a customer who has none
+    expect(page.locator("input[name=use_backup_method]")).to_have_count(0)
+    # each checkbox sits beside its label, on the same row
+    for name in ("enabled", "use_wallet", "use_default_method", "retention_fallback"):
+        box = page.locator(f"input[name={name}]").bounding_box()
+        label = page.locator(f"label[for=id_{name}]").bounding_box()
+        assert label["x"] > box["x"] + box["width"] - 1, name
+        assert label["y"] < box["y"] + box["height"] and box["y"] < label["y"] + label["height"], name
 
-    # when they turn it on with a cap per renewal and per month
+    # when they first set a cap below the plan's price, it is refused, naming the price
+    page.check("input[name=enabled]")
+    page.fill("input[name=cap_per_renewal]", "20")
+    page.get_by_test_id("auto-renew-save").click()
+    expect(page.get_by_test_id("error-cap_per_renewal")).to_contain_text("25.00")
+    assert not AutoRenew.objects.filter(line=line).exists()
+    shot(page, f"autorenew-{language}-0-refused")
+
+    # then with a cap per renewal and per month that fit
     page.check("input[name=enabled]")
     page.fill("input[name=cap_per_renewal]", "30")
     page.fill("input[name=cap_per_month]", "60")
@@ -109,12 +129,17 @@ def test_turn_on_auto_renew_with_a_cap(live_server, phone_page, shot, language):
     page.get_by_test_id("auto-renew-save").click()
     page.wait_for_url(re.compile(rf".*/lines/{line.pk}/auto-renew/$"))
 
-    # then the settings are kept and shown again
+    # the settings are kept and shown again, in the currency's minor unit, after a reload
     settings = AutoRenew.objects.get(line=line)
     assert settings.enabled and (settings.cap_per_renewal, settings.cap_per_month) == (Decimal(30), Decimal(60))
+    assert settings.use_backup_method is False
+    page.reload()
     expect(page.locator("input[name=enabled]")).to_be_checked()
-    expect(page.locator("input[name=cap_per_renewal]")).to_have_value(re.compile(r"^30(\.0+)?$"))
+    expect(page.locator("input[name=cap_per_renewal]")).to_have_value("30.00")
+    expect(page.locator("input[name=cap_per_month]")).to_have_value("60.00")
+    expect(page.get_by_test_id("next-renewal-at")).to_be_visible()
     shot(page, f"autorenew-{language}-2-saved")
     page.goto(base + "/lines/")
     assert_language(page, language)
-    assert page.console_errors == []
+    # The refused cap was answered 400 by design (the form with its error); nothing else failed.
+    assert [error for error in page.console_errors if "status of 400" not in error] == []
