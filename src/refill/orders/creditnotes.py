@@ -1,7 +1,7 @@
 """Credit notes: the customer's document for money given back, as receipts are for money taken.
 
 One per refund that succeeded, issued in the refund's transaction without a number and numbered
-after commit, gap-free, in a series per market and year (``CN-US-2026``) kept in the same counter
+after commit, gap-free, in a series per market and year (``US-CR-2026``) kept in the same counter
 table as receipts (``ReceiptSeries``): a rolled-back refund never leaves a gap, and a refund never
 waits on the counter. Rendered like receipts, in the customer's language and time zone.
 """
@@ -22,11 +22,13 @@ from refill.ops.bulk import bulk_set
 
 from .models import CreditNote, Order, ReceiptSeries, Refund
 
-PREFIX = "CN"
+# "CR" (credit), after the market's code: receipts are "US-2026", credit notes "US-CR-2026" (a
+# "CN" prefix would read as the China market).
+MARK = "CR"
 
 
 def credit_note_series_code(order: Order, at: datetime) -> str:
-    return f"{PREFIX}-{order.market.code.upper()}-{at.astimezone(order.market.zone).year}"
+    return f"{order.market.code.upper()}-{MARK}-{at.astimezone(order.market.zone).year}"
 
 
 def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> CreditNote:

@@ -51,7 +51,7 @@ def test_a_refunded_order_is_shown_refunded_with_its_amount_date_and_credit_note
     detail = client.get(f"/orders/{order.pk}/").content.decode()
     note = _credit_notes().get(refund__order=order)
     year = note.issued_at.astimezone(us.zone).year
-    assert note.display_number == f"CN-US-{year}-000001"
+    assert note.display_number == f"US-CR-{year}-000001"
     assert 'data-testid="refund-line"' in detail and note.display_number in detail
     pdf = client.get(f"/orders/{order.pk}/credit-notes/{note.pk}.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
