@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.db import transaction
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
@@ -132,6 +135,48 @@ class AccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied("demo accounts are disabled")
         return super().pre_authenticate(request, **credentials)
 
+    # Account emails (signup, verification, password reset, login code, security notices): Refill's
+    # own templates (templates/account/email/, templates/mfa/email/), signed by the operator, in the
+    # customer's language and time zone, and every link built from REFILL_PUBLIC_URL, never from the
+    # host the request happened to arrive on.
+
+    def format_email_subject(self, subject: str) -> str:
+        return _("%(operator)s: %(subject)s") % {"operator": settings.REFILL_OPERATOR["name"], "subject": subject}
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return public_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return public_url(path.replace("UID-KEY", quote(key)))
+
+    def send_notification_mail(self, template_prefix: str, user, context=None, email=None) -> None:
+        # With the user, so the notice is written in their language even when it goes to an
+        # address that is no longer theirs (the old one, after a change).
+        super().send_notification_mail(template_prefix, user, {"user": user, **(context or {})}, email)
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        # Its link is the reset page's (send_mail's default), not one built from the request.
+        self.send_mail("account/email/account_already_exists", email, {})
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        customer = _customer_for(email, context.get("user"))
+        language = customer.preferred_language if customer else translation.get_language() or settings.LANGUAGE_CODE
+        zone = customer.time_zone if customer else settings.REFILL_DEFAULT_TIME_ZONE
+        ctx = {
+            "email": email,
+            "operator": settings.REFILL_OPERATOR,
+            "site_url": settings.REFILL_PUBLIC_URL,
+            **context,
+            # allauth builds these two from the request's host; Refill's come from the one setting.
+            "signup_url": public_url(reverse("account_signup")),
+            "password_reset_url": context.get("password_reset_url") or public_url(reverse("account_reset_password")),
+        }
+        with translation.override(language), timezone.override(zone):
+            message = self.render_mail(template_prefix, email, ctx)
+        message.extra_headers["Content-Language"] = language
+        message.send()
+
 
 class MfaAdapter(DefaultMFAAdapter):
     def build_totp_svg(self, url: str) -> str:
@@ -143,3 +188,15 @@ class MfaAdapter(DefaultMFAAdapter):
         buffer = io.BytesIO()
         segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, svgns=True)
         return buffer.getvalue().decode()
+
+
+def public_url(path: str) -> str:
+    """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL)."""
+    return settings.REFILL_PUBLIC_URL.rstrip("/") + path
+
+
+def _customer_for(email: str, user) -> Customer | None:
+    """The customer an account email goes to (so it is written in their language), if any."""
+    if user is None or getattr(user, "pk", None) is None:
+        user = User.objects.filter(email__iexact=email).select_related("customer").first()
+    return getattr(user, "customer", None) if user is not None else None

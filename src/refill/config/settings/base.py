@@ -174,7 +174,8 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 PASSWORD_RESET_TIMEOUT = 60 * 60
 # A one-time code by SMS (or email) logs in without the password: the way back in for phone-only accounts.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "Refill: "
+# Account emails are Refill's own (templates/account/email/), their subjects start with the
+# operator's name (refill.customers.adapter.AccountAdapter.format_email_subject).
 # The owner of an account is emailed when its password or email address changes.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PREVENT_ENUMERATION = True
