@@ -64,18 +64,19 @@ ZONE_NAMES_ZH = {
 
 
 def utc_offset_text(offset: timedelta | None) -> str:
-    """ "UTC+8", "UTC−5", "UTC+5:30", "UTC" (with a real minus sign)."""
+    """ "UTC+8", "UTC-5", "UTC+5:30", "UTC". An ASCII hyphen, not U+2212: an SMS with any
+    character outside the GSM alphabet is sent as UCS-2 and holds half as many characters."""
     minutes = int((offset or timedelta(0)).total_seconds() // 60)
     if not minutes:
         return "UTC"
     hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{'+' if minutes > 0 else '−'}{hours}{f':{rest:02d}' if rest else ''}"
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}{f':{rest:02d}' if rest else ''}"
 
 
 def zone_text(local: datetime) -> str:
     """The time zone of ``local`` as people say it, never an ambiguous abbreviation ("CST" is
     China to one reader and the US Midwest to another): 北京时间 in Chinese for China's zone, else
-    CLDR's long name with the UTC offset: "China Standard Time (UTC+8)", "北美东部标准时间（UTC−5）"."""
+    CLDR's long name with the UTC offset: "China Standard Time (UTC+8)", "北美东部标准时间（UTC-5）"."""
     key = getattr(local.tzinfo, "key", "") or ""
     offset, locale = local.utcoffset(), babel_locale()
     cache_key = (key, offset, bool(local.dst()), locale)

@@ -243,7 +243,7 @@ def test_the_window_is_typed_in_the_markets_time_zone(client, staff, us, cn):
     edit = client.get(reverse("backoffice:promotion_edit", args=[shanghai.pk])).content.decode()
     assert 'value="2026-03-01T00:00"' in edit and "Asia/Shanghai" in edit
     detail = client.get(reverse("backoffice:promotion_detail", args=[new_york.pk])).content.decode()
-    assert "July 1, 2026, 9 a.m. Eastern Daylight Time (UTC−4)" in detail
+    assert "July 1, 2026, 9 a.m. Eastern Daylight Time (UTC-4)" in detail
     listing = client.get(reverse("backoffice:promotions")).content.decode()
     assert "March 1, 2026, midnight China Standard Time (UTC+8)" in listing
 

@@ -29,7 +29,7 @@ def allowance_text(kind: str, amount: int) -> str:
 @register.filter
 def when(value) -> str:
     """Date and time in the active (customer's) time zone, with the zone named as people say it
-    ("北京时间", "Eastern Standard Time (UTC−5)"), never an ambiguous abbreviation such as "CST"."""
+    ("北京时间", "Eastern Standard Time (UTC-5)"), never an ambiguous abbreviation such as "CST"."""
     if not value:
         return ""
     local = timezone.localtime(value)
