@@ -169,7 +169,10 @@ def test_provider_wallets_are_named_in_chinese_on_saved_methods_and_receipts(cli
     ]
     with translation.override("zh-hans"):
         receipt = render_to_string("receipts/receipt.html", context)
+        counter = render_to_string("agentdesk/_receipt_body.html", {**context, "shop": None})
     assert "微信支付" in receipt and "WeChat Pay" not in receipt
+    # A provider wallet is not a card: the counter's receipt names it alone.
+    assert "微信支付" in counter and "银行卡 微信支付" not in counter
 
 
 def test_markets_are_named_in_the_readers_language():
