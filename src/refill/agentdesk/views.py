@@ -340,14 +340,11 @@ def _shop_quote(line: Line, plan, periods: int, code: str):
     return quote, None, str(quote.code_refusal) if quote.code_refusal else None
 
 
-def _renew_choice(line: Line, data, *, paying: bool):
-    """The plans on offer and the plan, periods and promotion code asked for. While only looking,
-    the periods are kept within what the chosen plan allows (a change of plan may lower it)."""
+def _renew_choice(line: Line, data):
+    """The plans on offer and the plan, periods and promotion code asked for."""
     plans = renewal_plans(line)
     plan = renewal_plan_pick(line, plans, data.get("plan"))
     periods = periods_parse(data.get("periods"))
-    if plan is not None and not paying:
-        periods = min(periods, max(plan.max_prepaid_periods, 1))
     code = normalise_code(str(data.get("promotion_code", ""))[:64])
     return plans, plan, periods, code
 
@@ -357,13 +354,15 @@ def _renew_context(line: Line, plans, plan, periods: int, code: str) -> dict:
     quote = quote_error = code_error = None
     if plan is not None:
         quote, quote_error, code_error = _shop_quote(line, plan, periods, code)
-    max_periods = plan.max_prepaid_periods if plan else 1
+    # Up to the most any plan on offer allows, so that the list need not change with the plan (it
+    # is not swapped under the agent's hand); more than the chosen plan allows is said by the quote.
+    max_periods = max([candidate.max_prepaid_periods for candidate in plans] + [1])
     return {
         "line": line,
         "plans": plans,
         "plan": plan,
         "periods": periods,
-        "period_choices": [(n, str(n)) for n in range(1, max(max_periods, 1) + 1)],
+        "period_choices": [(n, str(n)) for n in range(1, max_periods + 1)],
         "code": code,
         "quote": quote,
         "quote_error": quote_error or ("" if plans else _("No plan can be sold for this number.")),
@@ -383,7 +382,7 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     action = data.get("action", "")
     paying = request.method == "POST" and action in PAY_ACTIONS
-    plans, plan, periods, code = _renew_choice(line, data, paying=paying)
+    plans, plan, periods, code = _renew_choice(line, data)
     card_form = CardForm(request.POST) if paying and action in CARD_ACTIONS else CardForm()
     form = ShopRenewForm(
         request.POST if paying else None,
@@ -454,9 +453,9 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
 @agent_required
 @verified_line
 def renew_quote(request: HttpRequest, line: Line) -> HttpResponse:
-    """The price panel for the plan, periods and code now chosen, with the payment buttons and the
-    periods list swapped beside it (htmx, on every change of the choice)."""
-    plans, plan, periods, code = _renew_choice(line, request.GET, paying=False)
+    """The price panel for the plan, periods and code now chosen, with the payment buttons swapped
+    beside it (htmx, on every change of the choice)."""
+    plans, plan, periods, code = _renew_choice(line, request.GET)
     context = {**_renew_context(line, plans, plan, periods, code), "oob": True}
     return render(request, "agentdesk/_renew_price.html", context)
 
