@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import time_machine
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
@@ -127,7 +126,7 @@ def _reconcile(**_) -> Check:
 
 
 @scenario("autorenew_sweep")
-def _autorenew(**_) -> Check:
+def _autorenew(time_machine, **_) -> Check:
     from refill.integrations.payments.base import CardDetails
     from refill.integrations.payments.sandbox import SandboxGateway
     from refill.lines.models import Line
@@ -143,11 +142,9 @@ def _autorenew(**_) -> Check:
     line.refresh_from_db()
     end = line.period_end
     # Due a day before the end: run the sweep then (sms quiet hours do not matter here).
-    travel = time_machine.travel(end - timedelta(hours=23), tick=False)
-    travel.start()
+    time_machine.move_to(end - timedelta(hours=23), tick=False)
 
     def check(result):
-        travel.stop()
         assert result["ran"] == 1
         assert RenewalAttempt.objects.get(line=line).status == "succeeded"
         assert Line.objects.get(pk=line.pk).period_end == end + timedelta(days=30)
@@ -233,7 +230,7 @@ def _reap(**_) -> Check:
 
 
 @scenario("card_expiry_reminders")
-def _card_expiry(**_) -> Check:
+def _card_expiry(time_machine, **_) -> Check:
     from refill.integrations.payments.base import CardDetails
     from refill.integrations.payments.sandbox import SandboxGateway
     from refill.notifications.models import Notification
@@ -246,11 +243,9 @@ def _card_expiry(**_) -> Check:
     card = CardDetails(number="4242424242424242", exp_month=month, exp_year=year, cvc="123")
     method_add(customer=customer, gateway=SandboxGateway(), card=card)
     # The first of the month the card expires in: the reminder is due.
-    travel = time_machine.travel(datetime(year, month, 1, 17, 0, tzinfo=UTC), tick=False)
-    travel.start()
+    time_machine.move_to(datetime(year, month, 1, 17, 0, tzinfo=UTC), tick=False)
 
     def check(result):
-        travel.stop()
         assert result == 1 and Notification.objects.filter(customer=customer, rule__contains="card").exists()
 
     return check
@@ -466,9 +461,9 @@ def smdp(request):
 
 
 @pytest.mark.parametrize("name", [job.name for job in default_jobs()])
-def test_the_scheduled_sweep_does_its_work(name, smdp, settings, mailoutbox):
+def test_the_scheduled_sweep_does_its_work(name, smdp, settings, mailoutbox, time_machine):
     job = next(job for job in default_jobs() if job.name == name)
-    check = SCENARIOS[name](sim=smdp, settings=settings)
+    check = SCENARIOS[name](sim=smdp, settings=settings, time_machine=time_machine)
     result = import_string(job.task_path).call()
     check(result)
     # Run again, it finds nothing left that it must do and still runs clean.
