@@ -236,14 +236,12 @@ def _card_expiry(time_machine, **_) -> Check:
     from refill.notifications.models import Notification
     from refill.payments.services import method_add
 
+    # A card saved in March that expires at the end of April; on April 1st its reminder is due.
+    time_machine.move_to(datetime(2030, 3, 10, 17, 0, tzinfo=UTC), tick=False)
     _, _, customer, _ = world()
-    # A card that expires at the end of next month: inside the month's warning whatever today is.
-    today = timezone.localdate()
-    month, year = (today.month % 12) + 1, today.year + (today.month // 12)
-    card = CardDetails(number="4242424242424242", exp_month=month, exp_year=year, cvc="123")
+    card = CardDetails(number="4242424242424242", exp_month=4, exp_year=2030, cvc="123")
     method_add(customer=customer, gateway=SandboxGateway(), card=card)
-    # The first of the month the card expires in: the reminder is due.
-    time_machine.move_to(datetime(year, month, 1, 17, 0, tzinfo=UTC), tick=False)
+    time_machine.move_to(datetime(2030, 4, 1, 17, 0, tzinfo=UTC), tick=False)
 
     def check(result):
         assert result == 1 and Notification.objects.filter(customer=customer, rule__contains="card").exists()
