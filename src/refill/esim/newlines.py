@@ -154,7 +154,7 @@ def esim_wait_refund(*, line: Line, actor=None, now: datetime | None = None) -> 
     back: every paid order of the line is refunded in full through the refund service (to the card
     or wallet it came from; cash to the wallet), its paid time ends now, and no eSIM is sent any
     more. Asked twice, the refunds already made are returned."""
-    from refill.orders.models import Order, Refund
+    from refill.orders.models import Order, Refund, RefundReason
     from refill.orders.refunds import order_refund, refundable
     from refill.payments.models import Payment
 
@@ -176,6 +176,7 @@ def esim_wait_refund(*, line: Line, actor=None, now: datetime | None = None) -> 
                     order=order,
                     amount=amount,
                     destination=Refund.Destination.WALLET if cash else Refund.Destination.ORIGINAL,
+                    reason_code=RefundReason.NOT_DELIVERED,  # the customer reads it in their language
                     reason="eSIM not delivered: the customer took the refund offered",
                     idempotency_key=f"esim-wait:{wait.pk}:order:{order.pk}",
                     actor=actor,

@@ -225,6 +225,7 @@ def test_a_paid_line_without_stock_waits_and_is_told_then_delivered_when_stock_a
     assert Notification.objects.filter(rule="esim_waiting", customer=customer, status="sent").count() == 1
 
     login(client, user)
+    assert 'data-testid="esim-waiting-card"' in client.get("/lines/").content.decode()  # on the line card
     assert 'data-testid="esim-waiting"' in client.get(f"/lines/{line.pk}/esim/").content.decode()
     confirmation = client.get(f"/orders/{order.pk}/confirmation/").content.decode()
     assert 'data-testid="esim-waiting"' in confirmation and 'data-testid="install-esim"' not in confirmation
@@ -291,6 +292,7 @@ def test_after_the_operators_time_the_customer_may_take_a_refund(sim, shop, clie
         assert response.status_code == 302
         refund = Refund.objects.get(order=order)
         assert (refund.status, refund.amount, refund.destination) == ("succeeded", Decimal("7.00"), "original")
+        assert refund.reason_code == "not_delivered"  # what the customer is told, in their language
         client.post(f"/lines/{line.pk}/esim/refund/")  # asked twice: refunded once
         assert Refund.objects.count() == 1
         line.refresh_from_db()
