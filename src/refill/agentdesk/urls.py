@@ -13,6 +13,7 @@ urlpatterns = [
     path("lines/<int:pk>/renew/", views.renew, name="renew"),
     path("lines/<int:pk>/renew/price/", views.renew_quote, name="renew_quote"),
     path("lines/<int:pk>/addon/", views.sell_addon, name="addon"),
+    path("lines/<int:pk>/addon/price/", views.addon_price, name="addon_price"),
     path("lines/<int:pk>/cash/", views.cash_topup, name="cash_topup"),
     path("lines/<int:pk>/pin/", views.redeem_pin, name="redeem_pin"),
     path("lines/<int:pk>/auto-renew/", views.auto_renew, name="auto_renew"),

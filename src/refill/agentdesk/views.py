@@ -463,6 +463,34 @@ def renew_quote(request: HttpRequest, line: Line) -> HttpResponse:
 # --- add-on passes ------------------------------------------------------------------------------
 
 
+def _addon_context(line: Line, plans, plan) -> dict:
+    """The passes on offer, the price panel and the payment buttons for the pass chosen."""
+    quote = quote_error = None
+    if plan is not None:
+        try:
+            quote = addon_quote(line=line, plan=plan)
+        except RefillError as exc:
+            quote_error = str(exc)
+    currency = line.market.currency
+    return {
+        "line": line,
+        "offers": [{"plan": p, "price": p.current_price(currency)} for p in plans],
+        "plan": plan,
+        "quote": quote,
+        "quote_error": quote_error or ("" if plans else _("No add-on can be sold for this number.")),
+        "wallet": wallet_offer(line, quote.quote.total.amount if quote else None),
+    }
+
+
+@agent_required
+@verified_line
+def addon_price(request: HttpRequest, line: Line) -> HttpResponse:
+    """The add-on's price panel and payment buttons for the pass now chosen (htmx)."""
+    plans = addon_plans(line)
+    context = _addon_context(line, plans, addon_plan_pick(plans, request.GET.get("plan")))
+    return render(request, "agentdesk/_addon_price.html", context)
+
+
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @agent_required
 @verified_line
@@ -483,21 +511,9 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
     )
 
     def page(status: int = 200, error: str = "", fresh_key: bool = False, repriced: bool = False) -> HttpResponse:
-        quote = quote_error = None
-        if plan is not None:
-            try:
-                quote = addon_quote(line=line, plan=plan)
-            except RefillError as exc:
-                quote_error = str(exc)
         key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
-        currency = line.market.currency
         context = {
-            "line": line,
-            "offers": [{"plan": p, "price": p.current_price(currency)} for p in plans],
-            "plan": plan,
-            "quote": quote,
-            "quote_error": quote_error or ("" if plans else _("No add-on can be sold for this number.")),
-            "wallet": wallet_offer(line, quote.quote.total.amount if quote else None),
+            **_addon_context(line, plans, plan),
             "repriced": repriced,
             "card_form": card_form,
             "idempotency_key": key,

@@ -124,3 +124,26 @@ def test_a_lapsed_line_is_refused_at_the_counter(client, agent, running, booster
     answer = sell(client, line)
     assert answer.status_code == 409 and "Renew the number first" in answer.content.decode()
     assert not Order.objects.filter(items__kind=OrderItem.Kind.ADDON).exists()
+
+
+def test_the_price_follows_the_pass_chosen_and_the_wallet_pays(client, agent, running, booster, market):
+    from refill.ledger.services import wallet_adjust, wallet_balance
+
+    customer, line = running
+    make_plan(market, "us-data-1gb", kind="addon", price="3.00", data_mb=GB, voice_minutes=0, sms=0,
+              name_en="1 GB Data Booster", name_zh_hans="1GB 流量加油包")  # fmt: skip
+    wallet_adjust(customer=customer, currency="USD", amount=Decimal("12.00"), reason="goodwill", key="gw-addon")
+    verify_by_pin(client, line)
+    url = reverse("agentdesk:addon_price", args=[line.pk])
+    small = client.get(url, {"plan": "us-data-1gb"}).content.decode()
+    assert "Take $3.00 in cash" in small and "Pay $3.00 from the wallet" in small and 'hx-swap-oob="true"' in small
+    page = client.get(reverse("agentdesk:addon", args=[line.pk])).content.decode()
+    assert f'hx-get="{url}"' in page
+    # Without script: the $10 pass pressed with the $3 pass's price is re-quoted, nothing taken.
+    repriced = sell(client, line, total="3.00")
+    assert repriced.status_code == 200 and 'data-testid="price-confirm"' in repriced.content.decode()
+    assert not Order.objects.filter(items__kind=OrderItem.Kind.ADDON).exists()
+    paid = sell(client, line, pay="wallet")
+    assert paid.status_code == 302
+    order = Order.objects.get(items__kind=OrderItem.Kind.ADDON)
+    assert order.payments.get().method == Payment.Method.WALLET and wallet_balance(customer, "USD") == Decimal("2.00")

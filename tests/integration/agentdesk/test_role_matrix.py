@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 TABLE = {
     "desk": ("get", False), "finish": ("post", False), "verify_pin": ("post", True), "send_code": ("post", True),
     "verify_code": ("post", True), "renew": ("get", True), "renew_quote": ("get", True), "addon": ("get", True),
+    "addon_price": ("get", True),
     "cash_topup": ("post", True),
     "redeem_pin": ("post", True),
     "auto_renew": ("post", True), "receipt": ("get", True), "receipt_a4": ("get", True), "receipt_pdf": ("get", True),

@@ -206,6 +206,7 @@ def test_every_action_refuses_an_unverified_line(client, agent, customer_line, p
     attempts = [
         ("get", reverse("agentdesk:renew", args=[line.pk]), {}),
         ("get", reverse("agentdesk:renew_quote", args=[line.pk]), {"plan": plan.code}),
+        ("get", reverse("agentdesk:addon_price", args=[line.pk]), {}),
         ("post", reverse("agentdesk:renew", args=[line.pk]), {"plan": plan.code, "periods": "1", "action": "wallet",
                                                               "idempotency_key": "k0", "expected_total": "25.00"}),
         ("post", reverse("agentdesk:renew", args=[line.pk]), {"plan": plan.code, "periods": "1", "action": "cash",
