@@ -230,3 +230,19 @@ def test_support_and_finance_do_not_see_the_catalog(client, django_user_model, m
 def test_the_catalog_shows_plan_names_in_the_staff_members_language(client, manager, market, plan):
     page = client.get(reverse("backoffice:catalog"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200 and "us-30day 套餐" in page.content.decode()
+
+
+def test_a_markets_chinese_name_is_saved_and_shown_to_chinese_readers(client, manager, market):
+    from django.utils import translation
+
+    url = reverse("backoffice:catalog_market", args=[market.pk])
+    with translation.override("zh-hans"):
+        assert str(Market.objects.get(pk=market.pk)) == "美国"  # no name of its own yet: CLDR's
+    saved = client.post(url, market_form(market, name_zh_hans="美国市场", reason="Chinese name", action="save"))
+    assert saved.status_code == 302
+    stored = Market.objects.get(pk=market.pk)
+    assert stored.name_zh_hans == "美国市场"
+    with translation.override("zh-hans"):
+        assert str(stored) == "美国市场"
+    with translation.override("en"):
+        assert str(stored) == "United States"
