@@ -2,10 +2,10 @@
 currency's minor unit, and never below the price of the renewal they would cap (issue 23, item 5)."""
 
 import pytest
-from django.test import Client
 
 from refill.renewals.models import AutoRenew
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
 
