@@ -136,17 +136,30 @@ WINDOW_FORMAT = "%Y-%m-%dT%H:%M"
 
 class MarketChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Market) -> str:
-        return f"{obj.name} ({obj.currency}, {obj.time_zone})"
+        return _("%(market)s (%(currency)s, %(zone)s)") % {
+            "market": obj.display_name,
+            "currency": obj.currency,
+            "zone": obj.time_zone,
+        }
+
+
+def plan_label(plan: Plan) -> str:
+    """A plan in a staff pick list: its market, name and code, punctuated in the reader's language."""
+    return _("%(market)s: %(plan)s (%(code)s)") % {
+        "market": plan.market.display_name,
+        "plan": plan.name,
+        "code": plan.code,
+    }
 
 
 class PlanChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Plan) -> str:
-        return f"{obj.market.name}: {obj.name} ({obj.code})"
+        return plan_label(obj)
 
 
 class PlanMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Plan) -> str:
-        return f"{obj.market.name}: {obj.name} ({obj.code})"
+        return plan_label(obj)
 
 
 def _window_field(label, *, required: bool) -> forms.DateTimeField:
