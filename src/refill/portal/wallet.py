@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -93,7 +95,9 @@ def _order_label(change: Decimal, item: OrderItem | None) -> str:
     if item is None or item.plan_id is None:
         return _("Paid for an order")
     line = item.order.line
-    words = {"plan": item.plan.name, "number": line.msisdn_display if line is not None else ""}
+    # The number never breaks across lines on a phone ("+1 202-555-" / "0186").
+    number = format_html('<span class="nowrap">{}</span>', line.msisdn_display) if line is not None else ""
+    words = {"plan": conditional_escape(item.plan.name), "number": number}
     if item.kind == OrderItem.Kind.ADDON:
-        return _("Add-on for %(number)s: %(plan)s") % words
-    return _("Renewal of %(number)s: %(plan)s") % words
+        return mark_safe(conditional_escape(_("Add-on for %(number)s: %(plan)s")) % words)
+    return mark_safe(conditional_escape(_("Renewal of %(number)s: %(plan)s")) % words)

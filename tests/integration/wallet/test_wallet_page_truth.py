@@ -39,7 +39,8 @@ def world(client):
 def _rows(page: str) -> list[str]:
     body = re.search(r'data-testid="wallet-USD".*?</table>', page, re.S).group(0)
     return [
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"</?span[^>]*>", "", row))).strip()
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     ]
 
 
