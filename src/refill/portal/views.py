@@ -99,9 +99,10 @@ def _line_card(line: Line, now) -> dict:
     """A line as its card shows it. An active line speaks of the period running now (its plan,
     end and buckets); periods paid ahead are "next", not folded into one long validity."""
     current = period_current(line, now)
-    queued = line_queued(line, now) if line.status == "active" else None
+    running = line.status in ("active", "retained")  # a kept number may have a plan queued too
+    queued = line_queued(line, now) if running else None
     # The running period's own end; the line's (the last paid period's) when nothing is queued.
-    valid_until = current.end if current is not None and line.status == "active" else line.period_end
+    valid_until = current.end if current is not None and running else line.period_end
     days_left = None
     if valid_until:
         days_left = max((valid_until - now).days, 0) if valid_until > now else 0
@@ -111,6 +112,7 @@ def _line_card(line: Line, now) -> dict:
         "plan": current.plan if current else line.plan,
         "allowances": line_allowances(line, now),
         "valid_until": valid_until,
+        "ended": valid_until is not None and valid_until <= now,
         "days_left": days_left,
         "queued": queued,
         # "Ends soon" is about the service, not the period: a queued period keeps the line running.

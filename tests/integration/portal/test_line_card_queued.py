@@ -100,3 +100,29 @@ def test_in_chinese_and_without_a_queued_plan(queued):
     with time_machine.travel(T0 + timedelta(days=7), tick=False):
         page = _card(other_user)
     assert 'data-testid="next-plan"' not in page
+
+
+def test_a_kept_number_with_a_plan_bought_to_follow_says_so(queued):
+    from refill.lines.services import lines_lapse_sweep
+
+    line, user, thirty, monthly = queued
+    keep = make_plan(line.market, "us-keep", kind="retention", price="2.00", data_mb=0, voice_minutes=0, sms=0,
+                     name_en="Keep my number")  # fmt: skip
+    other_customer, other_user = make_customer("kept@example.com")
+    kept = make_line(other_customer, line.market, thirty, msisdn="+12025550145")
+    with time_machine.travel(T0, tick=False):
+        renew(kept, thirty)
+        renew(kept, keep)  # the number is kept for a month after this one
+        renew(kept, thirty)  # and the 30-day plan bought to follow that
+    keeping, following = Period.objects.filter(line=kept).order_by("start")[1:]
+    with time_machine.travel(keeping.start + timedelta(days=5), tick=False):
+        lines_lapse_sweep()
+        kept.refresh_from_db()
+        page = _card(other_user)
+    assert kept.status == "retained"
+    with timezone.override("America/New_York"):
+        kept_until = when(keeping.end)
+    # the number is kept until the keep-my-number period ends; then the 30-day plan runs
+    assert _text(page, "plan") == "Keep my number"
+    assert _text(page, "period-end") == kept_until and kept_until in _text(page, "status-guidance")
+    assert _text(page, "next-plan") == f"Next: 30-Day Plan, {_day(following.start)} – {_day(following.end)}"
