@@ -77,3 +77,25 @@ def test_a_declined_order_not_replaced_may_still_be_paid_and_says_try_again(clie
     order_pay_card(order=declined, token=token, gateway=gateway, now=timezone.now())
     declined.refresh_from_db()
     assert declined.status == Order.Status.PAID
+
+
+def test_an_order_too_old_to_pay_is_shown_not_completed_not_awaiting_payment(client, world):
+    from datetime import timedelta
+
+    from refill.orders.payable import ORDER_PAYABLE_FOR
+
+    plan, line = world
+    old = order_create_renewal(
+        customer=line.owner,
+        line=line,
+        plan=plan,
+        periods=1,
+        idempotency_key="yesterday",
+        now=timezone.now() - ORDER_PAYABLE_FOR - timedelta(hours=1),
+    )
+    page = client.get("/orders/").content.decode()
+    states = {int(pk): state for state, pk in re.findall(r'data-state="([a-z_]+)">\s*<a href="/orders/(\d+)/"', page)}
+    assert states[old.pk] == "not_completed"
+    detail = client.get(f"/orders/{old.pk}/").content.decode()
+    assert 'data-testid="not-completed"' in detail
+    assert f'href="/lines/{line.pk}/renew/?plan=us-30day&amp;periods=1"' in detail
