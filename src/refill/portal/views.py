@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from refill.catalog.models import Plan
 from refill.customers.models import LANGUAGE_CHOICES
-from refill.esim.newlines import waiting_context
+from refill.esim.newlines import checkout_plans, waiting_context
 from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
@@ -63,7 +63,6 @@ from refill.renewals.services import (
     payment_resume,
     periods_parse,
     renewal_plan_pick,
-    renewal_plans,
     renewal_quote_promoted,
 )
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
@@ -316,7 +315,7 @@ def _default_pay_with(wallet: Decimal, quote) -> str:
 @login_required
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
-    plans = renewal_plans(line)
+    plans = checkout_plans(line)
     if request.method != "POST":
         plan = renewal_plan_pick(line, plans, request.GET.get("plan"))
         periods = periods_parse(request.GET.get("periods"))
@@ -424,7 +423,7 @@ def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
 def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     """The price panel, re-rendered (htmx) when the plan or number of periods changes."""
     line = _owned_line(request, pk)
-    plans = renewal_plans(line)
+    plans = checkout_plans(line)
     plan = renewal_plan_pick(line, plans, request.GET.get("plan"))
     periods = periods_parse(request.GET.get("periods"))
     context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET))

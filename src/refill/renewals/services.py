@@ -122,8 +122,7 @@ class RenewalQuote:
 
 def renewal_plans(line: Line) -> list[Plan]:
     """Plans a line can renew onto, with a current price in its market's currency."""
-    kinds = (Plan.Kind.BASE,) if line.status == LineStatus.PENDING else RENEWABLE_PLAN_KINDS  # a first purchase
-    plans = Plan.objects.filter(market=line.market, is_active=True, kind__in=kinds)  # is never "keep my number"
+    plans = Plan.objects.filter(market=line.market, is_active=True, kind__in=RENEWABLE_PLAN_KINDS)
     return [plan for plan in plans if plan.current_price(line.market.currency) is not None]
 
 
@@ -308,9 +307,7 @@ def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of
     ``price_of()`` and ``ahead_of()`` (batch work looks them up for many lines at once)."""
     if not is_renewable(LineStatus(line.status)):
         raise LineNotRenewable()
-    if plan.market_id != line.market_id or not plan.is_active or plan.kind not in RENEWABLE_PLAN_KINDS or (
-        line.status == LineStatus.PENDING and plan.kind != Plan.Kind.BASE
-    ):
+    if plan.market_id != line.market_id or not plan.is_active or plan.kind not in RENEWABLE_PLAN_KINDS:
         raise PlanNotAvailable()
     price = price_of()
     if price is None:

@@ -23,8 +23,6 @@ from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import Line, PoolNumber
 from refill.notifications.models import Notification
 from refill.orders.models import Refund
-from refill.renewals.errors import RefillError
-from refill.renewals.services import renewal_quote
 from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
 from tests.smdp import simulator_for
 
@@ -176,9 +174,9 @@ def test_a_new_number_is_activated_not_renewed(sim, shop, client):
     page = client.get(f"/lines/{line.pk}/renew/?plan=us-week").content.decode()
     assert 'data-testid="activation-heading"' in page and "Pending" not in page
     assert 'data-testid="plan-us-week"' in page and 'data-testid="plan-us-keep"' not in page
-    keep = Plan.objects.get(code="us-keep")
-    with pytest.raises(RefillError):
-        renewal_quote(line=line, plan=keep, periods=1)  # nor over the API or anywhere else
+    # nor when asked for by hand: the checkout takes a base plan, never "keep my number"
+    assert 'data-testid="plan-us-keep"' not in client.get(f"/lines/{line.pk}/renew/?plan=us-keep").content.decode()
+    assert "Keep My Number" not in client.get(f"/lines/{line.pk}/renew/quote/?plan=us-keep").content.decode()
 
     mail.outbox.clear()
     order, _ = renew(line, week)
