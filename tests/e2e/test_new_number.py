@@ -4,16 +4,24 @@ purchase (an activation: no renewal wording, no "keep my number" plan), install 
 confirmation's main button; and, with no eSIM left, the page says so before anything is chosen."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
 from refill.catalog.demo import DEMO_PASSWORDS, demo_seed
-from refill.esim.models import EsimOrder, Profile
+from refill.catalog.models import Market, Plan
+from refill.customers.models import User
+from refill.esim.models import EsimOrder, NewLineWait, Profile
+from refill.esim.newlines import esim_waiting_lines_deliver
+from refill.esim.services import esim_line_open
 from refill.lines.models import Line
+from refill.orders.models import Refund
 from tests.e2e.helpers import assert_language, choose_language, log_in
+from tests.factories import renew
 from tests.smdp import simulator_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -109,3 +117,47 @@ def test_get_a_new_number_from_the_demo(live_server, demo, phone_page, shot, lan
     expect(page.get_by_test_id("esim-out-of-stock")).to_be_visible()
     expect(page.get_by_test_id("line-new-continue")).to_have_count(0)
     shot(page, f"new-number-{language}-5-out-of-stock")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_paid_new_number_without_an_esim_waits_then_may_be_refunded(live_server, demo, phone_page, shot, language):
+    page, journey, base = phone_page, JOURNEY[language], live_server.url
+    # a new number opened, whose held profile was then lost (refused at the SM-DP+), with no other
+    # eSIM left: paid for all the same
+    owner = User.objects.get(email=journey["email"]).customer
+    line = esim_line_open(customer=owner, market=Market.objects.get(code=journey["market"]),
+                          plan=Plan.objects.get(code=journey["plan"]), msisdn=journey["number"])  # fmt: skip
+    Profile.objects.filter(line=line).update(line=None, smdp_state="unavailable")
+    Profile.objects.filter(line__isnull=True).update(smdp_state="unavailable")
+    EsimOrder.objects.filter(reason="pool", line__isnull=True).update(status="cancelled")
+    order, _ = renew(line, line.plan)
+    run_worker()
+    assert not DBTaskResult.objects.failed().exists()
+    wait = NewLineWait.objects.get(line=line)
+
+    choose_language(page, base, language)
+    log_in(page, base, journey["email"], DEMO_PASSWORDS[journey["email"]])
+    expect(page.get_by_test_id("esim-waiting-card")).to_be_visible()
+    shot(page, f"new-number-waiting-{language}-1-card")
+    page.goto(f"{base}/orders/{order.pk}/confirmation/")
+    expect(page.get_by_test_id("esim-waiting")).to_be_visible()
+    expect(page.get_by_test_id("install-esim")).to_have_count(0)
+    shot(page, f"new-number-waiting-{language}-2-confirmation")
+    page.goto(f"{base}/lines/{line.pk}/esim/")
+    expect(page.get_by_test_id("esim-refund-from")).to_be_visible()
+    expect(page.get_by_test_id("esim-refund")).to_have_count(0)
+    shot(page, f"new-number-waiting-{language}-3-esim")
+
+    # two days on, still none: the customer takes the refund offered
+    with time_machine.travel(wait.since + timedelta(hours=48, minutes=1), tick=False):
+        esim_waiting_lines_deliver()
+        log_in(page, base, journey["email"], DEMO_PASSWORDS[journey["email"]], next_url=f"/lines/{line.pk}/esim/")
+        assert_language(page, language)
+        expect(page.get_by_test_id("esim-refund")).to_be_visible()
+        shot(page, f"new-number-waiting-{language}-4-refund-offered")
+        page.get_by_test_id("esim-refund").click()
+        page.wait_for_url(re.compile(rf".*/lines/{line.pk}/esim/$"))
+        expect(page.get_by_test_id("esim-refunded")).to_be_visible()
+        shot(page, f"new-number-waiting-{language}-5-refunded")
+    refund = Refund.objects.get(order=order)
+    assert (refund.status, refund.amount) == ("succeeded", order.total)
