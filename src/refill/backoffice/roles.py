@@ -58,6 +58,7 @@ _INTEGRATIONS = [
     "api.add_webhookendpoint",
     "esim.view_profile",
     "esim.add_profilebatch",
+    "esim.change_stockalert",  # the low-stock threshold of each profile type
 ]
 
 # The help centre's articles: every role reads them; support and admins write and publish them.

@@ -301,3 +301,22 @@ def test_after_the_operators_time_the_customer_may_take_a_refund(sim, shop, clie
         inventory_import(file_name="late.csv", content=stock_csv(11))
         run_tasks()
         assert not EsimOrder.objects.filter(line=line).exists()
+
+
+def test_only_staff_allowed_set_the_threshold(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from refill.esim.models import StockAlert
+
+    support = django_user_model.objects.create_user("sup@example.com", "x-pass-12345", is_staff=True, role="staff")
+    support.groups.add(Group.objects.get(name="support"))  # sees the stock, does not set thresholds
+    login(client, support)
+    assert client.get("/backoffice/esim/inventory/").status_code == 200
+    response = client.post("/backoffice/esim/inventory/", {"profile_type": "consumer", "low_at": "3"})
+    assert response.status_code == 403 and not StockAlert.objects.exists()
+    admin = django_user_model.objects.create_user("adm@example.com", "x-pass-12345", is_staff=True, role="staff")
+    admin.groups.add(Group.objects.get(name="admin"))
+    client.logout()
+    login(client, admin)
+    client.post("/backoffice/esim/inventory/", {"profile_type": "consumer", "low_at": "3"})
+    assert StockAlert.objects.get().low_at == 3
