@@ -82,7 +82,7 @@ def test_web_flow_through_the_bank_page(world, client, decision, paid):
     assert (order.status == "paid") is paid
     page = landed.content.decode()
     if paid:
-        assert "Renewal confirmed" in page
+        assert 'data-testid="confirmation"' in page  # the line's first purchase: its activation (issue 23)
     else:
         assert "did not confirm the payment" in page and Payment.objects.get(order=order).status == "failed"
 
@@ -106,7 +106,7 @@ def test_provider_wallets_redirect_and_return(world, client, provider):
     names = {"paypal": "PayPal", "alipay": "Alipay", "wechat_pay": "WeChat Pay", "apple_pay": "Apple Pay"}
     assert f"with {names[provider]}?" in client.get(response.url).content.decode()
     landed = client.get(client.post(response.url, {"decision": "approve"}).url, follow=True)
-    assert "Renewal confirmed" in landed.content.decode()
+    assert 'data-testid="confirmation"' in landed.content.decode()
     order = Order.objects.get(line=line)
     detail = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
     assert names[provider] in detail
