@@ -83,6 +83,7 @@ ACCESS: dict[str, Access] = {
     # the same ownership rule with a real profile).
     "portal:esim_qr": Access(CUSTOMER, "line", owner_answers=(404,)),
     "portal:esim_reinstall": Access(CUSTOMER, "line", method="post"),
+    "portal:esim_refund": Access(CUSTOMER, "line", method="post"),
     "portal:orders": Access(CUSTOMER),
     "portal:order_detail": Access(CUSTOMER, "order"),
     "portal:order_confirmation": Access(CUSTOMER, "order"),
