@@ -233,6 +233,8 @@ def test_a_paid_line_without_stock_waits_and_is_told_then_delivered_when_stock_a
     page = client.get("/backoffice/esim/inventory/").content.decode()
     assert f'data-testid="waiting-{line.pk}"' in page and 'data-testid="waiting-alert"' in page
     assert 'data-testid="low-stock-consumer"' in page
+    first = client.get("/backoffice/").content.decode()  # and on the back office's first page
+    assert 'data-testid="esim-alert-waiting"' in first and 'data-testid="esim-alert-low-consumer"' in first
 
     # stock arrives: the import delivers it, by itself
     mail.outbox.clear()
