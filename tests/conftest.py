@@ -57,3 +57,17 @@ def _money_invariants_hold(request):
 
     problems = run_all()
     assert problems == [], "money invariants broken by this test:\n" + "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language and time zone. A request served in the same thread
+    (the test client) leaves its customer's language active, and a test that follows must not read
+    its messages in Chinese because of the test before it."""
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from refill.api.v1 import api
+from refill.orders.refunds import order_refund
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.agentdesk.test_role_matrix import TABLE as AGENTDESK_TABLE
 from tests.integration.api.test_authorization_matrix import ROWS as API_ROWS
@@ -48,7 +49,7 @@ class Access:
     # PUBLIC: anyone; CUSTOMER: a logged-in customer, nobody else's objects (404); ACCOUNT: any
     # logged-in user (allauth's own pages); APP: the app's headless session (allauth); SECRET: only
     # the caller holding a shared secret or signature; SANDBOX: only while the sandbox gateway is on.
-    args: str | None = None  # "line" or "order": the owner's object the URL takes
+    args: str | None = None  # "line", "order" or "credit_note": the owner's object the URL takes
     method: str = "get"
     note: str = ""
     owner_answers: tuple[int, ...] = (200, 302)  # what the owner may get (CUSTOMER rows)
@@ -88,6 +89,7 @@ ACCESS: dict[str, Access] = {
     "portal:order_detail": Access(CUSTOMER, "order"),
     "portal:order_confirmation": Access(CUSTOMER, "order"),
     "portal:order_receipt_pdf": Access(CUSTOMER, "order"),
+    "portal:order_credit_note_pdf": Access(CUSTOMER, "credit_note"),
     "portal:payment_return": Access(CUSTOMER, "order"),
     "portal:gift_return": Access(PUBLIC, note="a guest's payment return; the unguessable token is the key"),
     "portal:wallet": Access(CUSTOMER),
@@ -218,8 +220,12 @@ def world():
     owner, owner_user = make_customer("owner@example.com")
     line = make_line(owner, market, plan)
     order, _ = renew(line, plan)
+    refund = order_refund(
+        order=order, amount="1.00", destination="wallet", idempotency_key="every-url", reason_code="customer_request"
+    )
     _stranger, stranger_user = make_customer("stranger@example.com")
-    return {"args": {"line": [line.pk], "order": [order.pk]}, "owner": owner_user, "stranger": stranger_user}
+    args = {"line": [line.pk], "order": [order.pk], "credit_note": [order.pk, refund.credit_note.pk]}
+    return {"args": args, "owner": owner_user, "stranger": stranger_user}
 
 
 def _call(client: Client, name: str, args=None, **extra):
