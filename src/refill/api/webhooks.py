@@ -17,8 +17,6 @@ import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timedelta
 
@@ -29,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
 from refill.errors import RefillError
+from refill.integrations import http_guard
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -54,12 +53,21 @@ class InvalidEndpoint(RefillError):
     message = _("Give the endpoint a name, an https:// URL and at least one event.")
 
 
-def endpoint_create(*, name: str, url: str, events: list[str], actor) -> WebhookEndpoint:
+def _schemes() -> tuple[str, ...]:
     from django.conf import settings
 
-    allowed = ("https://",) if not settings.DEBUG and not settings.REFILL_DEMO else ("https://", "http://")
-    if not name.strip() or not url.startswith(allowed) or not events or any(e not in EVENTS for e in events):
+    return ("https",) if not settings.DEBUG and not settings.REFILL_DEMO else ("https", "http")
+
+
+def endpoint_create(*, name: str, url: str, events: list[str], actor) -> WebhookEndpoint:
+    """Save a partner's endpoint. Its URL must reach a public address (or a host the operator
+    allowed, REFILL_WEBHOOK_ALLOWED_HOSTS): http_guard says why not, in words staff can act on."""
+    url = url.strip()
+    if not name.strip() or not url.lower().startswith(tuple(f"{s}://" for s in _schemes())):
         raise InvalidEndpoint()
+    if not events or any(e not in EVENTS for e in events) or len(url) > 500:
+        raise InvalidEndpoint()
+    http_guard.url_check(url, schemes=_schemes())
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             name=name.strip()[:100], url=url[:500], secret="whsec_" + secrets.token_hex(24), events=sorted(set(events)),
@@ -189,23 +197,21 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> bool:
         {"id": str(event.id), "type": event.type, "created_at": event.created_at.isoformat(), "data": event.payload}
     ).encode()
     stamp = int(time.time())
-    request = urllib.request.Request(
-        endpoint.url, data=body, method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "Refill-Webhooks/1",
-                 "Refill-Event-Id": str(event.id), "Refill-Event-Type": event.type,
-                 "Refill-Signature": sign(endpoint.secret, stamp, body)},
-    )  # fmt: skip
+    headers = {"Content-Type": "application/json", "User-Agent": "Refill-Webhooks/1",
+               "Refill-Event-Id": str(event.id), "Refill-Event-Type": event.type,
+               "Refill-Signature": sign(endpoint.secret, stamp, body)}  # fmt: skip
     started, code, error = time.monotonic(), None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except OSError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:200]
+        # Checked and resolved again now, sent to the checked address, redirects not followed (a
+        # 3xx is a failed attempt); the stored error is generic, never the OS's words.
+        code = http_guard.post(endpoint.url, body=body, headers=headers, timeout=TIMEOUT, schemes=_schemes())
+    except http_guard.DeliveryFailed as exc:
+        error = exc.reason
     ok = code is not None and 200 <= code < 300
     attempts = delivery.attempts + 1
     with transaction.atomic():
+        if not WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            return False  # its endpoint was deleted while this attempt was under way
         WebhookAttempt.objects.create(
             delivery=delivery, at=now, status_code=code, error=error,
             duration_ms=int((time.monotonic() - started) * 1000),
@@ -222,6 +228,23 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> bool:
     if not ok:
         logger.info("webhook %s to %s failed (%s); attempt %s", event.id, endpoint.url, error or code, attempts)
     return ok
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
+    """Remove a partner's endpoint with its deliveries and their attempt log (nothing more is sent
+    to it). The audit trail keeps what it was and how many deliveries went with it; the events
+    stay, other endpoints may have had them."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+        counts = {status: deliveries.filter(status=status).count() for status in WebhookDelivery.Status.values}
+        WebhookAttempt.objects.filter(delivery__endpoint=endpoint).delete()
+        deliveries.delete()
+        audit_record(
+            actor=actor, action="webhook.endpoint_deleted", obj=endpoint,
+            data={"name": endpoint.name, "url": endpoint.url, "events": endpoint.events, "deliveries": counts},
+        )  # fmt: skip
+        endpoint.delete()
 
 
 def delivery_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:

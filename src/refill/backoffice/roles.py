@@ -56,6 +56,7 @@ _INTEGRATIONS = [
     "api.view_webhookdelivery",
     "api.change_webhookdelivery",
     "api.add_webhookendpoint",
+    "api.delete_webhookendpoint",
     "esim.view_profile",
     "esim.add_profilebatch",
     "esim.change_stockalert",  # the low-stock threshold of each profile type

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, catalog_views, customer_views, esim_views, report_views, views
+from . import audit_views, catalog_views, customer_views, esim_views, report_views, views, webhook_views
 
 app_name = "backoffice"
 
@@ -14,7 +14,8 @@ urlpatterns = [
     path("vouchers/", views.vouchers_view, name="vouchers"),
     path("esim/inventory/", esim_views.esim_inventory_view, name="esim_inventory"),
     path("api-keys/", views.apikeys_view, name="apikeys"),
-    path("webhooks/", views.webhooks_view, name="webhooks"),
+    path("webhooks/", webhook_views.webhooks_view, name="webhooks"),
+    path("webhooks/<int:pk>/delete/", webhook_views.webhook_delete_view, name="webhook_delete"),
     path("provider-events/", views.provider_events_view, name="provider_events"),
     path("provider-events/<int:pk>/replay/", views.provider_event_replay, name="provider_event_replay"),
     path("vouchers/generate/", views.vouchers_generate, name="vouchers_generate"),

@@ -352,44 +352,6 @@ def apikeys_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_perm("api.view_webhookdelivery")
-def webhooks_view(request: HttpRequest) -> HttpResponse:
-    """Partners' webhook endpoints, the delivery log with every attempt, and replay."""
-    from refill.api.models import WebhookDelivery, WebhookEndpoint
-    from refill.api.webhooks import EVENTS, delivery_replay, endpoint_create
-
-    error = ""
-    if request.method == "POST":
-        if "replay" in request.POST:
-            if not request.user.has_perm("api.change_webhookdelivery"):
-                raise PermissionDenied
-            delivery_replay(delivery=get_object_or_404(WebhookDelivery, pk=request.POST["replay"]), actor=request.user)
-            messages.success(request, _("The delivery will be sent again within a minute."))
-            return redirect("backoffice:webhooks")
-        if not request.user.has_perm("api.add_webhookendpoint"):
-            raise PermissionDenied
-        try:
-            endpoint_create(
-                name=request.POST.get("name", ""),
-                url=request.POST.get("url", ""),
-                events=request.POST.getlist("events"),
-                actor=request.user,
-            )
-        except RefillError as exc:
-            error = str(exc)
-        else:
-            return redirect("backoffice:webhooks")
-    deliveries = WebhookDelivery.objects.select_related("endpoint", "event").prefetch_related("log")[:100]
-    response = render(
-        request,
-        "backoffice/webhooks.html",
-        {"endpoints": WebhookEndpoint.objects.all(), "deliveries": deliveries, "events": EVENTS, "error": error},
-        status=400 if error else 200,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 # Promotions -------------------------------------------------------------------------------------
 
 # The promotion form in sections, as the page shows it.

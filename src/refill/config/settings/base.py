@@ -281,6 +281,12 @@ REFILL_SMS_QUIET_HOURS = (
     int(os.environ.get("REFILL_SMS_QUIET_END", "9")),
 )
 
+# Webhook endpoints must reach public addresses (refill.integrations.http_guard); hosts named here
+# (comma-separated names or addresses) may be internal, for operators whose receiver is in-house.
+REFILL_WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("REFILL_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+
 # Payment gateways behind the port; "sandbox" is built in and the demo default.
 REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
 
