@@ -21,7 +21,8 @@ from ninja.security import HttpBearer
 from pydantic import BaseModel
 
 from refill.api.callers import session_auth
-from refill.api.problems import RefusingParser, problem
+from refill.api.problems import Problem, RefusingParser, problem, server_error_problem
+from refill.api.types import CardDatePart, Id, Money, SmallInt, UsageAmount
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
@@ -180,21 +181,6 @@ def require_scope(request: HttpRequest, scope: str) -> None:
         raise ScopeMissing(scope=scope)
 
 
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
-    # Declines only: the normalised reason and the order that stays unpaid.
-    decline_code: str | None = None
-    order_id: int | None = None
-    # Invalid requests only: each field refused and why.
-    errors: list[dict] | None = None
-    # Refusals a help article explains (a declined payment): the article's address.
-    help_url: str | None = None
-
-
 def _problem(request: HttpRequest, status: int, code: str, detail: str, **extra):
     response = api.create_response(request, {**problem(status, code, detail), **extra}, status=status)
     response["Content-Type"] = "application/problem+json"
@@ -256,7 +242,8 @@ def http_error(request: HttpRequest, exc: HttpError):
         detail = _("A browser session needs its CSRF token for this. Apps send X-Session-Token instead.")
         return _problem(request, 403, "csrf_failed", detail)
     if exc.status_code == 400:
-        return _problem(request, 400, "bad_request", _("The request body is not valid JSON, or holds a NUL character."))
+        detail = _("The request body is not a JSON object, or holds a NUL or a lone surrogate.")
+        return _problem(request, 400, "bad_request", detail)
     return _problem(request, exc.status_code, "http_error", str(exc))
 
 
@@ -265,7 +252,8 @@ def server_error(request: HttpRequest, exc: Exception):
     logger.error("API %s %s failed", request.method, request.path, exc_info=exc)
     # As Django itself does for a view that raised (the test client re-raises on this signal).
     got_request_exception.send(sender=None, request=request)
-    return _problem(request, 500, "server_error", _("Something went wrong on our side. Please try again later."))
+    body = server_error_problem(request)
+    return _problem(request, 500, "server_error", body["detail"], request_id=body["request_id"])
 
 
 class RedeemIn(Schema):
@@ -357,8 +345,8 @@ class MethodIn(Schema):
     made in the app (see docs/payments.md)."""
 
     number: str
-    exp_month: int
-    exp_year: int
+    exp_month: CardDatePart
+    exp_year: CardDatePart
     cvc: str
     holder: str = ""
 
@@ -418,7 +406,7 @@ def payment_methods_add(request: HttpRequest, body: MethodIn):
 
 
 @api.delete("/payment-methods/{method_id}", response={204: None, 404: Problem}, summary="Remove a saved method")
-def payment_methods_remove(request: HttpRequest, method_id: int):
+def payment_methods_remove(request: HttpRequest, method_id: Id):
     from refill.payments.services import method_remove
 
     method_remove(method=_method(request, method_id), actor=request.user)
@@ -430,7 +418,7 @@ def payment_methods_remove(request: HttpRequest, method_id: int):
     response={200: MethodOut, 404: Problem, 422: Problem},
     summary="Make a saved method the default or the backup",
 )
-def payment_methods_role(request: HttpRequest, method_id: int, role: str):
+def payment_methods_role(request: HttpRequest, method_id: Id, role: str):
     from refill.payments.services import method_set_role
 
     return _method_out(method_set_role(method=_method(request, method_id), role=role, actor=request.user))
@@ -482,8 +470,8 @@ def _gift_paid(request: HttpRequest, gift):
 
 class CardIn(Schema):
     number: str
-    exp_month: int
-    exp_year: int
+    exp_month: CardDatePart
+    exp_year: CardDatePart
     cvc: str
     holder: str = ""
 
@@ -502,8 +490,8 @@ class OrderIn(Schema):
     periods: int = Field(1, ge=1, le=120)
     pay_with: str = "card"
     card: CardIn | None = None
-    payment_method_id: int | None = None
-    expected_total: Decimal | None = None
+    payment_method_id: Id | None = None
+    expected_total: Money | None = None
     promotion_code: str = Field("", max_length=32)
 
 
@@ -729,7 +717,7 @@ def _orders_of(request: HttpRequest):
     auth=[app_token_auth, session_auth, api_key_auth],
     summary="One of your orders",
 )
-def orders_get(request: HttpRequest, order_id: int):
+def orders_get(request: HttpRequest, order_id: Id):
     from django.shortcuts import get_object_or_404
 
     return _order_out(request, get_object_or_404(_orders_of(request), pk=order_id))
@@ -746,7 +734,7 @@ class OrderPage(Schema):
     auth=[app_token_auth, session_auth, api_key_auth],
     summary="Your orders, a page at a time (oldest first)",
 )
-def orders_list(request: HttpRequest, cursor: str = "", limit: int = 50):
+def orders_list(request: HttpRequest, cursor: str = "", limit: SmallInt = 50):
     orders = _orders_of(request).select_related("line")
     items, next_cursor = _page(orders, cursor, max(1, min(limit, 100)))
     return {"items": [_order_out(request, order) for order in items], "next_cursor": next_cursor}
@@ -757,7 +745,7 @@ def orders_list(request: HttpRequest, cursor: str = "", limit: int = 50):
     response={200: None, 404: Problem},
     summary="The receipt of one of your paid orders, as a PDF in your language",
 )
-def orders_receipt(request: HttpRequest, order_id: int):
+def orders_receipt(request: HttpRequest, order_id: Id):
     from django.shortcuts import get_object_or_404
 
     from refill.orders.models import Order
@@ -785,10 +773,10 @@ class RefillIn(Schema):
     msisdn: str
     plan: str = ""
     periods: int = Field(1, ge=1, le=120)
-    amount: Decimal | None = Field(None, gt=0)
+    amount: Money | None = Field(None, gt=0)
     card: CardIn
     email: str = Field("", max_length=254)
-    expected_total: Decimal | None = None
+    expected_total: Money | None = None
 
 
 class RefillPaymentOut(Schema):
@@ -889,8 +877,8 @@ class AutoRenewPatch(Schema):
     """Only the fields sent change. Caps are in the line's currency; ``null`` removes a cap."""
 
     enabled: bool | None = None
-    cap_per_renewal: Decimal | None = Field(None, gt=0)
-    cap_per_month: Decimal | None = Field(None, gt=0)
+    cap_per_renewal: Money | None = Field(None, gt=0)
+    cap_per_month: Money | None = Field(None, gt=0)
     use_wallet: bool | None = None
     use_default_method: bool | None = None
     use_backup_method: bool | None = None
@@ -1001,7 +989,7 @@ class PlanPage(Schema):
     auth=[app_token_auth, session_auth, api_key_auth],
     summary="Plans on sale (filter by market and kind), a page at a time",
 )
-def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: int = 50):
+def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: SmallInt = 50):
     from refill.catalog.models import Plan
     from refill.domain.money import quantize
 
@@ -1086,7 +1074,7 @@ def _line_out(line, now) -> dict:
 
 
 @api.get("/lines", response={200: LinePage, 403: Problem, 422: Problem}, summary="Your lines, a page at a time")
-def lines_list(request: HttpRequest, cursor: str = "", limit: int = 50):
+def lines_list(request: HttpRequest, cursor: str = "", limit: SmallInt = 50):
     from django.utils import timezone
 
     from refill.lines.models import Line
@@ -1140,7 +1128,7 @@ class QuoteOut(Schema):
     auth=[app_token_auth, session_auth, api_key_auth],
     summary="What renewing a line would cost, with the promotions that apply",
 )
-def lines_quote(request: HttpRequest, msisdn: str, plan: str, periods: int = 1, promotion_code: str = ""):
+def lines_quote(request: HttpRequest, msisdn: str, plan: str, periods: SmallInt = 1, promotion_code: str = ""):
     from refill.domain.money import quantize
     from refill.promotions.errors import PromotionUnknown
     from refill.renewals.errors import PlanNotAvailable
@@ -1256,7 +1244,7 @@ class UsageIn(BaseModel):
     record_id: str = Field(max_length=64)
     msisdn: str
     kind: str  # data (MB), voice (minutes) or sms (messages)
-    amount: int = Field(ge=0)
+    amount: UsageAmount
     timestamp: datetime
 
 
@@ -1308,7 +1296,7 @@ class UsageDayOut(Schema):
     auth=[app_token_auth, session_auth, api_key_auth],
     summary="Daily usage of a line (last 30 days by default), for charts",
 )
-def usage_daily_get(request: HttpRequest, msisdn: str, days: int = 30):
+def usage_daily_get(request: HttpRequest, msisdn: str, days: SmallInt = 30):
     from refill.subscriptions.usage import usage_daily
 
     line = _line_for(request, msisdn, "read")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.utils.translation import gettext_lazy as _
 
+from refill.api.problems import problem_response
 from refill.errors import RefillError
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -49,5 +50,7 @@ class FleetViewerReadOnlyMiddleware:
 
     def __call__(self, request):
         if not request.path.startswith(OWN_LOGIN) and read_only(request, getattr(request, "user", None)):
+            if request.path.startswith("/api/"):  # the API refuses in its own shape (RFC 9457)
+                return problem_response(403, ViewerReadOnly.code, str(ViewerReadOnly()))
             return HttpResponseForbidden(str(ViewerReadOnly()))
         return self.get_response(request)

@@ -1,0 +1,45 @@
+"""Bounded field types for the API's schemas: every number a request may carry fits the column it
+is stored in (or the arithmetic it enters), so a value out of range is refused where it arrives,
+as a 422 ``invalid_request`` problem naming the field, and never reaches the database or a
+``Decimal`` operation as a server error (issue 24).
+
+Use these instead of bare ``int`` and ``Decimal`` in any schema, path or query parameter of
+``refill.api``: ``tests/integration/api/test_bounded_types.py`` fails on a bare one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+# Django's columns: BigAutoField keys and PositiveBigIntegerField are 64-bit signed in every
+# database Refill supports; PositiveSmallIntegerField is at most 32767 everywhere.
+BIGINT_MAX = 2**63 - 1
+SMALLINT_MAX = 32767
+
+# Money columns are DecimalField(max_digits=12, decimal_places=4): at most 99,999,999.9999.
+MONEY_DIGITS = 12
+MONEY_PLACES = 4
+
+Money = Annotated[Decimal, Field(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, allow_inf_nan=False, ge=0)]
+"""An amount of money as stored (finite, not negative, at most 12 digits, 4 of them decimals).
+Whether it is in whole minor units of its currency is the service's rule, which names the unit."""
+
+Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+"""A row's key (a path or body id): anything else cannot name a row, and is refused unread."""
+
+Count = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
+"""A count or a quantity stored in a 64-bit column."""
+
+UsageAmount = Annotated[int, Field(ge=0, le=10**12)]
+"""One usage record's amount (MB, minutes or messages). 10^12 MB is an exabyte: more than any
+record a network sends, and a thousand of them still sum inside a 64-bit column (SQLite's SUM
+refuses an overflow)."""
+
+CardDatePart = Annotated[int, Field(ge=0, le=9999)]
+"""A card's expiry month or year: the gateway refuses a wrong month or a past date in words; the
+columns hold at most four digits."""
+
+SmallInt = Annotated[int, Field(ge=-SMALLINT_MAX, le=SMALLINT_MAX)]
+"""A small number (days, a page size) clamped by the view: bounded so it can never overflow."""
