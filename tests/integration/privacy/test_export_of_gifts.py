@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,8 +16,10 @@ from refill.apikeys.services import apikey_create
 from refill.audit.services import audit_record
 from refill.customers.models import User
 from refill.orders.models import Order
+from refill.orders.receipts import receipt_context
 from tests.factories import login, make_customer, make_line, make_market, make_plan
 from tests.integration.api.clients import Client
+from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 CARD = {"number": "4000056655665556", "exp_month": 12, "exp_year": 2039, "cvc": "123"}  # a debit card: ends 5556
@@ -66,3 +69,15 @@ def test_the_recipients_download_names_no_payer(recipient, client):
     actors = {event["actor"] for event in data["audit_events"]}
     assert {"guest", "partner", "staff", "shop agent", "recipient@example.com"} <= actors, actors
     assert Order.objects.filter(payer_email="secret-payer@example.net").exists()  # kept, for the payer's receipt
+
+
+def test_the_recipients_order_page_and_receipt_show_no_payers_card(recipient, client):
+    user, _key = recipient
+    login(client, user)
+    gifts = Order.objects.filter(customer=user.customer, payer__in=["guest", "partner"])
+    assert gifts.count() == 2
+    for order in gifts:
+        page = visible_text(client.get(reverse("portal:order_detail", args=[order.pk])).content.decode())
+        assert "5556" not in page and "A gift: paid by someone else" in page
+        receipt = visible_text(render_to_string("receipts/receipt.html", receipt_context(order)))
+        assert "5556" not in receipt and "A gift: paid by someone else" in receipt
