@@ -38,6 +38,7 @@ from .models import RedemptionAttempt, Voucher, VoucherBatch
 
 PIN_DIGITS = 16
 DEFAULT_VALIDITY = timedelta(days=90)
+MAX_VALIDITY = timedelta(days=3650)  # as for generated PINs (voucher_batch_generate)
 MAX_BATCH = 10_000
 MAX_FACE_VALUE = Decimal("10000")  # per PIN, in major units of any currency
 MAX_BATCH_VALUE = Decimal("1000000")  # per batch, in major units
@@ -81,12 +82,17 @@ def _check_money(face_value, currency: str) -> Decimal:
         value = Decimal(face_value)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidBatch(reason=_("the face value %(value)s is not a number") % {"value": face_value}) from None
-    if not value.is_finite() or value <= 0 or quantize(value, currency) != value:
+    if not value.is_finite() or value <= 0:
         raise InvalidBatch(
             reason=_("the face value %(value)s must be positive, in whole cents") % {"value": face_value}
         )
+    # The bound first: rounding 1e400 to cents is past what Decimal may compute (InvalidOperation).
     if value > MAX_FACE_VALUE:
         raise InvalidBatch(reason=_("the face value must be at most %(max)s") % {"max": MAX_FACE_VALUE})
+    if quantize(value, currency) != value:
+        raise InvalidBatch(
+            reason=_("the face value %(value)s must be positive, in whole cents") % {"value": face_value}
+        )
     return value
 
 
@@ -190,6 +196,8 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
             row.get("currency", "").upper(),
         )
         try:
+            if not all(_is_unicode(cell) for cell in row.values()):
+                raise InvalidBatch(reason=_("the row holds a lone surrogate, which is not a character"))
             if not serial or len(serial) > 40:
                 raise InvalidBatch(reason=_("the serial is missing or longer than 40 characters"))
             if serial in seen_serials:
@@ -263,19 +271,38 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
     return report
 
 
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` is all characters (no lone surrogate, which no database can encode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_expiry(text: str) -> datetime:
     if not text:
         return timezone.now() + DEFAULT_VALIDITY
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise InvalidBatch(reason=_("expires_at %(value)s is not a date (YYYY-MM-DD)") % {"value": text})
-        moment = datetime(day.year, day.month, day.day, 23, 59, 59)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    if moment <= timezone.now():
-        raise InvalidBatch(reason=_("expires_at is in the past"))
+    not_a_date = InvalidBatch(reason=_("expires_at %(value)s is not a date (YYYY-MM-DD)") % {"value": text})
+    try:
+        # Django's parsers return None for what is not shaped like a date, and raise ValueError for
+        # one shaped like it that does not exist (2027-02-30, 25:00, an offset past 24 hours).
+        moment = parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            if day is None:
+                raise not_a_date
+            moment = datetime(day.year, day.month, day.day, 23, 59, 59)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, timezone.get_default_timezone())
+        now = timezone.now()
+        if moment <= now:
+            raise InvalidBatch(reason=_("expires_at is in the past"))
+        far = moment - now > MAX_VALIDITY
+    except (ValueError, OverflowError):  # year 1 or 9999 moved to UTC leaves the calendar
+        raise not_a_date from None
+    if far:
+        raise InvalidBatch(reason=_("expires_at is more than 10 years away"))
     return moment
 
 
