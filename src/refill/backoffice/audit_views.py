@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.models import AuditEvent
+from refill.ops.safetext import csv_response
 
-from .views import _csv_response, _csv_text, require_perm
+from .views import require_perm
 
 PER_PAGE = 50
 PERMISSION = "audit.view_auditevent"
@@ -209,7 +210,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 
 def _audit_csv(events: QuerySet[AuditEvent]) -> HttpResponse:
-    response, writer = _csv_response("audit-log.csv")
+    response, writer = csv_response("audit-log.csv")
     writer.writerow(
         ["id", "at", "actor_id", "actor", "action", "object_type", "object_id", "reason", "ip", "request_id", "data"]
     )
@@ -219,14 +220,14 @@ def _audit_csv(events: QuerySet[AuditEvent]) -> HttpResponse:
                 event.pk,
                 event.at.isoformat(),
                 event.actor_id or "",
-                _csv_text(event.actor_label),
-                _csv_text(event.action),
-                _csv_text(event.object_type),
-                _csv_text(event.object_id),
-                _csv_text(event.reason),
+                event.actor_label,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.reason,
                 event.ip or "",
-                _csv_text(event.request_id),
-                _csv_text(json.dumps(event.data, ensure_ascii=False, sort_keys=True, default=str)),
+                event.request_id,
+                json.dumps(event.data, ensure_ascii=False, sort_keys=True, default=str),
             ]
         )
     return response

@@ -29,10 +29,11 @@ from refill.domain.lifecycle import LineStatus
 from refill.domain.money import quantize
 from refill.formatting import money_text
 from refill.lines.models import STATUS_LABELS
+from refill.ops.safetext import csv_response
 from refill.renewals.models import RenewalAttempt
 
 from . import reports
-from .views import _csv_response, _csv_text, require_perm
+from .views import require_perm
 
 PERMISSION = "backoffice.view_reports"
 DEFAULT_DAYS = 30
@@ -150,7 +151,7 @@ def _csv_cell(row: dict, key: str, kind: str):
     if kind == "rate":
         return "" if value is None else value
     if kind == "text":
-        return _csv_text(str(value))
+        return str(value)
     return value
 
 
@@ -166,7 +167,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
     date_from, date_to, market = (form.cleaned_data[key] for key in ("date_from", "date_to", "market"))
     suffix = f"-{market.code}" if market else ""
-    response, writer = _csv_response(f"report-{name}-{date_from}-{date_to}{suffix}.csv")
+    response, writer = csv_response(f"report-{name}-{date_from}-{date_to}{suffix}.csv")
     writer.writerow([key for key, _kind in report.columns])
     for row in report.rows(date_from, date_to, market):
         writer.writerow([_csv_cell(row, key, kind) for key, kind in report.columns])

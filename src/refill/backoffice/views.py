@@ -3,7 +3,6 @@ Every change goes through a service that writes its audit row."""
 
 from __future__ import annotations
 
-import csv
 import uuid
 from functools import wraps
 
@@ -23,6 +22,7 @@ from refill.customers.models import Customer
 from refill.errors import RefillError
 from refill.ledger.models import JournalEntry
 from refill.ledger.services import InsufficientFunds, LedgerError, entry_correct, wallet_adjust
+from refill.ops.safetext import clean_text, csv_response
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund, refundable
 from refill.promotions import staff as promotions_staff
@@ -66,13 +66,6 @@ def require_perm(permission: str):
     return decorator
 
 
-def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response, csv.writer(response)
-
-
 @staff_member_required
 def index(request: HttpRequest) -> HttpResponse:
     customers = Customer.objects.order_by("pk")[:200]
@@ -83,7 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     data = trial_balance()
     if request.GET.get("format") == "csv":
-        response, writer = _csv_response("trial-balance.csv")
+        response, writer = csv_response("trial-balance.csv")
         writer.writerow(["currency", "account", "kind", "debits", "credits", "balance"])
         for currency, bucket in data.items():
             for row in bucket["rows"]:
@@ -121,7 +114,7 @@ def statement_view(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("backoffice:statement", pk=customer.pk)
     data = customer_statement(customer)
     if request.GET.get("format") == "csv":
-        response, writer = _csv_response(f"statement-customer-{customer.pk}.csv")
+        response, writer = csv_response(f"statement-customer-{customer.pk}.csv")
         writer.writerow(["section", "currency", "at", "what", "reference", "change", "balance"])
         for currency, rows in data["movements"].items():
             for row in rows:
@@ -258,8 +251,8 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def vouchers_void(request: HttpRequest) -> HttpResponse:
     """Void one PIN (by serial) or every unused PIN of a batch (by batch code), with a reason."""
-    reference = (request.POST.get("reference") or "").strip()
-    reason = (request.POST.get("reason") or "").strip()
+    reference = clean_text(request.POST.get("reference") or "").strip()
+    reason = clean_text(request.POST.get("reason") or "").strip()
     vouchers = list(Voucher.objects.filter(serial=reference)) or list(
         Voucher.objects.filter(batch__code=reference, state=Voucher.State.ACTIVE)
     )
@@ -275,7 +268,7 @@ def vouchers_void(request: HttpRequest) -> HttpResponse:
 @require_POST
 def entry_correct_view(request: HttpRequest, entry_id) -> HttpResponse:
     entry = get_object_or_404(JournalEntry, pk=entry_id)
-    reason = (request.POST.get("reason") or "").strip()
+    reason = clean_text(request.POST.get("reason") or "").strip()
     try:
         entry_correct(entry=entry, reason=reason, actor=request.user)
     except LedgerError:
@@ -324,12 +317,12 @@ def apikeys_view(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if "revoke" in request.POST:
             key = get_object_or_404(ApiKey, pk=request.POST.get("revoke"))
-            apikey_revoke(key=key, actor=request.user, reason=request.POST.get("reason", "")[:200])
+            apikey_revoke(key=key, actor=request.user, reason=clean_text(request.POST.get("reason", ""))[:200])
             messages.success(request, _("The key %(name)s is revoked.") % {"name": key.name})
             return redirect("backoffice:apikeys")
         try:
             key, created_text = apikey_create(
-                name=request.POST.get("name", ""),
+                name=clean_text(request.POST.get("name", "")),
                 kind=request.POST.get("kind", ApiKey.Kind.PARTNER),
                 scopes=request.POST.getlist("scopes"),
                 actor=request.user,
@@ -448,7 +441,7 @@ def promotion_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     redemptions = promotion_redemptions(promotion)
     if request.GET.get("format") == "csv":
-        response, writer = _csv_response(f"promotion-{promotion.pk}-redemptions.csv")
+        response, writer = csv_response(f"promotion-{promotion.pk}-redemptions.csv")
         writer.writerow(
             ["order", "customer", "customer_name", "msisdn", "status", "discount", "cost", "currency", "created_at",
              "settled_at"]
@@ -459,7 +452,7 @@ def promotion_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 [
                     order.pk,
                     order.customer_id,
-                    _csv_text(str(order.customer)),
+                    str(order.customer),
                     order.line.msisdn if order.line else "",
                     redemption.status,
                     redemption.discount,
@@ -507,8 +500,3 @@ def promotion_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def promotion_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _promotion_pause_or_resume(request, pk, pause=False)
-
-
-def _csv_text(value: str) -> str:
-    """Free text a spreadsheet would read as a formula (a customer named "=cmd|…") kept as text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -17,6 +17,7 @@ from refill.notifications.models import Notification
 from refill.notifications.services import _claim, _deliver
 
 from .models import EsimOrder
+from .services import esim_code_may_leave
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,13 @@ QR_CID = "esim-qr@refill"
 
 
 def esim_ready_send(*, order_id: int) -> Notification | None:
-    """Send the order's activation code once (None if the order has no code for a customer)."""
+    """Send the order's activation code once (None if the order has no code for a customer, or
+    its line was never paid for: it is sent when the first payment delivers the line's eSIM)."""
     order = EsimOrder.objects.select_related("line", "line__owner", "profile").get(pk=order_id)
     if order.line is None or order.status != EsimOrder.Status.RELEASED or not order.matching_id:
+        return None
+    if not esim_code_may_leave(order.line):
+        logger.warning("eSIM activation code for order %s not sent: line %s is not paid for", order.pk, order.line_id)
         return None
     customer = order.line.owner
     key = f"esim:{order.pk}"

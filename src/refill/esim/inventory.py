@@ -16,6 +16,7 @@ from refill.audit.services import audit_record
 from refill.domain.identifiers import InvalidIdentifier, normalize_iccid, normalize_imsi
 from refill.errors import RefillError
 from refill.ops.bulk import bulk_insert, unsaved
+from refill.ops.safetext import clean_text
 
 from .models import Profile, ProfileBatch
 
@@ -82,7 +83,11 @@ def _read(text: str) -> tuple[list[_Row], list[dict]]:
             if number > MAX_ROWS + 1:
                 raise ImportRefused(why=_("it has more than %(max)s rows.") % {"max": f"{MAX_ROWS:,}"})
             errors = []
-            value = {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
+            # Control characters are dropped as the cell is read: a NUL would otherwise reach the
+            # batch's report of rejected rows, which PostgreSQL cannot store in JSON.
+            value = {
+                name: clean_text(cells[index]).strip() if index < len(cells) else "" for name, index in columns.items()
+            }
             try:
                 iccid = normalize_iccid(value["iccid"])
             except InvalidIdentifier as exc:
@@ -134,7 +139,10 @@ def inventory_import(*, file_name: str, content: bytes, vendor: str = "", actor=
     try:
         with transaction.atomic():
             batch = ProfileBatch.objects.create(
-                file_name=file_name[:200], sha256=digest, vendor=vendor[:100], imported_by=_staff(actor)
+                file_name=clean_text(file_name)[:200],
+                sha256=digest,
+                vendor=clean_text(vendor)[:100],
+                imported_by=_staff(actor),
             )
             existing = {
                 profile.iccid: profile

@@ -60,6 +60,19 @@ class ReissueNotAllowed(RefillError):
     message = _("This line's number is no longer kept, so its eSIM cannot be installed again.")
 
 
+class EsimNotPaid(RefillError):
+    code = "esim_not_paid"
+    message = _(
+        "This number is not paid for yet. Its eSIM's activation code comes once the first payment has gone through."
+    )
+
+
+def esim_code_may_leave(line: Line) -> bool:
+    """Whether the line's activation code may be shown, emailed or re-issued: never before the
+    line was first paid for (a new line is pending until then; its profile is only held)."""
+    return line.status != "pending"
+
+
 def _tell(order: EsimOrder) -> None:
     """Email the customer their activation code once the order has one (after the commit)."""
     from .tasks import send_esim_ready
@@ -236,7 +249,7 @@ class EsimView:
 def esim_view(line: Line) -> EsimView:
     order = esim_current_order(line)
     profile = Profile.objects.filter(line=line).first()
-    installable = order is not None and order.status == EsimOrder.Status.RELEASED and line.status != "pending"
+    installable = order is not None and order.status == EsimOrder.Status.RELEASED and esim_code_may_leave(line)
     return EsimView(
         order=order,
         profile=profile,
@@ -253,6 +266,8 @@ def esim_reissue(*, line: Line, actor=None, reason: str = EsimOrder.Reason.REISS
 
     if line.sim_type != Line.SimType.ESIM:
         raise NotAnEsimLine()
+    if not esim_code_may_leave(line):
+        raise EsimNotPaid()
     if LineStatus(line.status) in (LineStatus.AGING, LineStatus.AVAILABLE, LineStatus.PORTED_OUT):
         raise ReissueNotAllowed()
     profile = Profile.objects.filter(line=line).first()

@@ -35,6 +35,7 @@ from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.ops.bulk import bulk_insert, bulk_set, unsaved
+from refill.ops.safetext import clean_text
 from refill.orders.models import Order, ReceiptSeries
 from refill.orders.services import receipts_number
 from refill.renewals.errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, WalletTooLow
@@ -127,12 +128,14 @@ def numbers_from_csv(data: bytes) -> list[str]:
         column = 0
         if rows and not any(ch.isdigit() for ch in rows[0][0]):
             rows = rows[1:]  # a header with another name
-    return [row[column].strip() for row in rows if len(row) > column and row[column].strip()]
+    # Control characters (a NUL in "+1202\x00555") are dropped as the cell is read, never stored.
+    cells = (clean_text(row[column]).strip() for row in rows if len(row) > column)
+    return [cell for cell in cells if cell]
 
 
 def numbers_from_text(text: str) -> list[str]:
     """Numbers typed or pasted: one per line, or separated by commas or semicolons."""
-    parts = text.replace(";", "\n").replace(",", "\n").splitlines()
+    parts = clean_text(text, multiline=True).replace(";", "\n").replace(",", "\n").splitlines()
     return [part.strip() for part in parts if part.strip()]
 
 
@@ -726,7 +729,7 @@ def bulk_jobs_resume(*, now: datetime | None = None) -> int:
 
 def group_save(*, customer, user, name: str, group: LineGroup | None = None) -> LineGroup:
     _require_admin(user, customer)
-    name = name.strip()
+    name = clean_text(name).strip()  # renamed from a raw form post: no form field cleans it
     if not name or len(name) > 60:
         raise FleetRefused(_("A group needs a name of at most 60 characters."))
     if LineGroup.objects.filter(customer=customer, name__iexact=name).exclude(pk=getattr(group, "pk", None)).exists():

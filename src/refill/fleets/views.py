@@ -3,7 +3,6 @@ payment and invoice. Every member sees them; only administrators act."""
 
 from __future__ import annotations
 
-import csv
 import uuid
 from functools import wraps
 
@@ -24,6 +23,7 @@ from refill.domain.lifecycle import LineStatus
 from refill.integrations.payments.base import CardDetails, TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import STATUS_LABELS, Line
+from refill.ops.safetext import csv_response
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.portal.forms import CardForm
@@ -357,9 +357,8 @@ RESULT_COLUMNS = ("row", "number", "status", "reason", "plan", "periods", "amoun
 def job_result(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's result, a row per number given, as CSV."""
     found = _job(request, pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bulk-job-{found.pk}.csv"'
-    writer = csv.writer(response)
+    # The numbers are as the customer typed them: the writer keeps "=1+2" from running as a formula.
+    response, writer = csv_response(f"bulk-job-{found.pk}.csv")
     writer.writerow(RESULT_COLUMNS)
     plans = {}
     for row in found.lines.select_related("order").order_by("position").iterator(chunk_size=1000):

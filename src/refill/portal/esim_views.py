@@ -16,7 +16,14 @@ from refill.domain.activation import qr_png, qr_svg
 from refill.errors import RefillError
 from refill.esim.models import EsimOrder, Profile
 from refill.esim.newlines import esim_wait_refund, waiting_context
-from refill.esim.services import NoNumberAvailable, esim_for_new_line, esim_reissue, esim_view
+from refill.esim.services import (
+    EsimNotPaid,
+    NoNumberAvailable,
+    esim_code_may_leave,
+    esim_for_new_line,
+    esim_reissue,
+    esim_view,
+)
 from refill.esim.stock import new_lines_can_get_esim
 from refill.lines.models import Line
 
@@ -92,6 +99,8 @@ def esim_reinstall(request: HttpRequest, pk: int) -> HttpResponse:
     """A new activation code for the line's eSIM (a new phone, or installing it again)."""
     line = _esim_line(request, pk)
     try:
+        if not esim_code_may_leave(line):
+            raise EsimNotPaid()  # its profile is only held: nothing is ordered or sent before it is paid
         if Profile.objects.filter(line=line).exists():
             esim_reissue(line=line, actor=request.user, reason=EsimOrder.Reason.REINSTALL)
         else:

@@ -23,6 +23,7 @@ from refill.domain.money import MINOR_UNITS, quantize
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_for, entry_post
 from refill.lines.models import Line
+from refill.ops.safetext import clean_text, csv_writer
 
 from .errors import (
     InvalidBatch,
@@ -152,7 +153,7 @@ def voucher_batch_generate(
 
 def pins_csv(batch: VoucherBatch, pins: list[tuple[str, str]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["serial", "pin", "face_value", "currency", "expires_at"])
     expires = {v.serial: v.expires_at for v in batch.vouchers.all()}
     for serial, pin in pins:
@@ -189,7 +190,8 @@ def voucher_batch_import(*, text: str, note: str = "", actor=None) -> ImportRepo
     seen_serials: set[str] = set()
     seen_pins: dict[str, int] = {}
     for number, raw in enumerate(rows, start=2):
-        row = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
+        # Control characters (a NUL cannot even be stored) are dropped from every cell as it is read.
+        row = {key.strip(): clean_text(value or "").strip() for key, value in raw.items() if key}
         serial, pin, currency = (
             row.get("serial", ""),
             normalize_pin(row.get("pin", "")),
@@ -437,6 +439,7 @@ def _retire(voucher: Voucher, *, state: str, to: str, suffix: str, memo: str, ac
 
 def voucher_void(*, voucher: Voucher, reason: str, actor=None) -> bool:
     """Cancel an unused PIN: its face value leaves the float again. False if it was not active."""
+    reason = clean_text(reason)
     with transaction.atomic():
         if not _retire(
             voucher,

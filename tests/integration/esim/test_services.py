@@ -44,7 +44,10 @@ def stock(sim):
 def line(db):
     market = make_market()
     customer, _ = make_customer()
-    return make_line(customer, market, make_plan(market), sim_type="esim")
+    line = make_line(customer, market, make_plan(market), sim_type="esim")
+    type(line).objects.filter(pk=line.pk).update(status="active")  # paid for: a pending line gets no code
+    line.refresh_from_db()
+    return line
 
 
 def test_new_line_gets_a_released_profile_and_its_activation_code(sim, stock, line):
