@@ -1,5 +1,8 @@
+import secrets
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,6 +38,38 @@ class SignupForm(AllauthSignupForm):
             return value
         return super().validate_unique_email(value)
 
+    def try_save(self, request):
+        """A taken address or number makes no account, but it must not answer sooner than a new one
+        does: hashing the password (argon2, most of the time a signup takes) and writing the account
+        would otherwise be skipped, and the answer's speed would tell who is registered. So the
+        same signup is rehearsed and undone first (see _rehearse_signup); what follows, the
+        "account already exists" message instead of the verification one, costs about the same."""
+        if self.account_already_exists:
+            self._rehearse_signup(request)
+        return super().try_save(request)
+
+    def _rehearse_signup(self, request) -> None:
+        """Make the account a new signup would make (the same adapter, hasher and rows) with
+        stand-ins for the taken address and number, then roll it back: nothing is kept, nothing is
+        sent (no signal fires before complete_signup; on-commit work of a rolled-back block is
+        dropped), and the time spent is the time a new signup spends."""
+        real, already = self.cleaned_data, self.account_already_exists
+        token = secrets.token_hex(6)
+        self.cleaned_data = {
+            **real,
+            "email": f"signup-rehearsal-{token}@rehearsal.invalid" if real.get("email") else real.get("email"),
+            "phone": f"+999{int(token, 16) % 10**11:011d}" if real.get("phone") else real.get("phone"),
+        }
+        self.account_already_exists = False
+        try:
+            with transaction.atomic():
+                self.save(request)
+                raise _Rehearsed
+        except _Rehearsed:
+            pass
+        finally:
+            self.cleaned_data, self.account_already_exists = real, already
+
     def clean(self):
         cleaned = super().clean()
         if (
@@ -45,3 +80,7 @@ class SignupForm(AllauthSignupForm):
         ):
             raise forms.ValidationError(_("Enter an email address or a mobile number."))
         return cleaned
+
+
+class _Rehearsed(Exception):
+    """Rolls back a rehearsed signup (SignupForm._rehearse_signup)."""
