@@ -88,13 +88,20 @@ def test_register_refuses_a_bad_mobile_number(client):
     assert not User.objects.exists()
 
 
-def test_passwords_are_hashed_with_argon2_outside_tests():
-    from django.conf import settings
+def test_passwords_are_hashed_with_argon2id_outside_tests():
+    """A password stored with the production hashers is an Argon2id hash that checks; tests
+    themselves use a fast hasher."""
+    from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 
     from refill.config.settings import base
 
-    assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
-    assert settings.PASSWORD_HASHERS  # tests use a fast hasher
+    with override_settings(PASSWORD_HASHERS=base.PASSWORD_HASHERS):
+        customer, user = make_customer("hashed@example.com", password=PASSWORD)
+        user.refresh_from_db()
+        assert user.password.startswith("argon2$argon2id$"), user.password
+        assert identify_hasher(user.password).algorithm == "argon2"
+        assert check_password(PASSWORD, user.password) and not check_password("wrong-" + PASSWORD, user.password)
+        assert make_password("another-pass-99").startswith("argon2$argon2id$")
 
 
 def test_lockout_after_repeated_failures(client):
@@ -121,12 +128,23 @@ def test_password_reset_by_emailed_link(client):
     assert user.check_password("brand-new-pass-77")
 
 
-@override_settings(REFILL_DEMO=False)
-def test_demo_logins_are_refused_when_demo_is_off(client):
-    User.objects.create_user("demo@example.com", "demo-pass-1234")
-    response = client.post(reverse("account_login"), {"login": "demo@example.com", "password": "demo-pass-1234"})
+@pytest.mark.parametrize("login_as", ["demo@example.com", "Demo@Example.COM"])
+def test_demo_logins_are_refused_when_demo_is_off(client, login_as):
+    """The demo customer, with a verified address and the demo's password, is let in while demo is
+    on and refused (not logged in, never a 500) the moment it is off."""
+    make_customer("demo@example.com", password="demo-pass-1234")
+    credentials = {"login": login_as, "password": "demo-pass-1234"}
+    with override_settings(REFILL_DEMO=True):
+        response = client.post(reverse("account_login"), credentials)
+        assert response.status_code == 302 and response["Location"] == reverse("portal:home")
+        assert client.get(reverse("portal:home")).status_code == 200
+        client.post(reverse("account_logout"))
     assert client.get(reverse("portal:home")).status_code == 302
-    assert response.status_code in (200, 403)
+    with override_settings(REFILL_DEMO=False):
+        response = client.post(reverse("account_login"), credentials)
+        assert response.status_code in (200, 403)
+        assert client.get(reverse("portal:home")).status_code == 302  # not logged in
+        assert "_auth_user_id" not in client.session
 
 
 def test_login_and_logout(client):

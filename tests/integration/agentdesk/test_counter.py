@@ -11,7 +11,7 @@ from refill.orders.models import Receipt
 from refill.vouchers.services import voucher_batch_generate
 from tests.factories import login, renew
 
-from .conftest import verify_by_pin
+from .conftest import renew_at_counter, topup_at_counter, verify_by_pin
 
 pytestmark = pytest.mark.django_db
 
@@ -91,17 +91,36 @@ def test_counter_typos_do_not_lock_the_customer_out(client, counter):
     assert wallet_balance(customer, "USD") == Decimal("10.00")
 
 
-def test_a_cash_payment_is_refunded_to_the_wallet_only(client, counter):
+def test_a_cash_payment_is_refunded_to_the_wallet_only(client, counter, plan):
+    """A renewal paid in cash at the counter is refunded into the customer's wallet, never "to how
+    it was paid" (there is no card to send it to); a cash top-up already is wallet money."""
     from refill.orders.models import Order
     from refill.orders.refunds import RefundRefused, order_refund
 
     agent, customer, line = counter
-    page = client.get(reverse("agentdesk:desk"), {"msisdn": "+12025550143"})
-    key = page.context["cash_form"].initial["idempotency_key"]
-    client.post(reverse("agentdesk:cash_topup", args=[line.pk]), {"amount": "20.00", "idempotency_key": key})
-    order = Order.objects.get(customer=customer, line__isnull=True)
-    with pytest.raises(RefundRefused):
-        order_refund(order=order, amount=Decimal("5.00"), destination="original", reason="x", idempotency_key="r")
+    assert renew_at_counter(client, line, plan, pay="cash").status_code == 302
+    order = Order.objects.get(customer=customer, line=line, status="paid")
+    assert order.payments.get(status="succeeded").method == "cash"
+    drawer = account_for(Account.Purpose.SHOP_CASH, "USD", reference=f"agent-{agent.pk}")
+    assert wallet_balance(customer, "USD") == 0 and account_balance(drawer) == Decimal("25.00")
+
+    with pytest.raises(RefundRefused, match="paid in cash"):
+        order_refund(order=order, amount=Decimal("5.00"), destination="original", reason="x", idempotency_key="r1")
+    assert not order.refunds.exists() and wallet_balance(customer, "USD") == 0
+
+    refund = order_refund(order=order, amount=Decimal("5.00"), destination="wallet", reason="x", idempotency_key="r2")
+    assert (refund.status, refund.wallet_amount, refund.card_amount) == ("succeeded", Decimal("5.00"), Decimal(0))
+    assert wallet_balance(customer, "USD") == Decimal("5.00")
+    assert account_balance(drawer) == Decimal("25.00")  # the drawer still owes the cash it took
+
+    topup_at_counter(client, line)
+    topup = Order.objects.get(customer=customer, line__isnull=True)
+    for destination in ("original", "wallet"):
+        with pytest.raises(RefundRefused):
+            order_refund(
+                order=topup, amount=Decimal(5), destination=destination, reason="x", idempotency_key=f"t{destination}"
+            )
+    assert wallet_balance(customer, "USD") == Decimal("25.00")
     receipt_page = client.get(f"/orders/{order.pk}/")  # agents have no customer: not their page
     assert receipt_page.status_code == 404
 

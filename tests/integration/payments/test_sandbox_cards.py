@@ -132,6 +132,9 @@ def test_every_card_through_the_api(client, line, number, outcome):
     # The same key again is a replay: the same order, never a second charge.
     again = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
     assert latest_order(line).pk == order.pk
+    order.refresh_from_db()  # read as it ended, not as it was before the payment settled
+    settled_paid = outcome in (SUCCESS, TIMEOUT_AFTER_CHARGE, "requires_action")
+    assert (order.status == Order.Status.PAID) == settled_paid, (outcome, order.status)
     if order.status == Order.Status.PAID:
         # the first answer, replayed as it was (docs/api.md, Idempotency-Key)
         assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"

@@ -1,7 +1,9 @@
+import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,12 +61,21 @@ def test_home_shows_lines_with_balances(client, world):
 
 def test_quote_shows_price_and_new_expiry_before_paying(client, world):
     market, plan, customer, line = world
-    page = client.get(
-        reverse("portal:renew_quote", args=[line.pk]), {"plan": "us-30day", "periods": 2}
-    ).content.decode()
+    # On a fixed day, the line's paid time ends at a known instant (11 a.m. in New York); the quote
+    # adds two 30-day periods in the market's calendar, across the March DST change, and names the
+    # customer's zone in words.
+    start, end = datetime(2026, 12, 21, 16, 0, tzinfo=UTC), datetime(2027, 1, 20, 16, 0, tzinfo=UTC)
+    Period.objects.filter(line=line).update(start=start, end=end)
+    type(line).objects.filter(pk=line.pk).update(period_end=end)
+    with time_machine.travel(datetime(2027, 1, 1, 17, 0, tzinfo=UTC), tick=False):
+        login(client, customer.users.get())  # a session of that day
+        page = client.get(
+            reverse("portal:renew_quote", args=[line.pk]), {"plan": "us-30day", "periods": 2}
+        ).content.decode()
     assert "$50.00" in page
-    expected_end = (line.period_end + timedelta(days=60)).astimezone(customer.zone)
-    assert expected_end.strftime("%Y") in page and 'data-testid="new-expiry"' in page
+    found = re.search(r'<dd data-testid="new-expiry">([^<]*)</dd>', page)
+    assert found is not None
+    assert html.unescape(found.group(1)) == "March 21, 2027, 11 a.m. Eastern Daylight Time (UTC-4)"
 
 
 def test_pay_renews_and_lands_on_confirmation(client, world, mailoutbox):
