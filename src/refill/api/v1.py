@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from refill.api.callers import session_auth
 from refill.api.problems import Problem, RefusingParser, problem, server_error_problem
-from refill.api.types import CardDatePart, Id, Money, SmallInt, UsageAmount
+from refill.api.types import CardDatePart, Id, Moment, Money, SmallInt, UsageAmount
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
@@ -165,6 +165,7 @@ STATUS_BY_CODE.update(
         "esim_download_limit": 409,
         "esim_download_in_progress": 409,
         "esim_reissue_not_allowed": 409,
+        "esim_not_paid": 409,
         "not_an_esim_line": 404,
         "esim_out_of_stock": 503,
         "smdp_unavailable": 503,
@@ -1245,7 +1246,7 @@ class UsageIn(BaseModel):
     msisdn: str
     kind: str  # data (MB), voice (minutes) or sms (messages)
     amount: UsageAmount
-    timestamp: datetime
+    timestamp: Moment
 
 
 class UsageBatchIn(Schema):

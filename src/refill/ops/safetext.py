@@ -3,13 +3,13 @@ what goes out as CSV cannot run as a spreadsheet formula.
 
 Coming in: a NUL byte cannot be stored by PostgreSQL (neither in text nor in JSON), and other
 control characters only hide what a value really is (a number that looks right and is not). Every
-importer cleans its cells with ``clean_text``; forms refuse them with ``no_control_characters``
-(Django's CharField already refuses NUL; this refuses the rest with the same kind of message).
+importer cleans its cells with ``clean_text``, and so does a view that stores text posted outside
+a form field; every form's text field already refuses a NUL (Django's CharField validator).
 
 Going out: every CSV file Refill writes (downloads, the demo's PIN files) is written by
 ``csv_writer``, which keeps a cell a spreadsheet would read as a formula (``=…``, ``+…``, ``-…``,
 ``@…``, or a tab or carriage return first) as text by putting an apostrophe before it, as OWASP
-recommends. Numbers stay numbers: a negative amount is written from a Decimal or int, not a str.
+recommends. A plain number stays as it is (a phone number in E.164 form, a negative amount).
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils.translation import gettext_lazy as _
 
 # C0 controls and DEL, and the C1 controls; tab, line feed and carriage return are handled apart.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -41,21 +39,13 @@ def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     return bool((_CONTROL if multiline else _CONTROL_OR_BREAK).search(value))
 
 
-def no_control_characters(value: str) -> None:
-    """Form field validator for one-line text: refuses control characters (NUL included)."""
-    if isinstance(value, str) and has_control_characters(value):
-        raise ValidationError(_("Remove the invisible control characters from this text."), code="control_characters")
-
-
-def no_control_characters_multiline(value: str) -> None:
-    """Form field validator for text of several lines: tab and line breaks are allowed."""
-    if isinstance(value, str) and has_control_characters(value, multiline=True):
-        raise ValidationError(_("Remove the invisible control characters from this text."), code="control_characters")
+# A plain number (a phone number as +1 202 555 0100, an amount as -5.00) runs nothing: kept as is.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ]*(?:\.[0-9]+)?")
 
 
 def csv_cell(value: Any) -> Any:
     """A cell as written: text a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in FORMULA_START:
+    if isinstance(value, str) and value[:1] in FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -87,7 +87,7 @@ def test_the_api_refuses_the_reissue_with_a_problem_and_shows_no_code(sim, pendi
         headers={"Idempotency-Key": "h9-1"},
     )
     problem = json.loads(response.content)
-    assert 400 <= response.status_code < 500 and problem["code"] == "esim_not_paid" and problem["detail"]
+    assert response.status_code == 409 and problem["code"] == "esim_not_paid" and problem["detail"]
     assert response["Content-Type"].startswith("application/problem+json")
     assert client.get(f"/api/v1/lines/{line.msisdn}/esim").json()["activation_code"] is None
     assert client.get(f"/api/v1/lines/{line.msisdn}/esim/qr.png").status_code in (403, 404)
