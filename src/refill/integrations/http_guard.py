@@ -138,16 +138,15 @@ def url_parse(url: str, *, schemes: tuple[str, ...] = ("https",)) -> Target:
     return Target(scheme=scheme, host=parts.hostname, port=port or (443 if scheme == "https" else 80), path=path)
 
 
-def target_address(target: Target) -> str | None:
-    """The checked address to connect to (None: an allowed host, connected to by name). Raises
-    AddressRefused when the host is, or resolves to, a non-public address, HostNotFound when it
-    does not resolve. Every address a name resolves to must be public: one internal answer among
-    public ones is a rebinding attempt, not a partner."""
-    if host_allowed(target.host):
-        return None
+def target_address(target: Target) -> str:
+    """The address to connect to, checked. Raises AddressRefused when the host is, or resolves to,
+    a non-public address, HostNotFound when it does not resolve. Every address a name resolves to
+    must be public: one internal answer among public ones is a rebinding attempt, not a partner.
+    A host the operator allowed is resolved the same way but not checked."""
+    allowed = host_allowed(target.host)
     literal = ip_literal(target.host)
     if literal is not None:
-        if not address_is_public(literal):
+        if not allowed and not address_is_public(literal):
             raise AddressRefused()
         return str(literal)
     try:
@@ -162,16 +161,18 @@ def target_address(target: Target) -> str | None:
             raise AddressRefused() from None
     if not addresses:
         raise HostNotFound()
-    if not all(address_is_public(address) for address in addresses):
+    if not allowed and not all(address_is_public(address) for address in addresses):
         raise AddressRefused()
     return str(addresses[0])
 
 
 def url_check(url: str, *, schemes: tuple[str, ...] = ("https",)) -> Target:
     """Check a URL staff are saving: well formed, one of ``schemes``, and a public host (or one the
-    operator allowed). Raises a RefillError whose message the form shows."""
+    operator allowed, which need not resolve yet). Raises a RefillError whose message the form
+    shows."""
     target = url_parse(url, schemes=schemes)
-    target_address(target)
+    if not host_allowed(target.host):
+        target_address(target)
     return target
 
 
@@ -213,14 +214,14 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, sche
         )
     else:
         connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-    if address is not None:
-        # Connect to the address just checked, not to whatever the name resolves to a moment later;
-        # TLS is still wrapped with server_hostname=target.host, so the certificate is checked for
-        # the name and SNI carries it.
-        def pinned(_where, timeout=None, source_address=None, *args, **kwargs):
-            return socket.create_connection((address, target.port), timeout, source_address)
 
-        connection._create_connection = pinned
+    # Connect to the address just checked, not to whatever the name resolves to a moment later;
+    # TLS is still wrapped with server_hostname=target.host, so the certificate is checked for the
+    # name and SNI carries it (and the Host header names it too).
+    def pinned(_where, timeout=None, source_address=None, *args, **kwargs):
+        return socket.create_connection((address, target.port), timeout, source_address)
+
+    connection._create_connection = pinned
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()

@@ -361,3 +361,96 @@ def test_only_admins_may_delete_endpoints(settings):
         assert client.get(url).status_code == 403 and client.post(url).status_code == 403
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert not AuditEvent.objects.filter(action="webhook.endpoint_deleted").exists()
+
+
+# --- TLS to the checked address ------------------------------------------------------------------
+
+
+def _certificates(folder, name: str):
+    """A throwaway CA (trusted through SSL_CERT_FILE) and a server certificate for ``name``."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, issuer, public_key, signing_key, *, ca: bool, issuer_key=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=not ca,
+                    key_cert_sign=ca,
+                    crl_sign=ca,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )  # fmt: skip
+        )
+        if issuer_key is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False
+            )
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = build("Refill test CA", "Refill test CA", ca_key.public_key(), ca_key, ca=True)
+    server = build(name, "Refill test CA", server_key.public_key(), ca_key, ca=False, issuer_key=ca_key.public_key())
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "server.pem").write_bytes(server.public_bytes(pem))
+    (folder / "server.key").write_bytes(
+        server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return folder / "ca.pem", folder / "server.pem", folder / "server.key"
+
+
+def test_tls_goes_to_the_resolved_address_and_verifies_the_name(dns, settings, servers, tmp_path, monkeypatch):
+    """The connection is made to the address the resolver gave, while the certificate is checked
+    for the name in the URL (sent as SNI): a certificate for another name is refused."""
+    import ssl
+
+    ca, certificate, key = _certificates(tmp_path, "hooks.corp.test")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    receiver = servers()
+    names_seen = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    context.sni_callback = lambda _socket, server_name, _context: names_seen.append(server_name)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    settings.REFILL_WEBHOOK_ALLOWED_HOSTS = ["hooks.corp.test", "other.corp.test"]
+    dns.names["hooks.corp.test"] = dns.names["other.corp.test"] = ["127.0.0.1"]
+
+    good = _event_for(f"https://hooks.corp.test:{receiver.port}/hook")
+    assert webhooks_deliver() == 1
+    assert WebhookAttempt.objects.get(delivery=good).status_code == 204
+    assert names_seen == ["hooks.corp.test"] and receiver.hits == [("POST", "/hook")]
+
+    WebhookEndpoint.objects.update(active=False)  # the next event goes to the wrong name only
+    endpoint_create(
+        name="wrong name", url=f"https://other.corp.test:{receiver.port}/hook", events=["order.paid"], actor=None
+    )
+    webhook_emit("order.paid", {"order_id": 2})
+    assert webhooks_deliver() == 0
+    attempt = WebhookAttempt.objects.get(delivery__endpoint__name="wrong name")
+    assert (attempt.status_code, attempt.error) == (None, "could not connect")
+    assert receiver.hits == [("POST", "/hook")]  # the certificate did not match: nothing sent
