@@ -52,7 +52,12 @@ class ShopRenewForm(forms.Form):
 
 class DrawerCloseForm(forms.Form):
     counted = forms.DecimalField(label=_("Cash counted in the drawer"), min_value=0, max_digits=12, decimal_places=2)
-    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=pgettext_lazy("staff note", "Note"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
 

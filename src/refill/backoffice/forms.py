@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refill.catalog.models import Market, Plan
 from refill.domain.money import MINOR_UNITS
@@ -27,13 +28,13 @@ class VoucherGenerateForm(forms.Form):
     face_value = forms.DecimalField(label=_("Face value"), min_value=0, max_digits=10, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in sorted(MINOR_UNITS)])
     expires_in_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=3650, initial=90)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=pgettext_lazy("staff note", "Note"), max_length=200, required=False)
 
 
 class VoucherImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), required=False)
     pasted = forms.CharField(label=_("or paste CSV"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=pgettext_lazy("staff note", "Note"), max_length=200, required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -178,7 +179,7 @@ class PromotionForm(forms.ModelForm):
 
     market = MarketChoiceField(label=_("Market"), queryset=Market.objects.order_by("name"))
     code = forms.CharField(
-        label=_("Code"),
+        label=pgettext_lazy("promotion", "Code"),
         max_length=40,
         required=False,
         help_text=_("Leave empty to apply the promotion automatically to every order it fits."),
