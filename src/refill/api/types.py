@@ -8,10 +8,11 @@ Use these instead of bare ``int`` and ``Decimal`` in any schema, path or query p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 # Django's columns: BigAutoField keys and PositiveBigIntegerField are 64-bit signed in every
 # database Refill supports; PositiveSmallIntegerField is at most 32767 everywhere.
@@ -43,3 +44,24 @@ columns hold at most four digits."""
 
 SmallInt = Annotated[int, Field(ge=-SMALLINT_MAX, le=SMALLINT_MAX)]
 """A small number (days, a page size) clamped by the view: bounded so it can never overflow."""
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_our_time(value: datetime) -> datetime:
+    # 9999-12-31T23:59:59-12:00 is a valid ISO 8601 moment that leaves the calendar in UTC, as the
+    # database stores it (OverflowError); no record Refill takes is that far from today anyway.
+    try:
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        inside = EARLIEST <= moment.astimezone(UTC) < LATEST
+    except OverflowError:
+        inside = False
+    if not inside:
+        raise ValueError("Must be a moment between 2000 and 2100")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_our_time)]
+"""A moment a record happened or is due: between the years 2000 and 2100 (in UTC)."""

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from refill.api.callers import session_auth
 from refill.api.problems import Problem, RefusingParser, problem, server_error_problem
-from refill.api.types import CardDatePart, Id, Money, SmallInt, UsageAmount
+from refill.api.types import CardDatePart, Id, Moment, Money, SmallInt, UsageAmount
 from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.vouchers.services import voucher_redeem
@@ -1246,7 +1246,7 @@ class UsageIn(BaseModel):
     msisdn: str
     kind: str  # data (MB), voice (minutes) or sms (messages)
     amount: UsageAmount
-    timestamp: datetime
+    timestamp: Moment
 
 
 class UsageBatchIn(Schema):
