@@ -66,3 +66,11 @@ def shot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _links_reach_the_live_server(request, settings):
+    """Emails and SMS build their links from REFILL_PUBLIC_URL, as in production; in a browser test
+    that is the test's own server, so a journey can follow an emailed link."""
+    if "live_server" in request.fixturenames:
+        settings.REFILL_PUBLIC_URL = request.getfixturevalue("live_server").url
