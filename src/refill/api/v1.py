@@ -102,7 +102,10 @@ class RefillAPI(NinjaAPI):
                     wanted[401] = "Not signed in, and no valid API key"
                 if "SessionAuth" in security and method in ("post", "put", "patch", "delete"):
                     wanted[403] = "A browser session without its CSRF token (csrf_failed)"
-                wanted[400] = "Malformed: a body that is not JSON, or a NUL character anywhere"
+                wanted[400] = "Malformed: a body that is not a JSON object, a NUL anywhere, a lone surrogate"
+                if "requestBody" in operation:
+                    wanted[413] = "The body is larger than the server takes (DATA_UPLOAD_MAX_MEMORY_SIZE)"
+                    wanted[415] = "The body is not application/json"
                 for code, description in wanted.items():
                     responses.setdefault(code, {"description": description})
                 for code, response in responses.items():
