@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,6 +15,31 @@ from .models import Line
 
 if TYPE_CHECKING:
     from refill.subscriptions.models import Period
+
+
+def customer_markets_ranked(customer, markets=None) -> list:
+    """``markets`` (by default those of the customer's lines) with the customer's own market first:
+    the one most of their lines are in; on a tie (or with no lines there), the one in their own
+    time zone; then the one they joined with (their oldest line); then by code. One rule for every
+    default that should feel like home: the wallet top-up's currency, a new number's country. A US
+    customer with one travel line in China is not offered CNY or +86 first."""
+    from refill.catalog.models import Market
+
+    lines = list(Line.objects.filter(owner=customer).order_by("pk").values_list("market_id", flat=True))
+    if markets is None:
+        markets = list(Market.objects.filter(pk__in=set(lines)))
+    counts = Counter(lines)
+    first_seen = {market_id: lines.index(market_id) for market_id in counts}
+
+    def rank(market):
+        return (
+            -counts[market.pk],
+            market.time_zone != customer.time_zone,
+            first_seen.get(market.pk, len(lines)),
+            market.code,
+        )
+
+    return sorted(markets, key=rank)
 
 
 def line_lapse_deadlines(line: Line) -> LapseDeadlines | None:

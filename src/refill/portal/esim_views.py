@@ -26,6 +26,7 @@ from refill.esim.services import (
 )
 from refill.esim.stock import new_lines_can_get_esim
 from refill.lines.models import Line
+from refill.lines.selectors import customer_markets_ranked
 
 from .views import _owned_line
 
@@ -147,7 +148,8 @@ def line_new(request: HttpRequest) -> HttpResponse:
         if PoolNumber.objects.filter(market=market, status=PoolNumber.Status.AVAILABLE).exists()
     ]
     market = next((m for m in markets if m.code == (request.POST.get("market") or request.GET.get("market"))), None)
-    market = market or (markets[0] if markets else None)
+    # Unless chosen, the customer's own market (the wallet's default currency follows the same rule).
+    market = market or next(iter(customer_markets_ranked(customer, markets)), None)
     plans, numbers = [], []
     if market is not None:
         for plan in Plan.objects.filter(market=market, is_active=True, kind=Plan.Kind.BASE).order_by("sort_order"):

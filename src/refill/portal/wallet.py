@@ -4,7 +4,6 @@ number, which plan or add-on)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 
 from django.utils.html import conditional_escape, format_html
@@ -14,7 +13,7 @@ from django.utils.translation import pgettext
 
 from refill.catalog.models import Market
 from refill.ledger.models import Account, JournalLine
-from refill.lines.models import Line
+from refill.lines.selectors import customer_markets_ranked
 from refill.orders.models import OrderItem
 
 STATEMENT_ROWS = 50
@@ -22,18 +21,9 @@ STATEMENT_ROWS = 50
 
 def wallet_markets(customer) -> list[Market]:
     """Markets whose currency the customer can hold (those of their lines), their home market
-    first: the one most of their lines are in; on a tie, the one in their own time zone, then the
-    one they joined with (their oldest line). A US customer with one travel line in China tops up in
-    USD by default, not in the CNY that sorts first."""
-    lines = list(Line.objects.filter(owner=customer).order_by("pk").values_list("market_id", flat=True))
-    markets = {market.pk: market for market in Market.objects.filter(pk__in=set(lines))}
-    counts = Counter(lines)
-    first_seen = {market_id: lines.index(market_id) for market_id in counts}
-
-    def rank(market: Market):
-        return (-counts[market.pk], market.time_zone != customer.time_zone, first_seen[market.pk], market.code)
-
-    return sorted(markets.values(), key=rank)
+    first (``lines.selectors.customer_markets_ranked``, the rule a new number's country follows
+    too)."""
+    return customer_markets_ranked(customer)
 
 
 def wallet_statement(customer, currency: str) -> list[dict]:
