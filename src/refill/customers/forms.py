@@ -2,7 +2,7 @@ import secrets
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -65,7 +65,7 @@ class SignupForm(AllauthSignupForm):
             with transaction.atomic():
                 self.save(request)
                 raise _Rehearsed
-        except _Rehearsed:
+        except (_Rehearsed, IntegrityError):  # a stand-in already taken (never, in practice) is fine too
             pass
         finally:
             self.cleaned_data, self.account_already_exists = real, already
