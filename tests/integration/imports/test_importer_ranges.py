@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,9 @@ from refill.esim.inventory import ImportRefused, inventory_import
 from refill.fleets.services import FleetRefused, numbers_from_csv
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_import
+from tests.factories import login
 from tests.integration.imports.test_importer_fuzz import check_inventory, check_vouchers, csv_text, iccid, isolated
+from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +184,27 @@ def test_importers_refuse_a_file_with_an_encoded_surrogate():
         inventory_import(file_name="x.csv", content=encodable(f"ICCID,IMSI,Profile Type\n{iccid(1)}\ud800,1,x\n"))
     with pytest.raises(FleetRefused):
         numbers_from_csv(encodable("number\n+1202555\udc000143\n"))
+
+
+def test_the_back_office_import_page_reports_out_of_range_rows(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("pins@example.com", "x-pass-12345", is_staff=True, role="staff")
+    for codename in ("view_voucherbatch", "add_voucherbatch"):
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="vouchers", codename=codename))
+    login(client, user)
+    text = csv_text(
+        ["serial", "pin", "face_value", "currency", "expires_at"],
+        [
+            ("S0001", str(10**15), "10.00", "USD", "2027-02-30"),
+            ("S0002", str(10**15 + 1), "10.00", "USD", "2027-01-01T25:00:00"),
+            ("S0003", str(10**15 + 2), "1e400", "USD", "2030-01-01"),
+            ("S0004", str(10**15 + 3), "5.00", "USD", "2030-01-01"),
+        ],
+        ",",
+    )
+    answer = client.post(reverse("backoffice:vouchers_import"), {"pasted": text})
+    assert answer.status_code == 200
+    report = visible_text(answer.content.decode())
+    assert all(f"Line {n}:" in report for n in (2, 3, 4)) and "Line 5" not in report
+    assert list(Voucher.objects.values_list("serial", flat=True)) == ["S0004"]
