@@ -51,6 +51,27 @@ TIMED_TRANSITIONS = [
 ]
 
 
+def line_lapse_catch_up(*, line: Line, now: datetime, cause: str, reference: str = "") -> int:
+    """Apply to one locked line, at once, the lifecycle transitions the sweep would apply to it
+    at ``now``: for a change that ends its paid time (a refund) the line's state follows in the same
+    transaction instead of a minute later. The first move (to grace) is recorded with ``cause`` and
+    ``reference``; any timer already run out after it with its own cause, as the sweep does. Only
+    what is due is applied, so calling it again, or the sweep afterwards, changes nothing more."""
+    moved = 0
+    steps = [(LineStatus.GRACE, cause, reference)] + [(target, timed, "") for _, target, timed, _ in TIMED_TRANSITIONS]
+    for target, step_cause, step_reference in steps:
+        if not _still_due(line, target, now):
+            continue
+        source = line.status
+        if step_cause != cause and moved == 0:
+            step_cause, step_reference = cause, reference
+        line_transition(line=line, target=target, cause=step_cause, reference=step_reference)
+        line.save(update_fields=["status", "status_changed_at"])
+        _pool_follow([(line.pk, source, line.msisdn, line.market_id)], target, now)
+        moved += 1
+    return moved
+
+
 def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 5000) -> int:
     """Apply every lifecycle transition that is due, and only those, so running the sweep twice,
     late, or on several machines changes nothing more; after downtime one pass catches up, step

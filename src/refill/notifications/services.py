@@ -122,6 +122,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
 
     from refill.orders.creditnotes import credit_note_pdf, credit_notes_number
     from refill.orders.models import Refund
+    from refill.orders.refundline import refund_line_after
 
     credit_notes_number()  # the email carries the credit note's number
     refund = Refund.objects.select_related("order", "order__customer", "order__line", "order__receipt").get(
@@ -146,6 +147,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
             "credit_note": credit_note,
             "show_reason": refund.reason_code != "other",
             "order_url": f"{settings.REFILL_PUBLIC_URL}/orders/{refund.order.pk}/",
+            "line_after": refund_line_after(refund),  # the line's new end, if the refund moved it
         }
         subject = render_to_string("notifications/refund_subject.txt", context).strip()
         text = render_to_string("notifications/refund.txt", context)

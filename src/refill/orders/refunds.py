@@ -20,6 +20,7 @@ from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_g
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
 from refill.lines.models import Line
+from refill.lines.services import line_lapse_catch_up
 from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.shifting import line_end_after_revoke, line_plan_after_revoke, periods_move_up
@@ -253,7 +254,7 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
         if (refund.period_policy == Plan.RefundPolicy.REVOKE and refundable(order) == 0) or (
             refund.period_policy == Plan.RefundPolicy.PRORATA and prorata_cap(order, now) == 0
         ):
-            _revoke_service(order, now)
+            _revoke_service(order, now, refund=refund)
         credit_note_issue(refund=refund, now=now)
         audit_record(
             actor=actor,
@@ -268,7 +269,7 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
     return refund
 
 
-def _revoke_service(order: Order, now: datetime) -> None:
+def _revoke_service(order: Order, now: datetime, *, refund: Refund) -> None:
     """What the order bought stops counting from ``now``: later periods entirely, the running one
     from now. Rows are marked, never deleted. Periods paid after the revoked ones move up so that
     the line's time has no hole (subscriptions/shifting.py), and the line's end and plan become
@@ -291,6 +292,9 @@ def _revoke_service(order: Order, now: datetime) -> None:
     if line.next_plan_id == line.plan_id:
         line.next_plan = None
     line.save(update_fields=["period_end", "plan", "next_plan", "anchor_day"])
+    # If that ended the line's paid time, its state follows now (grace, or further if its timers
+    # have run out), not at the next sweep: the card must not say "Active" for a line that is not.
+    line_lapse_catch_up(line=line, now=now, cause="refunded", reference=f"refund:{refund.pk}")
 
 
 def _end_addon(order: Order, now: datetime) -> None:
