@@ -119,6 +119,11 @@ def run(args, cluster) -> None:
         "batch": args.batch,
         "renewals_per_s": results[0]["renewals_per_s"],
         "renewals_per_s_50ms": results[50]["renewals_per_s"],
+        # how many of the lines were renewed at each latency, and what was left otherwise
+        "renewed": results[0].get("renewed"),
+        "renewed_50ms": results[50].get("renewed"),
+        "not_renewed": results[0].get("not_renewed"),
+        "not_renewed_50ms": results[50].get("not_renewed"),
         "p50_ms": results[0]["p50_ms"],
         "p99_ms": results[0]["p99_ms"],
         "p50_ms_50ms": results[50]["p50_ms"],

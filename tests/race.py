@@ -3,7 +3,11 @@
 ``race(tmp_path, "tests.some.module:function", [kwargs, ...])`` starts one process per kwargs
 dict. Each sets Django up on the test database the calling test uses, waits at a common barrier,
 calls the function with its kwargs at the same instant as the others, and reports what it returned
-(JSON) or the domain error code it raised. The test then checks the database.
+(JSON) or the domain error code it raised, with the instants it entered and left the function.
+``race`` then checks that the racers really ran at the same time: every racer had entered the
+function before the first one returned (``assert_overlapped``). Results that would also hold had
+the racers run one after another prove nothing about concurrency without that. The test then
+checks the database, and in a money race the provider's own books (``assert_provider_books_match``).
 """
 
 from __future__ import annotations
@@ -69,4 +73,28 @@ def race(tmp_path: Path, target: str, calls: list[dict], *, timeout: float = 90)
         stderr = (tmp_path / f"err-{index}.txt").read_text()
         assert process.returncode == 0, f"racer {index} failed ({process.returncode}):\n{stdout}\n{stderr}"
         results.append(json.loads(stdout.strip().splitlines()[-1]))
+    assert_overlapped(results)
     return results
+
+
+def assert_overlapped(results: list[dict]) -> None:
+    """Every racer entered its function before the first one left it: their windows (``started``,
+    ``finished``, wall clock) share an instant, so the racers were all in flight at once."""
+    assert len(results) >= 2, "a race needs two racers"
+    windows = sorted((r["started"], r["finished"]) for r in results)
+    assert max(start for start, _ in windows) < min(finish for _, finish in windows), (
+        "the racers did not overlap (one returned before another started): "
+        + ", ".join(f"{start:.4f}-{finish:.4f}" for start, finish in windows)
+    )
+
+
+def assert_provider_books_match() -> None:
+    """The sandbox provider's own successful charges (SandboxCharge, its books) are exactly the card
+    payments Refill recorded as succeeded, key for key: nothing charged twice or lost."""
+    from refill.payments.models import Payment, SandboxCharge
+
+    provider = sorted(SandboxCharge.objects.filter(status="succeeded").values_list("idempotency_key", flat=True))
+    refill = sorted(
+        Payment.objects.filter(status="succeeded", method=Payment.Method.CARD).values_list("idempotency_key", flat=True)
+    )
+    assert provider == refill, {"provider": provider, "refill": refill}

@@ -38,8 +38,13 @@ def main() -> int:
             raise TimeoutError("no go signal")
         time.sleep(0.001)
     start_at = float(go.read_text())
+    # Sleep to just before the common instant, then spin the last millisecond: several racers
+    # spinning for long on a busy machine would take turns on the CPU and start apart.
+    if start_at - time.time() > 0.001:
+        time.sleep(start_at - time.time() - 0.001)
     while time.time() < start_at:
         pass
+    started = time.time()
     try:
         result = {"ok": True, "value": function(**payload["kwargs"])}
     except Exception as exc:  # noqa: BLE001 - domain errors are results; anything else fails below
@@ -48,6 +53,9 @@ def main() -> int:
             traceback.print_exc()
             return 1
         result = {"ok": False, "code": code}
+    # The racer's window (wall clock, comparable between processes): tests/race.py checks that the
+    # windows of all racers overlapped, i.e. every racer was in the function before any returned.
+    result.update(started=started, finished=time.time(), pid=os.getpid())
     print(json.dumps(result, default=str), flush=True)
     return 0
 

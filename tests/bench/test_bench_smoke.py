@@ -26,6 +26,9 @@ def test_renewals_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster)."""
     figures = figures_of("renewals.py", "--lines", "20", "--threads", "2", "--quick")
     assert figures["lines"] == 20 and figures["renewals_per_s"] > 0 and figures["renewals_per_s_50ms"] > 0
+    # every line renewed, at both latencies: a rate over 0 would hold if one of the 20 did
+    assert (figures["renewed"], figures["renewed_50ms"]) == (20, 20), figures
+    assert figures["not_renewed"] == {} and figures["not_renewed_50ms"] == {}, figures
     assert figures["lifecycle_per_s"] > 0 and figures["sql_per_renewal"] > 0
 
 

@@ -1,10 +1,12 @@
-"""Receipt numbers stay gap-free while checkouts of different lines run at the same time."""
+"""Receipt numbers stay gap-free while checkouts of different lines run at the same time (tests/race.py
+checks that the racers were all in flight at once), and the provider charged each order once."""
 
 import pytest
 
 from refill.orders.models import Order, Receipt
+from refill.payments.models import Payment, SandboxCharge
 from tests.factories import make_customer, make_line, make_market, make_plan
-from tests.race import race
+from tests.race import assert_provider_books_match, race
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
@@ -26,3 +28,7 @@ def test_concurrent_checkouts_number_receipts_without_gaps(tmp_path):
     numbers = sorted(Receipt.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 25))
     assert Receipt.objects.values("series").distinct().count() == 1
+    # 24 charges at the provider, one per paid order, each the one Refill recorded as succeeded.
+    assert SandboxCharge.objects.filter(status="succeeded").count() == 24
+    assert Payment.objects.filter(status="succeeded", method="card").values("order").distinct().count() == 24
+    assert_provider_books_match()

@@ -3,8 +3,10 @@
 Each racer (race_worker.py) is a separate Python process with its own Django and its own database
 connection to the test database, so the only thing that keeps the result right is what Refill
 does in the database (IMMEDIATE transactions on SQLite, row locks on PostgreSQL, the unique
-constraints). The sandbox gateway's idempotency memory is per process and so cannot help: a
-charge is a Payment row with status succeeded.
+constraints). The sandbox gateway keeps its books in the database (SandboxCharge), as a remote
+provider would: each test compares them with the payments Refill recorded as succeeded. The racers'
+windows (entered and left the services, recorded by each worker) must overlap, or the run proved
+nothing about concurrency.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from django.utils import timezone
 from refill.audit.models import AuditEvent
 from refill.domain.periods import add_days
 from refill.orders.models import Order, Receipt
-from refill.payments.models import Payment
+from refill.payments.models import Payment, SandboxCharge
 from refill.subscriptions.models import Bucket, Period
 from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.race import assert_overlapped, assert_provider_books_match
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
@@ -125,6 +128,7 @@ def _race(tmp_path: Path, *, customer, line, plan, keys: list[str], latency_ms: 
         lines = (tmp_path / f"worker-{index}.out").read_text().strip().splitlines()
         assert lines, report()
         results.append(json.loads(lines[-1]))
+    assert_overlapped(results)  # every racer was in the services before the first one returned
     return results
 
 
@@ -166,6 +170,9 @@ def test_same_idempotency_key_buys_once(setup, tmp_path, latency_ms):
     assert Bucket.objects.filter(line=line).count() == 3
     assert AuditEvent.objects.filter(action="order.create").count() == 1
     assert AuditEvent.objects.filter(action="order.paid").count() == 1
+    # The provider charged once, under the one payment Refill recorded.
+    assert SandboxCharge.objects.filter(status="succeeded").count() == 1
+    assert_provider_books_match()
 
 
 @pytest.mark.parametrize("latency_ms", LATENCIES)
@@ -201,3 +208,5 @@ def test_different_keys_stack_contiguous_periods(setup, tmp_path, latency_ms):
     assert [r.number for r in receipts] == list(range(1, RACERS + 1))  # gap-free, one each
     assert sorted(r.order_id for r in receipts) == [o.pk for o in orders]
     assert Bucket.objects.filter(line=line).count() == 3 * RACERS
+    assert SandboxCharge.objects.filter(status="succeeded").count() == RACERS  # one charge per order
+    assert_provider_books_match()

@@ -1,4 +1,5 @@
-"""Single use and never-negative under racing processes (SQLite and PostgreSQL)."""
+"""Single use and never-negative under racing processes (SQLite and PostgreSQL). tests/race.py checks
+that the racers were all in flight at once."""
 
 from decimal import Decimal
 
@@ -6,10 +7,11 @@ import pytest
 
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
+from refill.payments.models import Payment, SandboxCharge
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.factories import make_customer, make_line, make_market, make_plan
-from tests.race import race
+from tests.race import assert_provider_books_match, race
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
@@ -49,3 +51,8 @@ def test_racing_wallet_spends_never_go_negative(tmp_path):
     assert outcomes == ["succeeded"] * 3 + ["wallet_too_low"] * 2, outcomes
     assert wallet_balance(customer, "USD") == 0
     assert Order.objects.filter(status="paid").count() == 3
+    # The wallet paid, and only the wallet: three spends of $10, nothing charged at the provider.
+    spent = Payment.objects.filter(status="succeeded", order__line__isnull=False)
+    assert sorted(spent.values_list("method", "amount")) == [("wallet", Decimal("10.00"))] * 3
+    assert not SandboxCharge.objects.exists()
+    assert_provider_books_match()
