@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from refill.catalog.models import Market
 from refill.customers.models import Customer
 from refill.errors import RefillError
+from refill.formatting import money_text
 from refill.ledger.models import JournalEntry
 from refill.ledger.services import InsufficientFunds, LedgerError, entry_correct, wallet_adjust
 from refill.ops.safetext import clean_text, csv_response
@@ -215,6 +216,29 @@ def vouchers_import(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _refund_message(request: HttpRequest, refund) -> None:
+    """Say in a sentence what happened to the money (not "Refund Refunded.")."""
+    if refund.status == "succeeded":
+        amount = money_text(refund.amount, refund.currency)
+        if refund.card_amount and refund.wallet_amount:
+            text = _("Refunded %(amount)s: %(card)s to the card and %(wallet)s to the wallet.") % {
+                "amount": amount,
+                "card": money_text(refund.card_amount, refund.currency),
+                "wallet": money_text(refund.wallet_amount, refund.currency),
+            }
+        elif refund.wallet_amount:
+            text = _("Refunded %(amount)s to the wallet.") % {"amount": amount}
+        else:
+            text = _("Refunded %(amount)s to the card.") % {"amount": amount}
+        messages.success(request, text)
+    elif refund.status == "pending":
+        messages.success(
+            request, _("The refund is being processed: the order shows it once the payment provider confirms it.")
+        )
+    else:
+        messages.error(request, _("The refund failed: the payment provider refused it and nothing was refunded."))
+
+
 @require_perm("orders.add_refund")
 def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("customer", "line"), pk=pk)
@@ -234,7 +258,7 @@ def refund_view(request: HttpRequest, pk: int) -> HttpResponse:
         except RefillError as exc:
             error = str(exc)
         else:
-            messages.success(request, _("Refund %(status)s.") % {"status": refund.get_status_display()})
+            _refund_message(request, refund)
             return redirect("backoffice:refund", pk=order.pk)
     context = {
         "order": order,

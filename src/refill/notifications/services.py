@@ -8,8 +8,10 @@ from typing import Any
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
+from refill.customers.adapter import public_url
 from refill.esim.newlines import order_activates_line
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.models import Order
@@ -100,6 +102,9 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
             "valid_until": valid_until,
             "promotions": order_promotion_lines(order),
         }
+        if order.line_id:  # absolute links, as every email's (REFILL_PUBLIC_URL)
+            context["esim_url"] = public_url(reverse("portal:esim", args=[order.line_id]))
+            context["lines_url"] = public_url(reverse("portal:home"))
         # A new number's first purchase is an activation: a welcome, not a renewal confirmation.
         name = "welcome" if item.kind == "renewal" and order_activates_line(order) else "order_confirmation"
         subject = render_to_string(f"notifications/{name}_subject.txt", context).strip()

@@ -22,17 +22,21 @@ class PromotionLine:
     gives: list[str] = field(default_factory=list)
 
 
-def gives_text(*, free_periods: int = 0, bonus: dict[str, int] | None = None, addon_plan=None) -> list[str]:
-    """What a promotion gives besides a discount, one phrase each."""
+def gives_text(
+    *, free_periods: int = 0, bonus: dict[str, int] | None = None, addon_plan=None, said: str = ""
+) -> list[str]:
+    """What a promotion gives besides a discount, one phrase each. What ``said`` (the promotion's
+    name, shown beside these phrases) already says is not said again: "Holiday bonus: 10 GB extra"
+    is not followed by "Bonus: 10 GB"."""
     phrases = []
     if free_periods:
         phrases.append(
             ngettext("%(count)d period free", "%(count)d periods free", free_periods) % {"count": free_periods}
         )
     extra = [allowance_text(kind, amount) for kind, amount in (bonus or {}).items() if amount]
-    if extra:
+    if extra and not all(text in said for text in extra):
         phrases.append(_("Bonus: %(allowances)s") % {"allowances": ", ".join(extra)})
-    if addon_plan is not None:
+    if addon_plan is not None and str(addon_plan.name) not in said:
         phrases.append(_("Free add-on: %(name)s") % {"name": addon_plan.name})
     return phrases
 
@@ -51,6 +55,7 @@ def promotion_line(redemption: Redemption) -> PromotionLine:
                 "sms": redemption.bonus_sms,
             },
             addon_plan=redemption.addon_plan,
+            said=str(redemption.promotion.name),
         ),
     )
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from refill.lines.models import PoolNumber
 from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,58 @@ def test_the_wallet_and_the_new_number_page_share_one_rule():
     assert [m.code for m in customer_markets_ranked(customer)] == ["cn", "us"]
     assert wallet_markets(customer) == customer_markets_ranked(customer)
     assert [m.code for m in customer_markets_ranked(customer, [us, cn])] == ["cn", "us"]
+
+
+def test_a_wallet_top_up_in_the_orders_list_has_no_empty_number(client):
+    from decimal import Decimal
+
+    from refill.renewals.services import order_create_topup, order_pay_card
+    from tests.factories import card_token
+
+    us = make_market("us")
+    customer, user = make_customer()
+    topup = order_create_topup(customer=customer, market=us, amount=Decimal("20.00"), idempotency_key="t")
+    gateway, token = card_token()
+    order_pay_card(order=topup, token=token, gateway=gateway)
+    login(client, user)
+    page = visible_text(client.get("/orders/").content.decode())
+    assert "Wallet top-up" in page
+    assert "· ·" not in page and "··" not in page.replace(" ", "")
+
+
+@pytest.mark.parametrize(("language", "name"), [("en", "Holiday bonus: 10 GB extra"), ("zh-hans", "假日赠送 10 GB 流量")])
+def test_a_promotion_whose_name_says_its_bonus_is_said_once(language, name):
+    from django.utils import translation
+
+    from refill.promotions.models import Promotion, Redemption
+    from refill.promotions.texts import promotion_line
+
+    promotion = Promotion(code="holiday", name_en="Holiday bonus: 10 GB extra", name_zh_hans="假日赠送 10 GB 流量")
+    redemption = Redemption(promotion=promotion, discount=0, bonus_data_mb=10240, bonus_voice_minutes=0, bonus_sms=0)
+    with translation.override(language):
+        line = promotion_line(redemption)
+        assert line.name == name and line.gives == []
+        # a name that does not say it still gets the phrase
+        promotion.name_en = promotion.name_zh_hans = "Holiday"
+        assert len(promotion_line(redemption).gives) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_welcome_email_links_to_the_esim_install_and_the_line(settings, mailoutbox, language):
+    from refill.notifications.services import order_confirmation_send
+    from tests.factories import renew
+
+    settings.REFILL_PUBLIC_URL = "https://refill.example.net"
+    us = make_market("us")
+    plan = make_plan(us, "us-month")
+    customer, _ = make_customer(language=language)
+    line = make_line(customer, us, plan)
+    order, _ = renew(line, plan)
+    mailoutbox.clear()
+    order_confirmation_send(order_id=order.pk)
+    mail = mailoutbox[-1]
+    html = mail.alternatives[0][0]
+    esim = f"https://refill.example.net/lines/{line.pk}/esim/"
+    assert esim in mail.body and f'href="{esim}"' in html
+    assert "https://refill.example.net/lines/" in mail.body and 'href="https://refill.example.net/lines/"' in html
+    assert "127.0.0.1" not in mail.body
