@@ -38,7 +38,13 @@ def test_a_refund_is_told_in_a_sentence(us, us_plan, language, destination, expe
     client = _finance(language)
     response = client.post(
         f"/backoffice/orders/{order.pk}/refund/",
-        {"amount": "25.00", "destination": destination, "reason_code": "wrong_plan", "note": "", "idempotency_key": "k1"},
+        {
+            "amount": "25.00",
+            "destination": destination,
+            "reason_code": "wrong_plan",
+            "note": "",
+            "idempotency_key": "k1",
+        },
         follow=True,
     )
     said = [str(m) for m in get_messages(response.wsgi_request)] or [visible_text(response.content.decode())]

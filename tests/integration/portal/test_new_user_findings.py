@@ -74,7 +74,9 @@ def test_a_wallet_top_up_in_the_orders_list_has_no_empty_number(client):
     assert "· ·" not in page and "··" not in page.replace(" ", "")
 
 
-@pytest.mark.parametrize(("language", "name"), [("en", "Holiday bonus: 10 GB extra"), ("zh-hans", "假日赠送 10 GB 流量")])
+@pytest.mark.parametrize(
+    ("language", "name"), [("en", "Holiday bonus: 10 GB extra"), ("zh-hans", "假日赠送 10 GB 流量")]
+)
 def test_a_promotion_whose_name_says_its_bonus_is_said_once(language, name):
     from django.utils import translation
 
