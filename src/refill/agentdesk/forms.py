@@ -77,7 +77,17 @@ class CounterAutoRenewForm(AutoRenewForm):
         ),
     }
 
+    CARD_LABELS = {
+        "use_default_method": _("Then charge the customer's default card (%(card)s)"),
+        "use_backup_method": _("If that fails, charge the customer's backup card (%(card)s)"),
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.label = self.LABELS.get(name, field.label)
+        self.name_cards()
+
+    def card_name(self, method) -> str:
+        # The brand only: the agent never sees a saved card's digits (issue 15's rule).
+        return method.brand_name

@@ -102,6 +102,12 @@ class Line(models.Model):
         return str(STATUS_LABELS[LineStatus(self.status)])
 
     @property
+    def paid_time_ended(self) -> bool:
+        """Whether the line's paid time is over (grace and after): its end is then said as "Ended
+        on", as the portal's card says it, never "Valid until" a date in the past."""
+        return self.period_end is not None and self.period_end <= timezone.now()
+
+    @property
     def renewal_plan(self):
         """The plan the next renewal uses: a plan change waiting for it, else the current plan."""
         return self.next_plan if self.next_plan_id else self.plan

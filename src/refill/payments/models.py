@@ -95,6 +95,10 @@ class SandboxCharge(models.Model):
         return f"{self.reference} {self.status}"
 
 
+# Card brands as their owners write them (the stored brand is a lower-case code).
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "unionpay": "UnionPay"}
+
+
 class PaymentMethod(models.Model):
     """A saved way to pay: only the provider's reusable token, brand, last 4, expiry and the
     holder's name. Never a card number or CVC."""
@@ -136,6 +140,19 @@ class PaymentMethod(models.Model):
         if not self.last4:
             return str(PROVIDER_WALLETS.get(self.brand, self.brand.title()))
         return f"{self.brand.upper()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"
+
+    @property
+    def brand_name(self) -> str:
+        """The card's brand as written in a sentence ("Visa", "Mastercard"); a provider wallet by
+        its (translated) name."""
+        from refill.integrations.payments.base import PROVIDER_WALLETS
+
+        return str(PROVIDER_WALLETS.get(self.brand) or CARD_BRANDS.get(self.brand, self.brand.title()))
+
+    @property
+    def short_label(self) -> str:
+        """The method named in a sentence: "Visa •••• 4242" (no expiry); a provider wallet by name."""
+        return f"{self.brand_name} •••• {self.last4}" if self.last4 else self.brand_name
 
 
 class ProviderEvent(models.Model):

@@ -183,6 +183,30 @@ class AutoRenewForm(forms.ModelForm):
         self.has_backup = has_backup_method(line.owner)
         if not self.has_backup:
             del self.fields["use_backup_method"]
+        elif self.instance.pk is None:
+            # A line never set up: the backup card is charged only once someone ticks it.
+            self.initial["use_backup_method"] = False
+        self.name_cards()
+
+    # The card each way to pay charges, named beside it ("default card (Visa •••• 4242)").
+    CARD_LABELS = {
+        "use_default_method": _("Then charge my default card (%(card)s)"),
+        "use_backup_method": _("If that fails, charge my backup card (%(card)s)"),
+    }
+
+    def card_name(self, method) -> str:
+        return method.short_label
+
+    def name_cards(self) -> None:
+        owner = self.instance.line.owner
+        methods = owner.payment_methods.filter(removed_at__isnull=True)
+        chosen = {
+            "use_default_method": methods.filter(is_default=True).first(),
+            "use_backup_method": methods.filter(is_backup=True, is_default=False).first(),
+        }
+        for name, method in chosen.items():
+            if method is not None and name in self.fields:
+                self.fields[name].label = self.CARD_LABELS[name] % {"card": self.card_name(method)}
 
     def clean(self):
         cleaned = super().clean()

@@ -112,3 +112,40 @@ def test_the_welcome_email_links_to_the_esim_install_and_the_line(settings, mail
     assert esim in mail.body and f'href="{esim}"' in html
     assert "https://refill.example.net/lines/" in mail.body and 'href="https://refill.example.net/lines/"' in html
     assert "127.0.0.1" not in mail.body
+
+
+def _cards(customer, *, backup: bool = True):
+    from refill.payments.models import PaymentMethod
+
+    PaymentMethod.objects.create(
+        customer=customer, gateway="sandbox", token="t1", brand="visa", last4="4242", exp_month=12, exp_year=2039,
+        is_default=True,
+    )  # fmt: skip
+    if backup:
+        PaymentMethod.objects.create(
+            customer=customer, gateway="sandbox", token="t2", brand="mastercard", last4="4444", exp_month=11,
+            exp_year=2039, is_backup=True,
+        )  # fmt: skip
+
+
+def test_the_auto_renew_page_names_the_cards(client):
+    us = make_market("us")
+    customer, user = make_customer()
+    line = make_line(customer, us, make_plan(us))
+    _cards(customer)
+    login(client, user)
+    page = client.get(f"/lines/{line.pk}/auto-renew/").content.decode()
+    text = visible_text(page)
+    assert "Then charge my default card (Visa •••• 4242)" in text
+    assert "If that fails, charge my backup card (Mastercard •••• 4444)" in text
+    backup = next(tag for tag in page.split("<input") if 'name="use_backup_method"' in tag)
+    assert "checked" not in backup.split(">")[0]
+
+
+def test_a_single_default_card_is_not_offered_as_backup(client):
+    customer, user = make_customer()
+    _cards(customer, backup=False)
+    login(client, user)
+    page = client.get("/payment-methods/").content.decode()
+    assert 'data-testid="method-default"' in page
+    assert 'data-testid="make-backup"' not in page
