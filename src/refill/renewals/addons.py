@@ -11,11 +11,17 @@ same paths as a renewal (card, saved card, wallet, cash at a shop) and fulfilled
   the line's end, plan and status do not change;
 - each bucket names the order item that paid for it, and (order_item, kind) is unique, so a paid
   add-on grants exactly once however often its fulfilment runs;
-- no prepaid-periods limit applies, and no promotion is taken.
+- no prepaid-periods limit applies, and no promotion is taken;
+- a charge the provider confirms only after the line stopped running (a bank's confirmation that
+  took long, an answer found by reconciliation) cannot grant the pass: the order is recorded paid
+  with nothing granted and refunded in full at once, to where the money came from, with the reason
+  "could not be delivered" (``addon_refund_undelivered``). The customer is never left charged for
+  a pass they did not get; ledger_check flags such an order until its refund is made.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +44,8 @@ from refill.orders.models import Order, OrderItem
 from refill.subscriptions.models import Bucket, Period
 
 from .errors import IdempotencyConflict, NotOwner, PriceChanged
+
+logger = logging.getLogger(__name__)
 
 # A pass attaches to a running period: only lines in service (or kept on a retention plan) have one.
 ADDON_LINE_STATUSES = (LineStatus.ACTIVE, LineStatus.RETAINED)
@@ -245,8 +253,8 @@ def addon_buckets(orders: list[Order], items: dict[int, list[OrderItem]], lines:
     allowances from now until the line's running period ends (or the pass's validity, if
     sooner), hung on that period so that anything ending the period ends the pass too. A line
     with no running period any more (it lapsed, or a refund revoked it, while a card payment was
-    being confirmed) cannot take the pass: AddonLineNotRunning is raised, the fulfilment is rolled
-    back on its own with the charge kept, and ledger_check flags the order for staff to refund."""
+    being confirmed) cannot take the pass: its order grants nothing and is refunded in full as soon
+    as the payment is committed (``addon_refund_undelivered``)."""
     from .services import _allowances
 
     running = periods_running({order.line_id for order in orders}, now)
@@ -255,7 +263,10 @@ def addon_buckets(orders: list[Order], items: dict[int, list[OrderItem]], lines:
         line = lines[order.line_id]
         period = running.get(line.pk)
         if period is None:
-            raise AddonLineNotRunning()
+            # The money is kept as paid (receipt, capture) only to give it back through the one
+            # refund path, with its credit note; never charged without the pass.
+            transaction.on_commit(lambda order_id=order.pk: _refund_undelivered_safely(order_id, now))
+            continue
         for item in items[order.pk]:
             if item.kind != OrderItem.Kind.ADDON:
                 continue
@@ -277,6 +288,46 @@ def addon_buckets(orders: list[Order], items: dict[int, list[OrderItem]], lines:
                 if amount != 0
             ]
     return new
+
+
+def _refund_undelivered_safely(order_id: int, now: datetime) -> None:
+    # After the payment's commit: a refund that fails here must not turn the recorded payment
+    # into an error for its caller. ledger_check flags the order until it is refunded.
+    try:
+        addon_refund_undelivered(order_id=order_id, now=now)
+    except Exception:
+        logger.exception("add-on order %s: the refund of a pass that could not be delivered failed", order_id)
+
+
+def addon_undelivered_key(order_id: int) -> str:
+    return f"addon-undelivered:{order_id}"
+
+
+def addon_refund_undelivered(*, order_id: int, now: datetime | None = None):
+    """Give back in full a paid add-on order that granted nothing (its line stopped running before
+    its payment was confirmed): to the card or provider it was paid with, a wallet part to the
+    wallet (cash to the wallet). Safe to call again: the refund's key is the order's."""
+    from refill.orders.models import Refund, RefundReason
+    from refill.orders.refunds import order_refund, refundable
+    from refill.payments.models import Payment
+
+    order = Order.objects.get(pk=order_id)
+    key = addon_undelivered_key(order.pk)
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if order.status != Order.Status.PAID or Bucket.objects.filter(order_item__order=order).exists():
+        return None  # granted after all, or not paid: nothing to give back here
+    cash = order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CASH).exists()
+    return order_refund(
+        order=order,
+        amount=refundable(order),
+        destination=Refund.Destination.WALLET if cash else Refund.Destination.ORIGINAL,
+        reason_code=RefundReason.NOT_DELIVERED,  # the customer reads it in their language
+        reason="add-on pass not delivered: the line stopped running before the payment was confirmed",
+        idempotency_key=key,
+        now=now,
+    )
 
 
 def addon_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
