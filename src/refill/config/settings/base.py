@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks_db",
     "django_htmx",
+    # django-ninja's templates and static files: /api/v1/docs serves Swagger UI from here.
+    "ninja",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -214,7 +216,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = REPO_DIR / "staticfiles"
+# collectstatic's folder; a demo of its own (bench/lighthouse.py) collects into its own folder.
+STATIC_ROOT = Path(os.environ.get("REFILL_STATIC_ROOT", REPO_DIR / "staticfiles"))
 STATICFILES_DIRS = [SRC_DIR / "refill" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -335,7 +338,14 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Each line carries the request (or task) id it was logged in: the id an API caller is given
+    # with a 500, so support finds the fault (refill.ops.request_context).
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "defaults": {"request_id": "-"},
+        }
+    },
     # Card numbers, PINs, passwords, tokens, API keys and activation codes are masked before any
     # handler writes a record (docs/privacy.md); every handler added here must list "redact".
     "filters": {"redact": {"()": "refill.ops.redact.RedactingFilter"}},
