@@ -338,7 +338,14 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Each line carries the request (or task) id it was logged in: the id an API caller is given
+    # with a 500, so support finds the fault (refill.ops.request_context).
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "defaults": {"request_id": "-"},
+        }
+    },
     # Card numbers, PINs, passwords, tokens, API keys and activation codes are masked before any
     # handler writes a record (docs/privacy.md); every handler added here must list "redact".
     "filters": {"redact": {"()": "refill.ops.redact.RedactingFilter"}},
