@@ -33,8 +33,8 @@ def reset_client_ip(token) -> None:
 
 
 def log_records_carry_the_request_id() -> None:
-    """Stamp every log record, when it is made, with the request id of the request (or task) it
-    was made in, so the log line of a fault carries the id the caller was given (the API's
+    """Stamp every log record, when it is made, with the id of the request it was made in ("-"
+    outside a request), so the log line of a fault carries the id the caller was given (the API's
     ``request_id``, the ``X-Request-ID`` header) and support can find it. Made at creation, not
     by a handler's filter: a record may be formatted later, outside the request. Installing it
     twice changes nothing."""
