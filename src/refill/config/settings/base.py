@@ -338,8 +338,8 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Each line carries the request (or task) id it was logged in: the id an API caller is given
-    # with a 500, so support finds the fault (refill.ops.request_context).
+    # Each line carries the id of the request it was logged in ("-" outside one): the id an API
+    # caller is given with a 500, so support finds the fault (refill.ops.request_context).
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
