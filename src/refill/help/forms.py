@@ -14,6 +14,11 @@ MARKUP_HELP = _(
     "step. **bold**, and [text](/path) or [text](https://…) for a link. No HTML."
 )
 
+KEYWORDS_HELP = _(
+    "Not shown. Words customers type that the text does not use, separated by commas, for example: "
+    "money back, cancel. Search ranks them below the title and above the text."
+)
+
 
 class SearchForm(forms.Form):
     q = forms.CharField(
@@ -66,6 +71,19 @@ class ArticleForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 18, "lang": "zh-Hans"}),
         help_text=MARKUP_HELP,
+    )
+
+    keywords_en = forms.CharField(
+        label=_("Search words in English"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=KEYWORDS_HELP,
+    )
+    keywords_zh_hans = forms.CharField(
+        label=_("Search words in Chinese"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "lang": "zh-Hans"}),
+        help_text=KEYWORDS_HELP,
     )
 
     @classmethod

@@ -41,6 +41,10 @@ class Article(models.Model):
     title_zh_hans = models.CharField(max_length=200, blank=True)
     body_en = models.TextField(blank=True)
     body_zh_hans = models.TextField(blank=True)
+    # Words a customer may type that the text does not use ("money back" for a refund): search
+    # weighs them between the title and the body. Comma- or line-separated; never shown.
+    keywords_en = models.TextField(blank=True)
+    keywords_zh_hans = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(

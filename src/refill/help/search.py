@@ -2,11 +2,16 @@
 
 The ranking runs in Python over the published articles a visitor may see (hundreds, not millions),
 so SQLite and PostgreSQL answer alike. A text becomes tokens: English words folded to lower case,
-with a plural ``-s`` dropped; Chinese, written without spaces, becomes its overlapping pairs of
-characters (and single characters, so a one-character query still finds something). Both
-languages of an article are searched: people type "eSIM" or "PIN" in a Chinese query too.
-An article matches when it holds any token of the query; articles whose title holds more of the
-query come first, then those whose body holds more."""
+with their endings lightly trimmed (refunds, refunded, refunding → refund); Chinese, written without
+spaces, becomes its overlapping pairs of characters (and single characters, so a one-character
+query still finds something). Both languages of an article are searched: people type "eSIM" or
+"PIN" in a Chinese query too. Each article also has search words (``keywords_en``,
+``keywords_zh_hans``): what customers type that the text does not say ("money back", "换手机").
+
+An article matches when it holds a token of the query. Only the articles holding the most of the
+query's tokens are kept (a query of three words is not answered by every article holding one of
+them), then ranked by a score that weighs a token in the title above one in the search words above
+one in the body, ties broken by title and id so the order is stable."""
 
 from __future__ import annotations
 
@@ -32,10 +37,31 @@ STOP_WORDS = frozenset(
 )
 
 
+TITLE_WEIGHT = 4
+KEYWORD_WEIGHT = 2
+BODY_WEIGHT = 1
+# A doubled consonant left by a trimmed ending is made single (stopped → stop), except these,
+# which English doubles in the word itself (install, pass, staff).
+_KEEP_DOUBLE = frozenset("lsfz")
+
+
 def _stem(word: str) -> str:
+    """A light English stemmer, the same for articles and queries, so that the forms of one word
+    meet: plurals, -ed and -ing, and a final -e on longer words (charge, charged, charging → charg).
+    Not a dictionary: two words may share a stem by chance; search weighs titles to make up."""
+    if word.isdigit():
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for ending in ("ing", "ed"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3 and len(word) > 4:
+            word = word[: -len(ending)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _KEEP_DOUBLE and word[-1] not in "aeiou":
+                word = word[:-1]
+            return word
+    if len(word) >= 6 and word.endswith("e"):
         return word[:-1]
     return word
 
@@ -72,8 +98,15 @@ def query_tokens(text: str) -> list[str]:
 class Hit:
     article: Article
     title_matches: int
+    keyword_matches: int
     body_matches: int
     excerpt: str
+
+    @property
+    def score(self) -> int:
+        return (
+            TITLE_WEIGHT * self.title_matches + KEYWORD_WEIGHT * self.keyword_matches + BODY_WEIGHT * self.body_matches
+        )
 
 
 def _excerpt(body: str, terms: Iterable[str]) -> str:
@@ -106,14 +139,27 @@ def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
         return []
     chinese = translation.get_language() == "zh-hans"
     hits = []
+    coverage: dict[int, int] = {}
     for article in articles:
         title = set(tokens(f"{article.title_en}\n{article.title_zh_hans}"))
+        keywords = set(tokens(f"{article.keywords_en}\n{article.keywords_zh_hans}"))
         body = set(tokens(f"{plain_text(article.body_en)}\n{plain_text(article.body_zh_hans)}"))
-        in_title = sum(1 for token in wanted if token in title)
-        in_body = sum(1 for token in wanted if token in body)
-        if not (in_title or in_body):
+        found = [token for token in wanted if token in title or token in keywords or token in body]
+        if not found:
             continue
         shown = (article.body_zh_hans if chinese else article.body_en) or article.body
-        hits.append(Hit(article, in_title, in_body, _excerpt(shown, _term_forms(query))))
-    hits.sort(key=lambda hit: (-hit.title_matches, -hit.body_matches, hit.article.title, hit.article.pk))
+        hit = Hit(
+            article,
+            sum(1 for token in wanted if token in title),
+            sum(1 for token in wanted if token in keywords),
+            sum(1 for token in wanted if token in body),
+            _excerpt(shown, _term_forms(query)),
+        )
+        coverage[id(hit)] = len(found)
+        hits.append(hit)
+    # The articles that hold the most of what was asked; a stray word shared with others does not
+    # bring every article along.
+    best = max(coverage.values(), default=0)
+    hits = [hit for hit in hits if coverage[id(hit)] == best]
+    hits.sort(key=lambda hit: (-hit.score, -hit.title_matches, -hit.keyword_matches, hit.article.title, hit.article.pk))
     return hits

@@ -32,6 +32,8 @@ ARTICLE_FIELDS = (
     "title_zh_hans",
     "body_en",
     "body_zh_hans",
+    "keywords_en",
+    "keywords_zh_hans",
 )
 LANGUAGE_NAMES = {"en": _("English"), "zh-hans": _("Chinese")}
 SLUG_TAKEN = _("Another article already has this address.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import selectors
+from . import selectors, topics
 from .forms import SearchForm
 from .markup import render_markup
 from .models import Article
@@ -31,10 +31,16 @@ def index(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     hits = None
+    popular: list[Article] = []
     if form.is_valid():
         market_ids = selectors.visitor_market_ids(request)
         hits = articles_search(articles=selectors.articles_visible(market_ids=market_ids), query=form.cleaned_data["q"])
-    return render(request, "help/search.html", {"form": form, "hits": hits})
+        if not hits:
+            # Nothing matched: the most asked articles and a person, rather than a dead end.
+            market = selectors.request_market(request)
+            found = (selectors.article_for_topic(topic, market=market) for topic in topics.POPULAR)
+            popular = [article for article in found if article is not None]
+    return render(request, "help/search.html", {"form": form, "hits": hits, "popular": popular})
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:

@@ -59,6 +59,22 @@ CATEGORY_FOR_TOPIC = {
     "line-status": Category.LINE_SUSPENDED,
     "password-reset": Category.ACCOUNT,
     "access-denied": Category.ACCOUNT,
+    "plans-prices": Category.RENEWING,
+    "keep-number": Category.RENEWING,
+    "wallet": Category.RENEWING,
+    "refunds": Category.OTHER,
+    "receipts": Category.OTHER,
+    "roaming": Category.OTHER,
+    "port-in": Category.OTHER,
+    "port-out": Category.OTHER,
+    "contact-support": Category.OTHER,
+    "esim-new-phone": Category.ESIM_INSTALL,
+    "esim-troubleshooting": Category.ESIM_INSTALL,
+    "esim-iphone": Category.ESIM_INSTALL,
+    "esim-samsung": Category.ESIM_INSTALL,
+    "esim-pixel": Category.ESIM_INSTALL,
+    "two-factor": Category.ACCOUNT,
+    "delete-account": Category.ACCOUNT,
 }
 
 

@@ -78,7 +78,8 @@ def test_a_word_with_two_meanings_has_a_context_and_a_translation_for_each():
 
 def _help_demo_texts() -> list[str]:
     """Every string literal of the demo help articles (the Chinese ones are checked)."""
-    source = (SOURCE / "help" / "demo.py").read_text(encoding="utf-8")
+    paths = [SOURCE / "help" / "demo.py", *sorted((SOURCE / "help" / "demo_articles").glob("*.py"))]
+    source = "\n".join(path.read_text(encoding="utf-8") for path in paths)
     matches = re.findall(r'"""(.*?)"""|"([^"\n]*)"', source, flags=re.S)
     return [group for match in matches for group in match if group]
 
