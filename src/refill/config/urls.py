@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from refill.api.v1 import api as api_v1
 from refill.customers.views import app_signup_closed
@@ -23,6 +24,9 @@ urlpatterns = [
     # Before allauth's own: registration is on the web only (refill.customers.views).
     path("_allauth/<str:client>/v1/auth/signup", app_signup_closed, name="app_signup_closed"),
     path("_allauth/", include("allauth.headless.urls")),
+    # Staff log in on Refill's own page, where allauth asks for their second factor in the same
+    # flow; the admin's password-only form would leave them to enter the code on a page of its own.
+    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("admin/", admin.site.urls),
     path("backoffice/help/", include("refill.help.backoffice_urls")),
     path("backoffice/support/", include("refill.support.backoffice_urls")),
