@@ -66,6 +66,8 @@ def test_customer_pages(live_server, phone_page, shot, language):
     check_page(page, shot, "landing", language, "main a.button[href$='/accounts/login/']", problems)
     page.goto(base + "/accounts/login/")
     check_page(page, shot, "login", language, "form[action*='/accounts/login/'] button[type=submit]", problems)
+    page.goto(base + "/accounts/signup/")
+    check_page(page, shot, "signup", language, "form[action*='/accounts/signup/'] button[type=submit]", problems)
     log_in(page, base, user.email, PASSWORD)
     pages = [
         ("lines", "/lines/", "[data-testid=renew]"),

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
     "en": {
-        "register": "Register",
+        "register": "Sign up",
         "renew": "Renew",
         "confirmed": "Renewal confirmed",
         "my_lines": "My lines",
