@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -100,6 +101,9 @@ class Hit:
     title_matches: int
     keyword_matches: int
     body_matches: int
+    # How often the query's tokens occur in the body: between two articles that match alike, the
+    # one about the subject says it more often.
+    body_frequency: int
     excerpt: str
 
     @property
@@ -143,7 +147,8 @@ def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
     for article in articles:
         title = set(tokens(f"{article.title_en}\n{article.title_zh_hans}"))
         keywords = set(tokens(f"{article.keywords_en}\n{article.keywords_zh_hans}"))
-        body = set(tokens(f"{plain_text(article.body_en)}\n{plain_text(article.body_zh_hans)}"))
+        body_tokens = Counter(tokens(f"{plain_text(article.body_en)}\n{plain_text(article.body_zh_hans)}"))
+        body = set(body_tokens)
         found = [token for token in wanted if token in title or token in keywords or token in body]
         if not found:
             continue
@@ -153,6 +158,7 @@ def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
             sum(1 for token in wanted if token in title),
             sum(1 for token in wanted if token in keywords),
             sum(1 for token in wanted if token in body),
+            sum(body_tokens[token] for token in wanted),
             _excerpt(shown, _term_forms(query)),
         )
         coverage[id(hit)] = len(found)
@@ -161,5 +167,14 @@ def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
     # bring every article along.
     best = max(coverage.values(), default=0)
     hits = [hit for hit in hits if coverage[id(hit)] == best]
-    hits.sort(key=lambda hit: (-hit.score, -hit.title_matches, -hit.keyword_matches, hit.article.title, hit.article.pk))
+    hits.sort(
+        key=lambda hit: (
+            -hit.score,
+            -hit.title_matches,
+            -hit.keyword_matches,
+            -hit.body_frequency,
+            hit.article.title,
+            hit.article.pk,
+        )
+    )
     return hits

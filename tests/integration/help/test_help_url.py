@@ -65,6 +65,17 @@ def test_the_template_tag_takes_a_market():
 
 
 def test_every_topic_has_a_key():
-    assert len(set(topics.TOPICS)) == len(topics.TOPICS) == 10
+    # Keys never change once pages link to them: the first ten stay, the others were added.
+    assert len(set(topics.TOPICS)) == len(topics.TOPICS) == 26
     assert {"renew", "auto-renew", "payment-declined", "esim-install", "line-status", "refill-pins",
-            "password-reset", "site-not-loading", "page-not-found", "access-denied"} == set(topics.TOPICS)  # fmt: skip
+            "password-reset", "site-not-loading", "page-not-found", "access-denied"} < set(topics.TOPICS)  # fmt: skip
+    assert {"plans-prices", "refunds", "esim-new-phone", "esim-troubleshooting", "esim-iphone", "esim-samsung",
+            "esim-pixel", "port-in", "port-out", "roaming", "keep-number", "wallet", "receipts", "two-factor",
+            "delete-account", "contact-support"} < set(topics.TOPICS)  # fmt: skip
+    assert set(topics.POPULAR) <= set(topics.TOPICS)
+
+
+def test_every_topic_opens_a_support_request_in_a_category():
+    from refill.support.models import CATEGORY_FOR_TOPIC
+
+    assert set(CATEGORY_FOR_TOPIC) == set(topics.TOPICS)

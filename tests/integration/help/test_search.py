@@ -94,3 +94,40 @@ def test_nothing_found_says_so(client):
     response = client.get(reverse("help:search"), {"q": "zebra"})
     assert response.context["hits"] == []
     assert b'data-testid="help-no-results"' in response.content
+
+
+def test_the_forms_of_an_english_word_meet():
+    assert set(tokens("refund refunds refunded refunding")) == {"refund"}
+    assert len(set(tokens("charge charges charged charging"))) == 1
+    assert len(set(tokens("decline declined declines"))) == 1
+    assert tokens("stopped working") == tokens("stop works")
+    assert tokens("install installed installing") == ["install"] * 3
+    assert tokens("line lines") == ["line", "line"]
+
+
+def test_search_words_rank_between_the_title_and_the_body(client):
+    make_article(slug="body", title_en="Paying", body_en="We send your money back to the card.")
+    make_article(slug="keywords", title_en="Refunds", keywords_en="money back, reimburse")
+    make_article(slug="title", title_en="Money back guarantee", body_en="Nothing else.")
+    assert found(client, "money back") == ["title", "keywords", "body"]
+    assert found(client, "reimbursed") == ["keywords"]
+
+
+def test_chinese_search_words_are_searched_by_pairs_too(client):
+    make_article(slug="move", title_zh_hans="把号码转到新设备", keywords_zh_hans="换手机，新手机")
+    make_article(slug="other", title_zh_hans="手机设置", body_zh_hans="打开设置。")
+    assert found(client, "换手机")[0] == "move"
+
+
+def test_only_the_articles_holding_most_of_the_query_are_kept(client):
+    make_article(slug="fix", title_en="eSIM not working", body_en="Restart the phone.")
+    make_article(slug="install", title_en="Install your eSIM", body_en="Scan the code.")
+    make_article(slug="pay", title_en="Paying", body_en="Cards that are not working.")
+    assert found(client, "esim not working") == ["fix"]
+
+
+def test_equal_matches_keep_a_stable_order(client):
+    for number in (3, 1, 2):
+        make_article(slug=f"same-{number}", title_en=f"Wallet {number}", body_en="Top up the wallet.")
+    assert found(client, "wallet") == ["same-1", "same-2", "same-3"]
+    assert found(client, "wallet") == ["same-1", "same-2", "same-3"]

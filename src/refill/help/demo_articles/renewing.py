@@ -93,6 +93,9 @@ You can set two limits, or leave them empty for no limit:
 
 If a renewal would go over a cap, we do not charge anything and we tell you why. Raise the cap, or renew yourself from the **Renew** button.
 
+## Turn it off (cancel auto-renew)
+Open the line's auto-renew page, untick **Renew this line automatically before it ends** and press **Save**. Nothing more is charged; the plan you paid for runs until its end. With prepaid there is no contract to cancel: a line you do not renew simply ends (see [Grace period and suspension](/help/grace-suspension-number-kept/)).
+
 ## If a payment fails
 We try again a few times: about 6 hours later, a day later, when the plan ends, and one and three days after it ends, and stop when the grace period ends. Each time we tell you the reason in plain words and how to fix it. Every attempt is separate, so you are never charged twice for one period.
 
@@ -114,6 +117,9 @@ Some banks ask you to confirm each payment yourself. Auto-renew cannot do that: 
 - **每个自然月自动续费最高金额**：一个自然月内自动续费的扣款总额不会超过此金额。
 
 如果某次续费会超出上限，我们不会扣款，并会告诉您原因。您可以提高上限，或点击 **续费** 按钮自行续费。
+
+## 关闭（取消）自动续费
+打开号码的自动续费页面，取消勾选 **在到期前自动续费此号码**，然后点击 **保存**。之后不会再扣款，已付费的套餐会用到期满为止。预付费没有需要解约的合同：不再续费的号码会自然到期（请参阅[宽限期与停机](/help/grace-suspension-number-kept/)）。
 
 ## 如果扣款失败
 我们会再尝试几次：约 6 小时后、1 天后、套餐到期时，以及到期后第 1 天和第 3 天；宽限期结束后停止尝试。每次失败我们都会用简单的话告诉您原因和解决办法。每次尝试都是独立的，同一个周期绝不会重复扣款。
