@@ -45,6 +45,10 @@ if [ "$profile" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ] || need+=(postgresql)
 fi
+if [ "$profile" = "test" ]; then
+  # Lighthouse (bench/lighthouse.py and its smoke test) runs on Node 20+ from tools/node.
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages: ${need[*]}"
@@ -52,5 +56,12 @@ if [ ${#need[@]} -gt 0 ]; then
   else
     echo "Please install: sudo apt-get install ${need[*]}" >&2
     [ "$profile" = "test" ] && exit 1
+  fi
+fi
+
+# Lighthouse, pinned in tools/node/package-lock.json, installed in tools/node/node_modules.
+if [ "$profile" = "test" ]; then
+  if [ ! -f tools/node/node_modules/.package-lock.json ] || [ tools/node/package-lock.json -nt tools/node/node_modules/.package-lock.json ]; then
+    npm ci --prefix tools/node --no-audit --no-fund --silent
   fi
 fi

@@ -49,3 +49,28 @@ def test_bulk_jobs_benchmark_smoke():
     """Needs PostgreSQL's server binaries (the benchmark starts its own throwaway cluster)."""
     figures = figures_of("bulk_jobs.py", "--lines", "50")
     assert figures["lines"] == 50 and figures["check_lines_per_s"] > 0 and figures["apply_lines_per_s"] > 0
+
+
+def test_lighthouse_benchmark_smoke():
+    """Needs Node and Lighthouse (scripts/bootstrap.sh test: `npm ci --prefix tools/node`) and Debian
+    chromium. Scores are measured, not held here: the run must produce them for the page, and an
+    accessibility or best-practices score below 100 is named in the output with its audits."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "lighthouse.py"), "--pages", "landing", "--languages", "en"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    [page] = figures["pages"]
+    assert (page["page"], page["language"], page["path"]) == ("landing", "en", "/")
+    for category in ("performance", "accessibility", "best-practices"):
+        assert isinstance(page[category], int) and 0 <= page[category] <= 100, page
+    for category in ("accessibility", "best-practices"):
+        if page[category] < 100:
+            # the failed audits are in the figures and in the printed report
+            assert page["failed"][category], page
+            assert any(line.startswith(f"below 100: landing en {category}") for line in lines), lines
