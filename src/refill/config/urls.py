@@ -26,7 +26,11 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     # Staff log in on Refill's own page, where allauth asks for their second factor in the same
     # flow; the admin's password-only form would leave them to enter the code on a page of its own.
-    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+        name="admin_login_to_refill",
+    ),
     path("admin/", admin.site.urls),
     path("backoffice/help/", include("refill.help.backoffice_urls")),
     path("backoffice/support/", include("refill.support.backoffice_urls")),

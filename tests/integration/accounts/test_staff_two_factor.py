@@ -81,3 +81,11 @@ def test_customers_need_no_code_but_may_turn_it_on(client):
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     assert client.get(reverse("mfa_activate_totp")).status_code == 200
     assert client.get("/backoffice/").status_code == 302  # not staff: the admin login, as before
+
+
+def test_the_admin_login_page_is_refills(client):
+    """Staff log in on Refill's page, which asks for their code in the same flow: the admin's own
+    password-only form, and the extra code page it led to, are never shown."""
+    answer = client.get("/admin/login/?next=/admin/")
+    assert answer.status_code == 302 and answer["Location"] == reverse("account_login") + "?next=/admin/"
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")  # Django's admin, logged out

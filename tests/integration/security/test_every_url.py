@@ -102,6 +102,7 @@ ACCESS: dict[str, Access] = {
     "portal:set_language": Access(PUBLIC, method="post"),
     # allauth's pages (web)
     "account_login": Access(PUBLIC),
+    "admin_login_to_refill": Access(PUBLIC, note="/admin/login/ redirects to account_login (staff use its code step)"),
     "account_logout": Access(PUBLIC, note="logs out on POST only"),
     "account_inactive": Access(PUBLIC),
     "account_signup": Access(PUBLIC),
