@@ -10,8 +10,9 @@ query still finds something). Both languages of an article are searched: people 
 
 An article matches when it holds a token of the query. Only the articles holding the most of the
 query's tokens are kept (a query of three words is not answered by every article holding one of
-them), then ranked by a score that weighs a token in the title above one in the search words above
-one in the body, ties broken by title and id so the order is stable."""
+them), and of those the ones scoring at least a quarter of the best. The score weighs a token in
+the title above one in the search words above one in the body; ties go to the article whose body
+says it more often, then by title and id, so the order is stable."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ STOP_WORDS = frozenset(
 TITLE_WEIGHT = 4
 KEYWORD_WEIGHT = 2
 BODY_WEIGHT = 1
+# A hit scoring under 1/SCORE_CUT of the best one is left out.
+SCORE_CUT = 4
 # A doubled consonant left by a trimmed ending is made single (stopped → stop), except these,
 # which English doubles in the word itself (install, pass, staff).
 _KEEP_DOUBLE = frozenset("lsfz")
@@ -167,6 +170,10 @@ def articles_search(*, articles: Iterable[Article], query: str) -> list[Hit]:
     # bring every article along.
     best = max(coverage.values(), default=0)
     hits = [hit for hit in hits if coverage[id(hit)] == best]
+    # And of those, the ones that match nearly as well as the best: words every article uses
+    # ("not", "work") do not list the whole help centre under the one that answers.
+    top = max((hit.score for hit in hits), default=0)
+    hits = [hit for hit in hits if hit.score * SCORE_CUT >= top]
     hits.sort(
         key=lambda hit: (
             -hit.score,

@@ -143,3 +143,21 @@ def test_a_viewer_role_sees_the_preview_without_actions(client):
 def test_the_publish_actions_take_post_only(client, support):
     article = make_article(status=Article.Status.DRAFT)
     assert client.get(reverse("help_admin:article_publish", args=[article.pk])).status_code == 405
+
+
+def test_support_edits_the_search_words_and_search_finds_the_article_by_them(client, support):
+    article = make_article(slug="give-back", title_en="Getting paid back", title_zh_hans="返还")
+    page = client.get(reverse("help_admin:article_edit", args=[article.pk])).content.decode()
+    assert 'name="keywords_en"' in page and 'name="keywords_zh_hans"' in page
+    data = form_data(topic="", slug="give-back", title_en="Getting paid back", title_zh_hans="返还",
+                     body_en="Some text.", body_zh_hans="一些文字。",
+                     keywords_en="refund, money back", keywords_zh_hans="退款，退钱")  # fmt: skip
+    response = client.post(reverse("help_admin:article_edit", args=[article.pk]), data)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert (article.keywords_en, article.keywords_zh_hans) == ("refund, money back", "退款，退钱")
+    event = AuditEvent.objects.get(action="help.article_update")
+    assert event.data["after"]["keywords_en"] == "refund, money back"
+    for query in ("refunded", "退钱"):
+        hits = Client().get(reverse("help:search"), {"q": query}).context["hits"]
+        assert [hit.article.slug for hit in hits] == ["give-back"], query

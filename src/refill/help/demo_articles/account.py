@@ -166,8 +166,8 @@ Staff and shop agents must also confirm their login with their authenticator app
         topics.TWO_FACTOR,
         C.ACCOUNT,
         "two-factor-authentication",
-        "Keeping your account safe: password and two-factor authentication",
-        "保护账户安全：密码与两步验证",
+        "Keeping your account safe: two-factor authentication",
+        "保护账户安全：两步验证",
         """Your account holds your numbers, your wallet and your saved cards. Protect it with a strong password and a second step at log in.
 
 ## A strong password
