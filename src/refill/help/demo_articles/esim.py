@@ -149,7 +149,7 @@ Open [My lines](/lines/). If the plan has ended, the line is in its **grace peri
 
 ## 2. Did the eSIM install?
 Open **eSIM and new phone** for the line. The page shows where the installation is:
-- **Waiting for your phone to download it**: the code has not been used yet. Install it: [How to install your eSIM](/help/install-esim/).
+- **Ready to install. Waiting for your phone to download it**: the code has not been used yet. Install it: [How to install your eSIM](/help/install-esim/).
 - **Your phone has downloaded the eSIM and is installing it**: wait a few minutes with the phone on Wi-Fi.
 - **The installation did not finish**: check the phone's connection, then install again from the same page.
 
@@ -179,9 +179,9 @@ Open **eSIM and new phone** for the line. The page shows where the installation 
 
 ## 2. eSIM 是否已安装？
 打开号码的 **eSIM 与换新手机** 页面，页面会显示安装进度：
-- **等待您的手机下载**：激活码还没有使用，请按[如何安装 eSIM](/help/install-esim/)安装。
-- **手机已下载 eSIM，正在安装**：请让手机保持连接 Wi-Fi，等待几分钟。
-- **安装没有完成**：请检查手机的网络连接，然后在同一页面重新安装。
+- **可以安装了。正在等待您的手机下载**：激活码还没有使用，请按[如何安装 eSIM](/help/install-esim/)安装。
+- **您的手机已下载 eSIM，正在安装**：请让手机保持连接 Wi-Fi，等待几分钟。
+- **安装未完成**：请检查手机的网络连接，然后在同一页面重新安装。
 
 ## 3. 安装后没信号
 1. 打开飞行模式，等待 10 秒后关闭。

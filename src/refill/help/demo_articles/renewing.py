@@ -225,8 +225,8 @@ If you will not use the line for a while, the [keep my number plan](/help/keep-m
 - **包月套餐**：从某一天到下个月的同一天（1 月 31 日开始的套餐在 2 月的最后一天结束）。
 - **年度套餐**：有效期一年。
 
-## “无限”是什么意思
-套餐中标明 **无限** 的通话、短信或流量，会在套餐上直接显示。某项用量用完后，本周期内将无法继续使用：可以在号码下方点击 **购买加油包**，或提前续费。
+## “不限量”是什么意思
+套餐中标明 **不限量** 的通话、短信或流量，会在套餐上直接显示。某项用量用完后，本周期内将无法继续使用：可以在号码下方点击 **购买加油包**，或提前续费。
 
 ## 价格
 - 点击 **支付** 前页面显示的价格就是您实际支付的价格，税费按页面说明计算。
@@ -238,7 +238,7 @@ If you will not use the line for a while, the [keep my number plan](/help/keep-m
 
 如果您一段时间内不使用这个号码，可以选择费用更低的[保号套餐](/help/keep-my-number/)来保留号码。""",
         keywords_en="plan, price, cost, how much, data, minutes, texts, unlimited, gb, cheapest, compare, which plan",
-        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 流量, 通话, 短信, 无限, 便宜, 哪个套餐, 比较",
+        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 流量, 通话, 短信, 无限, 不限量, 便宜, 哪个套餐, 比较",
     ),
     DemoArticle(
         topics.PLANS_PRICES,
@@ -268,9 +268,9 @@ Pay by card, from your [wallet](/wallet/), with a refill PIN (redeemed into the 
 ## 套餐
 - **日套餐**：1.50 美元，有效期 1 天。含 1 GB 流量、100 分钟通话、100 条短信。最多可提前支付 30 天。
 - **7天套餐**：7.00 美元，有效期 7 天。含 5 GB 流量、500 分钟通话、500 条短信。
-- **30天套餐**：25.00 美元，有效期 30 天。含 20 GB 流量，通话和短信无限。
-- **包月无限**：每个自然月 35.00 美元。流量、通话和短信均无限。
-- **年度套餐**：300.00 美元，有效期一年。含 240 GB 流量，通话和短信无限。最多可提前支付 2 年。
+- **30天套餐**：25.00 美元，有效期 30 天。含 20 GB 流量，通话和短信不限量。
+- **包月无限**：每个自然月 35.00 美元。流量、通话和短信均不限量。
+- **年度套餐**：300.00 美元，有效期一年。含 240 GB 流量，通话和短信不限量。最多可提前支付 2 年。
 - **保号套餐**：2.00 美元，有效期 30 天。不含通话和流量，仅用于保留号码。请参阅[保号套餐](/help/keep-my-number/)。
 
 除上面注明的以外，每个套餐最多可提前支付 12 个周期。
@@ -281,7 +281,7 @@ Pay by card, from your [wallet](/wallet/), with a refill PIN (redeemed into the 
 ## 支付方式
 可以用银行卡、[钱包](/wallet/)余额、充值卡（先兑换到钱包）支付，也可以到销售我们充值卡的门店用现金支付。请参阅[如何续费套餐](/help/how-to-renew/)。""",
         keywords_en="plan, price, cost, how much, dollar, usd, data, minutes, texts, unlimited, gb, cheapest, compare, which plan, booster",
-        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 美元, 流量, 通话, 短信, 无限, 便宜, 哪个套餐, 加油包",
+        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 美元, 流量, 通话, 短信, 无限, 不限量, 便宜, 哪个套餐, 加油包",
         market="us",
     ),
     DemoArticle(
@@ -312,7 +312,7 @@ Pay with a method listed under **How to pay** (Alipay and WeChat Pay where they 
 - **日套餐**：5.00 元，有效期 1 天。含 1 GB 流量、30 分钟通话、30 条短信。最多可提前支付 30 天。
 - **30天套餐**：68.00 元，有效期 30 天。含 30 GB 流量、500 分钟通话、200 条短信。
 - **月套餐**：每个自然月 88.00 元。含 40 GB 流量、1000 分钟通话、300 条短信。
-- **年度套餐**：880.00 元，有效期一年。含 480 GB 流量，通话和短信无限。最多可提前支付 2 年。
+- **年度套餐**：880.00 元，有效期一年。含 480 GB 流量，通话和短信不限量。最多可提前支付 2 年。
 - **保号套餐**：每月 8.00 元。不含通话和流量，仅用于保留号码。请参阅[保号套餐](/help/keep-my-number/)。
 
 除上面注明的以外，每个套餐最多可提前支付 12 个周期。
@@ -323,7 +323,7 @@ Pay with a method listed under **How to pay** (Alipay and WeChat Pay where they 
 ## 支付方式
 可以用 **支付方式** 中列出的方式付款（提供时可选支付宝、微信支付，或银行卡），也可以用[钱包](/wallet/)余额支付，也可以用充值卡（先兑换到钱包），或到销售我们充值卡的门店用现金支付。请参阅[如何续费套餐](/help/how-to-renew/)。""",
         keywords_en="plan, price, cost, how much, yuan, rmb, cny, data, minutes, texts, unlimited, gb, cheapest, compare, which plan, voice pack",
-        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 人民币, 流量, 通话, 短信, 无限, 便宜, 哪个套餐, 语音包",
+        keywords_zh_hans="套餐, 价格, 资费, 多少钱, 人民币, 流量, 通话, 短信, 无限, 不限量, 便宜, 哪个套餐, 语音包",
         market="cn",
     ),
     DemoArticle(
@@ -366,7 +366,7 @@ Not every plan or market offers it: if you do not see it on the renew page, [con
 3. 按平常的方式付款。保号套餐从当前套餐结束时开始，您已付费的内容不受影响。
 
 ## 让自动续费在扣款失败时改用保号套餐
-在号码的自动续费页面，勾选“如果套餐无法扣款，改用最便宜的保号套餐保留号码”。如果常用套餐多次重试后仍无法扣款，自动续费会改为支付保号套餐，号码就不会丢失。
+在号码的自动续费页面，勾选 **如果套餐无法支付，用最便宜的保号套餐保留我的号码**。如果常用套餐多次重试后仍无法扣款，自动续费会改为支付保号套餐，号码就不会丢失。
 
 ## 恢复使用
 随时可以用任何套餐续费：如果保号周期已经结束，新套餐立即开始；否则在保号周期结束时开始。
