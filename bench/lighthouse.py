@@ -244,6 +244,24 @@ def scores_of(report: dict) -> dict[str, int | None]:
     return scores
 
 
+# The metrics the performance score is made of (Lighthouse's simulated mobile throttling).
+METRICS = {
+    "first-contentful-paint": "fcp_ms",
+    "largest-contentful-paint": "lcp_ms",
+    "total-blocking-time": "tbt_ms",
+    "cumulative-layout-shift": "cls",
+    "speed-index": "si_ms",
+}
+
+
+def metrics_of(report: dict) -> dict[str, float]:
+    values = {}
+    for audit, name in METRICS.items():
+        value = report["audits"][audit].get("numericValue")
+        values[name] = None if value is None else round(value, 3 if name == "cls" else None)
+    return values
+
+
 def failed_audits(report: dict) -> dict[str, list[dict[str, str]]]:
     """Audits below full marks in the held categories: id and title, as Lighthouse names them."""
     failed = {}
@@ -252,7 +270,13 @@ def failed_audits(report: dict) -> dict[str, list[dict[str, str]]]:
         for ref in report["categories"][category]["auditRefs"]:
             audit = report["audits"][ref["id"]]
             if audit.get("scoreDisplayMode") in {"binary", "numeric"} and (audit.get("score") or 0) < 1:
-                items.append({"id": ref["id"], "title": audit["title"]})
+                # The elements it names (a few), as Lighthouse shows them: what to fix where.
+                nodes = [
+                    item["node"].get("snippet", "")
+                    for item in (audit.get("details") or {}).get("items", [])
+                    if isinstance(item.get("node"), dict)
+                ]
+                items.append({"id": ref["id"], "title": audit["title"], "elements": nodes[:3]})
         if items:
             failed[category] = items
     return failed
@@ -312,6 +336,7 @@ def main() -> int:
                             "language": language,
                             "path": path,
                             **scores_of(report),
+                            "metrics": metrics_of(report),
                             "failed": failed_audits(report),
                             "seconds": round(time.monotonic() - run_started, 1),
                         }
@@ -319,15 +344,21 @@ def main() -> int:
         finally:
             demo.stop()
 
-    print(f"{'page':<10} {'lang':<8} {'perf':>5} {'a11y':>5} {'best':>5}  path")
+    scores = f"{'perf':>5} {'a11y':>5} {'best':>5}"
+    print(f"{'page':<10} {'lang':<8} {scores}  {'FCP':>6} {'LCP':>6} {'TBT':>5} {'CLS':>6}  path")
     for r in results:
         cells = " ".join(f"{'-' if r[c] is None else r[c]:>5}" for c in CATEGORIES)
-        print(f"{r['page']:<10} {r['language']:<8} {cells}  {r['path']}")
+        m = r["metrics"]
+        timings = f"{m['fcp_ms']:>6} {m['lcp_ms']:>6} {m['tbt_ms']:>5} {m['cls']:>6}"
+        print(f"{r['page']:<10} {r['language']:<8} {cells}  {timings}  {r['path']}")
     below = [r for r in results if r["failed"]]
     for r in below:
         for category, audits in r["failed"].items():
             listed = ", ".join(f"{a['id']} ({a['title']})" for a in audits)
             print(f"below 100: {r['page']} {r['language']} {category} {r[category]}: {listed}")
+            for audit in audits:
+                for element in audit["elements"]:
+                    print(f"    {audit['id']}: {element}")
     if not below:
         print("accessibility and best practices: 100 on every page measured")
     summary = {
