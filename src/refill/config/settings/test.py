@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, INSTALLED_APPS, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
@@ -17,7 +17,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that race tests can start real processes on the same database.
     name = os.environ.get("REFILL_TEST_DB_NAME") or f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{name}.sqlite3")}
-# Serve static files from the app folders (no collectstatic in tests).
+# Serve static files from the app folders (no collectstatic in tests). pytest-django's live_server
+# serves them only when it finds "django.contrib.staticfiles" itself among the apps; the project's
+# subclass of its config only narrows what collectstatic copies, which tests do not run.
+INSTALLED_APPS = [
+    "django.contrib.staticfiles" if app == "refill.config.staticfiles.RefillStaticFilesConfig" else app
+    for app in INSTALLED_APPS
+]
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
