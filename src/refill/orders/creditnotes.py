@@ -18,9 +18,8 @@ from django.db.models import Max, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from refill.ops.bulk import bulk_set
-
 from .models import CreditNote, Order, ReceiptSeries, Refund
+from .services import documents_number
 
 # "CR" (credit), after the market's code: receipts are "US-2026", credit notes "US-CR-2026" (a
 # "CN" prefix would read as the China market).
@@ -49,25 +48,9 @@ def credit_note_issue(*, refund: Refund, now: datetime | None = None) -> CreditN
 
 
 def credit_notes_number(*, series_code: str | None = None, limit: int = 1000) -> int:
-    """Give committed, unnumbered credit notes their gap-free numbers, oldest first; holds the
-    series row only for this short transaction. Safe to call from anywhere, any number of times."""
-    pending = CreditNote.objects.filter(number__isnull=True)
-    if series_code:
-        pending = pending.filter(series_id=series_code)
-    numbered = 0
-    for code in sorted(set(pending.values_list("series_id", flat=True))):
-        with transaction.atomic():
-            series = ReceiptSeries.objects.select_for_update().get(code=code)
-            notes = list(
-                CreditNote.objects.filter(series=series, number__isnull=True).order_by("issued_at", "pk")[:limit]
-            )
-            for offset, note in enumerate(notes):
-                note.number = series.next_number + offset
-            bulk_set(notes, ["number"])
-            series.next_number += len(notes)
-            series.save(update_fields=["next_number"])
-            numbered += len(notes)
-    return numbered
+    """Give committed, unnumbered credit notes their gap-free numbers, in the receipts' counter
+    table, the same way receipts are (``orders.services.documents_number``)."""
+    return documents_number(CreditNote, series_code=series_code, limit=limit)
 
 
 @dataclass

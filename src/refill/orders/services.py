@@ -38,23 +38,29 @@ def receipts_issue(*, orders: list[Order], now: datetime | None = None) -> list[
     return bulk_insert(receipts)
 
 
-def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int:
-    """Give committed, unnumbered receipts their gap-free numbers, oldest first. Holds the series
+def documents_number(model, *, series_code: str | None = None, limit: int = 1000) -> int:
+    """Give committed, unnumbered documents of ``model`` (receipts, credit notes: each with a
+    ``series`` and a nullable ``number``) their gap-free numbers, oldest first. Holds the series
     row only for this short transaction; safe to call from anywhere, any number of times."""
-    pending = Receipt.objects.filter(number__isnull=True)
+    pending = model.objects.filter(number__isnull=True)
     if series_code:
         pending = pending.filter(series_id=series_code)
     numbered = 0
     for code in sorted(set(pending.values_list("series_id", flat=True))):
         with transaction.atomic():
             series = ReceiptSeries.objects.select_for_update().get(code=code)
-            receipts = list(
-                Receipt.objects.filter(series=series, number__isnull=True).order_by("issued_at", "pk")[:limit]
+            documents = list(
+                model.objects.filter(series=series, number__isnull=True).order_by("issued_at", "pk")[:limit]
             )
-            for offset, receipt in enumerate(receipts):
-                receipt.number = series.next_number + offset
-            bulk_set(receipts, ["number"])
-            series.next_number += len(receipts)
+            for offset, document in enumerate(documents):
+                document.number = series.next_number + offset
+            bulk_set(documents, ["number"])
+            series.next_number += len(documents)
             series.save(update_fields=["next_number"])
-            numbered += len(receipts)
+            numbered += len(documents)
     return numbered
+
+
+def receipts_number(*, series_code: str | None = None, limit: int = 1000) -> int:
+    """Give committed, unnumbered receipts their gap-free numbers (``documents_number``)."""
+    return documents_number(Receipt, series_code=series_code, limit=limit)
