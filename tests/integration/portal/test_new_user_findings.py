@@ -4,6 +4,7 @@ market, the same rule as the wallet top-up's currency."""
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from refill.lines.models import PoolNumber
@@ -149,3 +150,17 @@ def test_a_single_default_card_is_not_offered_as_backup(client):
     page = client.get("/payment-methods/").content.decode()
     assert 'data-testid="method-default"' in page
     assert 'data-testid="make-backup"' not in page
+
+
+def test_a_line_never_paid_offers_to_pay_and_activate_not_to_renew(client):
+    market = make_market("us")
+    plan = make_plan(market, "us-30day")
+    customer, user = make_customer()
+    make_line(customer, market, plan, msisdn="+12025550187")  # a new line: pending until paid
+    active = make_line(customer, market, plan, msisdn="+12025550143")
+    active.status, active.period_end = "active", timezone.now() + timezone.timedelta(days=5)
+    active.save(update_fields=["status", "period_end"])
+    login(client, user)
+    page = client.get(reverse("portal:home")).content.decode()
+    buttons = re.findall(r'data-testid="renew">([^<]+)</a>', page)
+    assert sorted(buttons) == ["Pay and activate", "Renew"], buttons
