@@ -211,13 +211,7 @@ def check_receipts() -> list[str]:
             problems.append(f"receipt {receipt.pk} belongs to unpaid order {receipt.order_id}")
         if receipt.total != receipt.order.total or receipt.currency != receipt.order.currency:
             problems.append(f"receipt {receipt.pk} total differs from its order")
-    numbers = defaultdict(list)
-    for series_id, number in Receipt.objects.exclude(number=None).values_list("series_id", "number"):
-        numbers[series_id].append(number)
-    for series_id, values in numbers.items():
-        values.sort()
-        if values != list(range(1, len(values) + 1)):
-            problems.append(f"receipt series {series_id} is not gap-free: {values[:10]}...")
+    problems += _series_gaps(Receipt, "receipt")
     return problems
 
 
@@ -283,13 +277,7 @@ def check_credit_notes() -> list[str]:
         succeeded.discard(refund_id)
     for refund_id in sorted(succeeded):
         problems.append(f"refund {refund_id} succeeded but has no credit note")
-    numbers = defaultdict(list)
-    for series_id, number in CreditNote.objects.exclude(number=None).values_list("series_id", "number"):
-        numbers[series_id].append(number)
-    for series_id, values in numbers.items():
-        values.sort()
-        if values != list(range(1, len(values) + 1)):
-            problems.append(f"credit note series {series_id} is not gap-free: {values[:10]}...")
+    problems += _series_gaps(CreditNote, "credit note")
     return problems
 
 
@@ -358,3 +346,16 @@ def run_all() -> list[str]:
         + check_period_gaps()
         + check_stale()
     )
+
+
+def _series_gaps(model, label: str) -> list[str]:
+    """Numbered documents of ``model`` (receipts, credit notes) run 1, 2, 3 … in each series."""
+    numbers = defaultdict(list)
+    for series_id, number in model.objects.exclude(number=None).values_list("series_id", "number"):
+        numbers[series_id].append(number)
+    problems = []
+    for series_id, values in numbers.items():
+        values.sort()
+        if values != list(range(1, len(values) + 1)):
+            problems.append(f"{label} series {series_id} is not gap-free: {values[:10]}...")
+    return problems
