@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.db import transaction
@@ -48,6 +49,17 @@ class AccountAdapter(DefaultAccountAdapter):
         if fleet_member(user) is not None:
             return reverse("fleets:dashboard")
         return super().get_login_redirect_url(request)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again ("Confirm it is you") before a change to how one
+        logs in. Setting up a first authenticator right after logging in with that very password
+        (staff are sent there by the login itself) is not asked again: the login is that proof,
+        for ACCOUNT_REAUTHENTICATION_TIMEOUT. Every other change (turning the second factor off,
+        new recovery codes, email, password) and every later one still asks."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        if required and app == "allauth.mfa" and fresh_login_sets_up_totp(context.request):
+            return False
+        return required
 
     def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
         """allauth's messages in the signed-in customer's language: the login request still runs in
@@ -188,6 +200,33 @@ class MfaAdapter(DefaultMFAAdapter):
         buffer = io.BytesIO()
         segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, svgns=True)
         return buffer.getvalue().decode()
+
+
+# The pages of a first TOTP setup: the QR code and the recovery codes it makes.
+TOTP_SETUP_PAGES = ("mfa_activate_totp", "mfa_view_recovery_codes", "mfa_download_recovery_codes")
+
+
+def fresh_login_sets_up_totp(request) -> bool:
+    """Whether ``request`` is a step of setting up a first TOTP authenticator, in a session whose
+    login was by password less than ACCOUNT_REAUTHENTICATION_TIMEOUT ago (a login by emailed code
+    does not prove the password allauth would ask for)."""
+    import time
+
+    from allauth.account import app_settings as account_settings
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.mfa.models import Authenticator
+
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    if user is None or not user.is_authenticated or match is None or match.url_name not in TOTP_SETUP_PAGES:
+        return False
+    records = get_authentication_records(request, user)
+    logins = [r for r in records if r.get("method") == "password" and not r.get("reauthenticated")]
+    if not logins or time.time() - logins[0]["at"] >= account_settings.REAUTHENTICATION_TIMEOUT:
+        return False
+    # No authenticator yet, or the one set up in this very session (its recovery codes are next).
+    set_up_here = any(r.get("method") == "mfa" and r.get("set_up") for r in records)
+    return set_up_here or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def public_url(path: str) -> str:

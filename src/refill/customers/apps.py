@@ -20,7 +20,7 @@ def _totp_set_up(sender, request, user, authenticator, **kwargs) -> None:
     from allauth.mfa.models import Authenticator
 
     if authenticator.type == Authenticator.Type.TOTP:
-        record_authentication(request, user, "mfa", type="totp")
+        record_authentication(request, user, "mfa", type="totp", set_up=True)
 
 
 def _reset_proves_email(sender, request, user, **kwargs) -> None:

@@ -34,6 +34,10 @@ class CustomerLanguageMiddleware:
 STAFF_AREAS = ("/backoffice/", "/admin/", "/agent/")
 
 
+# The staff page a first TOTP setup interrupted (a local path, from the request itself).
+AFTER_TOTP_SETUP = "refill_after_totp_setup"
+
+
 def needs_second_factor(user) -> bool:
     return user.is_authenticated and (user.is_staff or user.role in (user.Role.STAFF, user.Role.AGENT))
 
@@ -67,6 +71,9 @@ def second_factor_redirect(request, user):
 
     query = "?" + urlencode({"next": request.get_full_path()})
     if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
+        # allauth's setup ends on the recovery codes page, which forgets ``next``: kept here so
+        # that page's "Continue" goes on to where they were going.
+        request.session[AFTER_TOTP_SETUP] = request.get_full_path()
         return redirect(reverse("mfa_activate_totp") + query)
     if not any(record.get("method") == "mfa" for record in get_authentication_records(request, user)):
         return redirect(reverse("mfa_reauthenticate") + query)

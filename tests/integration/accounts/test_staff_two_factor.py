@@ -2,13 +2,17 @@
 after a TOTP code in this session (set up first if they have none); customers may turn it on."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from refill.customers.adapter import AccountAdapter
 from refill.customers.models import User
 from tests.factories import AUTH_BACKEND, make_customer
 
@@ -36,14 +40,56 @@ def test_without_totp_staff_set_it_up_first_and_go_on(client, area):
     answer = client.get(area)
     assert answer.status_code == 302
     assert answer["Location"] == reverse("mfa_activate_totp") + f"?next={area.replace('/', '%2F')}"
-    # Setting a second factor up asks for the password again first (allauth), then shows the QR code.
-    assert client.get(answer["Location"])["Location"].startswith(reverse("account_reauthenticate"))
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    # They have just logged in with their password: the QR code comes next, with no "Confirm it is
+    # you" page asking for the same password again.
     setup = client.get(answer["Location"])
     assert setup.status_code == 200 and b"data:image/svg+xml;base64," in setup.content  # drawn by segno
     secret = client.session["mfa.totp.secret"]
-    client.post(answer["Location"], {"code": code(secret)})
+    done = client.post(answer["Location"], {"code": code(secret)})
+    # The recovery codes just made are shown (no password asked for them either), then work.
+    assert done["Location"] == reverse("mfa_view_recovery_codes")
+    codes = client.get(done["Location"])
+    assert codes.status_code == 200 and b'data-testid="recovery-codes"' in codes.content
+    assert f'href="{area}"'.encode() in codes.content  # "Continue" goes where they were going
     assert client.get(area).status_code == 200  # the code that set it up counts for this session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_counts_as_confirmation_only_for_setting_up_and_only_while_fresh(client):
+    """The fresh login stands for "Confirm it is you" only for setting the first authenticator up,
+    within ACCOUNT_REAUTHENTICATION_TIMEOUT; later changes to how one logs in still ask again."""
+    start = datetime(2026, 12, 7, 3, 0, 5, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        user = staff("late-setup@example.com", is_superuser=True)
+        client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    late = start + timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1)
+    with time_machine.travel(late, tick=False):
+        assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_a_fresh_login_does_not_skip_confirmation_for_turning_the_second_factor_off(client):
+    customer, user = make_customer("turn-off@example.com", password=PASSWORD)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": code(secret)})
+    assert client.get(reverse("portal:home")).status_code == 200
+    answer = client.get(reverse("mfa_deactivate_totp"))
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("account_reauthenticate"))
+    assert client.get(reverse("mfa_generate_recovery_codes"))["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
+
+
+def test_a_login_by_code_does_not_stand_for_the_password(client, monkeypatch):
+    """Only a password login counts: a code emailed to the address is not the password allauth
+    would ask for."""
+    monkeypatch.setattr(AccountAdapter, "generate_login_code", lambda self: "KQ7M-2XPD")
+    user = staff("by-code@example.com", is_superuser=True)
+    client.post(reverse("account_request_login_code"), {"email": user.email})
+    client.post(reverse("account_confirm_login_code"), {"code": "KQ7M-2XPD"})
+    assert client.get("/backoffice/")["Location"].startswith(reverse("mfa_activate_totp"))
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
 
 
 def test_a_password_only_session_must_enter_a_code(client):

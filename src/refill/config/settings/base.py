@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.headless",
     "axes",
+    "refill.events",
     "refill.customers",
     "refill.catalog",
     "refill.lines",
@@ -195,6 +196,10 @@ MFA_TOTP_ISSUER = "Refill"
 # and for a code typed as it turns over).
 MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "refill.customers.adapter.MfaAdapter"
+# How long a "Confirm it is you" (or the password login itself, for setting up a first
+# authenticator: AccountAdapter.is_reauthentication_required) lets a change to how one logs in go
+# without asking again.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
 
@@ -313,6 +318,9 @@ REFILL_AUTORENEW_STUCK_AFTER = int(os.environ.get("REFILL_AUTORENEW_STUCK_AFTER"
 REFILL_STALE_PENDING_AFTER = int(os.environ.get("REFILL_STALE_PENDING_AFTER", "300"))
 # Run the scheduler's cadence this much faster or slower (tests use a small factor).
 REFILL_SCHEDULE_SCALE = float(os.environ.get("REFILL_SCHEDULE_SCALE", "1"))
+# The task backend that runs the handlers of domain events (refill.events): the database queue, so
+# they run after the emitting transaction commits. Test settings run them at once.
+REFILL_EVENTS_TASK_BACKEND = "default"
 
 # How long the worker may stay silent before /healthz reports it down (seconds).
 REFILL_WORKER_HEARTBEAT_MAX_AGE = 60
