@@ -26,7 +26,8 @@ from django.utils import timezone
 from refill.audit.services import audit_event, audit_record, audit_records
 from refill.catalog.models import Plan, PlanPrice
 from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
-from refill.domain.money import Money, minor_units, quantize
+from refill.domain.money import Money, quantize
+from refill.domain.payment_methods import wallet_card_split
 from refill.domain.periods import Span, ValidityKind, plan_periods
 from refill.domain.pricing import Quote, price_item, quote
 from refill.domain.promotions import Buyer, Kind, Result
@@ -1070,8 +1071,7 @@ def wallet_share(order: Order) -> Decimal:
 
 def share_of_wallet(balance: Decimal, order: Order) -> Decimal:
     """wallet_share for a wallet whose balance is already known."""
-    one_minor_unit = Decimal(1).scaleb(-minor_units(order.currency))
-    return max(min(balance, order.total - one_minor_unit), Decimal(0))
+    return wallet_card_split(balance, order.total, order.currency).wallet
 
 
 def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = "") -> Payment | None:
