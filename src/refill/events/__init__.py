@@ -1,0 +1,28 @@
+"""Domain events: a change others care about writes one ``Event`` row in its own transaction
+(``emit``); the handlers that subscribed to its kind (``subscribe`` in their app's ``ready()``) run
+after the commit through the task queue, at least once, once in effect, and in order per line.
+The emitter imports none of its handlers. See docs/events.md for the list of events."""
+
+from __future__ import annotations
+
+from .registry import handles, subscribe, subscribers
+
+__all__ = ["emit", "emit_many", "handles", "subscribe", "subscribers"]
+
+
+def emit(kind: str, *, line_id: int | None = None, customer_id: int | None = None, **payload):
+    """Write one event of ``kind`` (and one delivery per subscriber) in the caller's transaction."""
+    # This package is imported while Django loads its apps (INSTALLED_APPS names it), before any
+    # model may be: the service module, which uses the models, is imported when an event is written.
+    from .services import events_emit
+
+    return events_emit(kind, [{"line_id": line_id, "customer_id": customer_id, **payload}])[0]
+
+
+def emit_many(kind: str, rows: list[dict], *, now=None):
+    """``emit`` for a batch of changes of one kind (each row a payload, with ``line_id`` and
+    ``customer_id`` if they apply): a few statements in all and one task. ``now`` is the change's
+    own instant when it is not the clock's (a sweep working on a given moment)."""
+    from .services import events_emit
+
+    return events_emit(kind, rows, now=now)

@@ -1,0 +1,13 @@
+from django.tasks import task
+
+from .delivery import events_deliver, events_sweep
+
+
+@task()
+def deliver_events(event_ids: list[int]) -> int:
+    return events_deliver(event_ids=event_ids)
+
+
+@task()
+def sweep_events() -> int:
+    return events_sweep()
