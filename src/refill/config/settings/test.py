@@ -31,9 +31,9 @@ WHITENOISE_AUTOREFRESH = True
 # (tests/integration/security/test_session_timeout.py).
 REFILL_SESSION_IDLE_TIMEOUT = 0
 REFILL_SESSION_MAX_AGE = 0
-REFILL_LEDGER_GUARD = False
+REFILL_LEDGER_GUARD = False  # lets the test runner empty ledger tables on SQLite between tests
 # Domain events' handlers run inside the emitting transaction, as the hand-wired calls they
 # replace did, so that a test sees a paid order's notices and webhooks without running a worker.
 # tests/integration/events/ run them through the database queue and the sweep instead.
 TASKS = {**TASKS, "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-REFILL_EVENTS_TASK_BACKEND = "immediate"  # lets the test runner empty ledger tables on SQLite between tests
+REFILL_EVENTS_TASK_BACKEND = "immediate"
