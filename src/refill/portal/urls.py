@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import esim_views, views
+from . import esim_views, refill_views, views
 
 app_name = "portal"
 
@@ -25,6 +25,9 @@ urlpatterns = [
     path("orders/<int:pk>/credit-notes/<int:note>.pdf", views.order_credit_note_pdf, name="order_credit_note_pdf"),
     path("orders/<int:pk>/payment-return/", views.payment_return, name="payment_return"),
     path("refills/<str:token>/", views.gift_return, name="gift_return"),
+    path("refill/", refill_views.refill_start, name="refill_start"),
+    path("refill/pay/", refill_views.refill_pay, name="refill_pay"),
+    path("refill/again/<str:token>/", refill_views.refill_again, name="refill_again"),
     path("wallet/", views.wallet, name="wallet"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path("wallet/redeem/", views.redeem, name="redeem"),

@@ -68,6 +68,7 @@ from refill.renewals.services import (
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
 
+from .refill_views import landing_markets
 from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
 from .wallet import wallet_markets, wallet_statement
 
@@ -91,7 +92,7 @@ def _owned_order(request: HttpRequest, pk: int) -> Order:
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and getattr(request.user, "customer", None):
         return redirect("portal:home")
-    return render(request, "portal/landing.html")
+    return render(request, "portal/landing.html", {"markets": landing_markets()})
 
 
 def _line_card(line: Line, now) -> dict:
@@ -800,6 +801,9 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         "item": gift_item(order),
         "paid": order.status == Order.Status.PAID,
         "declined": decline_message(last.decline_code) if last is not None and last.decline_code else "",
+        # Try again (a guest's own gift): the same number and plan, a new payment (portal.refill_views).
+        "again_token": token if order.payer == Order.Payer.GUEST else "",
+        "bank_url": last.action_url if last is not None and last.status == Payment.Status.REQUIRES_ACTION else "",
     }
     return render(request, "portal/gift_return.html", context)
 

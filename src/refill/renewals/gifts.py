@@ -128,10 +128,15 @@ def _check_order_limits(line: Line, ip: str, now: datetime) -> None:
         raise TooManyGifts()
 
 
+class GiftPayment(RefillError):
+    code = "gift_payment"
+    message = _("Choose how to pay: a card or one of the payment methods shown.")
+
+
 @dataclass(frozen=True)
 class GiftRequest:
     msisdn: str
-    card: CardDetails
+    card: CardDetails | None  # None with a provider wallet, or for a refill PIN (refill.renewals.gift_pins)
     key: str  # the caller's Idempotency-Key
     ip: str
     email: str = ""
@@ -142,6 +147,7 @@ class GiftRequest:
     language: str = "en"
     api_key: Any = None  # a partner renewing for its customer, instead of a guest
     promotion_code: str = ""  # a partner's renewal may carry its customer's code
+    provider_wallet: str = ""  # a guest on the web pays with PayPal, Alipay... (redirect and return)
 
 
 @dataclass(frozen=True)
@@ -152,9 +158,42 @@ class GiftOutcome:
 
 
 def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = None) -> GiftOutcome:
-    """Create the owner's order for what the guest gives and charge the guest's card once. A
-    replay (same address and key) answers with the first order and never charges again."""
+    """Create the owner's order for what the guest gives and charge the guest's card (or provider
+    wallet) once. A replay (same address and key) answers with the first order and never charges
+    again."""
     now = now or timezone.now()
+    # Never the owner's own wallet: order_pay without a card or provider wallet would take it.
+    if request.card is None and not request.provider_wallet:
+        raise GiftPayment()
+    order = gift_order_create(request, now=now)
+    guest = Guest(ip=request.ip, email="" if request.api_key else request.email, api_key=request.api_key)
+    payments = order.payments.filter(method=Payment.Method.CARD)
+    if (
+        order.status == Order.Status.PAID
+        or payments.filter(status__in=["pending", "unknown", "requires_action"]).exists()
+    ):
+        return GiftOutcome(order, payments.order_by("-pk").first(), charged_now=False)
+    payment = order_pay(
+        order=order,
+        pay_with=PayWith(card=request.card, provider_wallet=request.provider_wallet),
+        actor=guest,
+        return_url=return_url_for(order),
+    )
+    order.refresh_from_db()
+    return GiftOutcome(order, payment, charged_now=True)
+
+
+def gift_order_key(request: GiftRequest) -> str:
+    """The idempotency key of the owner's order for ``request``. One key space per guest address or
+    partner key: theirs never meet, and the owner's are apart."""
+    caller = f"key:{request.api_key.pk}" if request.api_key is not None else request.ip
+    return f"gift:{signing.Signer(salt='refill.gift-key').signature(f'{caller}|{request.key}')}"[:80]
+
+
+def gift_order_create(request: GiftRequest, *, now: datetime) -> Order:
+    """The owner's order for what the guest gives (or the first one, for a replayed key), after the
+    guest's checks and limits. Charges nothing: the card's (gift_refill) or a refill PIN's
+    (gift_pins.gift_pin_refill) payment follows."""
     if bool(request.plan) == (request.amount is not None):
         raise GiftChoice()
     if request.email:
@@ -165,9 +204,7 @@ def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = 
     line = gift_line(request.msisdn)
     partner = request.api_key
     guest = Guest(ip=request.ip, email="" if partner else request.email, api_key=partner)
-    # One key space per guest address or partner key: theirs never meet, and the owner's are apart.
-    caller = f"key:{partner.pk}" if partner is not None else request.ip
-    key = f"gift:{signing.Signer(salt='refill.gift-key').signature(f'{caller}|{request.key}')}"[:80]
+    key = gift_order_key(request)
     existing = Order.objects.filter(customer=line.owner, idempotency_key=key).first()
     if existing is None and partner is None:
         _check_order_limits(line, request.ip, now)
@@ -201,20 +238,7 @@ def gift_refill(request: GiftRequest, *, return_url_for, now: datetime | None = 
             guest=guest,
             gift_line=line,
         )
-    payments = order.payments.filter(method=Payment.Method.CARD)
-    if (
-        order.status == Order.Status.PAID
-        or payments.filter(status__in=["pending", "unknown", "requires_action"]).exists()
-    ):
-        return GiftOutcome(order, payments.order_by("-pk").first(), charged_now=False)
-    payment = order_pay(
-        order=order,
-        pay_with=PayWith(card=request.card),
-        actor=guest,
-        return_url=return_url_for(order),
-    )
-    order.refresh_from_db()
-    return GiftOutcome(order, payment, charged_now=True)
+    return order
 
 
 def gift_return_token(order: Order) -> str:

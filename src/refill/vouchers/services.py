@@ -323,6 +323,14 @@ def _check_rate(customer, ip: str | None) -> None:
         raise TooManyPinAttempts()
 
 
+def voucher_peek(*, pin: str, ip: str | None) -> Voucher | None:
+    """The refill PIN ``pin`` names, read without redeeming it (a checkout checks that it covers a
+    price first), or None. Behind the same per-address limit as a redemption, so reading is no way
+    around it; a miss is counted by the redemption that follows (voucher_redeem)."""
+    _check_rate(None, ip)
+    return Voucher.objects.filter(pin_hash=pin_hash(pin)).first() if normalize_pin(pin) else None
+
+
 _SAME = object()
 
 
