@@ -1,13 +1,23 @@
 from django.urls import path
 
-from . import audit_views, catalog_views, customer_views, esim_views, report_views, views, webhook_views
+from . import (
+    audit_views,
+    catalog_views,
+    customer_views,
+    dashboard_views,
+    esim_views,
+    report_views,
+    views,
+    webhook_views,
+)
 
 app_name = "backoffice"
 
 urlpatterns = [
     path("audit/", audit_views.audit_view, name="audit"),
     path("audit/<int:pk>/", audit_views.audit_detail_view, name="audit_detail"),
-    path("", views.index, name="index"),
+    path("", dashboard_views.index, name="index"),
+    path("auto-renew/attention/", dashboard_views.autorenew_attention_view, name="autorenew_attention"),
     path("ledger/trial-balance/", views.trial_balance_view, name="trial_balance"),
     path("customers/<int:pk>/statement/", views.statement_view, name="statement"),
     path("orders/<int:pk>/refund/", views.refund_view, name="refund"),

@@ -67,12 +67,6 @@ def require_perm(permission: str):
     return decorator
 
 
-@staff_member_required
-def index(request: HttpRequest) -> HttpResponse:
-    customers = Customer.objects.order_by("pk")[:200]
-    return render(request, "backoffice/index.html", {"customers": customers})
-
-
 @require_perm("ledger.view_journalentry")
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     data = trial_balance()

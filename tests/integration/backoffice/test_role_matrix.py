@@ -21,6 +21,7 @@ EVERYONE = set(ROLES)
 # name: (method, allowed roles)
 TABLE: dict[str, tuple[str, set[str]]] = {
     "index": ("get", EVERYONE),
+    "autorenew_attention": ("get", {"support", "finance", "admin"}),
     "customers": ("get", {"support", "finance", "admin"}),
     "customer": ("get", {"support", "finance", "admin"}),
     "customer_autorenew": ("post", {"support", "admin"}),
