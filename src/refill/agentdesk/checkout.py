@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from refill.domain.money import minor_units
 from refill.errors import RefillError
 from refill.formatting import money_text
-from refill.integrations.payments.base import CardDetails, TokenizationError
+from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order
+from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
-from refill.portal.forms import CardForm
 from refill.renewals.errors import PaymentInProgress, WalletTooLow, decline_message
 from refill.renewals.services import PayWith, order_pay, order_pay_cash
 
@@ -54,17 +54,6 @@ def wallet_offer(line: Line, total: Decimal | None) -> WalletOffer:
     one_minor_unit = Decimal(1).scaleb(-minor_units(currency))
     share = max(min(balance, total - one_minor_unit), Decimal(0))
     return WalletOffer(balance, currency, balance >= total, share, total - share)
-
-
-def _card_details(card_form: CardForm) -> CardDetails:
-    month, year = card_form.cleaned_data["card_expiry"]
-    return CardDetails(
-        number=card_form.cleaned_data["card_number"],
-        exp_month=month,
-        exp_year=year,
-        cvc=card_form.cleaned_data["card_cvc"],
-        holder=card_form.cleaned_data.get("card_holder", ""),
-    )
 
 
 def take_payment(request: HttpRequest, order: Order, action: str, card_form: CardForm) -> tuple[int, str, bool] | None:
@@ -106,7 +95,7 @@ def _pay_card(
     try:
         payment = order_pay(
             order=order,
-            pay_with=PayWith(card=_card_details(card_form), use_wallet=use_wallet),
+            pay_with=PayWith(card=card_form.card_details(), use_wallet=use_wallet),
             actor=request.user,
             return_url=request.build_absolute_uri(reverse("agentdesk:desk")),
         )

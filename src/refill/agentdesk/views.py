@@ -11,7 +11,6 @@ Every action is audited by the service it calls."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,12 +36,13 @@ from refill.formatting import money_text
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
+from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
-from refill.portal.forms import AddonForm, CardForm
-from refill.promotions.errors import PromotionUnknown
+from refill.portal.forms import AddonForm
 from refill.promotions.services import normalise_code
 from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, addon_validity, order_create_addon
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
+from refill.renewals.checkout_choice import choice_key, choice_quote
 from refill.renewals.errors import PriceChanged
 from refill.renewals.services import (
     order_create_renewal,
@@ -51,7 +51,6 @@ from refill.renewals.services import (
     periods_parse,
     renewal_plan_pick,
     renewal_plans,
-    renewal_quote_promoted,
 )
 from refill.vouchers.services import voucher_redeem
 
@@ -326,20 +325,6 @@ def redeem_pin(request: HttpRequest, line: Line) -> HttpResponse:
 # --- renewals -----------------------------------------------------------------------------------
 
 
-def _shop_quote(line: Line, plan, periods: int, code: str):
-    """The price at the counter (channel "shop") with the promotions that apply, why it cannot be
-    had, and why a typed code does not apply (the quote is then the price without it)."""
-    try:
-        try:
-            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, code=code, channel="shop")
-        except PromotionUnknown as exc:
-            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, channel="shop")
-            return quote, None, str(exc)
-    except RefillError as exc:
-        return None, str(exc), None
-    return quote, None, str(quote.code_refusal) if quote.code_refusal else None
-
-
 def _renew_choice(line: Line, data):
     """The plans on offer and the plan, periods and promotion code asked for."""
     plans = renewal_plans(line)
@@ -353,7 +338,9 @@ def _renew_context(line: Line, plans, plan, periods: int, code: str) -> dict:
     """The price panel and the payment buttons for this choice (the page, and htmx's refresh)."""
     quote = quote_error = code_error = None
     if plan is not None:
-        quote, quote_error, code_error = _shop_quote(line, plan, periods, code)
+        # The price at the counter: channel "shop" (its own promotions).
+        priced = choice_quote(line=line, plan=plan, periods=periods, code=code, channel="shop")
+        quote, quote_error, code_error = priced.quote, priced.error, priced.code_error
     # Up to the most any plan on offer allows, so that the list need not change with the plan (it
     # is not swapped under the agent's hand); more than the chosen plan allows is said by the quote.
     max_periods = max([candidate.max_prepaid_periods for candidate in plans] + [1])
@@ -383,7 +370,7 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     action = data.get("action", "")
     paying = request.method == "POST" and action in PAY_ACTIONS
     plans, plan, periods, code = _renew_choice(line, data)
-    card_form = CardForm(request.POST) if paying and action in CARD_ACTIONS else CardForm()
+    card_form = CardForm(request.POST if paying and action in CARD_ACTIONS else None, keep_number=False)
     form = ShopRenewForm(
         request.POST if paying else None,
         plans=plans,
@@ -409,9 +396,7 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
         return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
     # The key names this form *and* this choice: a double click replays one order, while a change
     # of plan after a decline makes a new order instead of a conflict.
-    choice = f"{plan.code}:{periods}:{code}"
-    if len(choice) > 30:
-        choice = hashlib.sha256(choice.encode()).hexdigest()[:30]
+    choice = choice_key(plan.code, periods, code, limit=30)
     try:
         order = order_create_renewal(
             customer=line.owner,
@@ -503,7 +488,7 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
     plan = addon_plan_pick(plans, data.get("plan"))
     action = data.get("action", "")
     paying = request.method == "POST" and action in PAY_ACTIONS
-    card_form = CardForm(request.POST) if paying and action in CARD_ACTIONS else CardForm()
+    card_form = CardForm(request.POST if paying and action in CARD_ACTIONS else None, keep_number=False)
     form = AddonForm(
         request.POST if paying else None,
         plans=plans,
@@ -527,7 +512,7 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
         return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
     # The key names this form *and* this pass: a double click replays one order, while another
     # pass chosen after a decline makes a new order instead of a conflict.
-    chosen = plan.code if len(plan.code) <= 24 else hashlib.sha256(plan.code.encode()).hexdigest()[:24]
+    chosen = choice_key(plan.code, limit=24)
     try:
         order = order_create_addon(
             customer=line.owner,

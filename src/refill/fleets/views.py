@@ -20,13 +20,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refill.domain.lifecycle import LineStatus
-from refill.integrations.payments.base import CardDetails, TokenizationError
+from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import STATUS_LABELS, Line
 from refill.ops.safetext import csv_response
+from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
-from refill.portal.forms import CardForm
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import PayWith, payment_resume
 
@@ -269,16 +269,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
         if method is not None:
             pay_with = PayWith(saved_method=method)
     elif how == "card" and card_form.is_valid():
-        month, year = card_form.cleaned_data["card_expiry"]
-        pay_with = PayWith(
-            card=CardDetails(
-                number=card_form.cleaned_data["card_number"],
-                exp_month=month,
-                exp_year=year,
-                cvc=card_form.cleaned_data["card_cvc"],
-                holder=card_form.cleaned_data.get("card_holder", ""),
-            )
-        )
+        pay_with = PayWith(card=card_form.card_details())
     error, decline = None, False
     if pay_with is None:
         error = _("Choose how to pay.") if how != "card" else None

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 from django import forms
@@ -9,8 +8,12 @@ from django.utils.translation import pgettext_lazy
 
 from refill.customers.models import LANGUAGE_CHOICES, Customer, time_zone_choices
 from refill.domain.money import minor_units, quantize
+from refill.payments.card_form import CardForm
 from refill.renewals.autorenew_settings import CAPS, autorenew_settings_errors, has_backup_method
 from refill.renewals.models import AutoRenew
+
+# The card fields live with payments (one form for every face); imported here by the portal's views.
+__all__ = ["AddonForm", "AutoRenewForm", "CardForm", "PreferencesForm", "RedeemForm", "RenewForm", "TopupForm"]
 
 
 class RenewForm(forms.Form):
@@ -43,68 +46,11 @@ class AddonForm(forms.Form):
         self.fields["plan"].choices = [(plan.code, plan.name) for plan in plans]
 
 
-class SecretInput(forms.TextInput):
-    """A text input that never writes its value back into the page (card number, CVC)."""
-
-    def format_value(self, value):
-        return None
-
-
 class SecretInputPin(forms.TextInput):
     """A refill PIN is never written back into the page."""
 
     def format_value(self, value):
         return None
-
-
-class CardForm(forms.Form):
-    """Card fields for the sandbox gateway. The number is tokenised at once and never stored."""
-
-    card_number = forms.CharField(
-        label=_("Card number"),
-        max_length=23,
-        widget=SecretInput(
-            attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}
-        ),
-    )
-    card_expiry = forms.CharField(
-        label=_("Expiry (MM/YY)"),
-        max_length=7,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-exp", "placeholder": "12/30"}),
-    )
-    card_cvc = forms.CharField(
-        label=_("Security code"),
-        max_length=4,
-        widget=SecretInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
-    )
-    card_holder = forms.CharField(
-        label=_("Name on card"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-name"}),
-    )
-
-    def clean_card_expiry(self) -> tuple[int, int]:
-        raw = self.cleaned_data["card_expiry"].replace(" ", "")
-        try:
-            month_text, year_text = raw.split("/")
-            month, year = int(month_text), int(year_text)
-        except ValueError:
-            raise forms.ValidationError(_("Enter the expiry as MM/YY, e.g. 12/30.")) from None
-        if year < 100:
-            year += 2000
-        if not 1 <= month <= 12:
-            raise forms.ValidationError(_("Enter the expiry as MM/YY, e.g. 12/30."))
-        today = datetime.date.today()
-        if (year, month) < (today.year, today.month):
-            raise forms.ValidationError(_("This card has expired. Check the expiry date or use another card."))
-        return month, year
-
-    def clean_card_number(self) -> str:
-        digits = "".join(ch for ch in self.cleaned_data["card_number"] if ch.isdigit())
-        if not 12 <= len(digits) <= 19:
-            raise forms.ValidationError(_("The card number is not valid. Check it and try again."))
-        return digits
 
 
 class PreferencesForm(forms.ModelForm):

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -23,8 +21,6 @@ from refill.esim.newlines import checkout_plans, waiting_context
 from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
-    PROVIDER_WALLETS,
-    CardDetails,
     TokenizationError,
     get_gateway,
 )
@@ -41,7 +37,6 @@ from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
-from refill.promotions.errors import PromotionUnknown
 from refill.promotions.services import normalise_code
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.addons import (
@@ -54,6 +49,7 @@ from refill.renewals.addons import (
     order_create_addon,
     periods_running,
 )
+from refill.renewals.checkout_choice import choice_key, choice_quote
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import (
     PayWith,
@@ -63,13 +59,13 @@ from refill.renewals.services import (
     payment_resume,
     periods_parse,
     renewal_plan_pick,
-    renewal_quote_promoted,
 )
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
 
-from .refill_views import landing_markets
 from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
+from .pay_methods import checkout_pay_context, provider_wallets
+from .refill_views import landing_markets
 from .wallet import wallet_markets, wallet_statement
 
 
@@ -161,7 +157,8 @@ def _renew_context(
 ):
     quote = quote_error = code_error = None
     if plan is not None:
-        quote, quote_error, code_error = _promoted_quote(line, plan, periods, code)
+        priced = choice_quote(line=line, plan=plan, periods=periods, code=code, channel="web")
+        quote, quote_error, code_error = priced.quote, priced.error, priced.code_error
     max_periods = plan.max_prepaid_periods if plan else 1
     if form is None:
         form = RenewForm(
@@ -187,22 +184,15 @@ def _renew_context(
         "error": error,
         "decline": decline,
         "current_plan": line_current_plan(line),
+        # Every plan card shows its price now (per period), as the add-on page does.
+        "offers": [{"plan": p, "price": p.current_price(line.market.currency)} for p in plans],
         **_pay_context(line, quote, pay_with, card_form),
     }
 
 
 def _pay_context(line: Line, quote, pay_with: str | None, card_form: CardForm | None) -> dict:
-    """What the "How to pay" part of a checkout shows (portal/_pay_with.html): the wallet, saved
-    cards, provider wallets, the card fields, and the choice made. ``quote`` is anything with a
-    ``quote`` (the priced order), or None."""
-    wallet = wallet_balance(line.owner, line.market.currency)
-    return {
-        "card_form": card_form or CardForm(),
-        "wallet_balance": wallet,
-        "pay_with": pay_with or _default_pay_with(wallet, quote),
-        "provider_wallets": _provider_wallets(),
-        "saved_methods": methods_for(line.owner),
-    }
+    """What the "How to pay" part of a checkout shows (portal/_pay_with.html): portal.pay_methods."""
+    return checkout_pay_context(line, quote, pay_with, card_form)
 
 
 @dataclass
@@ -219,7 +209,7 @@ class PayChoice:
 def _pay_choice(request: HttpRequest, customer) -> PayChoice:
     pay_with = request.POST.get("pay_with", "card")
     saved = {f"saved-{m.pk}": m for m in methods_for(customer)}
-    wallets = _provider_wallets()
+    wallets = provider_wallets()
     if pay_with not in {"card", "wallet", "wallet_card", *wallets, *saved}:
         pay_with = "card"
     return PayChoice(
@@ -228,20 +218,6 @@ def _pay_choice(request: HttpRequest, customer) -> PayChoice:
         saved_method=saved.get(pay_with),
         card_form=CardForm(request.POST) if pay_with in {"card", "wallet_card"} else None,
     )
-
-
-def _promoted_quote(line: Line, plan: Plan, periods: int, code: str):
-    """The price panel's quote with the promotions that apply, why it cannot be had (the plan or
-    periods), and why the typed code does not apply (the quote is then the price without it)."""
-    try:
-        try:
-            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, code=code, channel="web")
-        except PromotionUnknown as exc:
-            quote = renewal_quote_promoted(line=line, plan=plan, periods=periods, channel="web")
-            return quote, None, str(exc)
-    except RefillError as exc:
-        return None, str(exc), None
-    return quote, None, str(quote.code_refusal) if quote.code_refusal else None
 
 
 def _typed_code(data) -> str:
@@ -268,16 +244,7 @@ def _pay(
 ) -> PayOutcome:
     """Pay ``order`` by card (after the wallet's share if ``use_wallet``) or, without a card form,
     from the wallet alone. Shared by renewals and wallet top-ups."""
-    card = None
-    if card_form is not None:
-        month, year = card_form.cleaned_data["card_expiry"]
-        card = CardDetails(
-            number=card_form.cleaned_data["card_number"],
-            exp_month=month,
-            exp_year=year,
-            cvc=card_form.cleaned_data["card_cvc"],
-            holder=card_form.cleaned_data.get("card_holder", ""),
-        )
+    card = card_form.card_details() if card_form is not None else None
     try:
         payment = order_pay(
             order=order,
@@ -300,18 +267,6 @@ def _pay(
     return PayOutcome(payment=payment)
 
 
-def _provider_wallets() -> dict[str, str]:
-    """Provider wallets the configured gateway offers (redirect-and-return payments)."""
-    return PROVIDER_WALLETS if hasattr(get_gateway(), "tokenize_wallet") else {}
-
-
-def _default_pay_with(wallet: Decimal, quote) -> str:
-    # The wallet is offered first when it covers the price (issue 3), else wallet + card.
-    if quote is not None and wallet >= quote.quote.total.amount and wallet > 0:
-        return "wallet"
-    return "wallet_card" if wallet > 0 and quote is not None else "card"
-
-
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @login_required
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
@@ -331,10 +286,11 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     code = _typed_code(request.POST)
     form = RenewForm(request.POST, plans=plans, max_periods=plan.max_prepaid_periods if plan else 1)
     if request.POST.get("action") == "quote":
+        # A code applied: the page again with the card as typed (not its security code).
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-        return render(
-            request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, key=key, code=code)
-        )
+        pay_with = _pay_choice(request, line.owner).pay_with
+        kept = {"key": key, "code": code, "card_form": CardForm.kept(request.POST), "pay_with": pay_with}
+        return render(request, "portal/renew.html", _renew_context(request, line, plans, plan, periods, **kept))
     choice = _pay_choice(request, line.owner)
     pay_with, card_form = choice.pay_with, choice.card_form
 
@@ -347,9 +303,7 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/renew.html", context(), status=400)
     # The key names this form *and* this choice: a double click replays one order, while a
     # customer who changes plan or code after a decline gets a new order instead of a conflict.
-    chosen = f"{plan.code}:{periods}:{code}"
-    if len(chosen) > 40:
-        chosen = hashlib.sha256(chosen.encode()).hexdigest()[:40]
+    chosen = choice_key(plan.code, periods, code, limit=40)
     try:
         order = order_create_renewal(
             customer=_customer(request),
@@ -422,12 +376,14 @@ def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
-    """The price panel, re-rendered (htmx) when the plan or number of periods changes."""
+    """The price panel, re-rendered (htmx) when the plan, the number of periods or the way to pay
+    changes ("wallet first, the rest by card" shows what each pays)."""
     line = _owned_line(request, pk)
     plans = checkout_plans(line)
     plan = renewal_plan_pick(line, plans, request.GET.get("plan"))
     periods = periods_parse(request.GET.get("periods"))
-    context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET))
+    pay_with = request.GET.get("pay_with")
+    context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET), pay_with=pay_with)
     # The pay button's amount is swapped out of band, next to the price panel.
     return render(request, "portal/_quote.html", {**context, "oob": True})
 
@@ -493,7 +449,9 @@ def addons(request: HttpRequest, pk: int) -> HttpResponse:
     plan = addon_plan_pick(plans, request.POST.get("plan"))
     if request.POST.get("action") == "quote":
         key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-        return render(request, "portal/addons.html", _addon_context(line, plans, plan, key=key))
+        pay_with = _pay_choice(request, line.owner).pay_with
+        kept = {"key": key, "card_form": CardForm.kept(request.POST), "pay_with": pay_with}
+        return render(request, "portal/addons.html", _addon_context(line, plans, plan, **kept))
     form = AddonForm(request.POST, plans=plans)
     choice = _pay_choice(request, line.owner)
 
@@ -507,7 +465,7 @@ def addons(request: HttpRequest, pk: int) -> HttpResponse:
         return page(status=400)
     # The key names this form *and* this pass: a double click replays one order, while another
     # pass chosen after a decline makes a new order instead of a conflict.
-    chosen = plan.code if len(plan.code) <= 30 else hashlib.sha256(plan.code.encode()).hexdigest()[:30]
+    chosen = choice_key(plan.code, limit=30)
     try:
         order = order_create_addon(
             customer=_customer(request),
@@ -822,17 +780,10 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
         try:
             if action == "add":
                 if card_form.is_valid():
-                    month, year = card_form.cleaned_data["card_expiry"]
                     method_add(
                         customer=customer,
                         gateway=get_gateway(),
-                        card=CardDetails(
-                            number=card_form.cleaned_data["card_number"],
-                            exp_month=month,
-                            exp_year=year,
-                            cvc=card_form.cleaned_data["card_cvc"],
-                            holder=card_form.cleaned_data.get("card_holder", ""),
-                        ),
+                        card=card_form.card_details(),
                         actor=request.user,
                     )
                     messages.success(request, _("The card was saved."))

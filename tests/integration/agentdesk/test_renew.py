@@ -117,8 +117,9 @@ def test_the_agent_sees_no_saved_cards(client, verified, plan):
 def test_a_card_number_the_gateway_refuses(client, verified, plan):
     customer, line = verified
     answer = renew_at_counter(client, line, plan, pay="card", card_number="4242 4242 4242 4241")
-    assert answer.status_code == 402 and "The card number is not valid" in answer.content.decode()
-    assert not Payment.objects.exists()
+    # Its Luhn check digit is wrong: refused by the card form itself (issue 26), before any order
+    assert answer.status_code == 400 and "The card number is not valid" in answer.content.decode()
+    assert not Payment.objects.exists() and not Order.objects.exists()
 
 
 def test_a_card_the_bank_must_confirm_is_not_taken_at_the_counter(client, verified, plan):
