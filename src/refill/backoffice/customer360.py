@@ -18,8 +18,9 @@ from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.notifications.models import Notification
 from refill.orders.models import Order, Refund
-from refill.payments.models import Payment
+from refill.payments.models import Payment, PaymentMethod
 from refill.subscriptions.models import Bucket, Period
+from refill.subscriptions.selectors import line_allowances
 
 RECENT = 50  # orders, payments, notifications and audit rows shown
 
@@ -43,6 +44,17 @@ def customers_find(query: str, *, limit: int = 50) -> list[Customer]:
     return list(Customer.objects.filter(wanted).distinct().order_by("pk")[:limit])
 
 
+@dataclass(frozen=True)
+class RenewalMethod:
+    """One way auto-renew would pay, in the order it tries them: ``kind`` is "wallet", "default"
+    (the primary card) or "backup"; ``method`` the saved card (None for the wallet, or for a card
+    the customer chose but has not saved: ``missing``)."""
+
+    kind: str
+    method: PaymentMethod | None = None
+    missing: bool = False
+
+
 @dataclass
 class LineView:
     line: Line
@@ -50,6 +62,11 @@ class LineView:
     buckets: list[Bucket]
     esim: object | None
     auto_renew: object | None
+    # What the customer's line card shows: per kind, the usable balance right now.
+    allowances: dict = field(default_factory=dict)
+    # How auto-renew would pay, in order (wallet, primary card, backup card), as the engine tries.
+    renewal_methods: list[RenewalMethod] = field(default_factory=list)
+    wallet: Decimal = Decimal(0)  # the customer's wallet in the line's currency
     goodwill: object | None = None  # the goodwill extension staff may give (refill.renewals.goodwill)
     goodwill_key: str = ""  # the idempotency key of the goodwill form shown for it
 
@@ -68,13 +85,37 @@ class Customer360:
     tickets: list = field(default_factory=list)  # support requests (refill.support), newest first
 
 
+def renewal_methods(settings, methods: list[PaymentMethod]) -> list[RenewalMethod]:
+    """The ways auto-renew would pay with ``settings`` (AutoRenew, or None for the defaults), in the
+    engine's order (refill.renewals.autorenew._pay_all): the wallet when it covers the price, then
+    the primary card, then the backup card; a card chosen but not saved is marked missing."""
+    use_wallet, use_default, use_backup = (
+        (settings.use_wallet, settings.use_default_method, settings.use_backup_method)
+        if settings is not None
+        else (True, True, True)
+    )
+    default = next((m for m in methods if m.is_default), None)
+    backup = next((m for m in methods if m.is_backup and not m.is_default), None)
+    found = []
+    if use_wallet:
+        found.append(RenewalMethod("wallet"))
+    if use_default:
+        found.append(RenewalMethod("default", default, missing=default is None))
+    if use_backup:
+        found.append(RenewalMethod("backup", backup, missing=backup is None))
+    return found
+
+
 def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
     """Everything about ``customer``; with ``goodwill``, also the goodwill extension each line may
     get now (for staff who may act)."""
     from refill.renewals.goodwill import goodwill_offer
 
     now = timezone.now()
-    lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("msisdn"))
+    lines = list(
+        Line.objects.filter(owner=customer).select_related("plan", "market", "auto_renew").order_by("msisdn")
+    )
+    saved = list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True).order_by("pk"))
     views = []
     for line in lines:
         periods = list(line.periods.filter(end__gt=now - timedelta(days=90)).select_related("plan"))
@@ -89,6 +130,8 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
                 esim=getattr(line, "esim_profile", None) if line.sim_type == Line.SimType.ESIM else None,
                 auto_renew=getattr(line, "auto_renew", None),
                 goodwill=goodwill_offer(line, now) if goodwill else None,
+                allowances=line_allowances(line, now),  # the line card's own figures
+                renewal_methods=renewal_methods(getattr(line, "auto_renew", None), saved),
             )
         )
     # A goodwill order (paid by a goodwill payment) is shown as one, and never offered a refund.
@@ -114,13 +157,16 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
     about = Q(object_type="customers.customer", object_id=str(customer.pk))
     about |= Q(object_type="lines.line", object_id__in=[str(line.pk) for line in lines])
     about |= Q(object_type="orders.order", object_id__in=[str(order.pk) for order in orders])
+    wallets = {currency: wallet_balance(customer, currency) for currency in currencies}
+    for item in views:
+        item.wallet = wallets.get(item.line.market.currency, Decimal(0))
     return Customer360(
         customer=customer,
         users=list(customer.users.order_by("pk")),
         lines=views,
         orders=orders,
         payments=payments,
-        wallets={currency: wallet_balance(customer, currency) for currency in currencies},
+        wallets=wallets,
         notifications=list(Notification.objects.filter(customer=customer).order_by("-created_at", "-pk")[:RECENT]),
         audit=list(AuditEvent.objects.filter(about).order_by("-at", "-pk")[:RECENT]),
         currencies=currencies,
