@@ -17,6 +17,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from refill.errors import RefillError
 
 from .callers import api_key_of, app_user_of
 from .models import IdempotencyRecord
@@ -33,6 +36,19 @@ REQUIRED = [
 ]
 MAX_KEY = 255
 ANONYMOUS = {"/api/v1/refills"}  # paid by anyone, without an account
+
+
+class IdempotencyKeyMissing(RefillError):
+    code = "idempotency_key_required"
+    message = gettext_lazy("Send an Idempotency-Key header with every request that pays or renews.")
+
+
+def idempotency_key(request: HttpRequest) -> str:
+    """The caller's ``Idempotency-Key`` for an operation that pays or renews (it must send one)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise IdempotencyKeyMissing()
+    return key
 
 
 def _owner(request: HttpRequest) -> str:

@@ -4,7 +4,7 @@ as a 422 ``invalid_request`` problem naming the field, and never reaches the dat
 ``Decimal`` operation as a server error (issue 24).
 
 Use these instead of bare ``int`` and ``Decimal`` in any schema, path or query parameter of
-``refill.api``: ``tests/integration/api/test_bounded_types.py`` fails on a bare one."""
+the API (every app's ``api.py`` router): ``tests/integration/api/test_bounded_types.py`` fails on a bare one."""
 
 from __future__ import annotations
 

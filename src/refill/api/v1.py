@@ -5,483 +5,51 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from datetime import datetime
 from decimal import Decimal
 
-from allauth.headless.contrib.ninja.security import XSessionTokenAuth
-from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, NinjaAPI, Schema, Status
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja import Field, Schema, Status
 from ninja.openapi.docs import Swagger
-from ninja.security import HttpBearer
 from pydantic import BaseModel
 
-from refill.api.callers import session_auth
-from refill.api.problems import Problem, RefusingParser, problem, server_error_problem
-from refill.api.types import CardDatePart, Id, Moment, Money, SmallInt, UsageAmount
-from refill.errors import RefillError
-from refill.ledger.services import wallet_balance
-from refill.vouchers.services import voucher_redeem
-
-logger = logging.getLogger(__name__)
-
-
-class AppTokenAuth(XSessionTokenAuth):
-    """The mobile app: ``X-Session-Token`` from allauth's headless login (docs/api.md). The
-    customer it names acts as if signed in (no CSRF: the token is not a cookie)."""
-
-    openapi_in = "header"
-    openapi_name = "X-Session-Token"
-
-    def __call__(self, request: HttpRequest):
-        from refill.api.callers import app_user_of
-
-        user = app_user_of(request, self.get_session_token(request) or "")
-        if user is not None and (user.is_staff or user.customer_id is None):
-            # The app is the customers': staff and shop agents work in the back office and at the
-            # counter, behind their second factor, never through an app session.
-            return None
-        if user is not None:
-            from refill.fleets.middleware import ViewerReadOnly, read_only
-
-            if read_only(request, user):
-                raise ViewerReadOnly()
-            request.user = user
-            request.app_session = True  # the order channel "app"
-        return user
-
-
-app_token_auth = AppTokenAuth()
-
-
-# Partner and network callers: API keys with scopes (docs/api.md).
-
-
-class ApiKeyAuth(HttpBearer):
-    """``Authorization: Bearer rfk_…``: a partner's or the network's key, checked against its hash."""
-
-    openapi_scheme = "bearer"
-
-    def authenticate(self, request: HttpRequest, token: str):
-        from refill.api.callers import api_key_of
-
-        key = api_key_of(request, token)
-        if key is not None:
-            request.api_key = key
-        return key
-
-
-api_key_auth = ApiKeyAuth()
-
-
-class RefillAPI(NinjaAPI):
-    """NinjaAPI whose OpenAPI says what every operation may answer besides its own results: the
-    problems any request can meet (invalid, not signed in, too many requests, a server fault), all
-    as ``application/problem+json``, and the ``Idempotency-Key`` header the money POSTs require."""
-
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        from refill.api.idempotency import REQUIRED
-
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        problem_schema = {"$ref": "#/components/schemas/Problem"}
-        common = {
-            422: "The request does not fit this schema, or is refused",
-            429: "Too many requests: wait for Retry-After",
-            500: "A fault on our side",
-        }
-        for path, operations in schema["paths"].items():
-            for method, operation in operations.items():
-                responses = operation.setdefault("responses", {})
-                wanted = dict(common)
-                security = {name for scheme in operation.get("security", []) for name in scheme}
-                if security:
-                    wanted[401] = "Not signed in, and no valid API key"
-                if "SessionAuth" in security and method in ("post", "put", "patch", "delete"):
-                    wanted[403] = "A browser session without its CSRF token (csrf_failed)"
-                wanted[400] = "Malformed: a body that is not a JSON object, a NUL anywhere, a lone surrogate"
-                if "requestBody" in operation:
-                    wanted[413] = "The body is larger than the server takes (DATA_UPLOAD_MAX_MEMORY_SIZE)"
-                    wanted[415] = "The body is not application/json"
-                for code, description in wanted.items():
-                    responses.setdefault(code, {"description": description})
-                for code, response in responses.items():
-                    content = response.get("content", {})
-                    if (
-                        int(code) >= 400
-                        and not content
-                        or content.get("application/json", {}).get("schema") == problem_schema
-                    ):
-                        response["content"] = {"application/problem+json": {"schema": problem_schema}}
-                media = {".pdf": "application/pdf", ".png": "image/png"}.get(path[-4:])
-                if media and 200 in responses:
-                    responses[200]["content"] = {media: {"schema": {"type": "string", "format": "binary"}}}
-                if method == "post" and any(pattern.match(path) for pattern in REQUIRED):
-                    operation.setdefault("parameters", []).append(
-                        {
-                            "in": "header", "name": "Idempotency-Key", "required": True,
-                            "description": "Your key for this request: sent again, the first answer is replayed.",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-                        }
-                    )  # fmt: skip
-        return schema
-
+from refill.api.auth import CUSTOMERS, CUSTOMERS_AND_KEYS, api_key_auth, require_scope
+from refill.api.auth import channel_of as _channel
+from refill.api.auth import customer_of as _customer_of
+from refill.api.declines import PaymentDeclined
+from refill.api.declines import gift_paid as _gift_paid
+from refill.api.errors import exception_handlers_add
+from refill.api.idempotency import idempotency_key as _idempotency_key
+from refill.api.openapi import RefillAPI
+from refill.api.owned import line_for as _line_for
+from refill.api.owned import payment_method_for as _method
+from refill.api.pagination import page as _page
+from refill.api.problems import Problem, RefusingParser
+from refill.api.schemas import CardIn
+from refill.api.types import Id, Moment, Money, SmallInt, UsageAmount
+from refill.catalog.api import router as catalog_router
+from refill.payments.api import router as payments_router
+from refill.vouchers.api import router as vouchers_router
 
 api = RefillAPI(
     parser=RefusingParser(),
     title="Refill API",
     version="1",
     urls_namespace="api-v1",
-    auth=[app_token_auth, session_auth],
+    auth=CUSTOMERS,
     docs_url="/docs",
     # Swagger UI from ninja's own static files ("ninja" in INSTALLED_APPS), not a CDN: Refill's
     # CSP allows only 'self', and the docs are read offline too. No validator.swagger.io badge.
     docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
 )
-
-STATUS_BY_CODE = {
-    "too_many_pin_attempts": 429,
-    "number_not_found": 404,
-    "voucher_unknown": 422,
-    "voucher_used": 409,
-    "voucher_expired": 422,
-    "voucher_voided": 422,
-    "voucher_wrong_currency": 422,
-    "not_found": 404,
-    "payment_declined": 402,
-    "payment_in_progress": 409,
-    "price_changed": 409,
-    "too_many_declines": 429,
-}
-
-
-class ScopeMissing(RefillError):
-    code = "scope_missing"
-    message = _("This API key may not do this. Ask the operator for a key with the %(scope)s permission.")
-
-
-STATUS_BY_CODE["scope_missing"] = 403
-STATUS_BY_CODE["fleet_viewer_read_only"] = 403
-STATUS_BY_CODE.update(
-    {
-        "esim_download_limit": 409,
-        "esim_download_in_progress": 409,
-        "esim_reissue_not_allowed": 409,
-        "esim_not_paid": 409,
-        "not_an_esim_line": 404,
-        "esim_out_of_stock": 503,
-        "smdp_unavailable": 503,
-    }
-)
-STATUS_BY_CODE["invalid_cursor"] = 422
-STATUS_BY_CODE["too_many_gifts"] = 429
-
-
-def require_scope(request: HttpRequest, scope: str) -> None:
-    """A signed-in customer acts for themselves; an API key needs ``scope``."""
-    key = getattr(request, "api_key", None)
-    if key is not None and not key.has_scope(scope):
-        raise ScopeMissing(scope=scope)
-
-
-def _problem(request: HttpRequest, status: int, code: str, detail: str, **extra):
-    response = api.create_response(request, {**problem(status, code, detail), **extra}, status=status)
-    response["Content-Type"] = "application/problem+json"
-    return response
-
-
-# Refusals a help article explains: the problem carries its address for the app to open.
-HELP_TOPIC_BY_CODE = {"payment_declined": "payment-declined", "too_many_declines": "payment-declined"}
-
-
-@api.exception_handler(RefillError)
-def refill_error(request: HttpRequest, exc: RefillError):
-    from django.conf import settings
-
-    from refill.help.selectors import help_url
-
-    status = STATUS_BY_CODE.get(exc.code, 422)
-    extra = dict(getattr(exc, "extra", {}))
-    if exc.code in HELP_TOPIC_BY_CODE:
-        extra["help_url"] = settings.REFILL_PUBLIC_URL.rstrip("/") + help_url(HELP_TOPIC_BY_CODE[exc.code])
-    response = _problem(request, status, exc.code, str(exc), **extra)
-    if status == 429:
-        response["Retry-After"] = "86400" if exc.code == "too_many_gifts" else "3600"
-    return response
-
-
-# Ninja's own refusals, in the same shape (RFC 9457) as every other.
-
-
-@api.exception_handler(AuthenticationError)
-def not_authenticated(request: HttpRequest, exc: AuthenticationError):
-    response = _problem(
-        request, 401, "not_authenticated", _("Sign in (an app session token) or send an API key to use this.")
-    )
-    response["WWW-Authenticate"] = 'Bearer realm="refill"'
-    return response
-
-
-@api.exception_handler(ValidationError)
-def invalid_request(request: HttpRequest, exc: ValidationError):
-    errors = [
-        {"location": [str(part) for part in error.get("loc", ())], "message": str(error.get("msg", ""))}
-        for error in exc.errors
-    ]
-    detail = _("The request is not valid. Check these fields: %(fields)s") % {
-        "fields": ", ".join(".".join(error["location"][1:] or error["location"]) for error in errors)
-    }
-    return _problem(request, 422, "invalid_request", detail, errors=errors)
-
-
-@api.exception_handler(Http404)
-def not_found(request: HttpRequest, exc: Http404):
-    return _problem(request, 404, "not_found", _("There is nothing here, or it is not yours."))
-
-
-@api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError):
-    if exc.status_code == 403:  # the only 403 ninja makes itself: a session cookie without its CSRF token
-        detail = _("A browser session needs its CSRF token for this. Apps send X-Session-Token instead.")
-        return _problem(request, 403, "csrf_failed", detail)
-    if exc.status_code == 400:
-        detail = _("The request body is not a JSON object, or holds a NUL or a lone surrogate.")
-        return _problem(request, 400, "bad_request", detail)
-    return _problem(request, exc.status_code, "http_error", str(exc))
-
-
-@api.exception_handler(Exception)
-def server_error(request: HttpRequest, exc: Exception):
-    logger.error("API %s %s failed", request.method, request.path, exc_info=exc)
-    # As Django itself does for a view that raised (the test client re-raises on this signal).
-    got_request_exception.send(sender=None, request=request)
-    body = server_error_problem(request)
-    return _problem(request, 500, "server_error", body["detail"], request_id=body["request_id"])
-
-
-class RedeemIn(Schema):
-    pin: str
-    gift_msisdn: str = ""
-
-
-class RedeemOut(Schema):
-    serial: str
-    amount: Decimal
-    currency: str
-    credited_msisdn: str | None
-    wallet_balance: Decimal | None
-
-
-@api.post(
-    "/vouchers/redeem",
-    response={200: RedeemOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
-    summary="Redeem a refill PIN onto your wallet or onto any number",
-)
-def vouchers_redeem(request: HttpRequest, body: RedeemIn):
-    """A customer redeems onto their wallet, or onto the owner of ``gift_msisdn``. A partner's key
-    (scope ``vouchers``) has no wallet: it always names the number."""
-    if getattr(request, "api_key", None) is not None:
-        return _partner_redeem(request, body)
-    customer = getattr(request.user, "customer", None)
-    if customer is None:
-        raise NoCustomer()
-    voucher = voucher_redeem(
-        pin=body.pin,
-        customer=customer,
-        ip=request.META.get("REMOTE_ADDR"),
-        gift_msisdn=body.gift_msisdn,
-        actor=request.user,
-    )
-    own = voucher.credited_to_id == customer.pk
-    return {
-        "serial": voucher.serial,
-        "amount": voucher.face_value,
-        "currency": voucher.currency,
-        "credited_msisdn": voucher.gift_line.msisdn if voucher.gift_line_id else None,
-        # The payer of a gift learns nothing about the recipient's wallet.
-        "wallet_balance": wallet_balance(customer, voucher.currency) if own else None,
-    }
-
-
-def _partner_redeem(request: HttpRequest, body: RedeemIn) -> dict:
-    from refill.renewals.gifts import gift_line
-
-    require_scope(request, "vouchers")
-    line = gift_line(body.gift_msisdn)  # a key has no wallet of its own
-    voucher = voucher_redeem(
-        pin=body.pin,
-        customer=line.owner,
-        ip=request.META.get("REMOTE_ADDR"),
-        gift_msisdn=line.msisdn,
-        actor=request.api_key,
-        count_misses_for=None,  # misses count against the partner's address, never the owner
-    )
-    return {
-        "serial": voucher.serial,
-        "amount": voucher.face_value,
-        "currency": voucher.currency,
-        "credited_msisdn": line.msisdn,
-        "wallet_balance": None,
-    }
-
-
-class NoCustomer(RefillError):
-    code = "no_customer"
-    message = "This account has no wallet."
-
-
-class MethodOut(Schema):
-    id: int
-    label: str
-    brand: str
-    last4: str
-    exp_month: int | None
-    exp_year: int | None
-    holder: str
-    is_default: bool
-    is_backup: bool
-
-
-class MethodIn(Schema):
-    """Sandbox only: card fields tokenised server-side. Real adapters take the provider's token
-    made in the app (see docs/payments.md)."""
-
-    number: str
-    exp_month: CardDatePart
-    exp_year: CardDatePart
-    cvc: str
-    holder: str = ""
-
-
-def _customer_of(request):
-    customer = getattr(request.user, "customer", None)
-    if customer is None:
-        raise NoCustomer()
-    return customer
-
-
-def _method(request, method_id: int):
-    from django.shortcuts import get_object_or_404
-
-    from refill.payments.models import PaymentMethod
-
-    # Through its owner: another customer's method is simply not found.
-    return get_object_or_404(PaymentMethod, pk=method_id, customer=_customer_of(request), removed_at__isnull=True)
-
-
-def _method_out(method) -> dict:
-    return {
-        "id": method.pk,
-        "label": method.label,
-        "brand": method.brand,
-        "last4": method.last4,
-        "exp_month": method.exp_month,
-        "exp_year": method.exp_year,
-        "holder": method.holder,
-        "is_default": method.is_default,
-        "is_backup": method.is_backup,
-    }
-
-
-@api.get("/payment-methods", response=list[MethodOut], summary="Saved payment methods")
-def payment_methods_list(request: HttpRequest):
-    from refill.payments.services import methods_for
-
-    return [_method_out(method) for method in methods_for(_customer_of(request))]
-
-
-@api.post("/payment-methods", response={201: MethodOut, 422: Problem}, summary="Save a card")
-def payment_methods_add(request: HttpRequest, body: MethodIn):
-    from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
-    from refill.payments.services import MethodRefused, method_add
-
-    try:
-        method = method_add(
-            customer=_customer_of(request),
-            gateway=get_gateway(),
-            card=CardDetails(body.number, body.exp_month, body.exp_year, body.cvc, body.holder),
-            actor=request.user,
-        )
-    except TokenizationError as exc:
-        raise MethodRefused(reason=str(exc)) from None
-    return Status(201, _method_out(method))
-
-
-@api.delete("/payment-methods/{method_id}", response={204: None, 404: Problem}, summary="Remove a saved method")
-def payment_methods_remove(request: HttpRequest, method_id: Id):
-    from refill.payments.services import method_remove
-
-    method_remove(method=_method(request, method_id), actor=request.user)
-    return Status(204, None)
-
-
-@api.post(
-    "/payment-methods/{method_id}/{role}",
-    response={200: MethodOut, 404: Problem, 422: Problem},
-    summary="Make a saved method the default or the backup",
-)
-def payment_methods_role(request: HttpRequest, method_id: Id, role: str):
-    from refill.payments.services import method_set_role
-
-    return _method_out(method_set_role(method=_method(request, method_id), role=role, actor=request.user))
+exception_handlers_add(api)
 
 
 # Orders ----------------------------------------------------------------------------------------
-
-
-class IdempotencyKeyMissing(RefillError):
-    code = "idempotency_key_required"
-    message = _("Send an Idempotency-Key header with every request that pays or renews.")
-
-
-class PaymentDeclined(RefillError):
-    code = "payment_declined"
-
-
-def _idempotency_key(request: HttpRequest) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        raise IdempotencyKeyMissing()
-    return key
-
-
-def _gift_paid(request: HttpRequest, gift):
-    """Pay a gift refill or a partner's renewal (refill.renewals.gifts); a decline is a 402 problem."""
-    from refill.integrations.payments.base import TokenizationError
-    from refill.renewals.errors import decline_message
-    from refill.renewals.gifts import gift_refill, gift_return_token
-
-    try:
-        outcome = gift_refill(
-            gift,
-            return_url_for=lambda order: request.build_absolute_uri(
-                reverse("portal:gift_return", args=[gift_return_token(order)])
-            ),
-        )
-    except TokenizationError as exc:
-        declined = PaymentDeclined(decline_message(exc.code))
-        declined.extra = {"decline_code": exc.code}
-        raise declined from None
-    payment = outcome.payment
-    if payment is not None and payment.status == "failed" and outcome.charged_now:
-        declined = PaymentDeclined(decline_message(payment.decline_code))
-        declined.extra = {"decline_code": payment.decline_code, "order_id": outcome.order.pk}
-        raise declined
-    return outcome
-
-
-class CardIn(Schema):
-    number: str
-    exp_month: CardDatePart
-    exp_year: CardDatePart
-    cvc: str
-    holder: str = ""
 
 
 class OrderIn(Schema):
@@ -589,13 +157,6 @@ def _order_out(request: HttpRequest, order) -> dict:
     }
 
 
-def _channel(request: HttpRequest) -> str:
-    """Where an order is made, for the promotions that name their channels."""
-    if getattr(request, "api_key", None) is not None:
-        return "api"
-    return "app" if getattr(request, "app_session", False) else "web"
-
-
 def _pay_with(request: HttpRequest, body: OrderIn):
     from refill.integrations.payments.base import PROVIDER_WALLETS, CardDetails
     from refill.renewals.errors import OrderNotPayable
@@ -629,7 +190,7 @@ def _pay_with(request: HttpRequest, body: OrderIn):
         422: Problem,
         429: Problem,
     },
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="Renew a line and pay for it",
 )
 def orders_create(request: HttpRequest, body: OrderIn):
@@ -722,7 +283,7 @@ def _orders_of(request: HttpRequest):
 @api.get(
     "/orders/{order_id}",
     response={200: OrderOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="One of your orders",
 )
 def orders_get(request: HttpRequest, order_id: Id):
@@ -739,7 +300,7 @@ class OrderPage(Schema):
 @api.get(
     "/orders",
     response={200: OrderPage, 403: Problem, 422: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="Your orders, a page at a time (oldest first)",
 )
 def orders_list(request: HttpRequest, cursor: str = "", limit: SmallInt = 50):
@@ -949,96 +510,7 @@ def auto_renew_patch(request: HttpRequest, msisdn: str, body: AutoRenewPatch):
     return _auto_renew_out(line)
 
 
-class InvalidCursor(RefillError):
-    code = "invalid_cursor"
-    message = _("This page cursor is not valid. Start again without it.")
-
-
-def _page(queryset, cursor: str, limit: int) -> tuple[list, str | None]:
-    """Keyset pagination on the primary key: the items after ``cursor``, and the next cursor."""
-    import base64
-
-    if cursor:
-        try:
-            after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidCursor() from None
-        queryset = queryset.filter(pk__gt=after)
-    items = list(queryset.order_by("pk")[: limit + 1])
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=") if more else None
-    return items, next_cursor
-
-
-class PlanOut(Schema):
-    code: str
-    market: str
-    kind: str
-    name: str
-    validity_kind: str
-    validity_count: int
-    data_mb: int | None
-    voice_minutes: int | None
-    sms: int | None
-    price: Decimal | None
-    currency: str
-    max_prepaid_periods: int
-
-
-class PlanPage(Schema):
-    items: list[PlanOut]
-    next_cursor: str | None
-
-
-@api.get(
-    "/plans",
-    response={200: PlanPage, 403: Problem, 422: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
-    summary="Plans on sale (filter by market and kind), a page at a time",
-)
-def plans_list(request: HttpRequest, market: str = "", kind: str = "", cursor: str = "", limit: SmallInt = 50):
-    from refill.catalog.models import Plan
-    from refill.domain.money import quantize
-
-    require_scope(request, "read")
-    plans = Plan.objects.filter(is_active=True).select_related("market")
-    if market:
-        plans = plans.filter(market__code=market)
-    if kind:
-        plans = plans.filter(kind=kind)
-    items, next_cursor = _page(plans, cursor, max(1, min(limit, 100)))
-    out = []
-    for plan in items:
-        price = plan.current_price(plan.market.currency)
-        out.append(
-            {
-                "code": plan.code, "market": plan.market.code, "kind": plan.kind, "name": plan.name,
-                "validity_kind": plan.validity_kind, "validity_count": plan.validity_count, "data_mb": plan.data_mb,
-                "voice_minutes": plan.voice_minutes, "sms": plan.sms,
-                "price": quantize(price.amount, price.currency) if price else None,
-                "currency": plan.market.currency, "max_prepaid_periods": plan.max_prepaid_periods,
-            }
-        )  # fmt: skip
-    return {"items": out, "next_cursor": next_cursor}
-
-
 # Lines and their eSIM: a customer reaches their own; a key with the scope reaches any held number.
-
-
-def _line_for(request: HttpRequest, msisdn: str, scope: str):
-    from refill.lines.models import Line
-    from refill.renewals.errors import NotOwner
-
-    if getattr(request, "api_key", None) is not None:
-        require_scope(request, scope)
-        lines = Line.objects.exclude(status__in=["available", "ported_out"])
-    else:
-        lines = Line.objects.filter(owner=_customer_of(request))
-    line = lines.select_related("market", "plan").filter(msisdn=msisdn.strip()).first()
-    if line is None:
-        raise NotOwner()
-    return line
 
 
 class BucketOut(Schema):
@@ -1096,7 +568,7 @@ def lines_list(request: HttpRequest, cursor: str = "", limit: SmallInt = 50):
 @api.get(
     "/lines/{msisdn}",
     response={200: LineOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="A line: status, plan, period end and balances",
 )
 def lines_get(request: HttpRequest, msisdn: str):
@@ -1133,7 +605,7 @@ class QuoteOut(Schema):
 @api.get(
     "/lines/{msisdn}/quote",
     response={200: QuoteOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="What renewing a line would cost, with the promotions that apply",
 )
 def lines_quote(request: HttpRequest, msisdn: str, plan: str, periods: SmallInt = 1, promotion_code: str = ""):
@@ -1202,7 +674,7 @@ def _esim_out(request: HttpRequest, line) -> dict:
 @api.get(
     "/lines/{msisdn}/esim",
     response={200: EsimOut, 403: Problem, 404: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="A line's eSIM: install status, and the activation code while it can be installed",
 )
 def esim_get(request: HttpRequest, msisdn: str):
@@ -1212,7 +684,7 @@ def esim_get(request: HttpRequest, msisdn: str):
 @api.get(
     "/lines/{msisdn}/esim/qr.png",
     response={200: None, 403: Problem, 404: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="The activation code as a QR code (PNG)",
 )
 def esim_qr(request: HttpRequest, msisdn: str):
@@ -1231,7 +703,7 @@ def esim_qr(request: HttpRequest, msisdn: str):
 @api.post(
     "/lines/{msisdn}/esim/reissue",
     response={201: EsimOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 503: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="A new activation code for a new phone (the old one stops working)",
 )
 def esim_reissue_api(request: HttpRequest, msisdn: str):
@@ -1271,9 +743,6 @@ class UsageBatchOut(BaseModel):
     results: list[UsageOutcomeOut]
 
 
-STATUS_BY_CODE["bad_usage_batch"] = 422
-
-
 @api.post(
     "/usage-records",
     response={200: UsageBatchOut, 401: None, 403: Problem, 422: Problem},
@@ -1301,7 +770,7 @@ class UsageDayOut(Schema):
 @api.get(
     "/lines/{msisdn}/usage",
     response={200: list[UsageDayOut], 403: Problem, 404: Problem},
-    auth=[app_token_auth, session_auth, api_key_auth],
+    auth=CUSTOMERS_AND_KEYS,
     summary="Daily usage of a line (last 30 days by default), for charts",
 )
 def usage_daily_get(request: HttpRequest, msisdn: str, days: SmallInt = 30):
@@ -1309,3 +778,7 @@ def usage_daily_get(request: HttpRequest, msisdn: str, days: SmallInt = 30):
 
     line = _line_for(request, msisdn, "read")
     return [{**day, "date": day["date"].isoformat()} for day in usage_daily(line, days=max(1, min(days, 92)))]
+
+
+for router in (vouchers_router, payments_router, catalog_router):
+    api.add_router("", router)

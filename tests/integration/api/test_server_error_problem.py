@@ -56,7 +56,7 @@ def partner_key():
 
 
 def test_a_fault_in_a_partners_read_is_a_generic_problem_with_the_request_id(live_server, partner_key, monkeypatch):
-    monkeypatch.setattr("refill.api.v1._page", broken)
+    monkeypatch.setattr("refill.catalog.api.page", broken)
     status, headers, text = fetch(
         f"{live_server.url}/api/v1/plans",
         headers={"Authorization": f"Bearer {partner_key}", "X-Request-ID": "req-partner-500"},
@@ -77,7 +77,7 @@ def test_a_fault_in_a_write_is_a_generic_problem_with_a_request_id_made_up(live_
 
 
 def test_the_fault_is_logged_with_its_traceback_under_the_request_id(live_server, partner_key, monkeypatch, caplog):
-    monkeypatch.setattr("refill.api.v1._page", broken)
+    monkeypatch.setattr("refill.catalog.api.page", broken)
     with caplog.at_level(logging.ERROR):
         status, headers, _ = fetch(
             f"{live_server.url}/api/v1/plans",
