@@ -39,6 +39,13 @@ class Today:
     start: datetime
     end: datetime
 
+    @property
+    def zone_text(self) -> str:
+        """The zone as people say it ("Eastern Standard Time (UTC-5)", "北京时间")."""
+        from refill.formatting import zone_text
+
+        return zone_text(self.start.astimezone(self.zone))
+
 
 def operator_today(now: datetime | None = None) -> Today:
     zone = ZoneInfo(settings.REFILL_DEFAULT_TIME_ZONE)
