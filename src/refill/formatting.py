@@ -1,15 +1,16 @@
-"""Money, allowances, tax rates and time zones as people read them, in the active language (Babel),
-for pages, emails and messages."""
+"""Money, allowances, tax rates, phone numbers, dates and time zones as people read them, in the
+active language (Babel), for pages, emails and messages."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 
-from babel.dates import get_timezone_name
+from babel.dates import format_date, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain.money import quantize
@@ -54,13 +55,137 @@ def percent_text(rate) -> str:
     return format_percent(Decimal(rate), format="#,##0.##%", locale=babel_locale())
 
 
-# Zones whose readers name them otherwise than CLDR's long name: in China the time is 北京时间.
-ZONE_NAMES_ZH = {
-    "Asia/Shanghai": "北京时间",
-    "Asia/Chongqing": "北京时间",
-    "Asia/Harbin": "北京时间",
-    "PRC": "北京时间",
+class PhoneNumberText(str):
+    """A phone number as text that, placed in an HTML page, comes wrapped in a ``msisdn`` span
+    (white-space: nowrap): a number broken over two lines is misread and mis-dialled. Anywhere
+    else (messages, JSON, f-strings) it is the plain text. Templates that render it into plain
+    text (emails, SMS, titles, attributes) use the ``msisdn`` filter instead, which gives a str."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return f'<span class="msisdn">{escape(str(self))}</span>'
+
+
+def iccid_html(iccid: str) -> str:
+    """An ICCID (19-20 digits) in groups of four inside an ``iccid`` span (monospace): a line
+    break can only fall between groups, and a group is easier to read back over the phone."""
+    digits = str(iccid or "")
+    groups = " ".join(digits[start : start + 4] for start in range(0, len(digits), 4))
+    return f'<span class="iccid">{escape(groups)}</span>'
+
+
+# Dates and times, as people read them (docs/translation.md, "Dates and times"):
+# - a validity, an end or a next renewal is a day: "12 Jan" / "1月12日";
+# - a moment with a time adds the local time and the zone named as people say it:
+#   "12 Jan, 3:05 pm Eastern time" / "1月12日 北京时间 15:05";
+# - the year is left out only while the day is less than six months away (either way), where a day
+#   and month cannot be mistaken for another year's: "12 Jan 2028" a year ahead, "3 May 2026" for
+#   an old order;
+# - the weekday is added to a day from tomorrow to a week ahead, when people plan by it: "Tue 12 Jan".
+YEAR_WINDOW = timedelta(days=183)
+WEEKDAY_WINDOW = timedelta(days=7)
+
+DAY_PATTERNS = {
+    # (weekday, year) -> Babel pattern
+    "en": {(False, False): "d MMM", (False, True): "d MMM y", (True, False): "EEE d MMM", (True, True): "EEE d MMM y"},
+    "zh": {
+        (False, False): "M月d日",
+        (False, True): "y年M月d日",
+        (True, False): "M月d日（EEE）",
+        (True, True): "y年M月d日（EEE）",
+    },
 }
+
+
+def _language_key(locale: str) -> str:
+    return "zh" if locale.startswith("zh") else "en"
+
+
+def _local(value) -> datetime | date | None:
+    """``value`` in the active time zone (the customer's on their pages and messages)."""
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_current_timezone())
+        return timezone.localtime(value)
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def day_text(value, *, year: bool = False, now: datetime | None = None) -> str:
+    """The day of ``value`` (a datetime, read in the active time zone, or a date): "12 Jan",
+    "Tue 12 Jan" (tomorrow to a week ahead), "12 Jan 2028" (six months away or more, or ``year``);
+    "1月12日", "1月12日（周二）", "2028年1月12日"."""
+    local = _local(value)
+    if local is None:
+        return ""
+    day = local.date() if isinstance(local, datetime) else local
+    today = timezone.localdate(now or timezone.now())
+    with_year = year or abs(day - today) >= YEAR_WINDOW
+    with_weekday = not year and today < day <= today + WEEKDAY_WINDOW
+    locale = babel_locale()
+    return format_date(day, DAY_PATTERNS[_language_key(locale)][(with_weekday, with_year)], locale=locale)
+
+
+def time_text(local: datetime) -> str:
+    """The clock time of ``local`` (already in the zone to show): "3:05 pm", "12:00 am" in English,
+    "15:05" in Chinese. Plain ASCII, no CLDR narrow spaces: an SMS stays in the GSM alphabet."""
+    if _language_key(babel_locale()) == "zh":
+        return f"{local.hour:02d}:{local.minute:02d}"
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+def clock_text(value) -> str:
+    """Time of day with its zone, for something later today: "3:05 pm Eastern time", "北京时间 15:05"."""
+    local = _local(value)
+    if not isinstance(local, datetime):
+        return ""
+    return _with_zone(time_text(local), local)
+
+
+def moment_text(value, *, year: bool = False, now: datetime | None = None) -> str:
+    """A moment with its time in the active time zone, the zone named as people say it:
+    "12 Jan, 3:05 pm Eastern time", "1月12日 北京时间 15:05". A date alone gives its day."""
+    local = _local(value)
+    if local is None:
+        return ""
+    if not isinstance(local, datetime):
+        return day_text(local, year=year, now=now)
+    day = day_text(local, year=year, now=now)
+    if _language_key(babel_locale()) == "zh":
+        return f"{day} {_with_zone(time_text(local), local)}"
+    return f"{day}, {_with_zone(time_text(local), local)}"
+
+
+def _with_zone(clock: str, local: datetime) -> str:
+    zone = zone_text(local)
+    return f"{zone} {clock}" if _language_key(babel_locale()) == "zh" else f"{clock} {zone}"
+
+
+# Zones people name otherwise than CLDR's generic name. In China the time is 北京时间 (and in
+# English "Beijing time"); "UK time" is what Britons say (CLDR only has GMT / British Summer Time).
+ZONE_NAMES = {
+    "zh": {
+        "Asia/Shanghai": "北京时间",
+        "Asia/Chongqing": "北京时间",
+        "Asia/Harbin": "北京时间",
+        "Asia/Urumqi": "北京时间",
+        "PRC": "北京时间",
+        "Europe/London": "英国时间",
+        "Pacific/Honolulu": "夏威夷时间",
+    },
+    "en": {
+        "Asia/Shanghai": "Beijing time",
+        "Asia/Chongqing": "Beijing time",
+        "Asia/Harbin": "Beijing time",
+        "Asia/Urumqi": "Beijing time",
+        "PRC": "Beijing time",
+        "Europe/London": "UK time",
+        "Pacific/Honolulu": "Hawaii time",
+    },
+}
+UTC_KEYS = {"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"}
 
 
 def utc_offset_text(offset: timedelta | None) -> str:
@@ -74,28 +199,33 @@ def utc_offset_text(offset: timedelta | None) -> str:
 
 
 def zone_text(local: datetime) -> str:
-    """The time zone of ``local`` as people say it, never an ambiguous abbreviation ("CST" is
-    China to one reader and the US Midwest to another): 北京时间 in Chinese for China's zone, else
-    CLDR's long name with the UTC offset: "China Standard Time (UTC+8)", "北美东部标准时间（UTC-5）"."""
+    """The time zone of ``local`` as people say it: "Eastern time", "Pacific time", "北京时间",
+    "北美东部时间", "Central European time"; for a zone without such a name, its abbreviation
+    ("IST") or, failing that, its UTC offset ("UTC+4"). Never "CST", which is China to one reader
+    and the US Midwest to another: those zones all have names."""
     key = getattr(local.tzinfo, "key", "") or ""
     offset, locale = local.utcoffset(), babel_locale()
-    cache_key = (key, offset, bool(local.dst()), locale)
+    cache_key = (key, offset, local.tzname(), locale)
     if cache_key not in _ZONE_TEXTS:
         _ZONE_TEXTS[cache_key] = _zone_text(local, key, offset, locale)
     return _ZONE_TEXTS[cache_key]
 
 
-# (zone, offset, daylight time, locale) -> text: Babel is slow and a page shows many times.
+# (zone, offset, abbreviation, locale) -> text: Babel is slow and a page shows many times.
 _ZONE_TEXTS: dict[tuple, str] = {}
 
 
 def _zone_text(local: datetime, key: str, offset: timedelta | None, locale: str) -> str:
-    utc = utc_offset_text(offset)
-    if locale.startswith("zh") and key in ZONE_NAMES_ZH:
-        return ZONE_NAMES_ZH[key]
-    if not key or key in {"UTC", "Etc/UTC", "Etc/GMT", "GMT"}:
-        return utc
-    name = get_timezone_name(local, width="long", locale=locale)
-    if not name or name.startswith(("GMT", "UTC")):
-        return utc
-    return f"{name}（{utc}）" if locale.startswith("zh") else f"{name} ({utc})"
+    language = _language_key(locale)
+    if key in ZONE_NAMES[language]:
+        return ZONE_NAMES[language][key]
+    if not key or key in UTC_KEYS:
+        return utc_offset_text(offset)
+    name = get_timezone_name(local, width="long", zone_variant="generic", locale=locale)
+    if name and not name.startswith(("GMT", "UTC")):
+        # CLDR capitalises "Time" as in a title; in a sentence people write "Eastern time".
+        return name[:-4] + "time" if name.endswith(" Time") else name
+    abbreviation = local.tzname() or ""
+    if abbreviation.isalpha() and abbreviation.isascii():
+        return abbreviation
+    return utc_offset_text(offset)

@@ -28,6 +28,12 @@ def assert_language(page, language: str) -> None:
     assert page.locator("html").get_attribute("lang") == LANG_ATTRIBUTE[language], page.url
 
 
+def open_more_menu(page) -> None:
+    """Log out, Settings, Help and the language live under the navigation's "More" on every size."""
+    if not page.get_by_test_id("nav-more").evaluate("element => element.open"):
+        page.get_by_test_id("nav-more-toggle").click()
+
+
 def log_in(page, base_url: str, email: str, password: str, *, next_url: str = "", secret: str = "", steps_ahead=0):
     """Log in through the login form (then go on to ``next_url`` when given), entering a TOTP code
     on allauth's second step when ``secret`` is given."""
@@ -43,5 +49,6 @@ def log_in(page, base_url: str, email: str, password: str, *, next_url: str = ""
 
 
 def log_out(page) -> None:
+    open_more_menu(page)
     page.get_by_test_id("logout").click()
     page.wait_for_load_state()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.domain.identifiers import format_msisdn, msisdn_region, normalize_iccid, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
+from refill.formatting import PhoneNumberText
 
 STATUS_LABELS = {
     LineStatus.PENDING: _("Pending activation"),
@@ -95,7 +96,8 @@ class Line(models.Model):
 
     @property
     def msisdn_display(self) -> str:
-        return format_msisdn(self.msisdn)
+        # In a page's text it never breaks between its groups (formatting.PhoneNumberText).
+        return PhoneNumberText(format_msisdn(self.msisdn))
 
     @property
     def status_label(self) -> str:

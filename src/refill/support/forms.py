@@ -66,7 +66,7 @@ class ContactForm(_MessageFields):
             del self.fields["contact_name"], self.fields["contact_email"], self.fields["line_number"]
             self.fields["line"].queryset = Line.objects.filter(owner=customer).order_by("msisdn")
             self.fields["line"].label_from_instance = lambda line: (
-                f"{line.msisdn_display} · {line.label}" if line.label else line.msisdn_display
+                f"{line.msisdn_display} · {line.label}" if line.label else str(line.msisdn_display)
             )
             self.fields["line"].empty_label = _("None in particular")
         else:

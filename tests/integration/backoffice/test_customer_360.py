@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from refill.audit.models import AuditEvent
 from refill.customers.models import User
+from refill.formatting import iccid_html
 from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Bucket
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
@@ -49,7 +50,7 @@ def test_support_finds_a_customer_by_anything_they_are_told(world):
 def test_the_360_page_shows_everything_about_them(world):
     customer, line, order = world
     body = member("support").get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
-    assert "Wang Fang" in body and "+1 202-555-0161" in body and line.iccid in body
+    assert "Wang Fang" in body and "+1 202-555-0161" in body and iccid_html(line.iccid) in body
     assert order.receipt.display_number in body and "$25.00" in body  # orders and payments
     assert "order.create" in body and "order.paid" in body  # the audit history
     assert 'data-testid="bucket-' in body  # balances

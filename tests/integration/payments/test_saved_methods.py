@@ -105,5 +105,5 @@ def test_expiring_card_reminder_once_a_month_before(
         assert card_expiry_reminders_send(today=dt.date(2030, 2, 20)) == 0  # expires 31 Mar: over a month away
         assert card_expiry_reminders_send(today=dt.date(2030, 3, 1)) == 1
         assert card_expiry_reminders_send(today=dt.date(2030, 3, 2)) == 0  # once per card and expiry
-    assert "VISA •••• 4242" in mailoutbox[-1].subject and "March 31, 2030" in mailoutbox[-1].body
+    assert "VISA •••• 4242" in mailoutbox[-1].subject and "expires on 31 Mar." in mailoutbox[-1].body
     assert [m["to"] for m in _sms_outbox] == ["+12025550111"] and "/payment-methods/" in _sms_outbox[0]["body"]

@@ -19,6 +19,7 @@ from refill.payments.services import method_add
 from refill.renewals.services import order_create_topup, order_pay_card
 from refill.subscriptions.models import Bucket, Period
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew
+from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def test_buy_a_pass_by_card_lands_on_its_confirmation(client, world):
     assert again.url == answer.url and Payment.objects.filter(order=order).count() == 1
 
     page = client.get(answer.url).content.decode()
-    assert "Add-on added" in page and "5 GB Data Booster for +1 202-555-0143 is ready to use." in page
+    assert "Add-on added" in page and "5 GB Data Booster for +1 202-555-0143 is ready to use." in visible_text(page)
     assert "New expiry" not in page and "renewed" not in page and order.receipt.display_number in page
     detail = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
     assert "5 GB Data Booster" in detail and "× 1" not in detail and "Valid" in detail

@@ -142,7 +142,7 @@ def test_each_checkbox_sits_beside_its_label(client, monthly):
 
 
 def test_the_page_shows_the_next_renewals_date_plan_and_amount(client, monthly):
-    from refill.portal.templatetags.refill_format import when
+    from refill.portal.templatetags.refill_format import day
     from tests.factories import renew
 
     renew(monthly, monthly.plan)
@@ -154,5 +154,5 @@ def test_the_page_shows_the_next_renewals_date_plan_and_amount(client, monthly):
     assert found
     block = found.group(0)
     with timezone.override("America/New_York"):
-        at = when(monthly.period_end - timedelta(hours=monthly.market.auto_renew_lead_hours))
+        at = day(monthly.period_end - timedelta(hours=monthly.market.auto_renew_lead_hours))
     assert at in block and "Monthly Unlimited" in block and "$35.00" in block

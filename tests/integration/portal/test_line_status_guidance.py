@@ -14,7 +14,7 @@ from refill.help.selectors import help_url
 from refill.lines.models import Line
 from refill.lines.selectors import line_lapse_deadlines
 from refill.lines.services import lines_lapse_sweep
-from refill.portal.templatetags.refill_format import when
+from refill.portal.templatetags.refill_format import day
 from tests.factories import login, make_customer, make_line, make_market, make_plan
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_a_lapsed_line_says_until_when_the_number_is_kept(lapsed, status):
     page = _card(user)
     assert 'data-testid="status-guidance"' in page
     with translation.override("zh-hans"), timezone.override("UTC"):
-        released = when(deadlines.released_at)
+        released = day(deadlines.released_at)  # a deadline is a day (issue 26)
     assert released in page and "号码" in page
     assert f'href="{help_url("line-status")}" data-testid="status-help"' in page
 
@@ -66,7 +66,7 @@ def test_grace_names_both_dates_in_the_customers_language(lapsed):
     deadlines = line_lapse_deadlines(line)
     page = _card(user)
     with translation.override("zh-hans"), timezone.override("UTC"):
-        dates = when(deadlines.suspended_at), when(deadlines.released_at)
+        dates = day(deadlines.suspended_at), day(deadlines.released_at)
     assert "宽限期" in page and all(date in page for date in dates)
 
 

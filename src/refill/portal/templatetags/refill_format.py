@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 
 from refill import formatting
 from refill.domain.identifiers import format_msisdn
@@ -18,7 +17,15 @@ def money(amount, currency: str) -> str:
 
 @register.filter
 def msisdn(value: str) -> str:
+    """The number as plain text, for emails, SMS, titles and attributes. In a page's text,
+    ``line.msisdn_display`` comes wrapped in a span that never breaks (formatting.PhoneNumberText)."""
     return format_msisdn(value or "")
+
+
+@register.filter
+def iccid(value: str) -> str:
+    """An ICCID in groups of four that a line break can only fall between."""
+    return mark_safe(formatting.iccid_html(value))  # noqa: S308 - iccid_html escapes the digits
 
 
 @register.simple_tag
@@ -27,13 +34,24 @@ def allowance_text(kind: str, amount: int) -> str:
 
 
 @register.filter
-def when(value) -> str:
-    """Date and time in the active (customer's) time zone, with the zone named as people say it
-    ("北京时间", "Eastern Standard Time (UTC-5)"), never an ambiguous abbreviation such as "CST"."""
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    return f"{date_format(local, 'DATETIME_FORMAT')} {formatting.zone_text(local)}"
+def when(value, option: str = "") -> str:
+    """A moment with its time, in the active (customer's) time zone, the zone named as people say
+    it: "12 Jan, 3:05 pm Eastern time", "1月12日 北京时间 15:05". ``|when:"year"`` always shows the
+    year (receipts). Never an ambiguous abbreviation such as "CST"."""
+    return formatting.moment_text(value, year=option == "year")
+
+
+@register.filter
+def day(value, option: str = "") -> str:
+    """The day something is valid until, ends or renews: "12 Jan", "Tue 12 Jan" in the coming week,
+    "12 Jan 2028" six months away or more; "1月12日". ``|day:"year"`` always shows the year."""
+    return formatting.day_text(value, year=option == "year")
+
+
+@register.filter
+def clock(value) -> str:
+    """A time later today, with its zone: "3:05 pm Eastern time", "北京时间 15:05"."""
+    return formatting.clock_text(value)
 
 
 @register.filter
