@@ -50,6 +50,8 @@ PAGES = {
     "renew": ("/lines/{line}/renew/", True),
     "wallet": ("/wallet/", True),
     "help": ("/help/", False),
+    "refill": ("/refill/", False),  # Refill any number: the number
+    "refill-to": ("/refill/to/+12025550143/", False),  # its plans and ways to pay (a demo number)
 }
 LANGUAGES = ("en", "zh-hans")
 

@@ -178,6 +178,19 @@ def refill_start(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/refill_number.html", {"form": form}, status=400)
 
 
+def refill_to(request: HttpRequest, number: str) -> HttpResponse:
+    """The checkout of one number, by a link (an owner may share "refill my number"): the plans
+    of the number's market, or the number page with why not."""
+    try:
+        line = gift_line(number)
+    except GiftNumberNotFound as exc:
+        form = NumberForm({"msisdn": number[:24]})
+        form.is_valid()
+        form.add_error("msisdn", str(exc))
+        return render(request, "portal/refill_number.html", {"form": form}, status=404)
+    return _checkout(request, line)
+
+
 def _client_ip(request: HttpRequest) -> str:
     # REMOTE_ADDR only, as for the API's gift refill (a proxy that sets it is the deployment's job).
     return request.META.get("REMOTE_ADDR", "")

@@ -151,7 +151,12 @@ def test_a_card_refill_is_paid_shown_and_emailed(world, client, mailoutbox, djan
     assert 'data-testid="gift-paid"' in receipt and 'data-testid="gift-emailed"' in receipt
     assert "$50.00" in visible_text(receipt) and "+1 202-555-0143" in visible_text(receipt)
     order = Order.objects.get()
-    assert (order.status, order.payer, order.payer_email, order.customer) == ("paid", "guest", "payer@example.net", owner)
+    assert (order.status, order.payer, order.payer_email, order.customer) == (
+        "paid",
+        "guest",
+        "payer@example.net",
+        owner,
+    )
     assert order.payer_ip == "127.0.0.1" and order.language == "zh-hans"
     line.refresh_from_db()
     assert Period.objects.filter(order_item__order=order).count() == 2 and line.period_end > end_before
@@ -253,7 +258,7 @@ def test_a_decline_keeps_the_number_and_plan_and_the_retry_pays(world, client):
 
 def test_declines_are_limited_per_address_and_never_count_against_the_owner(world, client):
     owner, user, line = world
-    for n in range(3):
+    for _n in range(3):
         page, key = checkout(client)
         assert pay(client, key, **DECLINED).status_code == 402
     page, key = checkout(client)
@@ -276,7 +281,7 @@ def test_declines_are_limited_per_number(world, client):
 def test_gifts_are_limited_per_address_and_per_number(world, client, settings):
     limits = settings.REFILL_GUEST_REFILLS
     settings.REFILL_GUEST_REFILLS = {**limits, "orders_per_ip_day": 2}
-    for n in range(2):
+    for _n in range(2):
         assert pay(client, checkout(client)[1]).status_code == 302
     refused = pay(client, checkout(client)[1])
     assert refused.status_code == 429 and Order.objects.count() == 2
@@ -416,3 +421,11 @@ def test_a_pin_pays_for_a_plan_not_an_amount(world, client):
     response = pay(client, key, pay_with="pin", pin=_pin(), gift="amount", amount="10")
     assert response.status_code == 400 and 'data-testid="pay-with-error"' in response.content.decode()
     assert Voucher.objects.get().state == "active"
+
+
+def test_a_link_to_a_numbers_checkout(world, client):
+    html = client.get("/refill/to/+12025550143/").content.decode()
+    assert 'data-testid="refill-plan-us-30day"' in html and f'name="msisdn" value="{NUMBER}"' in html
+    missing = client.get("/refill/to/+12025550100/")
+    assert missing.status_code == 404 and 'data-testid="msisdn-error"' in missing.content.decode()
+    assert 'value="+12025550100"' in missing.content.decode() and "refill-plan-" not in missing.content.decode()

@@ -84,6 +84,9 @@ If an automatic renewal is refused, we email you the reason and try again over t
 
 The value appears in the wallet at once, in the card's currency.
 
+## Refill someone's number without an account
+On the home page press **Refill any number**, type the number, choose one of its plans and choose **Refill PIN** under **How to pay**. The PIN pays for the plan at once; if it is worth more than the plan, the rest goes to the number's wallet. A PIN worth less than the plan is not used: choose a cheaper plan or pay by card or a payment app. You can also pay by card, PayPal, Apple Pay, Alipay or WeChat Pay there. Leave your email to get a receipt; the number's owner is told of your gift.
+
 ## Use the value
 On the renew page, choose your wallet under **How to pay**, or **Wallet first, the rest by card** if the wallet does not cover the whole price. Auto-renew also pays from the wallet first when **Pay from my wallet first** is ticked.
 
@@ -106,6 +109,9 @@ Keep the card until the value shows in your wallet, and never share a PIN you ha
 
 面值会立即以充值卡的币种存入钱包。
 
+## 无需账户，为他人号码续费
+在首页点击 **为任意号码续费**，输入号码，选择该号码的一个套餐，并在 **支付方式** 中选择 **充值卡密码**。充值卡会立即支付该套餐；面值多出的部分存入该号码的钱包。面值不足的充值卡不会被使用：请选择更便宜的套餐，或用银行卡或支付应用付款。在该页面也可以用银行卡、PayPal、Apple Pay、支付宝或微信支付付款。留下电子邮箱即可收到收据；我们会将您的赠送告知号码持有人。
+
 ## 使用余额
 在续费页面的 **支付方式** 中选择钱包支付；如果钱包余额不足，可以选择 **先用钱包，余额不足部分用银行卡**。如果勾选了 **优先使用钱包余额支付**，自动续费也会优先从钱包扣款。
 
@@ -117,8 +123,8 @@ Keep the card until the value shows in your wallet, and never share a PIN you ha
 - 如果页面提示充值卡已作废，请联系售卡门店。
 
 在余额到账之前请保留好充值卡，也不要把尚未兑换的密码告诉他人。""",
-        keywords_en="voucher, scratch card, pin, code from shop, redeem",
-        keywords_zh_hans="充值卡, 卡密, 兑换, 刮刮卡, 门店买的卡",
+        keywords_en="voucher, scratch card, pin, code from shop, redeem, refill someone else, gift, no account",
+        keywords_zh_hans="充值卡, 卡密, 兑换, 刮刮卡, 门店买的卡, 为他人续费, 赠送, 无需账户",
     ),
     DemoArticle(
         topics.REFUNDS,
