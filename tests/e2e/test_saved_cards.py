@@ -45,9 +45,11 @@ def test_add_make_default_and_remove_a_saved_card(live_server, phone_page, shot,
     expect(page.get_by_test_id("no-methods")).to_be_visible()
     shot(page, f"cards-{language}-1-none")
 
-    # when the provider refuses the card (a security code of two digits), it is not saved, and they are told
+    # when the card cannot be right (a security code of two digits), it is not saved, and they are
+    # told before anything is sent (the card form's own check, issue 26)
     save_card(page, "4242 4242 4242 4242", cvc="12")
-    expect(page.get_by_test_id("method-error")).to_be_visible()
+    expect(page.get_by_test_id("card-error-summary")).to_be_focused()
+    expect(page.get_by_test_id("card_cvc-error")).to_be_visible()
     expect(page.get_by_test_id("method")).to_have_count(0)
     assert not PaymentMethod.objects.filter(customer=customer).exists()
 
