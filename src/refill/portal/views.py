@@ -54,7 +54,6 @@ from refill.renewals.errors import PaymentInProgress, RefillError, decline_messa
 from refill.renewals.services import (
     PayWith,
     order_create_renewal,
-    order_create_topup,
     order_pay,
     payment_resume,
     periods_parse,
@@ -63,10 +62,9 @@ from refill.renewals.services import (
 from refill.subscriptions.selectors import line_allowances, line_current_plan, lines_for_customer, period_current
 from refill.vouchers.services import voucher_redeem
 
-from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm, TopupForm
+from .forms import AddonForm, AutoRenewForm, CardForm, PreferencesForm, RedeemForm, RenewForm
 from .pay_methods import checkout_pay_context, provider_wallets
 from .refill_views import landing_markets
-from .wallet import wallet_markets, wallet_statement
 
 
 def _customer(request: HttpRequest):
@@ -620,63 +618,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
         customer.save(update_fields=["preferred_language"])
     response.set_cookie("refill_language", language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
-
-
-@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
-@login_required
-def wallet(request: HttpRequest) -> HttpResponse:
-    customer = _customer(request)
-    markets = wallet_markets(customer)  # the customer's own market first: the top-up's default
-    form = TopupForm(request.POST or None, markets=markets)
-    card_form = CardForm(request.POST or None)
-    error = None
-    decline = False
-    if request.method == "POST" and form.is_valid() and card_form.is_valid():
-        market = next(m for m in markets if m.code == form.cleaned_data["market"])
-        amount = form.cleaned_data["amount"]
-        key = f"web:{form.cleaned_data['idempotency_key']}:{market.code}:{amount}"
-        try:
-            order = order_create_topup(
-                customer=customer,
-                market=market,
-                amount=amount,
-                idempotency_key=key[:80],
-                language=translation.get_language(),
-                actor=request.user,
-            )
-        except RefillError as exc:
-            error = str(exc)
-        else:
-            if order.status == Order.Status.PAID:
-                return redirect("portal:order_confirmation", pk=order.pk)
-            outcome = _pay(request, order, card_form=card_form)
-            if outcome.redirect_to:
-                return redirect(outcome.redirect_to)
-            if outcome.in_progress:
-                return redirect("portal:order_detail", pk=order.pk)
-            if not outcome.error:
-                return redirect("portal:order_confirmation", pk=order.pk)
-            error, decline = outcome.error, outcome.decline
-    balances = [
-        {
-            "market": m,
-            "balance": wallet_balance(customer, m.currency),
-            "statement": wallet_statement(customer, m.currency),
-        }
-        for m in markets
-    ]
-    if request.method == "POST" and (error or form.errors or card_form.errors):
-        status = 402 if decline else 400
-    else:
-        status = 200
-        if request.method != "POST":
-            form = TopupForm(markets=markets, initial={"idempotency_key": uuid.uuid4().hex})
-    return render(
-        request,
-        "portal/wallet.html",
-        {"balances": balances, "form": form, "card_form": card_form, "error": error, "decline": decline},
-        status=status,
-    )
 
 
 def _client_ip(request: HttpRequest) -> str | None:

@@ -161,7 +161,7 @@ def test_a_fault_is_a_generic_problem_with_the_request_id(world, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals: /srv/refill/db password=hunter2")
 
-    monkeypatch.setattr("refill.api.v1._orders_of", broken)
+    monkeypatch.setattr("refill.orders.api._orders_of", broken)
     client = Client(raise_request_exception=False)
     login(client, make_customer("faulty@example.com")[1])
     answer = client.get("/api/v1/orders", HTTP_X_REQUEST_ID="req-contract-1")

@@ -65,7 +65,7 @@ def test_a_fault_in_a_partners_read_is_a_generic_problem_with_the_request_id(liv
 
 
 def test_a_fault_in_a_write_is_a_generic_problem_with_a_request_id_made_up(live_server, monkeypatch):
-    monkeypatch.setattr("refill.renewals.gifts.GiftRequest", broken)
+    monkeypatch.setattr("refill.renewals.api.GiftRequest", broken)
     card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
     status, headers, text = fetch(
         f"{live_server.url}/api/v1/refills",
