@@ -24,7 +24,7 @@ from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import STATUS_LABELS, Line
 from refill.ops.safetext import csv_response
-from refill.payments.card_form import CardForm
+from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
@@ -250,6 +250,7 @@ def _pay_context(request: HttpRequest, found: BulkJob, card_form: CardForm) -> d
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@card_page
 @fleet_view
 @require_POST
 def job_pay(request: HttpRequest, pk: int) -> HttpResponse:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from functools import wraps
 
 from django import forms
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
 from refill.integrations.payments.base import CardDetails
@@ -197,3 +199,17 @@ class CardForm(forms.Form):
             cvc=self.cleaned_data["card_cvc"],
             holder=self.cleaned_data.get("card_holder", ""),
         )
+
+
+def card_page(view):
+    """For a view whose answer to a POST may write a typed card number back into the page (after a
+    refusal): that answer is never stored, by the browser's history or by a proxy."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.method == "POST":
+            patch_cache_control(response, no_store=True)
+        return response
+
+    return wrapped

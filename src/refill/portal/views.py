@@ -35,6 +35,7 @@ from refill.orders.creditnotes import (
 )
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
+from refill.payments.card_form import card_page
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
 from refill.promotions.services import normalise_code
@@ -266,6 +267,7 @@ def _pay(
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@card_page
 @login_required
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
     line = _owned_line(request, pk)
@@ -434,6 +436,7 @@ def _addon_context(
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@card_page
 @login_required
 def addons(request: HttpRequest, pk: int) -> HttpResponse:
     """Buy an add-on pass for the line's running period: choose one, see its price and until when
@@ -708,6 +711,7 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@card_page
 @login_required
 def payment_methods(request: HttpRequest) -> HttpResponse:
     from refill.payments.models import PaymentMethod

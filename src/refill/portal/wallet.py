@@ -25,6 +25,7 @@ from refill.ledger.models import Account, JournalLine
 from refill.ledger.services import wallet_balance
 from refill.lines.selectors import customer_markets_ranked
 from refill.orders.models import Order, OrderItem
+from refill.payments.card_form import card_page
 from refill.payments.services import methods_for
 from refill.renewals.errors import RefillError
 from refill.renewals.services import order_create_topup
@@ -111,6 +112,7 @@ def _order_label(change: Decimal, item: OrderItem | None) -> str:
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@card_page
 @login_required
 def wallet(request: HttpRequest) -> HttpResponse:
     """The balances, their statements, and the top-up form."""

@@ -94,6 +94,7 @@ def test_a_decline_comes_back_with_the_number_name_and_expiry_and_a_second_card_
     answer = client.post(reverse("portal:renew", args=[line.pk]), form)
     page = answer.content.decode()
     assert answer.status_code == 402 and 'data-testid="payment-error"' in page
+    assert "no-store" in answer["Cache-Control"]  # a page holding a typed card number is never kept
     assert 'value="4000 0000 0000 9995"' in _value(page, "card_number")
     assert 'value="1229"' in _value(page, "card_expiry") and 'value="Ana Lee"' in _value(page, "card_holder")
     assert "value=" not in _value(page, "card_cvc") and "987" not in page
@@ -121,7 +122,7 @@ def test_the_wallet_top_up_keeps_the_number_after_a_decline(client, world):
     key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
     data = {"market": "us", "amount": "20", "idempotency_key": key, **GOOD, "card_number": "4000-0000-0000-9995"}
     answer = client.post(reverse("portal:wallet"), data)
-    assert answer.status_code == 402
+    assert answer.status_code == 402 and "no-store" in answer["Cache-Control"]
     assert 'value="4000-0000-0000-9995"' in _value(answer.content.decode(), "card_number")
 
 
