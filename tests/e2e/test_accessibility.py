@@ -68,6 +68,10 @@ def test_customer_pages(live_server, phone_page, shot, language):
     check_page(page, shot, "login", language, "form[action*='/accounts/login/'] button[type=submit]", problems)
     page.goto(base + "/accounts/signup/")
     check_page(page, shot, "signup", language, "form[action*='/accounts/signup/'] button[type=submit]", problems)
+    page.goto(base + "/refill/")  # Refill any number, no account: the number, then its checkout
+    check_page(page, shot, "refill", language, "[data-testid=refill-number-submit]", problems)
+    page.goto(base + "/refill/to/+12025550171/")
+    check_page(page, shot, "refill-checkout", language, "[data-testid=refill-submit]", problems)
     log_in(page, base, user.email, PASSWORD)
     pages = [
         ("lines", "/lines/", "[data-testid=renew]"),
