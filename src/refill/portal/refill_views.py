@@ -10,7 +10,6 @@ back into the page."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from decimal import Decimal
 
@@ -30,6 +29,7 @@ from refill.integrations.payments.base import PROVIDER_WALLETS, TokenizationErro
 from refill.orders.models import Order, OrderItem
 from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
+from refill.renewals.checkout_choice import choice_key
 from refill.renewals.errors import RefillError, decline_message
 from refill.renewals.gift_pins import gift_pin_refill
 from refill.renewals.gifts import (
@@ -224,9 +224,7 @@ def refill_pay(request: HttpRequest) -> HttpResponse:
     card = card_form.card_details() if card_form is not None else None
     # The key names this form *and* this choice: a double click replays one order, while a guest
     # who changes plan or amount after a decline gets a new order instead of a conflict.
-    chosen = f"{data['gift']}:{data['periods']}:{data['amount'] or ''}"
-    if len(chosen) > 40:
-        chosen = hashlib.sha256(chosen.encode()).hexdigest()[:40]
+    chosen = choice_key(data["gift"], data["periods"], data["amount"] or "", limit=40)
     gift = GiftRequest(
         msisdn=line.msisdn,
         card=card,
