@@ -109,6 +109,8 @@ def test_staff_pages(live_server, desktop_page, shot, language):
     log_in(page, base, finance.email, PASSWORD, next_url=customer_page, secret=finance.totp_secret)
     page.goto(base + customer_page)
     check_page(page, shot, "backoffice-customer", language, f"[data-testid=refund-{order.pk}]", problems)
+    page.goto(base + "/backoffice/")  # the dashboard: its main action is the customer search
+    check_page(page, shot, "backoffice-dashboard", language, "[data-testid=dashboard-search] button", problems)
     log_out(page)
     support = staff_member(f"a11y-support-{language}@example.com", role=User.Role.STAFF, is_staff=True)
     support.groups.add(Group.objects.get(name="support"))
