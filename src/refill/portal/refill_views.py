@@ -25,9 +25,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
+from refill.domain.money import quantize
 from refill.integrations.payments.base import PROVIDER_WALLETS, TokenizationError, get_gateway
 from refill.orders.models import Order, OrderItem
-from refill.payments.card_form import CardForm
+from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.renewals.checkout_choice import choice_key
 from refill.renewals.errors import RefillError, decline_message
@@ -197,6 +198,7 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 @sensitive_post_parameters("card_number", "card_cvc", "card_expiry", "pin")
+@card_page
 def refill_pay(request: HttpRequest) -> HttpResponse:
     """Step 2: what to give and how to pay, in one form. Answers with the provider's or bank's page,
     the gift's own page (paid, or waiting), or this page again with why not."""
@@ -281,7 +283,7 @@ def refill_again(request: HttpRequest, token: str) -> HttpResponse:
         initial={
             "msisdn": line.msisdn,
             "gift": "amount" if topup else item.plan.code,
-            "amount": order.total if topup else None,
+            "amount": quantize(order.total, order.currency) if topup else None,
             "periods": item.periods if not topup else 1,
             "email": order.payer_email,
             "idempotency_key": uuid.uuid4().hex,

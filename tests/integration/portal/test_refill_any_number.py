@@ -247,6 +247,7 @@ def test_a_decline_keeps_the_number_and_plan_and_the_retry_pays(world, client):
     assert 'data-testid="refill-error"' in html and 'data-testid="decline-help"' in html
     kept(html)
     assert 'value="4000 0000 0000 0002"' in html  # the card number is kept, its security code is not
+    assert "no-store" in declined["Cache-Control"]  # so the page holding it is never kept (card_form.card_page)
     nothing_changed(line, end_before)
     # Try again with another card on the same form: the same order, paid once.
     retry = pay(client, key)
@@ -429,3 +430,11 @@ def test_a_link_to_a_numbers_checkout(world, client):
     missing = client.get("/refill/to/+12025550100/")
     assert missing.status_code == 404 and 'data-testid="msisdn-error"' in missing.content.decode()
     assert 'value="+12025550100"' in missing.content.decode() and "refill-plan-" not in missing.content.decode()
+
+
+def test_trying_again_after_money_for_the_wallet_keeps_the_amount(world, client):
+    page, key = checkout(client)
+    response = pay(client, key, gift="amount", amount="15", pay_with="paypal")
+    declined = _provider_decides(client, response.url, "decline").content.decode()
+    html = client.get(re.search(r'href="(/refill/again/[^"]+/)"', declined).group(1)).content.decode()
+    assert re.search(r'value="amount"\s+checked', html) and 'value="15.00"' in html
