@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
+from refill.renewals.gifts import gift_return_token
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate
 from tests.e2e.helpers import assert_language, choose_language
@@ -175,6 +176,12 @@ def test_alipay_through_the_providers_page_and_back(live_server, phone_page, sna
     expect(page.get_by_test_id("bank-page")).to_contain_text("25.00")
     assert_language(page, language)
     snap(page, f"refill-{language}-7-alipay-page")
+    # leaving the provider's page unfinished: the gift's page waits, and offers to go on or try again
+    page.goto(base + f"/refills/{gift_return_token(Order.objects.get())}/")
+    expect(page.get_by_test_id("gift-waiting")).to_be_visible()
+    expect(page.get_by_test_id("refill-again")).to_be_visible()
+    snap(page, f"refill-{language}-7b-waiting")
+    page.get_by_test_id("gift-continue").click()
     page.get_by_test_id("bank-approve").click()
     receipt_paid(page, language)
     order = Order.objects.get()
