@@ -112,9 +112,7 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
     from refill.renewals.goodwill import goodwill_offer
 
     now = timezone.now()
-    lines = list(
-        Line.objects.filter(owner=customer).select_related("plan", "market", "auto_renew").order_by("msisdn")
-    )
+    lines = list(Line.objects.filter(owner=customer).select_related("plan", "market", "auto_renew").order_by("msisdn"))
     saved = list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True).order_by("pk"))
     views = []
     for line in lines:

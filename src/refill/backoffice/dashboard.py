@@ -18,9 +18,15 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus
+from refill.esim.models import NewLineWait
+from refill.esim.stock import stock_levels
+from refill.formatting import zone_text
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
+from refill.renewals.errors import autorenew_reason
 from refill.renewals.models import RenewalAttempt
+from refill.support.models import Ticket
+from refill.support.selectors import OPEN_STATUSES
 
 # The attempts that did not renew a line: declined or refused, and those the spending cap stopped.
 NOT_RENEWED = (RenewalAttempt.Status.FAILED, RenewalAttempt.Status.OVER_CAP)
@@ -40,10 +46,8 @@ class Today:
     end: datetime
 
     @property
-    def zone_text(self) -> str:
+    def zone_name(self) -> str:
         """The zone as people say it ("Eastern Standard Time (UTC-5)", "北京时间")."""
-        from refill.formatting import zone_text
-
         return zone_text(self.start.astimezone(self.zone))
 
 
@@ -121,8 +125,6 @@ def lines_needing_attention(*, failed_since: datetime | None = None) -> QuerySet
 
 def with_reason_text(lines) -> list[Line]:
     """The lines, each with ``failed_reason_text``: why its renewal failed, in words (not the code)."""
-    from refill.renewals.errors import autorenew_reason
-
     found = list(lines)
     for line in found:
         line.failed_reason_text = str(autorenew_reason(line.failed_reason)) if line.failed_reason else ""
@@ -142,17 +144,11 @@ def dashboard(user, now: datetime | None = None) -> Dashboard:
         board.attention = attention.count()
         board.attention_lines = with_reason_text(attention[:ATTENTION_SHOWN]) if board.attention else []
     if user.has_perm("support.view_ticket"):
-        from refill.support.models import Ticket
-        from refill.support.selectors import OPEN_STATUSES
-
         waiting = Ticket.objects.filter(status__in=OPEN_STATUSES, awaiting_since__isnull=False).aggregate(
             count=Count("pk"), since=Min("awaiting_since")
         )
         board.tickets_waiting, board.waiting_since = waiting["count"], waiting["since"]
     if user.has_perm("esim.view_profile"):
-        from refill.esim.models import NewLineWait
-        from refill.esim.stock import stock_levels
-
         board.esim_low = [level for level in stock_levels() if level.low]
         board.esim_waiting = NewLineWait.objects.filter(status=NewLineWait.Status.WAITING).count()
     return board

@@ -52,10 +52,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """allauth asks for the password again ("Confirm it is you") before a change to how one
-        logs in. Setting up a first authenticator right after logging in with that very password
-        (staff are sent there by the login itself) is not asked again: the login is that proof,
-        for ACCOUNT_REAUTHENTICATION_TIMEOUT. Every other change (turning the second factor off,
-        new recovery codes, email, password) and every later one still asks."""
+        logs in. Staff setting up their required first authenticator right after logging in with
+        that very password are not asked again: the login is that proof, for
+        ACCOUNT_REAUTHENTICATION_TIMEOUT. Every other change (turning the second factor off, new
+        recovery codes, email, password), every later one and customers' still ask."""
         required = super().is_reauthentication_required(app=app, **kwargs)
         if required and app == "allauth.mfa" and fresh_login_sets_up_totp(context.request):
             return False
@@ -207,18 +207,22 @@ TOTP_SETUP_PAGES = ("mfa_activate_totp", "mfa_view_recovery_codes", "mfa_downloa
 
 
 def fresh_login_sets_up_totp(request) -> bool:
-    """Whether ``request`` is a step of setting up a first TOTP authenticator, in a session whose
-    login was by password less than ACCOUNT_REAUTHENTICATION_TIMEOUT ago (a login by emailed code
-    does not prove the password allauth would ask for)."""
+    """Whether ``request`` is a step of the first TOTP setup that staff and shop agents are sent to
+    (StaffTwoFactorMiddleware), in a session whose login was by password less than
+    ACCOUNT_REAUTHENTICATION_TIMEOUT ago (a login by emailed code does not prove the password
+    allauth would ask for). Customers, for whom the second factor is a choice, still confirm: a
+    stolen fresh session must not be able to lock them out with an authenticator of its own."""
     import time
 
     from allauth.account import app_settings as account_settings
     from allauth.account.internal.flows.login import get_authentication_records
     from allauth.mfa.models import Authenticator
 
+    from .middleware import needs_second_factor
+
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
-    if user is None or not user.is_authenticated or match is None or match.url_name not in TOTP_SETUP_PAGES:
+    if user is None or not needs_second_factor(user) or match is None or match.url_name not in TOTP_SETUP_PAGES:
         return False
     records = get_authentication_records(request, user)
     logins = [r for r in records if r.get("method") == "password" and not r.get("reauthenticated")]

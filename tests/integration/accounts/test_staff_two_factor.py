@@ -124,6 +124,9 @@ def test_customers_need_no_code_but_may_turn_it_on(client):
     customer, user = make_customer("two-factor@example.com", password=PASSWORD)
     client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assert client.get(reverse("portal:home")).status_code == 200
+    # A customer's second factor is a choice: turning it on confirms the password, even just after
+    # logging in (a stolen fresh session must not lock the customer out with its own authenticator).
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     assert client.get(reverse("mfa_activate_totp")).status_code == 200
     assert client.get("/backoffice/").status_code == 302  # not staff: the admin login, as before

@@ -85,8 +85,8 @@ def test_auto_renew_shows_caps_and_the_ways_it_would_pay_in_order(line):
     )  # fmt: skip
     PaymentMethod.objects.create(
         customer=customer, gateway="sandbox", token="tok_c", brand="amex", last4="0005", exp_month=1,
-        exp_year=2031, removed_at="2026-01-01T00:00:00Z",
-    )  # fmt: skip  (removed: never used)
+        exp_year=2031, removed_at="2026-01-01T00:00:00Z",  # removed: never used
+    )  # fmt: skip
     wallet_adjust(customer=customer, currency="USD", amount=Decimal("7.50"), reason="test", key="units-wallet")
     page = member("support").get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
     assert shown_text(page, "autorenew-state") == "On"
