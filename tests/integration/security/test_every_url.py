@@ -92,6 +92,11 @@ ACCESS: dict[str, Access] = {
     "portal:order_credit_note_pdf": Access(CUSTOMER, "credit_note"),
     "portal:payment_return": Access(CUSTOMER, "order"),
     "portal:gift_return": Access(PUBLIC, note="a guest's payment return; the unguessable token is the key"),
+    # Refill any number, no account (refill.portal.refill_views): the API gift refill's checks and limits
+    "portal:refill_start": Access(PUBLIC),
+    "portal:refill_to": Access(PUBLIC, note="a number's plans, as the number page shows them"),
+    "portal:refill_pay": Access(PUBLIC, method="post", note="guest limits per address and number"),
+    "portal:refill_again": Access(PUBLIC, note="a guest's own order by its signed token, as gift_return"),
     "portal:wallet": Access(CUSTOMER),
     "portal:payment_methods": Access(CUSTOMER),
     "portal:redeem": Access(CUSTOMER),
@@ -274,9 +279,13 @@ def test_app_account_endpoints_need_an_app_session(name):
 @pytest.mark.parametrize("name", sorted(n for n, a in ACCESS.items() if a.who == PUBLIC and a.method == "get"))
 def test_public_pages_answer_anonymous_callers_without_a_server_error(name):
     rule = ACCESS[name]
-    if name == "portal:gift_return":
+    if name in ("portal:gift_return", "portal:refill_again"):
         answer = Client().get(reverse(name, args=["not-a-real-token"]))
         assert answer.status_code == 404
+        return
+    if name == "portal:refill_to":
+        answer = Client().get(reverse(name, args=["+12025550100"]))
+        assert answer.status_code == 404  # an unknown number: the number page says so
         return
     if name == "account_confirm_email":
         answer = Client().get(reverse(name, args=["not-a-real-key"]))
