@@ -94,6 +94,7 @@ def test_a_past_expiry_typed_as_four_digits_is_caught_and_a_good_one_pays(live_s
     log_in(page, base, user.email, PASSWORD, next_url="/wallet/")
     assert_language(page, language)
     page.locator("input[name=amount]").fill("20")
+    page.get_by_test_id("pay-card").check()
     page.get_by_test_id("card-number").fill("4242-4242-4242-4242")
     page.get_by_test_id("card-expiry").fill("0120")
     page.get_by_test_id("card-cvc").fill("12")

@@ -100,8 +100,11 @@
     const summary = box.querySelector("[data-card-summary]");
     if (!form || !summary || box.dataset.cardReady) return;
     box.dataset.cardReady = "1";
-    // The summary belongs at the top of the form, where the eye and the focus go first.
-    form.prepend(summary);
+    // The summary belongs at the top of the form, where the eye and the focus go first (under the
+    // form's own heading, when it opens with one).
+    const first = [...form.children].find((child) => !(child.matches("input[type=hidden]")));
+    if (first && first.matches("h1, h2, h3")) first.after(summary);
+    else form.prepend(summary);
     if (!summary.hidden) summary.focus();
     summary.addEventListener("click", (event) => {
       const link = event.target.closest("a[href^='#']");
