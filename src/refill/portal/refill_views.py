@@ -96,7 +96,7 @@ class RefillForm(forms.Form):
         widget=SecretInputPin(attrs={"inputmode": "numeric", "autocomplete": "off", "data-testid": "refill-pin"}),
     )
     email = forms.EmailField(
-        label=_("Your email for the receipt (optional)"),
+        label=_("Receipt by email (optional)"),
         max_length=254,
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "data-testid": "refill-email"}),
