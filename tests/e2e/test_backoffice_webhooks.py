@@ -10,9 +10,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from refill.api.models import WebhookEndpoint
 from refill.audit.models import AuditEvent
 from refill.customers.models import User
+from refill.webhooks.models import WebhookEndpoint
 from tests.e2e.helpers import assert_language, choose_language, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

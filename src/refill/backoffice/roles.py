@@ -53,10 +53,10 @@ _TICKET_ACTIONS = ["support.change_ticket"]
 _INTEGRATIONS = [
     "apikeys.view_apikey",
     "apikeys.add_apikey",
-    "api.view_webhookdelivery",
-    "api.change_webhookdelivery",
-    "api.add_webhookendpoint",
-    "api.delete_webhookendpoint",
+    "webhooks.view_webhookdelivery",
+    "webhooks.change_webhookdelivery",
+    "webhooks.add_webhookendpoint",
+    "webhooks.delete_webhookendpoint",
     "esim.view_profile",
     "esim.add_profilebatch",
     "esim.change_stockalert",  # the low-stock threshold of each profile type

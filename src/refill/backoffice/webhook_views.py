@@ -9,25 +9,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from refill.api.models import WebhookDelivery, WebhookEndpoint
-from refill.api.webhooks import EVENTS, delivery_replay, endpoint_create, endpoint_delete
 from refill.errors import RefillError
 from refill.integrations.http_guard import REASONS
+from refill.webhooks.models import WebhookDelivery, WebhookEndpoint
+from refill.webhooks.outbox import EVENTS, delivery_replay, endpoint_create, endpoint_delete
 
 from .views import require_perm
 
 
-@require_perm("api.view_webhookdelivery")
+@require_perm("webhooks.view_webhookdelivery")
 def webhooks_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         if "replay" in request.POST:
-            if not request.user.has_perm("api.change_webhookdelivery"):
+            if not request.user.has_perm("webhooks.change_webhookdelivery"):
                 raise PermissionDenied
             delivery_replay(delivery=get_object_or_404(WebhookDelivery, pk=request.POST["replay"]), actor=request.user)
             messages.success(request, _("The delivery will be sent again within a minute."))
             return redirect("backoffice:webhooks")
-        if not request.user.has_perm("api.add_webhookendpoint"):
+        if not request.user.has_perm("webhooks.add_webhookendpoint"):
             raise PermissionDenied
         try:
             endpoint_create(
@@ -53,7 +53,7 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
             "deliveries": deliveries,
             "events": EVENTS,
             "error": error,
-            "can_delete": request.user.has_perm("api.delete_webhookendpoint"),
+            "can_delete": request.user.has_perm("webhooks.delete_webhookendpoint"),
             "form": request.POST if error else {},
         },
         status=400 if error else 200,
@@ -62,7 +62,7 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_perm("api.delete_webhookendpoint")
+@require_perm("webhooks.delete_webhookendpoint")
 def webhook_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks to confirm (what goes with it: pending deliveries are not sent); POST deletes."""
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)

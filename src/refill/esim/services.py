@@ -30,6 +30,7 @@ from refill.domain.esim import (
     check_transition,
 )
 from refill.errors import RefillError
+from refill.events import emit_many
 from refill.integrations.esim import es2plus
 from refill.lines.models import Line
 
@@ -487,12 +488,11 @@ def _apply(profile: Profile, event: ProfileEvent, point: NotificationPoint, succ
             changed.append("error_code")
         order.save(update_fields=changed)
     if target == SmdpState.INSTALLED and profile.line_id:
-        from refill.api.webhooks import webhook_emit
-
-        webhook_emit(
+        emit_many(
             "esim.installed",
-            {"msisdn": profile.line.msisdn, "iccid": profile.iccid, "installed_at": now, "reissue": bool(
-                order and order.reason in (EsimOrder.Reason.REISSUE, EsimOrder.Reason.REINSTALL))},
+            [{"line_id": profile.line_id, "customer_id": profile.line.owner_id,
+              "msisdn": profile.line.msisdn, "iccid": profile.iccid, "installed_at": now, "reissue": bool(
+                order and order.reason in (EsimOrder.Reason.REISSUE, EsimOrder.Reason.REINSTALL))}],
             now=now,
         )  # fmt: skip
     event.outcome, event.detail = ProfileEvent.Outcome.APPLIED, f"{target}"

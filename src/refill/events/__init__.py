@@ -19,10 +19,11 @@ def emit(kind: str, *, line_id: int | None = None, customer_id: int | None = Non
     return events_emit(kind, [{"line_id": line_id, "customer_id": customer_id, **payload}])[0]
 
 
-def emit_many(kind: str, rows: list[dict], *, now=None):
+def emit_many(kind: str, rows: list[dict], *, now=None, keys: list[str] | None = None):
     """``emit`` for a batch of changes of one kind (each row a payload, with ``line_id`` and
     ``customer_id`` if they apply): a few statements in all and one task. ``now`` is the change's
-    own instant when it is not the clock's (a sweep working on a given moment)."""
+    own instant when it is not the clock's (a sweep working on a given moment); ``keys`` (one per
+    row) make a sweep's events once-only."""
     from .services import events_emit
 
-    return events_emit(kind, rows, now=now)
+    return events_emit(kind, rows, now=now, keys=keys)

@@ -14,6 +14,8 @@ class Event(models.Model):
     customer_id = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
+    # For events a sweep finds (a line expiring within 7 days): the same happening is written once.
+    key = models.CharField(max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
         indexes = [models.Index(fields=["kind", "created_at"])]

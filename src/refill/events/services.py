@@ -9,36 +9,61 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import Delivery, Event
-from .registry import subscribers
+from .registry import subscriptions
 from .tasks import deliver_events
 
 
 @transaction.atomic
-def events_emit(kind: str, rows: list[dict], *, now: datetime | None = None) -> list[Event]:
+def events_emit(
+    kind: str, rows: list[dict], *, now: datetime | None = None, keys: list[str] | None = None
+) -> list[Event]:
     """Write one event per row (``line_id`` and ``customer_id`` taken out of it as references, the
-    rest kept as the payload, as JSON: dates and amounts become text) and queue their delivery."""
-    if not rows:
-        return []
+    rest kept as the payload, as JSON: dates and amounts become text) and queue their delivery.
+    Events a sweep finds pass ``keys`` (one per row): a key written before is left out, so a sweep
+    that runs twice says nothing twice."""
     now = now or timezone.now()
     events = []
-    for row in rows:
+    for row, key in zip(rows, keys or [None] * len(rows), strict=True):
         row = dict(row)
         line_id, customer_id = row.pop("line_id", None), row.pop("customer_id", None)
         payload = json.loads(json.dumps(row, cls=DjangoJSONEncoder))
-        events.append(Event(kind=kind, line_id=line_id, customer_id=customer_id, payload=payload, created_at=now))
-    Event.objects.bulk_create(events)  # SQLite and PostgreSQL both give the new keys back
-    handlers = subscribers(kind)
-    if handlers:
-        Delivery.objects.bulk_create(
-            Delivery(event=event, handler=handler, line_id=event.line_id, created_at=now)
-            for event in events
-            for handler in handlers
+        events.append(
+            Event(kind=kind, line_id=line_id, customer_id=customer_id, payload=payload, created_at=now, key=key)
         )
+    if keys:
+        known = set(Event.objects.filter(key__in=keys).values_list("key", flat=True))
+        events = [event for event in events if event.key not in known]
+    if not events:
+        return []
+    try:
+        with transaction.atomic():
+            Event.objects.bulk_create(events)  # SQLite and PostgreSQL both give the new keys back
+    except IntegrityError:
+        # Another sweep wrote some of these keys meanwhile: keep those this call writes alone.
+        events = [event for event in events if _insert_once(event)]
+    deliveries = [
+        Delivery(event=event, handler=entry.handler, line_id=event.line_id, created_at=now)
+        for entry in subscriptions(kind)
+        for event in entry.wanted(events)
+    ]
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)
         # Tests run the delivery at once, inside this transaction (settings.REFILL_EVENTS_TASK_BACKEND
         # names Django's immediate backend there); everywhere else it is a queued task.
-        deliver_events.using(backend=settings.REFILL_EVENTS_TASK_BACKEND).enqueue([event.pk for event in events])
+        event_ids = sorted({delivery.event.pk for delivery in deliveries})
+        deliver_events.using(backend=settings.REFILL_EVENTS_TASK_BACKEND).enqueue(event_ids)
     return events
+
+
+def _insert_once(event: Event) -> bool:
+    event.pk = None
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True

@@ -124,7 +124,7 @@ class LineStatusChange(models.Model):
     cause = models.CharField(max_length=64)
     reference = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    # When the line.status_changed webhook for it was written (refill.api.webhooks relays changes
+    # When the line.status_changed webhook for it was written (refill.webhooks.outbox relays changes
     # still empty here). Every path that records a change leaves it empty: none need know.
     published_at = models.DateTimeField(null=True, blank=True)
 

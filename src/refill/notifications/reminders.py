@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus
+from refill.events import emit_many
 from refill.lines.models import Line
 
 from .services import notice
@@ -76,11 +77,9 @@ def reminder_gone(notification, line: Line | None) -> str | None:
 
 
 def _expiring_announce(expiring: list[tuple[dict, str]], now: datetime) -> list:
-    """The ``line.expiring`` webhooks of a chunk of lines (each once per period and window)."""
-    from refill.api.webhooks import webhook_emit_many
-
+    """The ``line.expiring`` events of a chunk of lines (each once per period and window)."""
     if expiring:
-        webhook_emit_many("line.expiring", [p for p, _ in expiring], now=now, keys=[k for _, k in expiring])
+        emit_many("line.expiring", [p for p, _ in expiring], now=now, keys=[k for _, k in expiring])
     return []
 
 
@@ -114,6 +113,8 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
             expiring.append(
                 (
                     {
+                        "line_id": line.pk,
+                        "customer_id": line.owner_id,
                         "msisdn": line.msisdn,
                         "period_end": line.period_end,
                         "days": days,

@@ -44,8 +44,9 @@ def default_jobs() -> list[Job]:
         Job("esim_unpaid_lines_release", 600, "refill.esim.tasks.esim_unpaid_lines_release"),
         Job("esim_waiting_lines_deliver", 300, "refill.esim.tasks.esim_waiting_lines_deliver"),
         Job("idempotency_records_sweep", 3600, "refill.api.tasks.idempotency_records_sweep"),
-        Job("webhooks_deliver", 15, "refill.api.tasks.webhooks_deliver"),
+        Job("webhooks_deliver", 15, "refill.webhooks.tasks.webhooks_deliver"),
         Job("bulk_jobs_resume", 300, "refill.fleets.tasks.bulk_jobs_resume"),
+        Job("events_sweep", 60, "refill.events.tasks.sweep_events"),
     ]
 
 

@@ -16,6 +16,7 @@ from refill.audit.services import audit_record
 from refill.catalog.models import Plan
 from refill.domain.money import quantize
 from refill.errors import RefillError
+from refill.events import emit
 from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_gateway
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
@@ -263,9 +264,9 @@ def _refund_complete(*, refund: Refund, status: str, reference: str, actor, now:
             reason=refund.reason,
             data={"card": str(refund.card_amount), "wallet": str(refund.wallet_amount), "policy": refund.period_policy},
         )
-        from refill.notifications.tasks import send_refund_notice
-
-        send_refund_notice.enqueue(refund.pk)
+        # The customer is told by the event's handler (notifications), after the commit.
+        emit("order.refunded", line_id=order.line_id, customer_id=order.customer_id, order_id=order.pk,
+             refund_id=refund.pk, amount=str(refund.amount), currency=order.currency)  # fmt: skip
     return refund
 
 

@@ -23,11 +23,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from refill.api.webhooks import webhook_emit, webhook_emit_many
 from refill.catalog.models import Plan
 from refill.domain.autorenew import cap_refusal, month_window, next_attempt_at
 from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
+from refill.events import emit_many
 from refill.lines.models import Line
 from refill.ops.bulk import bulk_set
 from refill.orders.models import Order
@@ -615,7 +615,7 @@ def _settle_all(jobs: list[_Job], now: datetime) -> None:
             # goes on renewing instead of waiting for the SMS provider.
             deliver_later=len(succeeded) > 1,
         )
-        webhook_emit_many(
+        emit_many(
             "renewal.succeeded",
             [_renewal_event(job.attempt, job.order) for job in succeeded if job.attempt.pk in finished],
             now=now,
@@ -634,8 +634,11 @@ def _settle_all(jobs: list[_Job], now: datetime) -> None:
 
 
 def _renewal_event(attempt: RenewalAttempt, order: Order | None) -> dict:
-    """What partners are told of an auto-renewal (no personal data beyond the number)."""
+    """The event of an auto-renewal: its payload is what partners are told (no personal data beyond
+    the number)."""
     return {
+        "line_id": attempt.line_id,
+        "customer_id": attempt.line.owner_id,
         "msisdn": attempt.line.msisdn,
         "cycle_end": attempt.cycle_end,
         "attempt": attempt.number,
@@ -651,7 +654,7 @@ def _failed(attempt: RenewalAttempt, reason: str, now: datetime) -> RenewalAttem
     with transaction.atomic():
         if not _finish(attempt, RenewalAttempt.Status.FAILED, reason, now):
             return attempt
-        webhook_emit("renewal.failed", {**_renewal_event(attempt, attempt.order), "reason": reason}, now=now)
+        emit_many("renewal.failed", [{**_renewal_event(attempt, attempt.order), "reason": reason}], now=now)
         following = _schedule_next(attempt, now)
         if following is None and _retention_fallback(attempt, now):
             return attempt

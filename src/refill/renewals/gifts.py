@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
+from refill.events.models import Event
 from refill.integrations.payments.base import CardDetails
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
@@ -259,9 +260,22 @@ def gift_item(order: Order) -> OrderItem:
     return order.items.select_related("plan").get()
 
 
+def on_order_paid(events: list[Event]) -> None:
+    """The ``order.paid`` handler (subscribed in RenewalsConfig.ready()): orders someone else paid
+    for are gifts."""
+    others = [event.payload["order_id"] for event in events if event.payload["payer"] != Order.Payer.OWNER]
+    if others:
+        gifts_notify(others)
+
+
+def gift_orders(events: list[Event]) -> list[Event]:
+    """The ``order.paid`` events the gift handler acts on (its subscription's filter)."""
+    return [event for event in events if event.payload["payer"] != Order.Payer.OWNER]
+
+
 def gifts_notify(order_ids: list[int]) -> None:
     """Tell the owners of guest-paid orders what they were given (once per order), and send each
-    guest who left an address a confirmation of what they paid. Called from the fulfilment."""
+    guest who left an address a confirmation of what they paid."""
     from refill.notifications.services import Notice, notices_owe
 
     orders = list(

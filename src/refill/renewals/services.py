@@ -34,6 +34,7 @@ from refill.domain.promotions import Buyer, Kind, Result
 from refill.domain.promotions import Item as PromotionItem
 from refill.domain.promotions import choose as promotions_choose
 from refill.errors import RefillError
+from refill.events import emit_many
 from refill.formatting import money_text
 from refill.integrations.payments.base import (
     CardDetails,
@@ -1604,8 +1605,6 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     impossible, and (order_item, kind) on buckets does the same for an add-on pass, which grants
     buckets on the running period and leaves the line itself as it is (renewals/addons.py).
     Orders already paid are left alone."""
-    from refill.notifications.tasks import send_order_confirmations
-
     now = now or timezone.now()
     paid = [(order, payments) for order, payments in paid if order.status != Order.Status.PAID]
     if not paid:
@@ -1711,40 +1710,22 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             )
         )
     audit_records(events)
-    # Enqueued in this transaction: the database task backend makes it visible only on commit. A
-    # gift's owner (or a partner's customer) is told of it instead, with the receipt's link.
-    # A business's bulk job tells the business once, with its invoice, when the job is done.
-    own = [order.pk for order, _ in paid if order.payer == Order.Payer.OWNER and order.bulk_job_id is None]
-    if own:
-        send_order_confirmations.enqueue(own)
-    others = [order.pk for order, _ in paid if order.payer != Order.Payer.OWNER]
-    if others:
-        from .gifts import gifts_notify
-
-        gifts_notify(others)
-    funded = [order.bulk_job_id for order, _ in paid if order.bulk_job_id is not None and order.line_id is None]
-    if funded:
-        # A bulk job's one payment arrived (from whichever path settled the card): renew its lines.
-        from refill.fleets.tasks import bulk_job_apply
-
-        for job_id in funded:
-            bulk_job_apply.enqueue(job_id)
-    from refill.api.webhooks import webhook_emit_many
-
-    webhook_emit_many(
+    # One "order.paid" event per order, in this transaction; its handlers (the confirmation or the
+    # gift notice, a business's bulk job, a new eSIM line's profile, partner webhooks) subscribe in
+    # their own apps and run after the commit: fulfilment knows none of them (docs/events.md).
+    activated_ids = set(activated)
+    emit_many(
         "order.paid",
         [
-            {"order_id": order.pk, "msisdn": locked[order.line_id].msisdn if order.line_id in locked else None,
-             "total": str(order.total), "currency": order.currency, "paid_at": now}
+            {"line_id": order.line_id, "customer_id": order.customer_id, "order_id": order.pk,
+             "payer": order.payer, "bulk_job_id": order.bulk_job_id,
+             "msisdn": locked[order.line_id].msisdn if order.line_id in locked else None,
+             "total": str(order.total), "currency": order.currency, "paid_at": now,
+             "esim_activated": order.line_id in activated_ids}
             for order, _ in paid
         ],
         now=now,
     )  # fmt: skip
-    if activated:
-        # A new eSIM line's first payment: its profile is prepared (or taken ready) and sent.
-        from refill.esim.tasks import esim_deliver_new_lines
-
-        esim_deliver_new_lines.enqueue(activated)
 
 
 def wallet_topup_limits(currency: str) -> tuple[Decimal, Decimal]:

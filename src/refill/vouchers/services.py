@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from refill.audit.services import audit_record
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.domain.money import MINOR_UNITS, quantize
+from refill.events import emit_many
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_for, entry_post
 from refill.lines.models import Line
@@ -412,12 +413,11 @@ def voucher_redeem(
                 data={"credited_to": recipient.pk, "gift_line": gift_line.msisdn if gift_line else None},
             )
             RedemptionAttempt.objects.create(customer=counted, ip_address=ip or None, succeeded=True)
-            from refill.api.webhooks import webhook_emit
-
-            webhook_emit(
+            emit_many(
                 "voucher.redeemed",
-                {"serial": locked.serial, "amount": str(locked.face_value), "currency": locked.currency,
-                 "msisdn": gift_line.msisdn if gift_line else None, "redeemed_at": now},
+                [{"line_id": gift_line.pk if gift_line else None, "customer_id": recipient.pk,
+                  "serial": locked.serial, "amount": str(locked.face_value), "currency": locked.currency,
+                  "msisdn": gift_line.msisdn if gift_line else None, "redeemed_at": now}],
                 now=now,
             )  # fmt: skip
     except (VoucherAlreadyUsed, VoucherVoided, VoucherExpired):

@@ -13,10 +13,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from refill.api.models import WebhookAttempt, WebhookDelivery, WebhookEvent
-from refill.api.webhooks import endpoint_create, webhook_emit, webhooks_deliver
 from refill.errors import RefillError
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
+from refill.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from refill.webhooks.outbox import endpoint_create, webhook_emit, webhooks_deliver
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_gives_up_after_a_day_and_staff_can_send_again(receiver, client, django_
     receiver.fail = 0
     staff = django_user_model.objects.create_user("ops@example.com", "x-pass-12345", is_staff=True, role="staff")
     for codename in ("view_webhookdelivery", "change_webhookdelivery"):
-        staff.user_permissions.add(Permission.objects.get(content_type__app_label="api", codename=codename))
+        staff.user_permissions.add(Permission.objects.get(content_type__app_label="webhooks", codename=codename))
     login(client, staff)
     page = client.get("/backoffice/webhooks/").content.decode()
     assert "order.paid" in page and "500" in page
@@ -175,9 +175,9 @@ def test_line_expiring_once_per_period_and_window(receiver):
 
 
 def test_line_status_changed_for_every_move_however_made(receiver):
-    from refill.api.webhooks import line_changes_publish
     from refill.lines.models import LineStatusChange
     from refill.lines.services import lines_lapse_sweep
+    from refill.webhooks.outbox import line_changes_publish
 
     line = _lapsing_line(-0.5)
     assert line_changes_publish() == 0  # nobody subscribed: nothing kept waiting

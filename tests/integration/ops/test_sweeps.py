@@ -377,9 +377,9 @@ def _idempotency(**_) -> Check:
 
 @scenario("webhooks_deliver")
 def _webhooks(settings, **_) -> Check:
-    from refill.api.models import WebhookDelivery
-    from refill.api.webhooks import endpoint_create
     from refill.lines.services import lines_lapse_sweep
+    from refill.webhooks.models import WebhookDelivery
+    from refill.webhooks.outbox import endpoint_create
 
     seen = []
 
@@ -440,6 +440,29 @@ def _bulk(**_) -> Check:
         assert result == 1
         assert run_queued("refill.fleets.tasks.bulk_job_apply") == 1
         assert BulkJob.objects.get(pk=job.pk).status == BulkJob.Status.DONE
+
+    return check
+
+
+@scenario("events_sweep")
+def _events_sweep(settings, time_machine, **_) -> Check:
+    from refill.events.models import Delivery
+
+    # The queue's delivery of a paid order's event was lost (its worker died): the confirmation is
+    # owed and only the sweep sends it on its way.
+    settings.REFILL_EVENTS_TASK_BACKEND = "default"
+    market, plan, customer, line = world()
+    time_machine.move_to(datetime(2026, 3, 10, 12, 20, 5, tzinfo=UTC), tick=False)
+    order, _ = renew(line, plan)
+    DBTaskResult.objects.filter(task_path="refill.events.tasks.deliver_events").delete()
+    time_machine.move_to(datetime(2026, 3, 10, 12, 25, 5, tzinfo=UTC), tick=False)
+    # The confirmation's and, the line being a new eSIM line, its profile's.
+    assert Delivery.objects.filter(event__payload__order_id=order.pk, status="pending").count() == 2
+
+    def check(result):
+        assert result == 2
+        assert not Delivery.objects.filter(status="pending").exists()
+        assert run_queued("refill.notifications.tasks.send_order_confirmations") == 1
 
     return check
 

@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from refill.api import webhooks
-from refill.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from refill.api.webhooks import endpoint_create, webhook_emit, webhooks_deliver
 from refill.audit.models import AuditEvent
 from refill.customers.models import User
 from refill.errors import RefillError
 from refill.integrations import http_guard
+from refill.webhooks import outbox as webhooks
+from refill.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from refill.webhooks.outbox import endpoint_create, webhook_emit, webhooks_deliver
 from tests.factories import login
 
 pytestmark = pytest.mark.django_db

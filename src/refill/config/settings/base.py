@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "refill.promotions",
     "refill.esim",
     "refill.apikeys",
+    "refill.webhooks",
     "refill.api",
     "refill.audit",
     "refill.ops",
