@@ -61,6 +61,7 @@ def test_declined_payment_help_support_reply(live_server, phone_page, desktop_pa
     page.get_by_test_id("plan-us-30day").check()
 
     # when they pay with a card the bank refuses
+    page.get_by_test_id("pay-card").check()  # a new card (a Chinese reader is offered 支付宝 first)
     page.fill("input[name=card_number]", DECLINED_CARD)
     page.fill("input[name=card_expiry]", "12/39")
     page.fill("input[name=card_cvc]", "123")

@@ -66,7 +66,10 @@ def test_a_code_on_the_renewal_page(live_server, phone_page, shot, language):
     expect(page.get_by_test_id("promotion-gives")).to_have_text(text["bonus"])
     expect(page.get_by_test_id("total")).to_contain_text("25.00")
 
-    # when they type an expired code, the price panel says why, in their language
+    # when they type an expired code (behind "Have a promotion code?"), the price panel says why, in
+    # their language
+    expect(page.get_by_test_id("promotion-code")).to_be_hidden()
+    page.get_by_test_id("promotion-toggle").click()
     page.get_by_test_id("promotion-code").fill("summer")
     page.get_by_test_id("promotion-code").press("Tab")
     expect(page.get_by_test_id("code-error")).to_have_text(text["expired"])
@@ -82,6 +85,7 @@ def test_a_code_on_the_renewal_page(live_server, phone_page, shot, language):
     shot(page, f"promotion-{language}-2-applied")
 
     # then paying charges the discounted price and grants the bonus
+    page.get_by_test_id("pay-card").check()  # a new card (a Chinese reader is offered 支付宝 first)
     page.fill("input[name=card_number]", "4242 4242 4242 4242")
     page.fill("input[name=card_expiry]", "12/39")
     page.fill("input[name=card_cvc]", "123")

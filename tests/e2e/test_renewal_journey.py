@@ -99,6 +99,7 @@ def test_register_login_renew_confirm(live_server, phone_page, shot, language, s
     shot(page, f"journey-{language}-2-renew")
 
     # a declined card first: explained, nothing changes
+    page.get_by_test_id("pay-card").check()  # a new card (a Chinese reader is offered 支付宝 first)
     page.fill("input[name=card_number]", "4000 0000 0000 9995")
     page.fill("input[name=card_expiry]", "12/39")
     page.fill("input[name=card_cvc]", "123")

@@ -25,6 +25,7 @@ def test_renew_with_bank_confirmation(live_server, phone_page, shot, language):
     choose_language(page, base, language)
     log_in(page, base, email, "threeds-pass-2026")
     page.get_by_test_id("renew").first.click()
+    page.get_by_test_id("pay-card").check()  # a new card (a Chinese reader is offered 支付宝 first)
     page.fill("input[name=card_number]", "4000 0000 0000 3162")
     page.fill("input[name=card_expiry]", "12/39")
     page.fill("input[name=card_cvc]", "123")

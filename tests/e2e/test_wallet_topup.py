@@ -21,6 +21,7 @@ PASSWORD = "topup-pass-2026"
 
 def top_up(page, amount: str, number: str) -> None:
     page.fill("input[name=amount]", amount)
+    page.get_by_test_id("pay-card").check()  # a new card (a Chinese reader is offered 支付宝 first)
     page.fill("input[name=card_number]", number)
     page.fill("input[name=card_expiry]", "12/39")
     page.fill("input[name=card_cvc]", "123")
