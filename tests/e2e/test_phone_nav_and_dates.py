@@ -92,6 +92,7 @@ def test_customer_pages_on_a_phone(live_server, phone_page, shot, language):
         _fits(page)
         _nav_is_one_line(page)
         _numbers_never_break(page, at_least=numbers)
+        assert "<" not in page.title(), page.title()  # the number's span is for the page's text only
 
     # a validity is a day and month, nothing more (it ends in 30 days: no weekday, no year)
     page.goto(base + "/lines/")
