@@ -11,12 +11,15 @@ __all__ = ["emit", "emit_many", "handles", "subscribe", "subscribers"]
 
 
 def emit(kind: str, *, line_id: int | None = None, customer_id: int | None = None, **payload):
-    """Write one event of ``kind`` (and one delivery per subscriber) in the caller's transaction."""
+    """Write one event of ``kind`` (and one delivery per subscriber) in the caller's transaction.
+    Returns it, or None when no subscribed handler would take it (and its kind is not kept for
+    audit): then nothing is written."""
     # This package is imported while Django loads its apps (INSTALLED_APPS names it), before any
     # model may be: the service module, which uses the models, is imported when an event is written.
     from .services import events_emit
 
-    return events_emit(kind, [{"line_id": line_id, "customer_id": customer_id, **payload}])[0]
+    written = events_emit(kind, [{"line_id": line_id, "customer_id": customer_id, **payload}])
+    return written[0] if written else None
 
 
 def emit_many(kind: str, rows: list[dict], *, now=None, keys: list[str] | None = None):

@@ -37,6 +37,17 @@ def events_emit(
     if keys:
         known = set(Event.objects.filter(key__in=keys).values_list("key", flat=True))
         events = [event for event in events if event.key not in known]
+    # Who takes which event, asked before anything is written (the filters look at the unsaved
+    # events' payload): an event no handler would act on is not written at all, unless its kind is
+    # kept for audit. The reminder sweep finds hundreds of expiring lines that no partner listens to.
+    wanted = (
+        [(entry.handler, {id(event) for event in entry.wanted(events)}) for entry in subscriptions(kind)]
+        if events
+        else []
+    )
+    if kind not in settings.REFILL_EVENTS_AUDIT_KINDS:
+        taken = set().union(*(ids for _, ids in wanted))
+        events = [event for event in events if id(event) in taken]
     if not events:
         return []
     try:
@@ -46,9 +57,10 @@ def events_emit(
         # Another sweep wrote some of these keys meanwhile: keep those this call writes alone.
         events = [event for event in events if _insert_once(event)]
     deliveries = [
-        Delivery(event=event, handler=entry.handler, line_id=event.line_id, created_at=now)
-        for entry in subscriptions(kind)
-        for event in entry.wanted(events)
+        Delivery(event=event, handler=handler, line_id=event.line_id, created_at=now)
+        for handler, ids in wanted
+        for event in events
+        if id(event) in ids
     ]
     if deliveries:
         Delivery.objects.bulk_create(deliveries)

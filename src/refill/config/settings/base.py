@@ -302,6 +302,13 @@ REFILL_WEBHOOK_ALLOWED_HOSTS = [
 
 # Payment gateways behind the port; "sandbox" is built in and the demo default.
 REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
+# Every payment adapter Refill can reach, by name: the class implementing the port
+# (refill.integrations.payments.base.PaymentGateway), built once with its from_settings()
+# (refill.payments.gateways). To add a provider, add its adapter here (docs/payments.md).
+REFILL_PAYMENT_ADAPTERS = {
+    "sandbox": "refill.integrations.payments.sandbox.SandboxGateway",
+    "stripe": "refill.integrations.payments.stripe_gateway.StripeGateway",
+}
 
 # Provider limits for bulk work: calls per second per provider, shared by all workers (Stripe's
 # live mode allows about 100/s), and calls in flight per worker process.
@@ -322,6 +329,13 @@ REFILL_SCHEDULE_SCALE = float(os.environ.get("REFILL_SCHEDULE_SCALE", "1"))
 # The task backend that runs the handlers of domain events (refill.events): the database queue, so
 # they run after the emitting transaction commits. Test settings run them at once.
 REFILL_EVENTS_TASK_BACKEND = "default"
+# Events of these kinds are written even when no handler takes them (a trail kept for audit); an
+# event of another kind that no subscribed handler would act on writes nothing (docs/events.md).
+REFILL_EVENTS_AUDIT_KINDS = tuple(
+    kind for kind in os.environ.get("REFILL_EVENTS_AUDIT_KINDS", "order.paid,order.refunded").split(",") if kind
+)
+# Events whose deliveries are all done are deleted this many days after they were written.
+REFILL_EVENTS_KEEP_DAYS = int(os.environ.get("REFILL_EVENTS_KEEP_DAYS", "30"))
 
 # How long the worker may stay silent before /healthz reports it down (seconds).
 REFILL_WORKER_HEARTBEAT_MAX_AGE = 60
