@@ -1,6 +1,7 @@
 from django.tasks import task
 
 from .delivery import events_deliver, events_sweep
+from .retention import events_prune
 
 
 @task()
@@ -11,3 +12,8 @@ def deliver_events(event_ids: list[int]) -> int:
 @task()
 def sweep_events() -> int:
     return events_sweep()
+
+
+@task()
+def prune_events() -> int:
+    return events_prune()

@@ -47,6 +47,7 @@ def default_jobs() -> list[Job]:
         Job("webhooks_deliver", 15, "refill.webhooks.tasks.webhooks_deliver"),
         Job("bulk_jobs_resume", 300, "refill.fleets.tasks.bulk_jobs_resume"),
         Job("events_sweep", 60, "refill.events.tasks.sweep_events"),
+        Job("events_prune", 3600, "refill.events.tasks.prune_events"),
     ]
 
 

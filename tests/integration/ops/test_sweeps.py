@@ -467,6 +467,29 @@ def _events_sweep(settings, time_machine, **_) -> Check:
     return check
 
 
+@scenario("events_prune")
+def _events_prune(settings, time_machine, **_) -> Check:
+    from refill.events.models import Delivery, Event
+
+    # A paid order's events, handled, 31 days ago; one still owed to a handler; one from yesterday.
+    settings.REFILL_EVENTS_KEEP_DAYS = 30
+    market, plan, customer, line = world()
+    time_machine.move_to(datetime(2026, 2, 7, 12, 0, tzinfo=UTC), tick=False)
+    old, _ = renew(line, plan)
+    owed = Event.objects.create(kind="order.paid", payload={"order_id": 0})
+    Delivery.objects.create(event=owed, handler="refill.notifications.handlers.on_order_paid")
+    time_machine.move_to(datetime(2026, 3, 9, 12, 0, tzinfo=UTC), tick=False)
+    recent, _ = renew(line, plan)
+    time_machine.move_to(datetime(2026, 3, 10, 12, 0, tzinfo=UTC), tick=False)
+
+    def check(result):
+        assert result == 1
+        assert not Event.objects.filter(payload__order_id=old.pk).exists()
+        assert Event.objects.filter(pk=owed.pk).exists() and Event.objects.filter(payload__order_id=recent.pk).exists()
+
+    return check
+
+
 def test_every_scheduled_sweep_has_a_scenario():
     assert {job.name for job in default_jobs()} == set(SCENARIOS)
 
