@@ -57,6 +57,12 @@ def is_renewable(status: LineStatus) -> bool:
     return status in RENEWABLE
 
 
+def status_after_renewal(*, keeps_number_only: bool) -> LineStatus:
+    """Where a paid renewal takes a line: retained while the period running now is a "keep my
+    number" (retention) plan's, else active (also when no paid period runs now)."""
+    return LineStatus.RETAINED if keeps_number_only else LineStatus.ACTIVE
+
+
 @dataclass(frozen=True)
 class LapseDeadlines:
     """When a line that was not renewed moves on (domain.md, each counted from the end of the last

@@ -67,3 +67,24 @@ def money_sum(items: list[Money], currency: str) -> Money:
     for item in items:
         total = total + item
     return total
+
+
+def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """Share ``total`` across ``weights`` (an order's revenue across its items by their gross
+    amount), each share in whole minor units, adding up to ``total`` exactly. Rounded half-up once
+    per running sum, not per share: share i is round(total x weights up to i) less the same up to
+    i - 1, so the rounding rest never piles up on the last share (never below zero), and with one
+    or two items this is "round the first, the last takes the rest". All-zero weights give the whole
+    total to the last share."""
+    if not weights:
+        return []
+    gross = sum(weights, Decimal(0))
+    if not gross:
+        return [Decimal(0)] * (len(weights) - 1) + [total]
+    shares, running, before = [], Decimal(0), Decimal(0)
+    for weight in weights[:-1]:
+        running += weight
+        upto = quantize(total * running / gross, currency)
+        shares.append(upto - before)
+        before = upto
+    return [*shares, total - before]

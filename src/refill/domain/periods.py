@@ -123,3 +123,16 @@ def plan_periods(
 def prepaid_periods_ahead(period_ends: list[datetime], now: datetime) -> int:
     """How many paid periods have not started yet or are running now."""
     return sum(1 for end in period_ends if end > now)
+
+
+def prepaid_room(*, limit: int, ahead: int, lapsed: bool) -> int:
+    """Rule 1: how many more periods (bought and free alike) a line may be prepaid now: its plan's
+    ``max_prepaid_periods`` less the periods running now or not yet started. A lapsed line restarts
+    now, so nothing it had counts. Never negative (a limit lowered after prepaying leaves no room).
+    The one computation behind the quote's limit and the check made again before payment."""
+    return max(limit - (0 if lapsed else ahead), 0)
+
+
+def prepaid_fits(*, periods: int, free: int = 0, room: int) -> bool:
+    """Whether ``periods`` bought periods (at least one) and ``free`` promotion periods fit ``room``."""
+    return periods >= 1 and periods + free <= room
