@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .registry import handles, subscribe, subscribers
 
-__all__ = ["emit", "emit_many", "handles", "subscribe", "subscribers"]
+__all__ = ["emit", "emit_inline", "emit_many", "handles", "subscribe", "subscribers"]
 
 
 def emit(kind: str, *, line_id: int | None = None, customer_id: int | None = None, **payload):
@@ -30,3 +30,21 @@ def emit_many(kind: str, rows: list[dict], *, now=None, keys: list[str] | None =
     from .services import events_emit
 
     return events_emit(kind, rows, now=now, keys=keys)
+
+
+def emit_inline(kind: str, *, line_id: int | None = None, customer_id: int | None = None, **payload) -> list[str]:
+    """``emit``, and run its handlers at once, here, in the caller's transaction, for a caller that
+    must know how they went (a provider's webhook records whether it could be applied). Returns the
+    errors of the handlers that failed (empty when all ran); a failed one stays pending and the
+    sweep retries it, as for a queued event."""
+    from .models import Delivery
+    from .services import events_emit
+
+    written = events_emit(kind, [{"line_id": line_id, "customer_id": customer_id, **payload}], inline=True)
+    if not written:
+        return []
+    failed = Delivery.objects.filter(event=written[0], status=Delivery.Status.PENDING)
+    # The last line of the recorded traceback: the exception and its message.
+    return [
+        (error.strip().splitlines() or [handler])[-1] for handler, error in failed.values_list("handler", "last_error")
+    ]

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .delivery import events_deliver
 from .models import Delivery, Event
 from .registry import subscriptions
 from .tasks import deliver_events
@@ -19,7 +20,12 @@ from .tasks import deliver_events
 
 @transaction.atomic
 def events_emit(
-    kind: str, rows: list[dict], *, now: datetime | None = None, keys: list[str] | None = None
+    kind: str,
+    rows: list[dict],
+    *,
+    now: datetime | None = None,
+    keys: list[str] | None = None,
+    inline: bool = False,
 ) -> list[Event]:
     """Write one event per row (``line_id`` and ``customer_id`` taken out of it as references, the
     rest kept as the payload, as JSON: dates and amounts become text) and queue their delivery.
@@ -67,6 +73,11 @@ def events_emit(
         # Tests run the delivery at once, inside this transaction (settings.REFILL_EVENTS_TASK_BACKEND
         # names Django's immediate backend there); everywhere else it is a queued task.
         event_ids = sorted({delivery.event.pk for delivery in deliveries})
+        if inline:
+            # The caller waits for the handlers (and reads their outcome): they run here, in its
+            # transaction; one that fails stays pending for the sweep, as a queued one would.
+            events_deliver(event_ids=event_ids, now=now)
+            return events
         deliver_events.using(backend=settings.REFILL_EVENTS_TASK_BACKEND).enqueue(event_ids)
     return events
 

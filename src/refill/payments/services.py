@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill import events
 from refill.audit.services import audit_record
 from refill.errors import RefillError
 from refill.integrations.payments.base import CardDetails, PaymentGateway
@@ -112,8 +113,7 @@ def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
     """Apply a provider event to the payment it is about. Order-insensitive and idempotent: an
     event about an attempt already settled the same way is just marked processed; one that
     contradicts it is marked failed for staff to look at."""
-    from refill.integrations.payments.base import ChargeResult, ChargeStatus, DeclineCode
-    from refill.renewals.services import payment_complete
+    from refill.integrations.payments.base import DeclineCode
 
     from .models import Payment, ProviderEvent
 
@@ -139,13 +139,24 @@ def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
                     )
                 else:
                     decline = event.decline_code if event.decline_code in DeclineCode else DeclineCode.DO_NOT_HONOUR
-                    result = ChargeResult(
-                        ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED,
+                    # The checkout settles it (and fulfils the order) as a handler of this event: a
+                    # payment does not know the checkout. It runs here, so that this provider event
+                    # says whether it could be applied (a failed handler is also retried by the
+                    # events sweep; a replay finds the payment settled and agrees).
+                    errors = events.emit_inline(
+                        "payment.settled",
+                        payment_id=payment.pk,
+                        order_id=payment.order_id,
+                        status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
                         provider_reference=event.provider_reference or payment.provider_reference,
-                        decline_code=None if succeeded else DeclineCode(decline),
+                        decline_code="" if succeeded else str(DeclineCode(decline)),
+                        actor_id=actor.pk if actor is not None else None,
                     )
-                    payment_complete(payment=payment, result=result, actor=actor)
-                    status = ProviderEvent.Status.PROCESSED
+                    status, detail = (
+                        (ProviderEvent.Status.FAILED, "; ".join(errors)[:300])
+                        if errors
+                        else (ProviderEvent.Status.PROCESSED, "")
+                    )
     except Exception as exc:  # noqa: BLE001 - recorded on the event for staff, and replayable
         status, detail = ProviderEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"[:300]
     ProviderEvent.objects.filter(pk=event.pk).update(status=status, detail=detail, processed_at=timezone.now())

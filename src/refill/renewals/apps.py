@@ -9,3 +9,4 @@ class RenewalsConfig(AppConfig):
 
     def ready(self) -> None:
         events.subscribe("order.paid", "refill.renewals.gifts.on_order_paid", when="refill.renewals.gifts.gift_orders")
+        events.subscribe("payment.settled", "refill.renewals.handlers.on_payment_settled")

@@ -101,3 +101,12 @@ def test_a_paid_then_refunded_order_writes_its_events_and_the_customer_hears_of_
         "refill.notifications.tasks.send_order_confirmations",
         "refill.notifications.tasks.send_refund_notice",
     }
+
+
+def test_a_payment_never_imports_the_checkout():
+    # A provider's answer settles the payment by a "payment.settled" event the checkout handles.
+    reached = {
+        name for name in imported(SRC / "payments/services.py") if name.startswith(("refill.renewals", "refill.orders"))
+    }
+    assert reached == set()
+    assert events.subscribers("payment.settled") == ["refill.renewals.handlers.on_payment_settled"]
