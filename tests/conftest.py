@@ -53,7 +53,7 @@ def _money_invariants_hold(request):
         return
     if getattr(request.node, "allow_broken_invariants", False):
         return
-    from refill.ledger.checks import run_all
+    from refill.invariants.checks import run_all
 
     problems = run_all()
     assert problems == [], "money invariants broken by this test:\n" + "\n".join(problems)

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
-from refill.catalog.demo import DEMO_PASSWORDS, demo_seed
+from refill.demo.seed import DEMO_PASSWORDS, demo_seed
 from refill.catalog.models import Market, Plan
 from refill.customers.models import User
 from refill.esim.models import EsimOrder, NewLineWait, Profile

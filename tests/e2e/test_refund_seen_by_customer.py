@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from refill.catalog.demo import DEMO_PASSWORDS, DEMO_TOTP_SECRET, demo_seed
+from refill.demo.seed import DEMO_PASSWORDS, DEMO_TOTP_SECRET, demo_seed
 from refill.customers.models import User
 from refill.orders.models import CreditNote, Order
 from tests.e2e.helpers import assert_language, choose_language, log_in, log_out

@@ -33,7 +33,7 @@ PASSWORD = "three-taps-2026"
 TWO_SCREENS = 2 * 844
 GB = 1024
 
-# The demo's US catalog (refill.catalog.demo.US_PLANS, base and keep-my-number plans): the renew
+# The demo's US catalog (refill.demo.seed.US_PLANS, base and keep-my-number plans): the renew
 # page is measured with as many plans as a real customer sees.
 PLANS = [
     # code, en, zh, days, data MB (None: unlimited), minutes, sms, price

@@ -16,7 +16,7 @@ from refill.integrations.sms.base import send_sms
 
 from .models import Customer, User
 
-# Every login the demo data creates (refill.catalog.demo.DEMO_PASSWORDS), refused when demo is off.
+# Every login the demo data creates (refill.demo.seed.DEMO_PASSWORDS), refused when demo is off.
 DEMO_EMAILS = frozenset(
     {
         "demo@example.com",

@@ -256,7 +256,7 @@ def test_no_money_moves(line):
     assert SandboxCharge.objects.count() == charges
     assert wallet_balance(customer, "USD") == wallet
     # ledger_check (run after every database test by tests/conftest.py) accepts the goodwill order.
-    from refill.ledger.checks import check_goodwill
+    from refill.invariants.checks import check_goodwill
 
     assert check_goodwill() == []
 

@@ -81,7 +81,7 @@ def shop(db):
 
 
 def test_the_demo_sells_new_numbers_and_no_delivery_task_fails(sim, settings, tmp_path, client):
-    from refill.catalog.demo import demo_seed
+    from refill.demo.seed import demo_seed
     from refill.customers.models import User
 
     settings.VAR_DIR = tmp_path

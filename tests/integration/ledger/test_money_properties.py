@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refill.errors import RefillError
-from refill.ledger.checks import run_all
+from refill.invariants.checks import run_all
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund

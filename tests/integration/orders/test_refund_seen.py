@@ -94,7 +94,7 @@ def test_credit_notes_are_numbered_gap_free_one_per_successful_refund(us):
         )
     numbers = list(_credit_notes().order_by("issued_at", "pk").values_list("number", "amount"))
     assert numbers == [(1, Decimal("5.00")), (2, Decimal("7.00"))]
-    from refill.ledger.checks import check_credit_notes
+    from refill.invariants.checks import check_credit_notes
 
     assert check_credit_notes() == []
 
@@ -240,7 +240,7 @@ def test_a_calendar_month_period_moves_up_keeping_whole_months(us):
 
 
 def test_ledger_check_finds_a_hole_in_an_active_lines_periods(us, request):
-    from refill.ledger.checks import check_period_gaps
+    from refill.invariants.checks import check_period_gaps
 
     request.node.allow_broken_invariants = True
     ten = make_plan(us, "us-10day", price="10.00", validity_count=10)

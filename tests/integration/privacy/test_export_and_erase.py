@@ -18,7 +18,7 @@ from refill.customers.privacy import (
 )
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
-from refill.ledger.checks import run_all
+from refill.invariants.checks import run_all
 from refill.ledger.models import JournalLine
 from refill.ledger.services import wallet_adjust
 from refill.notifications.models import Notification

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from refill.audit.models import AuditEvent
 from refill.catalog.models import PlanPrice
-from refill.ledger.checks import run_all
+from refill.invariants.checks import run_all
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_balance, account_for, wallet_balance
 from refill.lines.services import lines_lapse_sweep

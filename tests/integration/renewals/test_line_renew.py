@@ -304,7 +304,7 @@ def test_a_charge_is_kept_when_fulfilment_fails_and_the_task_finishes_it(setup, 
     payment = order_pay_card(order=order, token=token, gateway=gateway, now=T0)
     order.refresh_from_db()
     assert payment.status == "succeeded" and order.status == "awaiting_payment"  # money recorded, not lost
-    from refill.ledger.checks import run_all
+    from refill.invariants.checks import run_all
 
     assert any("successful payment" in problem for problem in run_all())  # flagged for staff
     type(line).objects.filter(pk=line.pk).update(status="active")

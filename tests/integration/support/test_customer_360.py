@@ -42,7 +42,7 @@ def test_the_ticket_page_links_back_to_the_customer_360(alice):
 
 
 def test_the_demo_requests_are_made_once(settings):
-    from refill.catalog.demo import demo_seed
+    from refill.demo.seed import demo_seed
     from refill.support.demo import tickets_seed
 
     demo_seed()  # which makes the demo requests (tickets_seed)

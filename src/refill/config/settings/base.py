@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "refill.fleets",
     "refill.help",
     "refill.support",
+    # Above every app: they read or load all of them (the invariants behind ledger_check; the demo data).
+    "refill.invariants",
+    "refill.demo",
 ]
 
 MIDDLEWARE = [

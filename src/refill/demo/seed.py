@@ -1,5 +1,8 @@
 """Demo data: markets, a plan catalog with versioned prices, and customers whose lines were
-renewed through the real renewal service (backdated), so every period has its paid order."""
+renewed through the real renewal service (backdated), so every period has its paid order.
+
+It loads every app's rows through their own services, so it sits above all of them (``manage.py
+demo_seed``, from this app): reference data such as the catalog knows nothing of sales."""
 
 from __future__ import annotations
 
@@ -7,19 +10,33 @@ from datetime import timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
 
+from refill.agentdesk.models import Shop, ShopAgent
 from refill.catalog.models import Market, Plan, PlanPrice
 from refill.customers.models import Customer, User
 from refill.domain.identifiers import normalize_iccid, normalize_msisdn
+from refill.esim.inventory import inventory_import
+from refill.esim.models import EsimOrder, Profile
+from refill.fleets.models import FleetMember, GroupedLine, LineGroup
+from refill.help.demo import articles_seed
+from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
-from refill.lines.models import Line
+from refill.lines.models import Line, PoolNumber
 from refill.lines.services import lines_lapse_sweep
+from refill.payments.services import method_add
+from refill.promotions.models import Promotion
+from refill.renewals.autorenew import autorenew_update
 from refill.renewals.services import order_create_renewal, order_pay_card
 from refill.subscriptions.models import Bucket
+from refill.support.demo import tickets_seed
+from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
 
 GB = 1024
 
@@ -101,8 +118,6 @@ def _user(
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     if group:
-        from django.contrib.auth.models import Group
-
         user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -141,14 +156,10 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def _demo_totp(user: User) -> None:
-    from allauth.mfa.totp.internal.auth import TOTP
-
     TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def _demo_card():
-    from refill.integrations.payments.base import CardDetails
-
     return CardDetails(number="4242424242424242", exp_month=12, exp_year=timezone.now().year + 4, cvc="123")
 
 
@@ -207,8 +218,6 @@ def demo_seed(stdout=None) -> bool:
         agent = _user("agent@example.com", role=User.Role.AGENT)
         for user in (admin, agent):
             _demo_totp(user)
-        from refill.agentdesk.models import Shop, ShopAgent
-
         ShopAgent.objects.create(
             user=agent, shop=Shop.objects.create(code="dc-main", name="Refill Shop, 14th Street", market=us)
         )
@@ -240,8 +249,6 @@ def demo_seed(stdout=None) -> bool:
         lines_lapse_sweep(now=now)
 
         # Numbers to choose from for "Get a new number".
-        from refill.lines.models import PoolNumber
-
         for market, numbers in (
             (us, [f"+1202555016{n}" for n in range(10)]),
             (cn, [f"+86138001381{n:02d}" for n in range(6)]),
@@ -256,9 +263,6 @@ def demo_seed(stdout=None) -> bool:
 
         # A saved card, and auto-renew on the travel line (its period ends in two days): the running
         # scheduler renews it a day before its end. Monthly plans keep the number when unpaid.
-        from refill.payments.services import method_add
-        from refill.renewals.autorenew import autorenew_update
-
         method_add(customer=demo, gateway=SandboxGateway(), card=_demo_card())
         autorenew_update(line=travel, actor=None, enabled=True, cap_per_month=Decimal("300.00"))
         for code, keep in (("us-30day", "us-keep"), ("cn-30day", "cn-keep"), ("cn-month", "cn-keep")):
@@ -272,8 +276,6 @@ def demo_seed(stdout=None) -> bool:
 
         # Money to try the wallet and refill PINs with: $15 on the demo wallet from a redeemed PIN,
         # and a few unused PINs written to var/demo-pins.csv (demo only; real PINs are shown once).
-        from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
-
         batch, pins = voucher_batch_generate(count=4, face_value="15.00", currency="USD", note="demo")
         voucher_redeem(pin=pins[0][1], customer=demo)
         (settings.VAR_DIR / "demo-pins.csv").write_text(pins_csv(batch, pins[1:]))
@@ -281,9 +283,6 @@ def demo_seed(stdout=None) -> bool:
         (settings.VAR_DIR / "demo-pins-cny.csv").write_text(pins_csv(cn_batch, cn_pins))
 
         # The help centre's common articles (both languages) and a few support requests.
-        from refill.help.demo import articles_seed
-        from refill.support.demo import tickets_seed
-
         articles_seed()
         tickets_seed()
     return True
@@ -292,9 +291,6 @@ def demo_seed(stdout=None) -> bool:
 def _fleet(us: Market, now) -> list[Line]:
     """A business with 24 lines in three groups, renewed on different days (so some end soon), an
     administrator and a viewer, and a saved card for its bulk renewals."""
-    from refill.fleets.models import FleetMember, GroupedLine, LineGroup
-    from refill.payments.services import method_add
-
     acme = Customer.objects.create(
         kind=Customer.Kind.BUSINESS,
         display_name="Acme Logistics",
@@ -325,8 +321,6 @@ def _fleet(us: Market, now) -> list[Line]:
 def _promotions(us: Market, cn: Market, now) -> None:
     """Offers running now (after the demo's past orders): an automatic one in each market and a code
     (docs/promotions.md)."""
-    from refill.promotions.models import Promotion
-
     started, ends = now - timedelta(days=7), now + timedelta(days=60)
     holiday = Promotion.objects.create(
         market=us, name_en="Holiday bonus: 10 GB extra", name_zh_hans="假日赠送 10 GB 流量",
@@ -356,15 +350,10 @@ def _esim_inventory(installed: list[Line], now) -> None:
     """A SIM vendor batch: the demo's eSIM lines' own profiles (installed on their phones) and 30
     in stock for new lines and the ready pool. The bundled SM-DP+ simulator learns each profile
     the first time Refill orders it."""
-    from stdnum import luhn
-    from stdnum.iso7064 import mod_97_10
 
     def _eid(n: int) -> str:
         base = f"890490320070088826000000000{n:03d}"
         return base + mod_97_10.calc_check_digits(base)
-
-    from refill.esim.inventory import inventory_import
-    from refill.esim.models import EsimOrder, Profile
 
     stock = [f"8901410999000000{n:02d}" for n in range(30)]
     rows = [(line.iccid, f"3102600000{index:05d}") for index, line in enumerate(installed)]

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from refill.ledger.checks import run_all
+from refill.invariants.checks import run_all
 
 
 class Command(BaseCommand):

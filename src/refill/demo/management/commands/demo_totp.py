@@ -3,18 +3,17 @@ desk without an authenticator app."""
 
 import time
 
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from refill.demo.seed import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
     help = "Print the current two-factor code of the demo staff and agent logins (demo only)."
 
     def handle(self, *args, **options):
-        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-        from refill.catalog.demo import DEMO_TOTP_SECRET
-
         if not settings.REFILL_DEMO:
             raise CommandError("demo data is disabled in these settings (REFILL_DEMO is off)")
         left = 30 - int(time.time()) % 30

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from refill.catalog.demo import demo_seed
+from refill.demo.seed import demo_seed
 
 
 class Command(BaseCommand):
