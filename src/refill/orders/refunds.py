@@ -17,12 +17,14 @@ from refill.catalog.models import Plan
 from refill.domain.money import quantize
 from refill.errors import RefillError
 from refill.events import emit
-from refill.integrations.payments.base import ChargeStatus, RefundRequest, get_gateway
+from refill.integrations.payments.base import ChargeStatus, RefundRequest
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
 from refill.lines.models import Line
 from refill.lines.services import line_lapse_catch_up
+from refill.payments.gateways import GatewayUnsupported
 from refill.payments.models import Payment
+from refill.payments.services import provider_refund, provider_refund_check
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.shifting import line_end_after_revoke, line_plan_after_revoke, periods_move_up
 
@@ -152,6 +154,13 @@ def order_refund(
                 total=Sum("card_amount")
             )["total"] or Decimal(0)
             card_amount = min(amount, card_payment.amount - Decimal(card_refunded))
+            if card_amount:
+                try:
+                    provider_refund_check(
+                        gateway_name=card_payment.gateway, amount=card_amount, captured=card_payment.amount
+                    )
+                except GatewayUnsupported as exc:
+                    raise RefundRefused(reason=_("the payment provider does not offer %(what)s") % exc.params) from None
         refund = Refund.objects.create(
             order=order,
             idempotency_key=idempotency_key,
@@ -183,12 +192,13 @@ def order_refund(
     # The provider is called outside the transaction, after the attempt is recorded.
     result_status, reference = ChargeStatus.SUCCEEDED, ""
     if card_amount:
-        gateway = get_gateway(card_payment.gateway)
         try:
-            result = gateway.refund(
-                RefundRequest(
+            result = provider_refund(
+                gateway_name=card_payment.gateway,
+                request=RefundRequest(
                     card_payment.provider_reference, card_amount, order.currency, f"refund_{uuid.uuid4().hex}"
-                )
+                ),
+                captured=card_payment.amount,
             )
             result_status, reference = result.status, result.provider_reference
         except Exception:

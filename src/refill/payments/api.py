@@ -9,7 +9,7 @@ from refill.api.auth import customer_of
 from refill.api.owned import payment_method_for
 from refill.api.problems import Problem
 from refill.api.types import CardDatePart, Id
-from refill.integrations.payments.base import CardDetails, TokenizationError, get_gateway
+from refill.integrations.payments.base import CardDetails, TokenizationError
 
 from .services import MethodRefused, method_add, method_remove, method_set_role, methods_for
 
@@ -63,7 +63,6 @@ def payment_methods_add(request: HttpRequest, body: MethodIn):
     try:
         method = method_add(
             customer=customer_of(request),
-            gateway=get_gateway(),
             card=CardDetails(body.number, body.exp_month, body.exp_year, body.cvc, body.holder),
             actor=request.user,
         )

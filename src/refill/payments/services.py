@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from refill import events
 from refill.audit.services import audit_record
 from refill.errors import RefillError
-from refill.integrations.payments.base import CardDetails, PaymentGateway
+from refill.integrations.payments.base import (
+    PROVIDER_WALLETS,
+    Capability,
+    CardDetails,
+    PaymentGateway,
+    PaymentToken,
+    RefundRequest,
+    RefundResult,
+)
 
+from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway_require
 from .models import PaymentMethod
 
 MAX_METHODS = 10
@@ -27,10 +37,15 @@ def methods_for(customer) -> list[PaymentMethod]:
     return list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True))
 
 
-def method_add(*, customer, gateway: PaymentGateway, card: CardDetails, actor=None) -> PaymentMethod:
-    """Tokenise the card with the provider, have the provider keep it for later (off-session)
-    charges, and keep only its token and display details. The first saved method becomes the
-    default. Raises TokenizationError when the provider refuses the card."""
+def method_add(*, customer, card: CardDetails, gateway: PaymentGateway | None = None, actor=None) -> PaymentMethod:
+    """Tokenise the card with the provider (default: the configured one), have the provider keep
+    it for later (off-session) charges, and keep only its token and display details. The first
+    saved method becomes the default. Raises TokenizationError when the provider refuses the card,
+    GatewayUnsupported when the provider does not declare saved methods."""
+    gateway = gateway or gateway_for()
+    for needed in (Capability.SERVER_TOKENISATION, Capability.SAVED_METHODS):
+        if needed not in gateway.capabilities:
+            raise GatewayUnsupported(what=CAPABILITY_NAMES[needed])
     if len(methods_for(customer)) >= MAX_METHODS:
         raise MethodRefused(reason=_("at most %(count)s methods can be saved") % {"count": MAX_METHODS})
     token = gateway.tokenize(card)
@@ -63,6 +78,39 @@ def method_add(*, customer, gateway: PaymentGateway, card: CardDetails, actor=No
         )
         audit_record(actor=actor or customer, action="payment_method.add", obj=method, data={"label": method.label})
     return method
+
+
+def wallet_tokenize(*, method: str, gateway_name: str | None = None) -> tuple[PaymentGateway, PaymentToken]:
+    """A provider wallet (PayPal, Apple Pay, Alipay, WeChat Pay) as a token for a charge, with the
+    adapter that will take it. A wallet the adapter does not declare is refused with
+    GatewayUnsupported before anything is recorded."""
+    gateway = gateway_for(gateway_name)
+    if method not in gateway.capabilities.wallets:
+        raise GatewayUnsupported(what=str(PROVIDER_WALLETS.get(method, method)))
+    return gateway, gateway.tokenize_wallet(method)
+
+
+def card_tokenize(*, card: CardDetails, gateway_name: str | None = None) -> tuple[PaymentGateway, PaymentToken]:
+    """Typed card details as a token for a charge, with the adapter that will take it. An adapter
+    that takes cards only in the provider's own form refuses them with GatewayUnsupported."""
+    gateway = gateway_require(Capability.SERVER_TOKENISATION, gateway_name)
+    return gateway, gateway.tokenize(card)
+
+
+def provider_refund(*, gateway_name: str, request: RefundRequest, captured: Decimal) -> RefundResult:
+    """Give back ``request.amount`` of a captured charge of ``captured`` through the adapter that
+    took it. Raises GatewayUnsupported (before the provider is called) when the adapter does not
+    refund, or cannot refund less than the whole charge; the caller checks with
+    ``provider_refund_check`` before recording the refund."""
+    provider_refund_check(gateway_name=gateway_name, amount=request.amount, captured=captured)
+    return gateway_for(gateway_name).refund(request)
+
+
+def provider_refund_check(*, gateway_name: str, amount: Decimal, captured: Decimal) -> None:
+    """Refuse a refund the adapter cannot make (GatewayUnsupported), so that nothing is recorded."""
+    gateway_require(Capability.REFUNDS, gateway_name)
+    if amount != captured:
+        gateway_require(Capability.PARTIAL_REFUNDS, gateway_name)
 
 
 def method_remove(*, method: PaymentMethod, actor=None) -> None:

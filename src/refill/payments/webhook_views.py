@@ -4,8 +4,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from refill.integrations.payments.base import WebhookInvalid, get_gateway
+from refill.integrations.payments.base import Capability, WebhookInvalid
 
+from .gateways import gateway_for
 from .services import provider_event_record
 
 
@@ -13,9 +14,11 @@ from .services import provider_event_record
 @require_POST
 def provider_webhook(request: HttpRequest, gateway_name: str) -> HttpResponse:
     try:
-        gateway = get_gateway(gateway_name)
+        gateway = gateway_for(gateway_name)
     except LookupError:
         return JsonResponse({"error": "unknown gateway"}, status=404)
+    if Capability.WEBHOOKS not in gateway.capabilities:
+        return JsonResponse({"error": "this gateway sends no webhooks"}, status=404)
     if len(request.body) > 256 * 1024:
         return JsonResponse({"error": "too large"}, status=413)
     try:

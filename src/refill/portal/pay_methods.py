@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from refill.domain import payment_methods as rule
 from refill.formatting import money_text
-from refill.integrations.payments.base import PROVIDER_WALLETS, get_gateway
+from refill.integrations.payments.base import PROVIDER_WALLETS
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
+from refill.payments.selectors import provider_wallets_offered
 from refill.payments.services import methods_for
 
 # The ways to pay that need the card fields (templates/portal/_card_fields.html ``card_choices``).
@@ -51,7 +52,7 @@ class PayMethodOption:
 
 def provider_wallets() -> dict[str, str]:
     """Provider wallets the configured gateway offers (redirect-and-return payments)."""
-    return PROVIDER_WALLETS if hasattr(get_gateway(), "tokenize_wallet") else {}
+    return provider_wallets_offered()
 
 
 def saved_card_label(method: PaymentMethod) -> str:

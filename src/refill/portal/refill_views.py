@@ -26,10 +26,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
 from refill.domain.money import quantize
-from refill.integrations.payments.base import PROVIDER_WALLETS, TokenizationError, get_gateway
+from refill.integrations.payments.base import TokenizationError
 from refill.orders.models import Order, OrderItem
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
+from refill.payments.selectors import provider_wallets_offered
 from refill.renewals.checkout_choice import choice_key
 from refill.renewals.errors import RefillError, decline_message
 from refill.renewals.gift_pins import gift_pin_refill
@@ -128,7 +129,7 @@ def _methods(line) -> list[tuple[str, str]]:
     """How a guest may pay: a card, the gateway's provider wallets, a refill PIN; the wallets the
     market uses most first in China or for a Chinese-speaking payer."""
     # The gateway's redirect-and-return wallets, as the logged-in checkout offers them.
-    wallets = list(PROVIDER_WALLETS.items()) if hasattr(get_gateway(), "tokenize_wallet") else []
+    wallets = list(provider_wallets_offered().items())
     card = [("card", _("Card"))]
     pin = [("pin", pgettext_lazy("the PIN printed on the card", "Refill PIN"))]
     if line.market.region == "CN" or translation.get_language() == "zh-hans":

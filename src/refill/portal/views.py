@@ -20,10 +20,7 @@ from refill.customers.models import LANGUAGE_CHOICES
 from refill.esim.newlines import checkout_plans, waiting_context
 from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
-from refill.integrations.payments.base import (
-    TokenizationError,
-    get_gateway,
-)
+from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.lines.selectors import line_lapse_deadlines, line_queued
@@ -727,7 +724,6 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
                 if card_form.is_valid():
                     method_add(
                         customer=customer,
-                        gateway=get_gateway(),
                         card=card_form.card_details(),
                         actor=request.user,
                     )

@@ -1079,21 +1079,20 @@ def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = 
     """Pay ``order`` the way the customer chose, through the configured gateway. Shared by the
     portal and the API. Raises TokenizationError for a card the provider refuses outright and
     RefillError for an order that cannot be paid now; a decline comes back as a failed payment."""
-    from refill.integrations.payments.base import get_gateway
+    from refill.payments.gateways import gateway_for
+    from refill.payments.services import card_tokenize, wallet_tokenize
 
     if order.total == 0:
         # Promotions took off the whole price: nothing to charge, the order is fulfilled at once.
         return order_pay_wallet(order=order, actor=actor)
-    gateway = get_gateway()
     saved = pay_with.saved_method
     if saved is not None:
         token = PaymentToken(saved.token, saved.brand, saved.last4, saved.exp_month or 0, saved.exp_year or 0)
+        gateway = gateway_for()
     elif pay_with.provider_wallet:
-        if not hasattr(gateway, "tokenize_wallet"):
-            raise OrderNotPayable()
-        token = gateway.tokenize_wallet(pay_with.provider_wallet)
+        gateway, token = wallet_tokenize(method=pay_with.provider_wallet)
     elif pay_with.card is not None:
-        token = gateway.tokenize(pay_with.card)
+        gateway, token = card_tokenize(card=pay_with.card)
     else:
         return order_pay_wallet(order=order, actor=actor)
     return order_pay_card(
@@ -1328,7 +1327,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     fulfilled once, a failure releases any wallet hold. Unanswered ones are asked again later, at
     growing intervals (1, 2, 5, 10, 30, then every 60 minutes). Safe to run twice or on two machines:
     settling goes through payment_complete, which locks the payment and ignores a settled one."""
-    from refill.integrations.payments.base import get_gateway
+    from refill.payments.gateways import gateway_for
 
     now = now or timezone.now()
     due = (
@@ -1344,7 +1343,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     settled = 0
     for payment in due:
         try:
-            gateway = get_gateway(payment.gateway)
+            gateway = gateway_for(payment.gateway)
             if payment.status == Payment.Status.REQUIRES_ACTION:
                 # Abandoned at the bank's confirmation step: cancel it, so a late confirmation fails.
                 result = gateway.cancel(payment.idempotency_key, payment.provider_reference)
@@ -1373,12 +1372,12 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
 def payment_resume(*, payment: Payment, actor=None) -> Payment:
     """The customer is back from their bank's confirmation step: ask the provider how it ended and
     settle the attempt (still waiting is a fine answer too)."""
-    from refill.integrations.payments.base import get_gateway
+    from refill.payments.gateways import gateway_for
 
     if payment.status != Payment.Status.REQUIRES_ACTION:
         return payment
     try:
-        result = get_gateway(payment.gateway).fetch(payment.idempotency_key, payment.provider_reference)
+        result = gateway_for(payment.gateway).fetch(payment.idempotency_key, payment.provider_reference)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
         return payment

@@ -16,7 +16,8 @@ from refill.api.v1 import api
 from refill.apikeys.services import SCOPES, apikey_create
 from refill.esim import services as esim
 from refill.esim.inventory import inventory_import
-from refill.integrations.payments.base import CardDetails, get_gateway
+from refill.integrations.payments.base import CardDetails
+from refill.payments.gateways import gateway_for
 from refill.payments.services import method_add
 from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.api.clients import Client, app_token
@@ -106,7 +107,7 @@ def world(live_server, settings):
         order, _ = renew(line, plan)
         esim.esim_for_new_line(line=line, profile_type="consumer")
         method, apps_method = (
-            method_add(customer=owner, gateway=get_gateway(), card=CardDetails(number, 12, 2039, "123"))
+            method_add(customer=owner, gateway=gateway_for(), card=CardDetails(number, 12, 2039, "123"))
             for number in ("5555555555554444", "4000056655665556")
         )
         stranger = make_customer("stranger@example.com")[1]

@@ -17,11 +17,11 @@ from refill.integrations.payments.base import (
     DeclineCode,
     PaymentToken,
     TokenizationError,
-    get_gateway,
 )
 from refill.integrations.payments.stripe_gateway import StripeGateway
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund
+from refill.payments.gateways import gateway_for
 from refill.payments.models import Payment, PaymentMethod, ProviderEvent
 from refill.payments.services import method_add, provider_event_process
 from refill.renewals.errors import PaymentInProgress
@@ -48,7 +48,7 @@ def gateway(localstripe):
         REFILL_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         REFILL_STRIPE_API_BASE=localstripe.url,
     ):
-        yield get_gateway()
+        yield gateway_for()
 
 
 @pytest.fixture

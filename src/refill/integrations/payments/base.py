@@ -32,6 +32,44 @@ PROVIDER_WALLETS = {
 }
 
 
+class Capability(StrEnum):
+    """What an adapter can do. Each adapter declares its own (``capabilities``); Refill checks the
+    declaration and never probes an adapter for methods (docs/payments.md, "Writing an adapter")."""
+
+    # The server receives typed card details and turns them into a token (``tokenize``).
+    SERVER_TOKENISATION = "server_tokenisation"
+    # The provider's own script turns the card into a token in the browser (issue 28).
+    BROWSER_TOKENISATION = "browser_tokenisation"
+    # ``save_method`` keeps a method for later charges.
+    SAVED_METHODS = "saved_methods"
+    # A saved method can be charged with nobody present (auto-renew).
+    OFF_SESSION = "off_session"
+    # A charge may answer ``requires_action`` and be confirmed on the bank's page (3-D Secure).
+    THREE_D_SECURE = "three_d_secure"
+    REFUNDS = "refunds"
+    # Less than the whole charge can be given back (and several times, up to the charge).
+    PARTIAL_REFUNDS = "partial_refunds"
+    # ``parse_webhook`` verifies and normalises the provider's notifications.
+    WEBHOOKS = "webhooks"
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """An adapter's declaration: the features it has and the provider wallets (keys of
+    ``PROVIDER_WALLETS``, in the order Refill offers them) that ``tokenize_wallet`` accepts."""
+
+    features: frozenset[Capability] = frozenset()
+    wallets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [wallet for wallet in self.wallets if wallet not in PROVIDER_WALLETS]
+        if unknown:
+            raise ValueError(f"unknown provider wallets {unknown!r}")
+
+    def __contains__(self, capability: object) -> bool:
+        return capability in self.features
+
+
 class DeclineCode(StrEnum):
     """Normalised reasons; every adapter maps its provider's codes onto these."""
 
@@ -165,8 +203,11 @@ class TokenizationError(ValueError):
 
 class PaymentGateway(Protocol):
     name: str
+    capabilities: Capabilities
 
     def tokenize(self, card: CardDetails) -> PaymentToken: ...
+
+    def tokenize_wallet(self, method: str) -> PaymentToken: ...
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
@@ -181,18 +222,3 @@ class PaymentGateway(Protocol):
     def cancel(self, idempotency_key: str, provider_reference: str = "") -> ChargeResult: ...
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent: ...
-
-
-def get_gateway(name: str | None = None) -> PaymentGateway:
-    from django.conf import settings
-
-    name = name or settings.REFILL_PAYMENT_GATEWAY
-    if name in ("sandbox", "wallet"):
-        from .sandbox import SandboxGateway
-
-        return SandboxGateway(latency_ms=settings.REFILL_SANDBOX_LATENCY_MS)
-    if name == "stripe":
-        from .stripe_gateway import StripeGateway
-
-        return StripeGateway.from_settings()
-    raise LookupError(f"no payment gateway named {name!r}")

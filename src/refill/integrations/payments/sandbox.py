@@ -21,6 +21,8 @@ from stdnum import luhn
 
 from .base import (
     PROVIDER_WALLETS,
+    Capabilities,
+    Capability,
     CardDetails,
     ChargeRequest,
     ChargeResult,
@@ -152,9 +154,31 @@ _book = _Book()
 
 class SandboxGateway:
     name = "sandbox"
+    # Everything a provider can do, so the demo and the tests reach every path; the provider
+    # wallets are its stand-in pages (``/sandbox/confirm/…``).
+    capabilities = Capabilities(
+        features=frozenset(
+            {
+                Capability.SERVER_TOKENISATION,
+                Capability.SAVED_METHODS,
+                Capability.OFF_SESSION,
+                Capability.THREE_D_SECURE,
+                Capability.REFUNDS,
+                Capability.PARTIAL_REFUNDS,
+                Capability.WEBHOOKS,
+            }
+        ),
+        wallets=tuple(PROVIDER_WALLETS),
+    )
 
     def __init__(self, latency_ms: int = 0) -> None:
         self.latency_ms = latency_ms
+
+    @classmethod
+    def from_settings(cls) -> SandboxGateway:
+        from django.conf import settings
+
+        return cls(latency_ms=settings.REFILL_SANDBOX_LATENCY_MS)
 
     def tokenize(self, card: CardDetails) -> PaymentToken:
         number = "".join(ch for ch in card.number if ch.isdigit())

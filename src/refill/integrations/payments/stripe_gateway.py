@@ -17,6 +17,8 @@ from decimal import Decimal
 from refill.domain.money import minor_units
 
 from .base import (
+    Capabilities,
+    Capability,
     CardDetails,
     ChargeRequest,
     ChargeResult,
@@ -82,6 +84,21 @@ def to_minor(amount: Decimal, currency: str) -> int:
 class StripeGateway:
     name = "stripe"
     TOLERANCE_SECONDS = 300
+    # Cards only, typed into Refill's form for now (browser tokenisation and Stripe's Alipay and
+    # WeChat Pay come with issue 28): no provider wallets are offered through this adapter.
+    capabilities = Capabilities(
+        features=frozenset(
+            {
+                Capability.SERVER_TOKENISATION,
+                Capability.SAVED_METHODS,
+                Capability.OFF_SESSION,
+                Capability.THREE_D_SECURE,
+                Capability.REFUNDS,
+                Capability.PARTIAL_REFUNDS,
+                Capability.WEBHOOKS,
+            }
+        ),
+    )
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
         import stripe
@@ -141,6 +158,10 @@ class StripeGateway:
             exp_month=int(method.card.exp_month),
             exp_year=int(method.card.exp_year),
         )
+
+    def tokenize_wallet(self, method: str) -> PaymentToken:
+        """Not offered (``capabilities.wallets`` is empty); Refill checks that before calling."""
+        raise TokenizationError(DeclineCode.INVALID_CARD, f"payment method {method!r} is not offered by Stripe here")
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str

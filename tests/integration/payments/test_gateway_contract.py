@@ -1,0 +1,320 @@
+"""The gateway registry and the port's contract: every configured adapter (the sandbox, and Stripe
+against localstripe) declares its capabilities truthfully, and each declared capability works
+through Refill's own services; a capability an adapter does not declare is refused by the payments
+services with a clear, translated error, never an AttributeError from inside a payment."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+from django.utils import translation
+
+from refill.integrations.payments.base import (
+    PROVIDER_WALLETS,
+    Capabilities,
+    Capability,
+    CardDetails,
+    PaymentToken,
+    sign_payload,
+)
+from refill.integrations.payments.sandbox import SandboxGateway
+from refill.orders.models import Order
+from refill.orders.refunds import RefundRefused, order_refund
+from refill.payments.gateways import GatewayUnsupported, gateway_configured, gateway_for, gateway_names
+from refill.payments.models import Payment, PaymentMethod, ProviderEvent
+from refill.payments.selectors import provider_wallets_offered
+from refill.payments.services import card_tokenize, method_add, provider_event_process, wallet_tokenize
+from refill.renewals.services import PayWith, order_create_renewal, order_pay, order_pay_card, payment_resume
+from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.localstripe_server import LocalStripe
+
+pytestmark = pytest.mark.django_db
+STRIPE_WEBHOOK_SECRET = "whsec_contract_test"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def localstripe():
+    with LocalStripe() as server:
+        yield server
+
+
+def stripe_settings(localstripe) -> dict:
+    return {
+        "REFILL_PAYMENT_GATEWAY": "stripe",
+        "REFILL_STRIPE_SECRET_KEY": LocalStripe.SECRET_KEY,
+        "REFILL_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "REFILL_STRIPE_API_BASE": localstripe.url,
+    }
+
+
+@pytest.fixture(params=["sandbox", "stripe"])
+def adapter(request):
+    """Each configured adapter in turn, as the one new payments go to."""
+    values = {"REFILL_PAYMENT_GATEWAY": "sandbox"}
+    if request.param == "stripe":
+        values = stripe_settings(request.getfixturevalue("localstripe"))
+    with override_settings(**values):
+        yield gateway_for()
+
+
+@pytest.fixture
+def order():
+    market = make_market()
+    plan = make_plan(market, "p30", price="25.00")
+    customer, _ = make_customer(email="contract@example.com")
+    line = make_line(customer, market, plan)
+    return order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="o-contract")
+
+
+def card(number: str = "4242424242424242") -> CardDetails:
+    return CardDetails(number=number, exp_month=12, exp_year=2031, cvc="123", holder="Li Wei")
+
+
+# A card each adapter's test double sends to the bank's confirmation step.
+THREE_D_SECURE_CARD = {"sandbox": "4000000000003162", "stripe": "4000002500003155"}
+
+
+def signed_charge_event(gateway, payment: Payment) -> tuple[bytes, dict]:
+    """A provider's own "this attempt succeeded" notification, signed as that provider signs."""
+    now = int(time.time())
+    if gateway.name == "sandbox":
+        body = json.dumps(
+            {
+                "id": "evt_contract",
+                "type": "charge.succeeded",
+                "data": {"idempotency_key": payment.idempotency_key, "reference": payment.provider_reference},
+            }
+        ).encode()
+        return body, {"Sandbox-Signature": sign_payload(body, "whsec_sandbox_demo", now)}
+    intent = {
+        "id": payment.provider_reference,
+        "object": "payment_intent",
+        "metadata": {"refill_key": payment.idempotency_key},
+    }
+    body = json.dumps({"id": "evt_contract", "type": "payment_intent.succeeded", "data": {"object": intent}}).encode()
+    return body, {"Stripe-Signature": sign_payload(body, STRIPE_WEBHOOK_SECRET, now)}
+
+
+# The registry ---------------------------------------------------------------------------------
+
+
+def test_the_registry_builds_each_adapter_once_and_finds_it_by_name(localstripe):
+    assert gateway_names() == ["sandbox", "stripe"]
+    with override_settings(REFILL_PAYMENT_GATEWAY="sandbox"):
+        assert gateway_for() is gateway_for("sandbox") is gateway_for("wallet")
+        assert gateway_for().name == "sandbox"
+        # Stripe without its keys is known but not configured.
+        assert not gateway_configured("stripe")
+        with pytest.raises(ImproperlyConfigured):
+            gateway_for("stripe")
+        with pytest.raises(LookupError):
+            gateway_for("adyen")
+    with override_settings(**stripe_settings(localstripe)):
+        assert gateway_configured("stripe") and gateway_for().name == "stripe"
+        assert gateway_for("stripe") is gateway_for()
+
+
+def test_every_declared_capability_and_wallet_is_one_the_port_knows(adapter):
+    assert isinstance(adapter.capabilities, Capabilities)
+    assert set(adapter.capabilities.features) <= set(Capability)
+    assert set(adapter.capabilities.wallets) <= set(PROVIDER_WALLETS)
+    with pytest.raises(ValueError):
+        Capabilities(wallets=("cash_on_delivery",))
+
+
+# One case per capability, run only where it is declared ----------------------------------------
+
+
+def needs(adapter, capability: Capability) -> None:
+    if capability not in adapter.capabilities:
+        pytest.skip(f"{adapter.name} does not declare {capability}")
+
+
+def test_server_tokenisation(adapter):
+    needs(adapter, Capability.SERVER_TOKENISATION)
+    gateway, token = card_tokenize(card=card("4242 4242 4242 4242"))
+    assert gateway is adapter
+    assert (token.brand, token.last4, token.exp_month, token.exp_year) == ("visa", "4242", 12, 2031)
+    assert "4242424242424242" not in token.token
+
+
+def test_saved_methods_and_off_session_charges(adapter, order):
+    needs(adapter, Capability.SAVED_METHODS)
+    needs(adapter, Capability.OFF_SESSION)
+    method = method_add(customer=order.customer, card=card())
+    assert PaymentMethod.objects.get().gateway == adapter.name == method.gateway
+    payment = order_pay_card(
+        order=order,
+        token=PaymentToken(method.token, method.brand, method.last4, 12, 2031),
+        gateway=gateway_for(method.gateway),
+        customer_reference=method.provider_customer,
+        off_session=True,
+    )
+    assert payment.status == Payment.Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_three_d_secure(adapter, order):
+    needs(adapter, Capability.THREE_D_SECURE)
+    payment = order_pay(
+        order=order,
+        pay_with=PayWith(card=card(THREE_D_SECURE_CARD[adapter.name])),
+        return_url="https://refill.example/orders/1/payment-return/",
+    )
+    assert payment.status == Payment.Status.REQUIRES_ACTION and payment.action_url
+    # Still waiting at the bank: coming back early settles nothing.
+    assert payment_resume(payment=payment).status == Payment.Status.REQUIRES_ACTION
+
+
+@pytest.mark.parametrize("amount", ["25.00", "10.00"])
+def test_refunds_whole_and_partial(adapter, order, amount):
+    needs(adapter, Capability.REFUNDS)
+    if amount != "25.00":
+        needs(adapter, Capability.PARTIAL_REFUNDS)
+    order_pay(order=order, pay_with=PayWith(card=card()))
+    order.refresh_from_db()
+    refund = order_refund(
+        order=order, amount=Decimal(amount), destination="original", reason="goodwill", idempotency_key="rf-c"
+    )
+    assert refund.status == "succeeded" and refund.card_amount == Decimal(amount)
+
+
+def test_webhooks(adapter, order, client):
+    needs(adapter, Capability.WEBHOOKS)
+    payment = order_pay(order=order, pay_with=PayWith(card=card()))
+    body, headers = signed_charge_event(adapter, payment)
+    event = adapter.parse_webhook(body, headers)
+    assert (event.type, event.idempotency_key) == ("charge.succeeded", payment.idempotency_key)
+    extra = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+    answer = client.post(f"/webhooks/payments/{adapter.name}/", body, content_type="application/json", **extra)
+    assert answer.status_code == 200 and answer.json() == {"received": True, "duplicate": False}
+    stored = ProviderEvent.objects.get()
+    assert provider_event_process(event_pk=stored.pk).status == ProviderEvent.Status.PROCESSED
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+
+
+def test_each_provider_wallet_is_offered_exactly_as_declared(adapter, order):
+    offered = provider_wallets_offered()
+    assert list(offered) == [code for code in PROVIDER_WALLETS if code in adapter.capabilities.wallets]
+    for code in PROVIDER_WALLETS:
+        if code in adapter.capabilities.wallets:
+            gateway, token = wallet_tokenize(method=code)
+            assert gateway is adapter and token.brand == code
+        else:
+            with pytest.raises(GatewayUnsupported):
+                wallet_tokenize(method=code)
+    if adapter.capabilities.wallets:
+        payment = order_pay(order=order, pay_with=PayWith(provider_wallet=adapter.capabilities.wallets[0]))
+        assert payment.status == Payment.Status.REQUIRES_ACTION
+
+
+def test_stripe_offers_no_provider_wallet_even_though_its_class_has_the_method(localstripe, order):
+    """Sniffing for ``tokenize_wallet`` would offer Alipay through Stripe; the declaration does not."""
+    with override_settings(**stripe_settings(localstripe)):
+        assert hasattr(gateway_for(), "tokenize_wallet")
+        assert provider_wallets_offered() == {}
+        with pytest.raises(GatewayUnsupported):
+            order_pay(order=order, pay_with=PayWith(provider_wallet="alipay"))
+    assert not Payment.objects.exists()
+
+
+# A capability an adapter does not declare ------------------------------------------------------
+
+
+class CardOnlyGateway(SandboxGateway):
+    """A provider that takes typed cards and nothing else: no saved cards, no wallets, no
+    refunds, no notifications (the sandbox's books stand in for its servers)."""
+
+    name = "cardonly"
+    capabilities = Capabilities(features=frozenset({Capability.SERVER_TOKENISATION}))
+
+
+class WholeRefundsGateway(SandboxGateway):
+    """A provider that refunds only the whole charge."""
+
+    name = "wholerefunds"
+    capabilities = Capabilities(features=frozenset({Capability.SERVER_TOKENISATION, Capability.REFUNDS}))
+
+
+ADAPTERS = {
+    "sandbox": "refill.integrations.payments.sandbox.SandboxGateway",
+    "cardonly": f"{__name__}.CardOnlyGateway",
+    "wholerefunds": f"{__name__}.WholeRefundsGateway",
+}
+
+
+@pytest.fixture
+def card_only():
+    with override_settings(REFILL_PAYMENT_ADAPTERS=ADAPTERS, REFILL_PAYMENT_GATEWAY="cardonly"):
+        yield gateway_for()
+
+
+def test_an_undeclared_capability_is_refused_with_a_clear_translated_error(card_only, order, client):
+    with pytest.raises(GatewayUnsupported) as refused:
+        method_add(customer=order.customer, card=card())
+    assert refused.value.code == "payment_capability_missing"
+    with translation.override("en"):
+        assert str(refused.value) == "This payment provider cannot do that: saving a payment method"
+    with translation.override("zh-hans"):
+        assert str(refused.value) == "此支付机构无法办理：保存支付方式"
+    assert not PaymentMethod.objects.exists()
+    assert provider_wallets_offered() == {}
+    with pytest.raises(GatewayUnsupported):
+        order_pay(order=order, pay_with=PayWith(provider_wallet="alipay"))
+    assert not Payment.objects.exists()
+    # It takes no notifications: its webhook address does not exist.
+    assert client.post("/webhooks/payments/cardonly/", b"{}", content_type="application/json").status_code == 404
+
+
+def test_a_refund_the_provider_cannot_make_is_refused_before_anything_is_recorded(card_only, order):
+    payment = order_pay(order=order, pay_with=PayWith(card=card()))
+    assert (payment.status, payment.gateway) == (Payment.Status.SUCCEEDED, "cardonly")
+    order.refresh_from_db()
+    with pytest.raises(RefundRefused, match="refunds"):
+        order_refund(
+            order=order, amount=Decimal("25.00"), destination="original", reason="goodwill", idempotency_key="rf-1"
+        )
+    assert not order.refunds.exists()
+
+
+def test_a_provider_without_partial_refunds_refunds_the_whole_charge_only(order):
+    with override_settings(REFILL_PAYMENT_ADAPTERS=ADAPTERS, REFILL_PAYMENT_GATEWAY="wholerefunds"):
+        order_pay(order=order, pay_with=PayWith(card=card()))
+        order.refresh_from_db()
+        with pytest.raises(RefundRefused, match="partial refunds"):
+            order_refund(
+                order=order, amount=Decimal("10.00"), destination="original", reason="goodwill", idempotency_key="r1"
+            )
+        assert not order.refunds.exists()
+        whole = order_refund(
+            order=order, amount=Decimal("25.00"), destination="original", reason="goodwill", idempotency_key="r2"
+        )
+        assert whole.status == "succeeded"
+
+
+# Only the payments app reaches a gateway, and nobody sniffs one -------------------------------
+
+
+def test_no_module_sniffs_a_gateway_for_features_or_builds_one_itself():
+    offenders = []
+    for path in sorted((ROOT / "src" / "refill").rglob("*.py")):
+        relative = path.relative_to(ROOT / "src" / "refill").as_posix()
+        text = path.read_text()
+        for needle in ("hasattr(gateway", "getattr(gateway", "hasattr(get_gateway", "get_gateway("):
+            if needle in text:
+                offenders.append(f"{relative}: {needle}")
+        building = ("SandboxGateway(", "StripeGateway(", "stripe_gateway import", "payments.sandbox import")
+        # The demo data is the sandbox's by definition (its charges are sandbox charges).
+        allowed = ("integrations/payments/", "payments/", "demo/", "catalog/demo.py")
+        if not relative.startswith(allowed) and any(b in text for b in building):
+            offenders.append(f"{relative}: builds an adapter instead of asking refill.payments.gateways")
+    assert offenders == []
