@@ -1,6 +1,6 @@
 """Catalog pages: the markets and their plans with the prices in force; a market's settings, a
 plan's settings and a new price version. Each form has two buttons: Preview shows what the change
-would do to the lines and orders there are (``refill.catalog.selectors``), Save saves it with a
+would do to the lines and orders there are (``catalog_previews``), Save saves it with a
 reason through the catalog's services (which write the audit row). No script is needed."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from refill.catalog import selectors, services
 from refill.catalog.models import Market, Plan
 
+from . import catalog_previews
 from .forms import WINDOW_FORMAT
 from .views import require_perm
 
@@ -190,7 +191,7 @@ def market_settings_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The market's settings were saved.") if changed else _("Nothing changed."))
                 return redirect("backoffice:catalog")
             proposed, changed = services.market_settings_proposed(market=market, **form.values())
-            preview = selectors.market_settings_preview(market=market, proposed=proposed, changed=changed)
+            preview = catalog_previews.market_settings_preview(market=market, proposed=proposed, changed=changed)
         except ValidationError as exc:
             form.add_service_errors(exc)
     context = {"market": market, "form": form, "preview": preview}
@@ -211,7 +212,7 @@ def plan_settings_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The plan was saved.") if changed else _("Nothing changed."))
                 return redirect("backoffice:catalog")
             proposed, changed = services.plan_settings_proposed(plan=plan, **form.values())
-            preview = selectors.plan_preview(plan=plan, proposed=proposed, changed=changed)
+            preview = catalog_previews.plan_preview(plan=plan, proposed=proposed, changed=changed)
         except ValidationError as exc:
             form.add_service_errors(exc)
     return _page(request, "backoffice/catalog_plan.html", {"plan": plan, "form": form, "preview": preview})
@@ -233,7 +234,7 @@ def plan_price_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Price version %(version)s was added.") % {"version": price.version})
                 return redirect("backoffice:catalog")
             amount = services.plan_price_check(plan=plan, amount=amount, valid_from=starts)
-            preview = selectors.price_preview(plan=plan, amount=amount, valid_from=starts)
+            preview = catalog_previews.price_preview(plan=plan, amount=amount, valid_from=starts)
         except ValidationError as exc:
             form.add_service_errors(exc)
     prices = plan.prices.filter(currency=market.currency).order_by("-version")

@@ -8,7 +8,7 @@ refuses what the rules refuse with a ``ValidationError`` per field:
 - a number is never aged in fewer than 45 days (the US minimum; also a database constraint).
 
 ``market_settings_proposed`` and ``plan_settings_proposed`` check a change without saving it, so a
-page can show what it would do (``refill.catalog.selectors``) before staff save it.
+page can show what it would do (``refill.backoffice.catalog_previews``) before staff save it.
 """
 
 from __future__ import annotations
@@ -151,8 +151,9 @@ def _update(obj: models.Model, propose, *, action: str, actor, reason: str, chan
 @transaction.atomic
 def market_settings_update(*, market: Market, actor, reason: str, **changes: Any) -> list[str]:
     """Change a market's tax, lifecycle timers, auto-renew lead, reminder days or SMS quiet hours.
-    Lines follow the new timers from the next sweep on (see ``selectors.market_settings_preview``);
-    orders awaiting payment keep the tax they were quoted. Returns the names of what changed."""
+    Lines follow the new timers from the next sweep on (see the back office's
+    ``catalog_previews.market_settings_preview``); orders awaiting payment keep the tax they were
+    quoted. Returns the names of what changed."""
     return _update(
         market,
         lambda locked, **values: market_settings_proposed(market=locked, **values),

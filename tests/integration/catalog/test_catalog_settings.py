@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
+from refill.backoffice import catalog_previews
 from refill.catalog import selectors, services
 from refill.catalog.models import Market, Plan, PlanPrice
 from refill.domain.lifecycle import LineStatus
@@ -264,7 +265,7 @@ def test_price_preview_counts_who_pays_what_and_who_is_paid_ahead(market, plan):
     line_renewed(market, plan, now, periods=3)
     # a line on another plan counts for nothing here
     line_renewed(market, make_plan(market, "other"), now, auto_renew=True)
-    preview = selectors.price_preview(plan=plan, amount=Decimal("27.00"), valid_from=starts, now=now)
+    preview = catalog_previews.price_preview(plan=plan, amount=Decimal("27.00"), valid_from=starts, now=now)
     assert (preview.lines, preview.auto_renew, preview.charged_new, preview.charged_old_once_more) == (4, 3, 2, 1)
     assert preview.over_cap == 1
     assert (preview.paid_ahead_lines, preview.paid_ahead_periods) == (1, 2)
@@ -274,7 +275,7 @@ def test_price_preview_counts_who_pays_what_and_who_is_paid_ahead(market, plan):
 def test_price_preview_shows_the_total_with_tax(staff):
     market = make_market("tx", name="Texas", tax_rate=Decimal("0.10"), tax_inclusive=False)
     plan = make_plan(market, "tx-30day", price="20.00")
-    preview = selectors.price_preview(plan=plan, amount=Decimal("30.00"), valid_from=timezone.now())
+    preview = catalog_previews.price_preview(plan=plan, amount=Decimal("30.00"), valid_from=timezone.now())
     assert (preview.old_total, preview.new_total) == (Decimal("22.00"), Decimal("33.00"))
 
 
@@ -290,7 +291,7 @@ def test_timer_preview_matches_what_the_lapse_sweep_then_does(market, plan, staf
     assert (in_grace.status, suspended.status) == (LineStatus.GRACE, LineStatus.SUSPENDED)
     # when grace is shortened from 7 to 2 days
     proposed, changed = services.market_settings_proposed(market=market, grace_days=2)
-    preview = selectors.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
+    preview = catalog_previews.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
     # then both move on 5 days earlier, and the line in grace moves at the next sweep
     shifts = {shift.status: shift for shift in preview.timers}
     assert set(shifts) == {LineStatus.GRACE, LineStatus.SUSPENDED, LineStatus.DEACTIVATED, LineStatus.AGING}
@@ -313,7 +314,7 @@ def test_timer_preview_of_a_longer_suspension(market, plan):
     with time_machine.travel(now, tick=False):
         lines_lapse_sweep()
     proposed, changed = services.market_settings_proposed(market=market, suspend_days=90)
-    preview = selectors.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
+    preview = catalog_previews.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
     # grace is unchanged: only the states after it are listed
     assert [shift.status for shift in preview.timers] == [
         LineStatus.SUSPENDED,
@@ -329,7 +330,7 @@ def test_tax_preview_counts_unpaid_orders_which_keep_their_tax(market, plan, sta
     unpaid = order_create_renewal(customer=line.owner, line=line, plan=plan, periods=1, idempotency_key="unpaid")
     Plan.objects.filter(pk=make_plan(market, "retired", price="9.00").pk).update(is_active=False)
     proposed, changed = services.market_settings_proposed(market=market, tax_rate=Decimal("0.1"))
-    preview = selectors.market_settings_preview(market=market, proposed=proposed, changed=changed)
+    preview = catalog_previews.market_settings_preview(market=market, proposed=proposed, changed=changed)
     assert preview.unpaid_orders == 1
     assert [example.plan.code for example in preview.tax_examples] == ["us-30day"]
     example = preview.tax_examples[0]
@@ -346,7 +347,7 @@ def test_reminder_preview_counts_lines_within_the_widest_window(market, plan):
     line_renewed(market, plan, T0 + timedelta(days=5))  # ends in 10 days
     line_renewed(market, plan, T0 + timedelta(days=20))  # ends in 25 days
     proposed, changed = services.market_settings_proposed(market=market, reminder_days=[14, 7, 1])
-    preview = selectors.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
+    preview = catalog_previews.market_settings_preview(market=market, proposed=proposed, changed=changed, now=now)
     assert preview.reminder_window_days == (7, 14)
     assert preview.reminder_lines == (1, 2)
     assert preview.timers == [] and preview.unpaid_orders is None and preview.sms_waiting is None
@@ -356,7 +357,7 @@ def test_plan_preview_of_switching_a_plan_off(market, plan):
     line_renewed(market, plan, timezone.now(), auto_renew=True)
     line_renewed(market, plan, timezone.now(), periods=4)
     proposed, changed = services.plan_settings_proposed(plan=plan, is_active=False, max_prepaid_periods=2)
-    preview = selectors.plan_preview(plan=plan, proposed=proposed, changed=changed)
+    preview = catalog_previews.plan_preview(plan=plan, proposed=proposed, changed=changed)
     assert (preview.lines, preview.auto_renew, preview.cannot_renew, preview.retention_fallback) == (2, 1, 1, 0)
     assert preview.beyond_max_prepaid == 1 and preview.paid_ahead_periods is None
 
