@@ -19,6 +19,8 @@ def totp_code(secret: str, steps_ahead: int = 0) -> str:
 def choose_language(page, base_url: str, language: str) -> None:
     page.goto(base_url + "/")
     if language == "zh-hans":
+        if page.get_by_test_id("nav-more").count():  # logged in: the language is under "More"
+            open_more_menu(page)
         page.get_by_test_id("lang-zh").click()
         page.wait_for_load_state()
     assert_language(page, language)
@@ -51,4 +53,6 @@ def log_in(page, base_url: str, email: str, password: str, *, next_url: str = ""
 def log_out(page) -> None:
     open_more_menu(page)
     page.get_by_test_id("logout").click()
+    # logged out when the page in front has no "More" menu (a logged-out page's links are all in view)
+    page.get_by_test_id("nav-more").wait_for(state="detached")
     page.wait_for_load_state()

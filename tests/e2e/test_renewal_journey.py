@@ -76,6 +76,7 @@ def test_register_login_renew_confirm(live_server, phone_page, shot, language, s
     # and they log out and in again
     page.get_by_test_id("nav-more-toggle").click()
     page.get_by_test_id("logout").click()
+    page.get_by_test_id("nav-more").wait_for(state="detached")
     page.wait_for_load_state()
     page.goto(live_server.url + "/accounts/login/")
     page.fill("input[name=login]", email)
