@@ -25,10 +25,11 @@ from django.utils import timezone
 
 from refill.audit.services import audit_event, audit_record, audit_records
 from refill.catalog.models import Plan, PlanPrice
-from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable
-from refill.domain.money import Money, quantize
+from refill.domain.allowances import rolled_over_until
+from refill.domain.lifecycle import LAPSED, LineStatus, is_renewable, status_after_renewal
+from refill.domain.money import Money, allocate, quantize
 from refill.domain.payment_methods import wallet_card_split
-from refill.domain.periods import Span, ValidityKind, plan_periods
+from refill.domain.periods import Span, ValidityKind, plan_periods, prepaid_fits, prepaid_room
 from refill.domain.pricing import Quote, price_item, quote
 from refill.domain.promotions import Buyer, Kind, Result
 from refill.domain.promotions import Item as PromotionItem
@@ -314,9 +315,9 @@ def _renewal_quote(line: Line, plan: Plan, periods: int, now: datetime, price_of
     price = price_of()
     if price is None:
         raise PlanNotAvailable()
-    ahead = 0 if _line_lapsed(line, now) else ahead_of()
-    allowed = max(plan.max_prepaid_periods - ahead, 0)
-    if periods < 1 or periods > allowed:
+    lapsed = _line_lapsed(line, now)
+    allowed = prepaid_room(limit=plan.max_prepaid_periods, ahead=0 if lapsed else ahead_of(), lapsed=lapsed)
+    if not prepaid_fits(periods=periods, room=allowed):
         raise TooManyPeriods(limit=plan.max_prepaid_periods, allowed=allowed)
     item = price_item(Money(price.amount, price.currency), periods)
     order_quote = quote(
@@ -810,11 +811,11 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             continue
         if addon:
             continue
-        running = 0 if _line_lapsed(line, now) else ahead.get(line.pk, 0)
+        room = prepaid_room(limit=limit, ahead=ahead.get(line.pk, 0), lapsed=_line_lapsed(line, now))
         # Free periods count too: an order whose promotion gives more than there is room for now
         # (another order was paid meanwhile) is not paid; a new one is priced for the room left.
-        if running + item.periods + item.free_periods > limit:
-            refusals[order.pk] = TooManyPeriods(limit=limit, allowed=max(limit - running, 0))
+        if not prepaid_fits(periods=item.periods, free=item.free_periods, room=room):
+            refusals[order.pk] = TooManyPeriods(limit=limit, allowed=room)
     return refusals
 
 
@@ -1407,8 +1408,10 @@ def _grant(line: Line, plan: Plan, period: Period, granted: dict[tuple[int, date
     the next period, and only that one; when that previous period was granted in this same batch
     (several periods bought at once) its buckets are extended here, before anything is written."""
     for bucket in granted.pop((line.pk, period.start), []):
-        if bucket.period.plan.rollover == Plan.Rollover.ONCE and not bucket.rolled_over:
-            bucket.expires_at, bucket.rolled_over = period.end, True
+        rule, rolled = bucket.period.plan.rollover, bucket.rolled_over
+        until = rolled_over_until(rule, rolled, bucket.expires_at, next_start=period.start, next_end=period.end)
+        if until is not None:
+            bucket.expires_at, bucket.rolled_over = until, True
     new = _buckets(
         line, period, _allowances(plan), valid_from=period.start, expires_at=period.end, source=Bucket.Source.PERIOD
     )
@@ -1448,14 +1451,14 @@ def _roll_over_stored(first_new: dict[int, Period]) -> None:
         line_id__in=list(first_new),
         source=Bucket.Source.PERIOD,
         period__end__in={period.start for period in first_new.values()},
-        period__plan__rollover=Plan.Rollover.ONCE,
         period__revoked_at__isnull=True,
-        rolled_over=False,
-    ).values_list("pk", "line_id", "period__end")
+    ).values_list("pk", "line_id", "period__plan__rollover", "rolled_over", "expires_at")
     by_expiry: dict[datetime, list[int]] = {}
-    for pk, line_id, end in candidates:
-        if first_new[line_id].start == end:
-            by_expiry.setdefault(first_new[line_id].end, []).append(pk)
+    for pk, line_id, rule, rolled_over, expires_at in candidates:
+        new = first_new[line_id]
+        until = rolled_over_until(rule, rolled_over, expires_at, next_start=new.start, next_end=new.end)
+        if until is not None:
+            by_expiry.setdefault(until, []).append(pk)
     for expires_at, pks in by_expiry.items():
         Bucket.objects.filter(pk__in=pks).update(expires_at=expires_at, rolled_over=True)
 
@@ -1498,14 +1501,10 @@ def _capture_spec(
         postings.append((accounts(Account.Purpose.WALLET, currency, customer=customer), -topups))
     # Revenue per plan kind: a renewal's plan (base, retention) or an add-on pass ("addon").
     sales = [item for item in items if item.kind in (OrderItem.Kind.RENEWAL, OrderItem.Kind.ADDON)]
-    revenue = order.total - order.tax - topups
-    gross = sum((item.amount for item in sales), Decimal(0)) or Decimal(1)
-    allocated = Decimal(0)
+    # Revenue is shared across items by their gross amount, to the minor unit (domain.money.allocate).
+    shares = allocate(order.total - order.tax - topups, [item.amount for item in sales], currency)
     by_kind: dict[str, Decimal] = {}
-    for index, item in enumerate(sales):
-        # Revenue is shared across items by their gross amount; the last item takes the rounding rest.
-        share = revenue - allocated if index == len(sales) - 1 else quantize(revenue * item.amount / gross, currency)
-        allocated += share
+    for item, share in zip(sales, shares, strict=True):
         by_kind[item.plan.kind] = by_kind.get(item.plan.kind, Decimal(0)) + share
     for kind, amount in by_kind.items():
         postings.append((accounts(Account.Purpose.REVENUE, currency, reference=kind), -amount))
@@ -1667,13 +1666,13 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             if line is None:
                 continue
             plan = current.get(line.pk)
-            target = LineStatus.RETAINED if plan is not None and plan.kind == Plan.Kind.RETENTION else LineStatus.ACTIVE
+            target = status_after_renewal(keeps_number_only=plan is not None and plan.kind == Plan.Kind.RETENTION)
             change = line_move(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
             if change is not None:
                 changes.append(change)
                 if change.from_status == LineStatus.PENDING and line.sim_type == Line.SimType.ESIM:
                     activated.append(line.pk)
-        bulk_insert(changes)
+        line_changes_save(changes)
         bulk_set(list(lines.values()), ["status", "status_changed_at", "period_end", "anchor_day", "plan", "next_plan"])
     Order.objects.filter(pk__in=list(items)).update(status=Order.Status.PAID, paid_at=now)
     for order, _ in paid:
