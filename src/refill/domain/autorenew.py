@@ -25,7 +25,9 @@ def retry_times(*, first_at: datetime, cycle_end: datetime, grace_end: datetime)
     return times
 
 
-def next_attempt_at(*, first_at: datetime, cycle_end: datetime, grace_end: datetime, after: datetime):
+def next_attempt_at(
+    *, first_at: datetime, cycle_end: datetime, grace_end: datetime, after: datetime
+) -> datetime | None:
     """The first scheduled retry later than ``after``, or None when no retry is left."""
     for candidate in retry_times(first_at=first_at, cycle_end=cycle_end, grace_end=grace_end):
         if candidate > after:

@@ -75,7 +75,9 @@ class LapseDeadlines:
     released_at: datetime
 
 
-def lapse_deadlines(period_end: datetime, *, grace_days: int, suspend_days: int, reactivation_days: int):
+def lapse_deadlines(
+    period_end: datetime, *, grace_days: int, suspend_days: int, reactivation_days: int
+) -> LapseDeadlines:
     suspended_at = period_end + timedelta(days=grace_days)
     deactivated_at = suspended_at + timedelta(days=suspend_days)
     return LapseDeadlines(suspended_at, deactivated_at, deactivated_at + timedelta(days=reactivation_days))

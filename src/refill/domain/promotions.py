@@ -252,10 +252,10 @@ def _give(taken: list[Offer], buyer: Buyer, items: list[Item], addon_prices: Map
     unit = next((item.unit for item in items if item.unit is not None), None)
     for offer in taken:
         if offer.kind == Kind.BONUS_ALLOWANCE:
-            given = bonus_given(offer, buyer)
-            if given:
-                bonus_by_offer[offer.id] = given
-            for kind, amount in given.items():
+            granted = bonus_given(offer, buyer)
+            if granted:
+                bonus_by_offer[offer.id] = granted
+            for kind, amount in granted.items():
                 bonus[kind] = bonus.get(kind, 0) + amount
         elif offer.kind == Kind.EXTRA_PERIODS and offer.buy > 0:
             free = buyer.periods // offer.buy * offer.free

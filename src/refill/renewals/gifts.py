@@ -104,7 +104,7 @@ def guest_decline_refusals(orders: list[Order], now: datetime) -> dict[int, Refi
         .annotate(count=Count("pk"))
         .values_list("order__payer_ip", "count")
     )
-    by_line = dict(
+    by_line: dict[int | None, int] = dict(
         failed.filter(order__gift_line_id__in={o.gift_line_id for o in orders})
         .values("order__gift_line_id")
         .annotate(count=Count("pk"))
@@ -230,6 +230,7 @@ def gift_order_create(request: GiftRequest, *, now: datetime) -> Order:
             promotion_code=request.promotion_code,
         )
     else:
+        assert request.amount is not None  # a plan or an amount, checked above
         order = order_create_topup(
             customer=line.owner,
             market=line.market,
@@ -296,7 +297,7 @@ def gifts_notify(order_ids: list[int]) -> None:
                 context={
                     "order": order,
                     "item": items[order.pk],
-                    "payer_name": order.payer_api_key.name if order.payer_api_key_id else "",
+                    "payer_name": order.payer_api_key.name if order.payer_api_key is not None else "",
                 },
             )
             for order in orders
