@@ -12,8 +12,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from refill.customers.models import Customer
+from refill.fleets.apply import bulk_job_apply
 from refill.fleets.models import BulkJob, FleetMember
-from refill.fleets.services import bulk_job_apply, bulk_job_check
+from refill.fleets.services import bulk_job_check
 from refill.lines.models import Line
 from refill.payments.models import Payment
 from tests.factories import make_customer, make_line, make_market, make_plan

@@ -39,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
         asking this)."""
         from django.urls import reverse
 
-        from refill.fleets.services import fleet_member
+        from refill.fleets.access import fleet_member
 
         user = request.user
         if user.is_staff:

@@ -16,7 +16,7 @@ from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Bucket
 
 from .models import LineGroup
-from .services import RELEASED
+from .numbers import RELEASED
 
 RUNNING = ("active", "retained", "grace")
 

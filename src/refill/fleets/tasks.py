@@ -15,13 +15,13 @@ def bulk_job_check(job_id: int) -> None:
 
 @task()
 def bulk_job_apply(job_id: int) -> None:
-    from .services import bulk_job_apply as apply
+    from .apply import bulk_job_apply as apply
 
     apply(job_id=job_id)
 
 
 @task()
 def bulk_jobs_resume() -> int:
-    from .services import bulk_jobs_resume as resume
+    from .apply import bulk_jobs_resume as resume
 
     return resume()

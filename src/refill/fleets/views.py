@@ -30,10 +30,14 @@ from refill.payments.services import methods_for
 from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
 from refill.renewals.services import PayWith, payment_resume
 
+from . import groups as fleet_groups
 from . import selectors, services
+from .access import fleet_member
+from .errors import JobNotPayable
 from .forms import BulkJobForm, GroupForm
+from .members import member_add, member_remove, member_set_role
 from .models import BulkJob, BulkJobLine, FleetMember, LineGroup
-from .services import RELEASED
+from .numbers import MAX_CSV_BYTES, RELEASED, numbers_from_csv, numbers_from_text
 
 
 def fleet_view(view):
@@ -43,7 +47,7 @@ def fleet_view(view):
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        member = services.fleet_member(request.user)
+        member = fleet_member(request.user)
         if member is None:
             raise Http404
         request.fleet = request.user.customer
@@ -108,7 +112,7 @@ def lines_group(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.error(request, _("Select at least one line."))
     else:
-        moved = services.lines_group(customer=request.fleet, user=request.user, line_ids=ids, group=group)
+        moved = fleet_groups.lines_group(customer=request.fleet, user=request.user, line_ids=ids, group=group)
         messages.success(request, _("%(count)s lines moved.") % {"count": moved})
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -125,7 +129,7 @@ def groups(request: HttpRequest) -> HttpResponse:
             return denied
         if form.is_valid():
             try:
-                services.group_save(customer=request.fleet, user=request.user, name=form.cleaned_data["name"])
+                fleet_groups.group_save(customer=request.fleet, user=request.user, name=form.cleaned_data["name"])
             except RefillError as exc:
                 error = str(exc)
             else:
@@ -151,10 +155,10 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(LineGroup, pk=pk, customer=request.fleet)
     try:
         if request.POST.get("delete"):
-            services.group_delete(group=group, user=request.user)
+            fleet_groups.group_delete(group=group, user=request.user)
             messages.success(request, _("Group removed; its lines are in no group now."))
         else:
-            services.group_save(
+            fleet_groups.group_save(
                 customer=request.fleet, user=request.user, name=request.POST.get("name", ""), group=group
             )
             messages.success(request, _("Group renamed."))
@@ -206,10 +210,10 @@ def _numbers(request: HttpRequest, data: dict) -> list[str]:
     numbers = list(
         Line.objects.filter(owner=request.fleet, pk__in=selected).order_by("msisdn").values_list("msisdn", flat=True)
     )
-    numbers += services.numbers_from_text(data.get("numbers") or "")
+    numbers += numbers_from_text(data.get("numbers") or "")
     upload = data.get("csv_file")
     if upload is not None:
-        numbers += services.numbers_from_csv(upload.read(services.MAX_CSV_BYTES + 1))
+        numbers += numbers_from_csv(upload.read(MAX_CSV_BYTES + 1))
     return numbers
 
 
@@ -258,7 +262,7 @@ def job_pay(request: HttpRequest, pk: int) -> HttpResponse:
         return denied
     found = _job(request, pk)
     if found.status != BulkJob.Status.AWAITING_PAYMENT:
-        messages.error(request, str(services.JobNotPayable()))
+        messages.error(request, str(JobNotPayable()))
         return redirect("fleets:job", pk=found.pk)
     how = request.POST.get("pay_with", "")
     card_form = CardForm(request.POST if how == "card" else None)
@@ -425,7 +429,7 @@ def members(request: HttpRequest) -> HttpResponse:
         if denied := _admin_only(request):
             return denied
         try:
-            services.member_add(
+            member_add(
                 customer=request.fleet,
                 user=request.user,
                 email=request.POST.get("email", ""),
@@ -457,10 +461,10 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(FleetMember, pk=pk, user__customer=request.fleet, user__is_active=True)
     try:
         if request.POST.get("remove"):
-            services.member_remove(member=member, user=request.user)
+            member_remove(member=member, user=request.user)
             messages.success(request, _("Removed: that login is closed."))
         else:
-            services.member_set_role(member=member, user=request.user, role=request.POST.get("role", ""))
+            member_set_role(member=member, user=request.user, role=request.POST.get("role", ""))
             messages.success(request, _("Role changed."))
     except RefillError as exc:
         messages.error(request, str(exc))

@@ -12,9 +12,10 @@ import pytest
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
-from refill.fleets import services
+from refill.fleets import errors, numbers, services
+from refill.fleets.apply import bulk_job_apply
 from refill.fleets.models import BulkJob, BulkJobLine
-from refill.fleets.services import bulk_job_apply, bulk_job_check, bulk_job_create, bulk_job_pay
+from refill.fleets.services import bulk_job_check, bulk_job_create, bulk_job_pay
 from refill.integrations.payments.base import CardDetails
 from refill.ledger.models import JournalEntry
 from refill.ledger.services import wallet_adjust, wallet_balance
@@ -156,7 +157,7 @@ def test_wallet_pays_the_batch_when_it_covers_it(fleet):
 
 
 def test_only_an_admin_may_create_or_pay(fleet):
-    with pytest.raises(services.NotFleetAdmin):
+    with pytest.raises(errors.NotFleetAdmin):
         bulk_job_create(
             customer=fleet.customer,
             user=fleet.viewer,
@@ -165,7 +166,7 @@ def test_only_an_admin_may_create_or_pay(fleet):
             idempotency_key="v1",
         )
     job = bulk_job_check(job_id=make_job(fleet, [fleet.lines[0].msisdn]).pk)
-    with pytest.raises(services.NotFleetAdmin):
+    with pytest.raises(errors.NotFleetAdmin):
         bulk_job_pay(job=job, user=fleet.viewer, pay_with=PayWith(card=card()))
     assert not Payment.objects.exists()
 
@@ -185,7 +186,7 @@ def test_prepaid_limit_and_stale_prices(fleet):
     job = bulk_job_check(job_id=make_job(fleet, [fleet.lines[1].msisdn], key="k2").pk)
     BulkJob.objects.filter(pk=job.pk).update(checked_at=timezone.now() - timedelta(hours=21))
     job.refresh_from_db()
-    with pytest.raises(services.JobPricesExpired):
+    with pytest.raises(errors.JobPricesExpired):
         bulk_job_pay(job=job, user=fleet.admin, pay_with=PayWith(card=card()))
     old_order = job.lines.get().order_id
     services.bulk_job_recheck(job=job, user=fleet.admin)
@@ -201,7 +202,7 @@ def test_cancel_charges_nothing(fleet):
     job.refresh_from_db()
     assert job.status == BulkJob.Status.CANCELLED
     assert Order.objects.get(bulk_job=job).status == "cancelled"
-    with pytest.raises(services.JobNotPayable):
+    with pytest.raises(errors.JobNotPayable):
         bulk_job_pay(job=job, user=fleet.admin, pay_with=PayWith(card=card()))
 
 
@@ -234,10 +235,10 @@ def test_auto_renew_on_and_off(fleet):
 
 def test_csv_numbers():
     data = b"Number,Site\n+1 202 600 0001,Depot\n\n2026000002,Truck\n"
-    assert services.numbers_from_csv(data) == ["+1 202 600 0001", "2026000002"]
-    assert services.numbers_from_csv(b"+12026000001\n+12026000002\n") == ["+12026000001", "+12026000002"]
-    with pytest.raises(services.FleetRefused):
-        services.numbers_from_csv(b"\xff\xfe\x00")
+    assert numbers.numbers_from_csv(data) == ["+1 202 600 0001", "2026000002"]
+    assert numbers.numbers_from_csv(b"+12026000001\n+12026000002\n") == ["+12026000001", "+12026000002"]
+    with pytest.raises(errors.FleetRefused):
+        numbers.numbers_from_csv(b"\xff\xfe\x00")
 
 
 def test_pages_need_a_fleet_member_and_admins_for_writes(fleet, client):

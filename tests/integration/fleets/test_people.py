@@ -7,7 +7,7 @@ from django.test import Client
 
 from refill.audit.models import AuditEvent
 from refill.customers.models import User
-from refill.fleets import services
+from refill.fleets import errors, members
 from refill.fleets.models import FleetMember
 from tests.factories import login
 
@@ -33,14 +33,14 @@ def test_an_admin_adds_a_person_who_is_invited_to_set_a_password(fleet, client, 
 def test_roles_change_and_a_business_keeps_an_administrator(fleet):
     admin = fleet.admin.fleet_member
     viewer = fleet.viewer.fleet_member
-    with pytest.raises(services.FleetRefused):
-        services.member_set_role(member=admin, user=fleet.admin, role="viewer")  # the only admin
-    services.member_set_role(member=viewer, user=fleet.admin, role="admin")
-    services.member_set_role(member=admin, user=fleet.viewer, role="viewer")  # now another admin does it
+    with pytest.raises(errors.FleetRefused):
+        members.member_set_role(member=admin, user=fleet.admin, role="viewer")  # the only admin
+    members.member_set_role(member=viewer, user=fleet.admin, role="admin")
+    members.member_set_role(member=admin, user=fleet.viewer, role="viewer")  # now another admin does it
     admin.refresh_from_db()
     assert admin.role == "viewer"
-    with pytest.raises(services.NotFleetAdmin):
-        services.member_set_role(member=viewer, user=fleet.admin, role="viewer")
+    with pytest.raises(errors.NotFleetAdmin):
+        members.member_set_role(member=viewer, user=fleet.admin, role="viewer")
 
 
 def test_removing_closes_the_login(fleet, client):
@@ -48,8 +48,8 @@ def test_removing_closes_the_login(fleet, client):
     client.post(f"/fleet/members/{fleet.viewer.fleet_member.pk}/", {"remove": "1"})
     fleet.viewer.refresh_from_db()
     assert not fleet.viewer.is_active and not FleetMember.objects.filter(user=fleet.viewer).exists()
-    with pytest.raises(services.FleetRefused):
-        services.member_remove(member=fleet.admin.fleet_member, user=fleet.admin)  # not oneself
+    with pytest.raises(errors.FleetRefused):
+        members.member_remove(member=fleet.admin.fleet_member, user=fleet.admin)  # not oneself
 
 
 def test_a_viewer_cannot_change_anything_anywhere(fleet, client):

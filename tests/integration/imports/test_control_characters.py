@@ -20,7 +20,7 @@ from refill.audit.models import AuditEvent
 from refill.esim.inventory import inventory_import
 from refill.esim.models import Profile, ProfileBatch
 from refill.fleets.models import BulkJobLine, LineGroup
-from refill.fleets.services import numbers_from_csv, numbers_from_text
+from refill.fleets.numbers import numbers_from_csv, numbers_from_text
 from refill.ops.safetext import clean_text, has_control_characters
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_generate, voucher_batch_import

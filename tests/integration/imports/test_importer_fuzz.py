@@ -15,7 +15,8 @@ from stdnum import luhn
 
 from refill.esim.inventory import ImportRefused, inventory_import
 from refill.esim.models import Profile, ProfileBatch
-from refill.fleets.services import FleetRefused, numbers_from_csv
+from refill.fleets.errors import FleetRefused
+from refill.fleets.numbers import numbers_from_csv
 from refill.ops.safetext import has_control_characters
 from refill.vouchers.models import Voucher, VoucherBatch
 from refill.vouchers.services import voucher_batch_import

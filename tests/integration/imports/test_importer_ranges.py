@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refill.esim.inventory import ImportRefused, inventory_import
-from refill.fleets.services import FleetRefused, numbers_from_csv
+from refill.fleets.errors import FleetRefused
+from refill.fleets.numbers import numbers_from_csv
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_import
 from tests.factories import login
