@@ -450,8 +450,8 @@ def _wallet_balances(jobs: list[_Job]) -> dict[tuple[int, str], Decimal]:
 
 def _card_round(jobs: list[_Job], balances: dict[tuple[int, str], Decimal], now: datetime) -> list[_Job]:
     """Charge each job's next method; returns the jobs to try again with their following one."""
-    from refill.integrations.payments.base import PaymentToken
-    from refill.payments.gateways import gateway_for
+    from refill.integrations.payments.base import Capability, PaymentToken
+    from refill.payments.gateways import gateway_require
     from refill.renewals.services import (
         CardCharge,
         charge_request,
@@ -467,9 +467,12 @@ def _card_round(jobs: list[_Job], balances: dict[tuple[int, str], Decimal], now:
     for job in jobs:
         method = job.methods.pop(0)
         try:
-            # Looked up before anything is recorded: a method whose provider is not configured
-            # is passed over, never left with a payment that cannot be sent.
-            gateways[method.gateway] = gateways.get(method.gateway) or gateway_for(method.gateway)
+            # Looked up before anything is recorded: a method whose provider is not configured, or
+            # cannot charge with nobody present, is passed over, never left with a payment that
+            # cannot be sent.
+            gateways[method.gateway] = gateways.get(method.gateway) or gateway_require(
+                Capability.OFF_SESSION, method.gateway
+            )
         except Exception:
             logger.exception("auto-renew of order %s: gateway %r unavailable", job.order.pk, method.gateway)
             job.refusal = "gateway_unavailable"

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.utils import translation
@@ -30,8 +32,10 @@ from refill.payments.gateways import GatewayUnsupported, gateway_configured, gat
 from refill.payments.models import Payment, PaymentMethod, ProviderEvent
 from refill.payments.selectors import provider_wallets_offered
 from refill.payments.services import card_tokenize, method_add, provider_event_process, wallet_tokenize
+from refill.renewals.autorenew import autorenew_sweep, autorenew_update
+from refill.renewals.models import RenewalAttempt
 from refill.renewals.services import PayWith, order_create_renewal, order_pay, order_pay_card, payment_resume
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_customer, make_line, make_market, make_plan, renew
 from tests.localstripe_server import LocalStripe
 
 pytestmark = pytest.mark.django_db
@@ -299,6 +303,40 @@ def test_a_provider_without_partial_refunds_refunds_the_whole_charge_only(order)
             order=order, amount=Decimal("25.00"), destination="original", reason="goodwill", idempotency_key="r2"
         )
         assert whole.status == "succeeded"
+
+
+class OnSessionGateway(SandboxGateway):
+    """A provider whose saved methods can be charged only with the customer present."""
+
+    name = "onsession"
+    capabilities = Capabilities(
+        features=frozenset({Capability.SERVER_TOKENISATION, Capability.SAVED_METHODS, Capability.REFUNDS})
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_auto_renew_passes_over_a_saved_method_whose_provider_cannot_charge_off_session():
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    customer, _ = make_customer("offsession@example.com")
+    line = make_line(customer, market, plan, msisdn="+12025550144")
+    t0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False):
+        renew(line, plan)
+    adapters = {**ADAPTERS, "onsession": f"{__name__}.OnSessionGateway"}
+    with override_settings(REFILL_PAYMENT_ADAPTERS=adapters, REFILL_PAYMENT_GATEWAY="onsession"):
+        method_add(customer=customer, card=card())
+        assert PaymentMethod.objects.get().gateway == "onsession"
+        autorenew_update(line=line, actor=None, enabled=True)
+        line.refresh_from_db()
+        end = line.period_end
+        with time_machine.travel(end - timedelta(hours=23), tick=False):
+            autorenew_sweep()
+    # Nothing was sent to a provider that would have had to ask the absent customer.
+    assert not Payment.objects.filter(gateway="onsession").exists()
+    assert RenewalAttempt.objects.order_by("number").first().reason == "gateway_unavailable"
+    line.refresh_from_db()
+    assert line.period_end == end
 
 
 # Only the payments app reaches a gateway, and nobody sniffs one -------------------------------
