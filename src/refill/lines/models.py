@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -124,13 +123,9 @@ class LineStatusChange(models.Model):
     cause = models.CharField(max_length=64)
     reference = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    # When the line.status_changed webhook for it was written (refill.webhooks.outbox relays changes
-    # still empty here). Every path that records a change leaves it empty: none need know.
-    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["id"], name="line_change_unpublished", condition=Q(published_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.from_status} -> {self.to_status} ({self.cause})"

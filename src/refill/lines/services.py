@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from refill.domain.lifecycle import LineStatus, check_transition
-from refill.ops.bulk import unsaved
+from refill.events import emit_many
+from refill.ops.bulk import bulk_insert, unsaved
 
 from .models import Line, LineStatusChange
 
@@ -27,8 +28,28 @@ def line_transition(*, line: Line, target: LineStatus, cause: str, reference: st
     """Move a locked line along the lifecycle and record why. Returns False if already there."""
     change = line_move(line=line, target=target, cause=cause, reference=reference)
     if change is not None:
-        change.save(force_insert=True)
+        line_changes_save([change])
     return change is not None
+
+
+def line_changes_save(changes: list[LineStatusChange]) -> None:
+    """Record moves ``line_move`` made (in one INSERT) and say so: one ``line.status_changed``
+    event per move (written only if some handler takes it: a partner webhook endpoint)."""
+    bulk_insert(changes)
+    _changes_emit([(c.line_id, c.line.msisdn, c.from_status, c.to_status, c.cause, c.at) for c in changes])
+
+
+def _changes_emit(moves: list[tuple]) -> None:
+    """The ``line.status_changed`` events of (line id, number, from, to, cause, at) moves; the
+    payload is what partners' webhook has always carried."""
+    if moves:
+        emit_many(
+            "line.status_changed",
+            [
+                {"line_id": pk, "msisdn": msisdn, "from_status": source, "to_status": target, "cause": cause, "at": at}
+                for pk, msisdn, source, target, cause, at in moves
+            ],
+        )
 
 
 # The timers of domain.md, each measured from the end of the last paid period: (from, to, cause,
@@ -131,6 +152,7 @@ def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) ->
                 LineStatusChange(line_id=pk, from_status=status, to_status=target, cause=cause, at=at)
                 for pk, status, *_ in rows
             )
+            _changes_emit([(pk, msisdn, status, target, cause, at) for pk, status, msisdn, _ in rows])
             _pool_follow(rows, target, at)
             moved += changed
         if len(rows) < batch:
@@ -173,12 +195,15 @@ def _move_set_postgres(due, target: LineStatus, cause: str, batch: int) -> int:
                 "WHERE l.id = due.id RETURNING l.id, l.msisdn, l.market_id, due.status AS from_status), "
                 f"changes AS (INSERT INTO {change} (line_id, from_status, to_status, cause, reference, at) "
                 "SELECT id, from_status, %s, %s, '', %s FROM moved RETURNING 1)"
-                f"{follow} SELECT count(*) FROM changes"
+                # Every data-modifying CTE runs to completion whether read or not (PostgreSQL).
+                f"{follow} SELECT id, msisdn, from_status FROM moved ORDER BY id"
             )
             params = [*inner_params, target, at, target, cause, at, *follow_params]
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                count = cursor.fetchone()[0]
+                moves = cursor.fetchall()
+            count = len(moves)
+            _changes_emit([(pk, msisdn, source, target, cause, at) for pk, msisdn, source in moves])
         moved += count
         if count < batch:
             return moved

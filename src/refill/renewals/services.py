@@ -57,7 +57,7 @@ from refill.ledger.services import (
     wallet_hold_entry,
 )
 from refill.lines.models import Line
-from refill.lines.services import line_move
+from refill.lines.services import line_changes_save, line_move
 from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.payable import ORDER_PAYABLE_FOR, orders_no_longer_payable

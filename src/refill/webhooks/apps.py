@@ -12,5 +12,5 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         for kind in ("order.paid", "renewal.succeeded", "renewal.failed", "esim.installed", "voucher.redeemed",
-                     "line.expiring"):  # fmt: skip
+                     "line.expiring", "line.status_changed"):  # fmt: skip
             events.subscribe(kind, "refill.webhooks.handlers.forward", when="refill.webhooks.handlers.subscribed")

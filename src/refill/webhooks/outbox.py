@@ -128,39 +128,6 @@ def _insert_once(event: WebhookEvent) -> bool:
     return True
 
 
-def line_changes_publish(*, now: datetime | None = None, batch: int = 1000) -> int:
-    """Write a ``line.status_changed`` event for each recorded lifecycle move not yet published
-    (every path that moves lines records the move; this relays them, so none of those paths has
-    to know about webhooks). Each move is published once: rows are claimed with SKIP LOCKED and
-    marked in the transaction that writes their events. Returns how many moves were published."""
-    from refill.lines.models import LineStatusChange
-
-    now = now or timezone.now()
-    unpublished = LineStatusChange.objects.filter(published_at__isnull=True)
-    if not any("line.status_changed" in e.events for e in WebhookEndpoint.objects.filter(active=True)):
-        return unpublished.update(published_at=now)  # nobody listens: nothing to say
-    published = 0
-    while True:
-        with transaction.atomic():
-            claimed = list(
-                unpublished.select_for_update(skip_locked=True, of=("self",))
-                .order_by("pk")
-                .values_list("pk", "line__msisdn", "from_status", "to_status", "cause", "at")[:batch]
-            )
-            webhook_emit_many(
-                "line.status_changed",
-                [
-                    {"msisdn": msisdn, "from_status": source, "to_status": target, "cause": cause, "at": at}
-                    for _, msisdn, source, target, cause, at in claimed
-                ],
-                now=now,
-            )
-            LineStatusChange.objects.filter(pk__in=[row[0] for row in claimed]).update(published_at=now)
-        published += len(claimed)
-        if len(claimed) < batch:
-            return published
-
-
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"

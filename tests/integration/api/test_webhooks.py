@@ -175,23 +175,32 @@ def test_line_expiring_once_per_period_and_window(receiver):
 
 
 def test_line_status_changed_for_every_move_however_made(receiver):
-    from refill.lines.models import LineStatusChange
+    from refill.events.models import Event
     from refill.lines.services import lines_lapse_sweep
-    from refill.webhooks.outbox import line_changes_publish
 
     line = _lapsing_line(-0.5)
-    assert line_changes_publish() == 0  # nobody subscribed: nothing kept waiting
+    lines_lapse_sweep(now=timezone.now() - timedelta(days=1))  # nothing due yet
+    assert not Event.objects.filter(kind="line.status_changed").exists()  # nobody subscribed: nothing kept
     endpoint = endpoint_create(name="CRM", url=receiver.url, events=["line.status_changed"], actor=None)
     receiver.secret = endpoint.secret
     lines_lapse_sweep(now=timezone.now())  # set-based: active -> grace
     line.refresh_from_db()
     renew(line, line.plan)  # through the order's fulfilment: grace -> active
-    assert line_changes_publish() == 2 and line_changes_publish() == 0
     moves = [e.payload for e in WebhookEvent.objects.filter(type="line.status_changed").order_by("payload__at")]
     assert [(m["from_status"], m["to_status"], m["cause"]) for m in moves] == [
         ("active", "grace", "period_ended"),
         ("grace", "active", "renewal"),
     ]
     assert all(m["msisdn"] == line.msisdn for m in moves)
-    assert not LineStatusChange.objects.filter(published_at__isnull=True).exists()
     assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2
+
+
+def test_a_line_move_without_a_listening_partner_writes_no_event():
+    from refill.events.models import Event
+    from refill.lines.services import lines_lapse_sweep
+
+    line = _lapsing_line(-0.5)
+    assert lines_lapse_sweep(now=timezone.now()) == 1
+    line.refresh_from_db()
+    assert line.status == "grace" and line.status_changes.count() == 1
+    assert not Event.objects.filter(kind="line.status_changed").exists() and not WebhookEvent.objects.exists()

@@ -46,7 +46,8 @@ def test_the_emitters_import_none_of_their_subscribers():
     # The checkout still asks the gift module whether a guest may pay (a check, not a subscriber).
     assert "refill.renewals.gifts.gifts_notify" not in imported(SRC / "renewals/services.py")
     # The sweeps tell partners through events, never through the API layer or the outbox.
-    for emitter in ("renewals/autorenew.py", "vouchers/services.py", "esim/services.py", "notifications/reminders.py"):
+    for emitter in ("renewals/autorenew.py", "vouchers/services.py", "esim/services.py", "notifications/reminders.py",
+                    "lines/services.py"):
         reached = {name for name in imported(SRC / emitter) if name.startswith(("refill.api", "refill.webhooks"))}
         assert reached == set(), emitter
 
@@ -65,7 +66,8 @@ def test_nothing_outside_the_outbox_imports_it_but_the_back_office_pages():
 
 def test_each_event_has_its_handlers_subscribed():
     assert set(events.subscribers("order.paid")) == ORDER_PAID
-    for kind in ("renewal.succeeded", "renewal.failed", "esim.installed", "voucher.redeemed", "line.expiring"):
+    for kind in ("renewal.succeeded", "renewal.failed", "esim.installed", "voucher.redeemed", "line.expiring",
+                 "line.status_changed"):
         assert events.subscribers(kind) == ["refill.webhooks.handlers.forward"], kind
     assert events.subscribers("order.refunded") == ["refill.notifications.handlers.on_order_refunded"]
 
