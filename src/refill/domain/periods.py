@@ -125,12 +125,14 @@ def prepaid_periods_ahead(period_ends: list[datetime], now: datetime) -> int:
     return sum(1 for end in period_ends if end > now)
 
 
-def prepaid_room(*, limit: int, ahead: int, lapsed: bool) -> int:
+def prepaid_room(*, limit: int, ahead: int, lapsed: bool, in_flight: int = 0) -> int:
     """Rule 1: how many more periods (bought and free alike) a line may be prepaid now: its plan's
-    ``max_prepaid_periods`` less the periods running now or not yet started. A lapsed line restarts
-    now, so nothing it had counts. Never negative (a limit lowered after prepaying leaves no room).
-    The one computation behind the quote's limit and the check made again before payment."""
-    return max(limit - (0 if lapsed else ahead), 0)
+    ``max_prepaid_periods`` less the periods running now or not yet started (``ahead``) and those
+    other orders of the line are being paid for (``in_flight``). A lapsed line restarts now, so
+    what it had does not count, but periods being paid for do (they would stack on the restart).
+    Never negative (a limit lowered after prepaying leaves no room). The one computation behind the
+    quote's limit and the check made again before any money moves."""
+    return max(limit - (0 if lapsed else ahead) - in_flight, 0)
 
 
 def prepaid_fits(*, periods: int, free: int = 0, room: int) -> bool:

@@ -23,6 +23,21 @@ OPEN_PAYMENTS = [Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.
 UNPAID = (Order.Status.AWAITING_PAYMENT, Order.Status.FAILED)
 
 
+def periods_in_flight(order_ids: set[int]) -> dict[int, dict[int, int]]:
+    """Of ``order_ids`` (orders with a payment being collected), the periods, bought and free, that
+    each unpaid renewal would grant, by line and order. They count against the line's prepaid limit
+    (docs/renewals.md), so two orders paid at the same time never take a line past it."""
+    flight: dict[int, dict[int, int]] = {}
+    for line_id, order_id, periods, free in (
+        OrderItem.objects.filter(order_id__in=order_ids, kind=OrderItem.Kind.RENEWAL)
+        .exclude(order__status=Order.Status.PAID)
+        .values_list("order__line_id", "order_id", "periods", "free_periods")
+    ):
+        by_order = flight.setdefault(line_id, {})
+        by_order[order_id] = by_order.get(order_id, 0) + periods + free
+    return flight
+
+
 def _later_paid(order: Order):
     """Paid orders made after ``order`` for the same thing: its line's renewals or add-ons of the
     same kind, or for a top-up the customer's later top-ups."""

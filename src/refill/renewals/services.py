@@ -60,7 +60,7 @@ from refill.lines.models import Line
 from refill.lines.services import line_changes_save, line_move
 from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.models import Order, OrderItem, Receipt
-from refill.orders.payable import ORDER_PAYABLE_FOR, orders_no_longer_payable
+from refill.orders.payable import ORDER_PAYABLE_FOR, orders_no_longer_payable, periods_in_flight
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
 from refill.promotions.errors import PromotionRefused
@@ -761,7 +761,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
     # Invariant 4: no new attempt for a line while one of its payments is unknown, or pending so
     # long that its process probably died (a new order after a timeout must not charge again
     # before reconciliation knows what the first did). Another order's payment that is simply in
-    # flight is allowed: its periods count against the prepaid limit below.
+    # flight is allowed: its periods count against the prepaid limit below (``flight``).
     stale = wall - STALE_PENDING_AFTER
     doubtful: dict[int, set[int]] = {}
     open_orders = set()
@@ -780,7 +780,7 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             "pk", "is_active", "max_prepaid_periods"
         )
     }
-    ahead = periods_ahead_of(line_ids, now)
+    ahead, flight = periods_ahead_of(line_ids, now), periods_in_flight(open_orders) if open_orders else {}
     price_of = _price_lookup(now)
     # Add-on orders (a line, an ADDON item): the pass needs the line's period running now, and no
     # prepaid-periods limit applies.
@@ -811,7 +811,8 @@ def _payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErr
             continue
         if addon:
             continue
-        room = prepaid_room(limit=limit, ahead=ahead.get(line.pk, 0), lapsed=_line_lapsed(line, now))
+        others = sum(n for pk, n in flight.get(line.pk, {}).items() if pk != order.pk)
+        room = prepaid_room(limit=limit, ahead=ahead.get(line.pk, 0), lapsed=_line_lapsed(line, now), in_flight=others)
         # Free periods count too: an order whose promotion gives more than there is room for now
         # (another order was paid meanwhile) is not paid; a new one is priced for the room left.
         if not prepaid_fits(periods=item.periods, free=item.free_periods, room=room):

@@ -25,6 +25,9 @@ def test_prepaid_room_counts_what_runs_now_or_later():
     assert prepaid_room(limit=12, ahead=3, lapsed=True) == 12
     # a limit lowered below what was paid ahead leaves no room, never a negative one
     assert prepaid_room(limit=2, ahead=5, lapsed=False) == 0
+    # periods other orders are being paid for count, also on a lapsed line (they stack on the restart)
+    assert prepaid_room(limit=12, ahead=3, lapsed=False, in_flight=2) == 7
+    assert prepaid_room(limit=12, ahead=3, lapsed=True, in_flight=2) == 10
 
 
 def test_free_periods_count_against_the_room():
@@ -35,9 +38,12 @@ def test_free_periods_count_against_the_room():
     assert not prepaid_fits(periods=0, room=9)
 
 
-@given(limit=limits, ahead=counts, more=counts, lapsed=st.booleans())
-def test_prepaid_room_is_monotone(limit, ahead, more, lapsed):
-    # more periods paid ahead never give more room; a higher limit never gives less
+@given(limit=limits, ahead=counts, more=counts, lapsed=st.booleans(), in_flight=counts)
+def test_prepaid_room_is_monotone(limit, ahead, more, lapsed, in_flight):
+    # more periods paid ahead or being paid for never give more room; a higher limit never gives less
+    assert prepaid_room(limit=limit, ahead=ahead, lapsed=lapsed, in_flight=in_flight + more) <= prepaid_room(
+        limit=limit, ahead=ahead, lapsed=lapsed, in_flight=in_flight
+    )
     assert prepaid_room(limit=limit, ahead=ahead + more, lapsed=lapsed) <= prepaid_room(
         limit=limit, ahead=ahead, lapsed=lapsed
     )
