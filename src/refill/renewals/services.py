@@ -1500,9 +1500,8 @@ def _capture_spec(
     topups = sum((item.amount for item in items if item.kind == OrderItem.Kind.WALLET_TOPUP), Decimal(0))
     if topups:
         postings.append((accounts(Account.Purpose.WALLET, currency, customer=customer), -topups))
-    # Revenue per plan kind: a renewal's plan (base, retention) or an add-on pass ("addon").
+    # Revenue per plan kind (base, retention, "addon"), shared by gross amount (domain.money.allocate).
     sales = [item for item in items if item.kind in (OrderItem.Kind.RENEWAL, OrderItem.Kind.ADDON)]
-    # Revenue is shared across items by their gross amount, to the minor unit (domain.money.allocate).
     shares = allocate(order.total - order.tax - topups, [item.amount for item in sales], currency)
     by_kind: dict[str, Decimal] = {}
     for item, share in zip(sales, shares, strict=True):
