@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
 
@@ -16,6 +17,9 @@ from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
     Capability,
     CardDetails,
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
     PaymentGateway,
     PaymentToken,
     RefundRequest,
@@ -26,6 +30,8 @@ from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway
 from .models import PaymentMethod
 
 MAX_METHODS = 10
+
+logger = logging.getLogger(__name__)
 
 
 class MethodRefused(RefillError):
@@ -95,6 +101,29 @@ def card_tokenize(*, card: CardDetails, gateway_name: str | None = None) -> tupl
     that takes cards only in the provider's own form refuses them with GatewayUnsupported."""
     gateway = gateway_require(Capability.SERVER_TOKENISATION, gateway_name)
     return gateway, gateway.tokenize(card)
+
+
+def provider_charge(gateway: PaymentGateway, payment, request: ChargeRequest) -> ChargeResult:
+    """Call the provider for ``payment``'s attempt, outside any transaction. An error means nobody
+    knows whether it charged: the attempt is left unknown for reconciliation, never retried blindly
+    (invariant 4)."""
+    try:
+        return gateway.charge(request)
+    except Exception:
+        logger.exception("payment %s: provider call failed", payment.pk)
+        return ChargeResult(ChargeStatus.UNKNOWN)
+
+
+def provider_fetch(*, payment) -> ChargeResult:
+    """What the adapter that took ``payment`` knows of the attempt (reconciliation, the return from
+    the bank's page). Raises whatever the provider call raises: the caller decides to ask later."""
+    return gateway_for(payment.gateway).fetch(payment.idempotency_key, payment.provider_reference)
+
+
+def provider_cancel(*, payment) -> ChargeResult:
+    """Give up on ``payment``'s attempt still waiting for the customer, so a late confirmation
+    cannot charge; one that settled meanwhile keeps its result."""
+    return gateway_for(payment.gateway).cancel(payment.idempotency_key, payment.provider_reference)
 
 
 def provider_refund(*, gateway_name: str, request: RefundRequest, captured: Decimal) -> RefundResult:

@@ -548,7 +548,7 @@ def _charge_all(calls: list) -> list:
     call's share of the rate before handing it to the pool, so the calls start evenly and no
     thread waits on another. Answers (payment, result) in order."""
     from refill.integrations.payments.limits import Limited, limiter_for
-    from refill.renewals.services import provider_charge
+    from refill.payments.services import provider_charge
 
     global _pool
     threads = min(_threads(), len(calls))
@@ -573,7 +573,7 @@ def _pooled_charge(gateway, payment, request):
     most every 30 seconds (a check costs a round trip)."""
     from django.db import close_old_connections, connection
 
-    from refill.renewals.services import provider_charge
+    from refill.payments.services import provider_charge
 
     if connection.errors_occurred or time.monotonic() - getattr(_checked, "at", 0.0) > 30:
         close_old_connections()

@@ -63,6 +63,7 @@ from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.payable import ORDER_PAYABLE_FOR, orders_no_longer_payable, periods_in_flight
 from refill.orders.services import receipts_issue, receipts_number
 from refill.payments.models import Payment, PaymentMethod
+from refill.payments.services import provider_charge
 from refill.promotions.errors import PromotionRefused
 from refill.promotions.models import Redemption
 from refill.promotions.services import (
@@ -1044,16 +1045,6 @@ def charge_request(
     )
 
 
-def provider_charge(gateway: PaymentGateway, payment: Payment, request: ChargeRequest) -> ChargeResult:
-    """Call the provider, outside any transaction. An error means nobody knows whether it charged:
-    the attempt is left unknown for reconciliation, never retried blindly (invariant 4)."""
-    try:
-        return gateway.charge(request)
-    except Exception:
-        logger.exception("payment %s: provider call failed", payment.pk)
-        return ChargeResult(ChargeStatus.UNKNOWN)
-
-
 @dataclass(frozen=True)
 class PayWith:
     """How the customer chose to pay an order: a card typed now, a saved method, a provider wallet
@@ -1329,7 +1320,7 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     fulfilled once, a failure releases any wallet hold. Unanswered ones are asked again later, at
     growing intervals (1, 2, 5, 10, 30, then every 60 minutes). Safe to run twice or on two machines:
     settling goes through payment_complete, which locks the payment and ignores a settled one."""
-    from refill.payments.gateways import gateway_for
+    from refill.payments.services import provider_cancel, provider_fetch
 
     now = now or timezone.now()
     due = (
@@ -1345,12 +1336,11 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     settled = 0
     for payment in due:
         try:
-            gateway = gateway_for(payment.gateway)
             if payment.status == Payment.Status.REQUIRES_ACTION:
                 # Abandoned at the bank's confirmation step: cancel it, so a late confirmation fails.
-                result = gateway.cancel(payment.idempotency_key, payment.provider_reference)
+                result = provider_cancel(payment=payment)
             else:
-                result = gateway.fetch(payment.idempotency_key, payment.provider_reference)
+                result = provider_fetch(payment=payment)
         except Exception:
             logger.exception("payment %s: the provider did not answer the status request", payment.pk)
             result = ChargeResult(ChargeStatus.UNKNOWN)
@@ -1374,12 +1364,12 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
 def payment_resume(*, payment: Payment, actor=None) -> Payment:
     """The customer is back from their bank's confirmation step: ask the provider how it ended and
     settle the attempt (still waiting is a fine answer too)."""
-    from refill.payments.gateways import gateway_for
+    from refill.payments.services import provider_fetch
 
     if payment.status != Payment.Status.REQUIRES_ACTION:
         return payment
     try:
-        result = gateway_for(payment.gateway).fetch(payment.idempotency_key, payment.provider_reference)
+        result = provider_fetch(payment=payment)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
         return payment

@@ -355,4 +355,8 @@ def test_no_module_sniffs_a_gateway_for_features_or_builds_one_itself():
         allowed = ("integrations/payments/", "payments/", "demo/", "catalog/demo.py")
         if not relative.startswith(allowed) and any(b in text for b in building):
             offenders.append(f"{relative}: builds an adapter instead of asking refill.payments.gateways")
+        calls = [f"gateway.{verb}(" for verb in ("charge", "fetch", "cancel", "refund", "tokenize", "save_method")]
+        calls.append("gateway.tokenize_wallet(")
+        if not relative.startswith(allowed) and any(call in text for call in calls):
+            offenders.append(f"{relative}: calls a gateway instead of refill.payments.services")
     assert offenders == []
