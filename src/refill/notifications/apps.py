@@ -12,3 +12,4 @@ class NotificationsConfig(AppConfig):
             "order.paid", "refill.notifications.handlers.on_order_paid", when="refill.notifications.handlers.own_orders"
         )
         events.subscribe("order.refunded", "refill.notifications.handlers.on_order_refunded")
+        events.subscribe("bucket.threshold_crossed", "refill.notifications.handlers.on_bucket_threshold_crossed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from refill.events.models import Event
 from refill.orders.models import Order
 
+from .reminders import usage_notices_for
 from .tasks import send_order_confirmations, send_refund_notice
 
 
@@ -31,3 +32,10 @@ def on_order_refunded(events: list[Event]) -> None:
 def own_orders(events: list[Event]) -> list[Event]:
     """The ``order.paid`` events this app acts on (its subscription's filter)."""
     return [e for e in events if e.payload["payer"] == Order.Payer.OWNER and e.payload["bulk_job_id"] is None]
+
+
+def on_bucket_threshold_crossed(events: list[Event]) -> None:
+    """A bucket crossed 75 %, 90 % or 100 % as usage was applied: the customer's usage notice is owed
+    (once per bucket and threshold), as of the moment the usage was applied."""
+    for created_at in sorted({event.created_at for event in events}):
+        usage_notices_for([e.payload["bucket_id"] for e in events if e.created_at == created_at], now=created_at)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.catalog.models import Plan
 from refill.errors import RefillError
+from refill.events import emit_many
 from refill.lines.models import Line
 from refill.ops.bulk import aware
 
@@ -63,8 +64,6 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
     """Apply a batch of network records in one transaction and a few statements (plain SQL: a
     batch is a thousand records, and the ORM's cost per row would be most of the work). Records
     already seen (by id) change nothing; each answer says what became of its record."""
-    from refill.notifications.reminders import usage_notices_for
-
     if not 1 <= len(records) <= MAX_BATCH:
         raise BadUsageBatch()
     now = now or timezone.now()
@@ -102,8 +101,11 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
                 outcomes[index] = Outcome(usage.record_id, "duplicate")
         if mine:
             crossed = _take(sql, mine, lines, outcomes)
+            # Who reacts (the customer's usage notice; a network link later) subscribes to these
+            # events: usage recording knows none of them. One batched insert per kind.
             if crossed:
-                usage_notices_for(crossed, now=now)
+                emit_many("bucket.threshold_crossed", crossed, now=now)
+                emit_many("bucket.depleted", [c for c in crossed if c["percent"] == 100], now=now)
     return outcomes
 
 
@@ -123,10 +125,10 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 NEVER = 2**62
 
 
-def _take(sql: _Sql, mine: list[tuple[int, Usage, int]], lines: dict, outcomes: list) -> list[int]:
+def _take(sql: _Sql, mine: list[tuple[int, Usage, int]], lines: dict, outcomes: list) -> list[dict]:
     """Take each record from its line's buckets valid at its time, first to expire first, in the
     order the records happened; what is left is overage. Returns the buckets that crossed a usage
-    notice threshold."""
+    notice threshold (the highest crossed, in percent; 100 is a bucket used up), as event rows."""
     from refill.notifications.reminders import USAGE_THRESHOLDS
 
     timed = sorted(mine, key=itemgetter(2))
@@ -165,13 +167,17 @@ def _take(sql: _Sql, mine: list[tuple[int, Usage, int]], lines: dict, outcomes: 
         outcomes[index] = Outcome(usage.record_id, "applied", left, action)
     sql.set_used([(pk, bucket[4]) for pk, bucket in changed.items()])
     sql.set_overage(overages)
-    return [
-        pk
-        for pk, bucket in changed.items()
-        if not bucket[5]
-        and bucket[3] > 0
-        and any(bucket[9] * 100 < bucket[3] * t <= bucket[4] * 100 for t in USAGE_THRESHOLDS)
-    ]
+    crossed = []
+    for pk, bucket in changed.items():
+        if bucket[5] or bucket[3] <= 0:
+            continue
+        percent = next((t for t in USAGE_THRESHOLDS if bucket[9] * 100 < bucket[3] * t <= bucket[4] * 100), None)
+        if percent is not None:
+            crossed.append(
+                {"line_id": bucket[1], "bucket_id": pk, "kind": bucket[2], "percent": percent,
+                 "granted": bucket[3], "used": bucket[4]}
+            )  # fmt: skip
+    return crossed
 
 
 class _Sql:

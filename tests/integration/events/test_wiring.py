@@ -112,3 +112,12 @@ def test_a_payment_never_imports_the_checkout():
     }
     assert reached == set()
     assert events.subscribers("payment.settled") == ["refill.renewals.handlers.on_payment_settled"]
+
+
+def test_usage_recording_knows_none_of_its_reactions():
+    reached = {name for name in imported(SRC / "subscriptions/usage.py") if name.startswith("refill.notifications.")}
+    assert reached <= {"refill.notifications.reminders", "refill.notifications.reminders.USAGE_THRESHOLDS"}
+    assert "refill.notifications.reminders.usage_notices_for" not in imported(SRC / "subscriptions/usage.py")
+    assert events.subscribers("bucket.threshold_crossed") == [
+        "refill.notifications.handlers.on_bucket_threshold_crossed"
+    ]
