@@ -1,7 +1,7 @@
 """Taking the payment for a counter order (a renewal or an add-on pass): cash (owed by the agent's
 drawer), a card typed at the counter (tokenised by the gateway at once, never stored), the
 customer's wallet, or the wallet first and the card for the rest. The customer is verified before
-any of these (agentdesk.views.verified_line): the wallet is theirs, so it is offered only then.
+any of these (agentdesk.access.verified_line): the wallet is theirs, so it is offered only then.
 
 The wallet and the card for the rest is the portal's own path (renewals.services.order_pay with
 ``use_wallet``). The wallet and *cash* for the rest is not offered: an in-house payment pays the

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sale_views, views
 
 app_name = "agentdesk"
 
@@ -10,10 +10,10 @@ urlpatterns = [
     path("lines/<int:pk>/verify/pin/", views.verify_pin, name="verify_pin"),
     path("lines/<int:pk>/verify/send-code/", views.send_code, name="send_code"),
     path("lines/<int:pk>/verify/code/", views.verify_code, name="verify_code"),
-    path("lines/<int:pk>/renew/", views.renew, name="renew"),
-    path("lines/<int:pk>/renew/price/", views.renew_quote, name="renew_quote"),
-    path("lines/<int:pk>/addon/", views.sell_addon, name="addon"),
-    path("lines/<int:pk>/addon/price/", views.addon_price, name="addon_price"),
+    path("lines/<int:pk>/renew/", sale_views.renew, name="renew"),
+    path("lines/<int:pk>/renew/price/", sale_views.renew_quote, name="renew_quote"),
+    path("lines/<int:pk>/addon/", sale_views.sell_addon, name="addon"),
+    path("lines/<int:pk>/addon/price/", sale_views.addon_price, name="addon_price"),
     path("lines/<int:pk>/cash/", views.cash_topup, name="cash_topup"),
     path("lines/<int:pk>/pin/", views.redeem_pin, name="redeem_pin"),
     path("lines/<int:pk>/auto-renew/", views.auto_renew, name="auto_renew"),
