@@ -35,7 +35,8 @@ from refill.payments.services import card_tokenize, method_add, provider_event_p
 from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.renewals.models import RenewalAttempt
 from refill.renewals.services import PayWith, order_create_renewal, order_pay, order_pay_card, payment_resume
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.integration.api.clients import Client as ApiClient
 from tests.localstripe_server import LocalStripe
 
 pytestmark = pytest.mark.django_db
@@ -303,6 +304,23 @@ def test_a_provider_without_partial_refunds_refunds_the_whole_charge_only(order)
             order=order, amount=Decimal("25.00"), destination="original", reason="goodwill", idempotency_key="r2"
         )
         assert whole.status == "succeeded"
+
+
+def test_the_api_refuses_a_provider_wallet_the_gateway_does_not_take_with_a_problem_not_a_fault(card_only):
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    customer, user = make_customer("api-wallet@example.com")
+    line = make_line(customer, market, plan, msisdn="+12025550143")
+    client = ApiClient()
+    login(client, user)
+    answer = client.post(
+        "/api/v1/orders",
+        {"msisdn": line.msisdn, "plan": "us-30day", "pay_with": "alipay"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-wallet",
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "payment_capability_missing"
+    assert not Payment.objects.exists()
 
 
 class OnSessionGateway(SandboxGateway):
