@@ -105,7 +105,8 @@ def usage_apply(records: list[Usage], *, now: datetime | None = None) -> list[Ou
             # events: usage recording knows none of them. One batched insert per kind.
             if crossed:
                 emit_many("bucket.threshold_crossed", crossed, now=now)
-                emit_many("bucket.depleted", [c for c in crossed if c["percent"] == 100], now=now)
+                if depleted := [c for c in crossed if c["percent"] == 100]:
+                    emit_many("bucket.depleted", depleted, now=now)
     return outcomes
 
 
