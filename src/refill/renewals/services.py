@@ -1080,6 +1080,8 @@ def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = 
         return order_pay_wallet(order=order, actor=actor)
     saved = pay_with.saved_method
     if saved is not None:
+        # A saved method's token belongs to the adapter that saved it, whatever the default is now.
+        gateway = gateway_for(saved.gateway)
         token = PaymentToken(saved.token, saved.brand, saved.last4, saved.exp_month or 0, saved.exp_year or 0)
         gateway = gateway_for()
     elif pay_with.provider_wallet:

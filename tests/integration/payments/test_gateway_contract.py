@@ -323,6 +323,15 @@ def test_the_api_refuses_a_provider_wallet_the_gateway_does_not_take_with_a_prob
     assert not Payment.objects.exists()
 
 
+def test_a_saved_method_is_charged_by_the_adapter_that_saved_it(order):
+    with override_settings(REFILL_PAYMENT_ADAPTERS=ADAPTERS, REFILL_PAYMENT_GATEWAY="sandbox"):
+        method = method_add(customer=order.customer, card=card())
+    # The operator changes the gateway new payments go to; the saved card stays the sandbox's.
+    with override_settings(REFILL_PAYMENT_ADAPTERS=ADAPTERS, REFILL_PAYMENT_GATEWAY="cardonly"):
+        payment = order_pay(order=order, pay_with=PayWith(saved_method=method))
+    assert (payment.status, payment.gateway) == (Payment.Status.SUCCEEDED, "sandbox")
+
+
 class OnSessionGateway(SandboxGateway):
     """A provider whose saved methods can be charged only with the customer present."""
 
