@@ -1083,7 +1083,6 @@ def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = 
         # A saved method's token belongs to the adapter that saved it, whatever the default is now.
         gateway = gateway_for(saved.gateway)
         token = PaymentToken(saved.token, saved.brand, saved.last4, saved.exp_month or 0, saved.exp_year or 0)
-        gateway = gateway_for()
     elif pay_with.provider_wallet:
         gateway, token = wallet_tokenize(method=pay_with.provider_wallet)
     elif pay_with.card is not None:
