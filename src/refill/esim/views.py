@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from refill.integrations.esim.es2plus import PROTOCOL
 
-from .services import BadNotification, esim_notification
+from .smdp_notifications import BadNotification, esim_notification
 
 logger = logging.getLogger(__name__)
 

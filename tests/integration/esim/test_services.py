@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from refill.domain.activation import parse_activation_code
-from refill.esim import services
+from refill.esim import services, smdp_notifications
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile, ProfileEvent
 from refill.integrations.esim import es2plus
@@ -175,7 +175,7 @@ def test_a_failed_eligibility_check(sim, stock, line):
     [refused] = sim.post("/sim/device/download", {"matchingId": order.matching_id, "eid": NEW_PHONE})["sent"]
     body = refused["notification"]
     assert body["notificationPointId"] == 1 and body["notificationPointStatus"]["status"] == "Failed"
-    event = services.esim_notification(requester="refill-smdp-simulator", body=body)
+    event = smdp_notifications.esim_notification(requester="refill-smdp-simulator", body=body)
     order.refresh_from_db()
     # the first phone's download goes on: the refusal was the other phone's
     assert (event.outcome, event.detail, order.status) == ("unchanged", "another device was refused", "downloaded")
@@ -190,7 +190,7 @@ def test_a_failed_eligibility_check_before_any_download(sim, stock, line):
         "notificationPointStatus": {
             "status": "Failed", "statusCodeData": {"subjectCode": "8.8.5", "reasonCode": "6.4"}},
     }  # fmt: skip
-    event = services.esim_notification(requester="refill-smdp-simulator", body=body)
+    event = smdp_notifications.esim_notification(requester="refill-smdp-simulator", body=body)
     order.refresh_from_db()
     assert (event.outcome, order.status, order.error_code) == ("applied", "failed", "8.8.5/6.4")
 
