@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
-from refill.demo.seed import DEMO_PASSWORDS, demo_seed
 from refill.catalog.models import Market, Plan
 from refill.customers.models import User
+from refill.demo.seed import DEMO_PASSWORDS, demo_seed
 from refill.esim.models import EsimOrder, NewLineWait, Profile
 from refill.esim.newlines import esim_waiting_lines_deliver
 from refill.esim.services import esim_line_open

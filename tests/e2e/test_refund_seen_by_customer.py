@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from refill.demo.seed import DEMO_PASSWORDS, DEMO_TOTP_SECRET, demo_seed
 from refill.customers.models import User
+from refill.demo.seed import DEMO_PASSWORDS, DEMO_TOTP_SECRET, demo_seed
 from refill.orders.models import CreditNote, Order
 from tests.e2e.helpers import assert_language, choose_language, log_in, log_out
 

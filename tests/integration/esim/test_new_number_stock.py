@@ -81,8 +81,8 @@ def shop(db):
 
 
 def test_the_demo_sells_new_numbers_and_no_delivery_task_fails(sim, settings, tmp_path, client):
-    from refill.demo.seed import demo_seed
     from refill.customers.models import User
+    from refill.demo.seed import demo_seed
 
     settings.VAR_DIR = tmp_path
     assert demo_seed()
