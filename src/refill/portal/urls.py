@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import esim_views, refill_views, views
+from . import esim_views, refill_views, views, wallet
 
 app_name = "portal"
 
@@ -32,7 +32,7 @@ urlpatterns = [
     path("refill/", refill_views.refill_start, name="refill_start"),
     path("refill/pay/", refill_views.refill_pay, name="refill_pay"),
     path("refill/again/<str:token>/", refill_views.refill_again, name="refill_again"),
-    path("wallet/", views.wallet, name="wallet"),
+    path("wallet/", wallet.wallet, name="wallet"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path("wallet/redeem/", views.redeem, name="redeem"),
     path("preferences/", views.preferences, name="preferences"),
