@@ -25,6 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
+from refill.domain import payment_methods as rule
 from refill.domain.money import quantize
 from refill.integrations.payments.base import TokenizationError
 from refill.orders.models import Order, OrderItem
@@ -47,9 +48,6 @@ from refill.renewals.services import RENEWABLE_PLAN_KINDS, renewal_plans
 
 from .forms import SecretInputPin
 
-# The provider wallets a market's customers use most come first (issue 26): Alipay and WeChat Pay
-# before cards in China and for Chinese-speaking payers.
-WALLETS_FIRST = ("alipay", "wechat_pay")
 # Refusals that are a limit reached (answered 429, as the API does).
 LIMITED = ("too_many_gifts", "too_many_declines", "too_many_pin_attempts")
 
@@ -126,16 +124,17 @@ class RefillForm(forms.Form):
 
 
 def _methods(line) -> list[tuple[str, str]]:
-    """How a guest may pay: a card, the gateway's provider wallets, a refill PIN; the wallets the
-    market uses most first in China or for a Chinese-speaking payer."""
+    """How a guest may pay, in the order offered: a card and the gateway's provider wallets ordered
+    by the one rule (refill.domain.payment_methods) for the number's market and the reader's
+    language, then a refill PIN. A guest has no "last used": nothing is remembered about them."""
     # The gateway's redirect-and-return wallets, as the logged-in checkout offers them.
-    wallets = list(provider_wallets_offered().items())
-    card = [("card", _("Card"))]
-    pin = [("pin", pgettext_lazy("the PIN printed on the card", "Refill PIN"))]
-    if line.market.region == "CN" or translation.get_language() == "zh-hans":
-        first = [w for w in wallets if w[0] in WALLETS_FIRST]
-        return first + card + [w for w in wallets if w[0] not in WALLETS_FIRST] + pin
-    return card + wallets + pin
+    names = {rule.NEW_CARD: _("Card"), **provider_wallets_offered()}
+    preferred = rule.preference_for(market=line.market.code, language=translation.get_language() or "")
+    ordered = rule.pay_options_ordered([rule.PayOption(key) for key in names], preferred=preferred)
+    # A PIN pays only for a plan and is only the guest's: after every payment the rule orders.
+    return [(option.key, names[option.key]) for option in ordered] + [
+        ("pin", pgettext_lazy("the PIN printed on the card", "Refill PIN"))
+    ]
 
 
 def _offers(line, plans: list[Plan]) -> list[dict]:

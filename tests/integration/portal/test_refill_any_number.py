@@ -10,10 +10,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from refill.catalog.models import Market, Plan
+from refill.domain import payment_methods as rule
 from refill.ledger.services import wallet_balance
 from refill.notifications.models import Notification
 from refill.orders.models import Order
 from refill.payments.models import Payment
+from refill.payments.selectors import provider_wallets_offered
 from refill.renewals.gifts import gift_payer_confirmation_send
 from refill.subscriptions.models import Period
 from refill.vouchers.models import RedemptionAttempt, Voucher
@@ -134,6 +137,40 @@ def test_payment_apps_come_first_for_a_chinese_payer(world, client):
     html = checkout(client)[0].content.decode()
     order = re.findall(r'data-testid="refill-pay-([a-z_]+)"', html)
     assert order[:3] == ["alipay", "wechat_pay", "card"] and order[-1] == "pin"
+
+
+def _guest_order_by_the_rule(market: str, language: str) -> list[str]:
+    """What refill.domain.payment_methods offers first to a payer with no history (a guest): a
+    card and the gateway's payment apps, ordered by the market and the language; a PIN last."""
+    offered = [rule.PayOption(key) for key in ("card", *provider_wallets_offered())]
+    preferred = rule.preference_for(market=market, language=language)
+    return [option.key for option in rule.pay_options_ordered(offered, preferred=preferred)] + ["pin"]
+
+
+@pytest.mark.parametrize(
+    ("number", "market", "language"),
+    [(NUMBER, "us", "en"), (NUMBER, "us", "zh-hans"), ("+8613800138000", "cn", "en")],
+)
+def test_the_ways_to_pay_follow_the_one_rule(world, client, number, market, language):
+    """The guest checkout has no rule of its own: the number's market and the reader's language
+    decide, as for a customer who never paid (no last-used for a guest)."""
+    owner, _user, _line = world
+    cn = Market.objects.get(code="cn")
+    cn_line = make_line(owner, cn, Plan.objects.get(code="cn-30day"), msisdn="+8613800138000")
+    cn_line.status, cn_line.period_end = "active", timezone.now() + timedelta(days=5)
+    cn_line.save(update_fields=["status", "period_end"])
+    client.cookies["refill_language"] = language
+    html = client.get(f"/refill/to/{number}/").content.decode()
+    offered = re.findall(r'data-testid="refill-pay-([a-z_]+)"', html)
+    assert offered == _guest_order_by_the_rule(market, language)
+    assert re.search(rf'value="{offered[0]}"[^>]*\bchecked', html), "the first way is not the one chosen"
+
+
+def test_a_markets_preference_reaches_the_guest_checkout(world, client, monkeypatch):
+    # One place decides: a market that prefers PayPal gets it first on the guest checkout too.
+    monkeypatch.setitem(rule.DEFAULT_MARKET_PREFERENCES, "us", ("paypal",))
+    html = checkout(client)[0].content.decode()
+    assert re.findall(r'data-testid="refill-pay-([a-z_]+)"', html)[:2] == ["paypal", "card"]
 
 
 # --- paying by card ------------------------------------------------------------------------------
