@@ -12,8 +12,9 @@ from babel.messages.pofile import read_po
 
 OURS = Path(__file__).resolve().parents[3] / "src/refill/locale/zh_Hans/LC_MESSAGES/django.po"
 ALLAUTH = Path(allauth.__file__).parent / "locale/zh_Hans/LC_MESSAGES/django.po"
-# Same meaning, our house wording (账户, 上次登录, 邮箱地址 …).
-SAME_MEANING = {"email address", "last login", "Login", "Remove"}
+# Same meaning, our house wording (账户, 上次登录, 邮箱地址 …; two-factor recovery codes are 恢复码 on
+# Refill's own recovery codes page, where allauth says 恢复代码).
+SAME_MEANING = {"email address", "last login", "Login", "Remove", "Recovery codes", "Download codes", "Unused codes"}
 
 
 def _plain(path: Path) -> dict[str, str]:
