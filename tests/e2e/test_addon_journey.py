@@ -1,5 +1,6 @@
 """Buying an add-on in a phone-sized Chromium, in both languages: from the line card, choose a data
-booster, see its price and how long it lasts, pay by card, and find its allowance on the line card.
+booster, see its price and how long it lasts, see what "wallet first, the rest by card" takes from
+each, pay by card, and find its allowance on the line card.
 A declined card first changes nothing."""
 
 import re
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from refill.orders.models import Order
 from refill.subscriptions.models import Bucket, Period
+from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.e2e.helpers import assert_language, log_in
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
@@ -38,6 +40,8 @@ def test_buy_a_data_booster_by_card(live_server, phone_page, shot, language):
     customer, user = make_customer(f"addon-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, base_plan, msisdn="+12025550191")
     renew(line, base_plan)  # a 30-day period running, with 20 GB
+    _, pins = voucher_batch_generate(count=1, face_value="4.00", currency="USD")
+    voucher_redeem(pin=pins[0][1], customer=customer)  # less than a booster: the rest by card
     period = Period.objects.get(line=line)
 
     # given the customer on their lines, the line card offers an add-on
@@ -61,6 +65,14 @@ def test_buy_a_data_booster_by_card(live_server, phone_page, shot, language):
     )
     expect(page.get_by_test_id("total")).to_contain_text("10.00")
     expect(page.get_by_test_id("addon-until")).not_to_be_empty()
+
+    # and with 4.00 in the wallet, "wallet first, the rest by card" shows what each pays before paying
+    page.get_by_test_id("pay-wallet-card").check()
+    expect(page.get_by_test_id("split-wallet")).to_contain_text("4.00")
+    expect(page.get_by_test_id("split-card")).to_contain_text("6.00")
+    shot(page, f"addon-{language}-1b-wallet-split")
+    page.get_by_test_id("pay-card").check()
+    expect(page.get_by_test_id("split-wallet")).to_have_count(0)
 
     # and a declined card changes nothing, and says so
     pay_by_card(page, "4000 0000 0000 9995")

@@ -482,10 +482,12 @@ def addons(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def addon_quote_panel(request: HttpRequest, pk: int) -> HttpResponse:
-    """The add-on price panel, re-rendered (htmx) when another pass is chosen."""
+    """The add-on price panel, re-rendered (htmx) when another pass or another way to pay is chosen
+    ("wallet first, the rest by card" shows what each pays)."""
     line = _owned_line(request, pk)
     plans = addon_plans(line)
-    context = _addon_context(line, plans, addon_plan_pick(plans, request.GET.get("plan")))
+    plan = addon_plan_pick(plans, request.GET.get("plan"))
+    context = _addon_context(line, plans, plan, pay_with=request.GET.get("pay_with"))
     return render(request, "portal/_addon_quote.html", {**context, "oob": True})
 
 

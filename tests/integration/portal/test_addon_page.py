@@ -18,6 +18,7 @@ from refill.payments.models import Payment
 from refill.payments.services import method_add
 from refill.renewals.services import order_create_topup, order_pay_card
 from refill.subscriptions.models import Bucket, Period
+from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew
 from tests.pagetext import visible_text
 
@@ -146,3 +147,40 @@ def test_another_customers_line_is_not_found(client, world):
     theirs = make_line(stranger, market, plan, msisdn="+12025550188")
     assert client.get(reverse("portal:addons", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("portal:addon_quote", args=[theirs.pk])).status_code == 404
+
+
+def split(html: str) -> tuple[str, str] | None:
+    """What "wallet first, the rest by card" takes from each, as the price panel shows it."""
+    wallet = re.search(r'data-testid="split-wallet"><dt>[^<]*</dt><dd>([^<]*)</dd>', html)
+    card = re.search(r'data-testid="split-card"><dt>[^<]*</dt><dd>([^<]*)</dd>', html)
+    return (wallet.group(1), card.group(1)) if wallet and card else None
+
+
+def test_wallet_first_shows_the_split_before_paying(client, world):
+    market, plan, booster, customer, line = world
+    _, pins = voucher_batch_generate(count=1, face_value="4.00", currency="USD")
+    voucher_redeem(pin=pins[0][1], customer=customer)
+    page = client.get(reverse("portal:addons", args=[line.pk]), {"plan": "us-data-5gb"}).content.decode()
+    # choosing a way to pay re-prices the panel, as on the renew page, and a change of pass keeps the way
+    quote_url = reverse("portal:addon_quote", args=[line.pk])
+    pay_with = re.search(r'<fieldset class="pay-with"[^>]*>', page).group(0)
+    assert f'hx-get="{quote_url}"' in pay_with and "pay_with" in pay_with
+    plans = re.search(r'<fieldset class="plans"[^>]*>', page).group(0)
+    assert "[name='pay_with']:checked" in plans and "pay_with" in re.search(r'hx-params="([^"]*)"', plans).group(1)
+    # the wallet holds less than the pass: "wallet first" is offered first, its split shown at once
+    assert re.search(r'value="wallet_card" data-testid="pay-wallet-card" checked', page)
+    assert split(page) == ("$4.00", "$6.00")
+    panel = client.get(quote_url, {"plan": "us-data-5gb", "pay_with": "wallet_card"}).content.decode()
+    assert split(panel) == ("$4.00", "$6.00")
+    assert split(client.get(quote_url, {"plan": "us-data-5gb", "pay_with": "card"}).content.decode()) is None
+    # without script, "Update price" shows it too
+    form = {**addon_form(client, line, pay_with="wallet_card"), "action": "quote"}
+    assert split(client.post(reverse("portal:addons", args=[line.pk]), form).content.decode()) == ("$4.00", "$6.00")
+    # and paying takes exactly that split
+    answer = client.post(reverse("portal:addons", args=[line.pk]), addon_form(client, line, pay_with="wallet_card"))
+    order = Order.objects.get(customer=customer, items__kind=OrderItem.Kind.ADDON)
+    assert answer.status_code == 302 and order.status == Order.Status.PAID
+    assert sorted(order.payments.values_list("method", "amount")) == [
+        ("card", Decimal("6.0000")),
+        ("wallet", Decimal("4.0000")),
+    ]
