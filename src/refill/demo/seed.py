@@ -38,6 +38,8 @@ from refill.subscriptions.models import Bucket
 from refill.support.demo import tickets_seed
 from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem
 
+from .today import today_seed
+
 GB = 1024
 
 # code, kind, en, zh, validity kind, count, data MB (None = unlimited), minutes, sms, price, max prepaid, rollover
@@ -285,6 +287,8 @@ def demo_seed(stdout=None) -> bool:
         # The help centre's common articles (both languages) and a few support requests.
         articles_seed()
         tickets_seed()
+        # Activity dated now, so the back office's first page has today's figures.
+        today_seed(us=us, now=now)
     return True
 
 

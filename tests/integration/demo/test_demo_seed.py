@@ -1,0 +1,58 @@
+"""The demo data as `make run` loads it (refill.demo.seed): someone trying the back office for the
+first time finds today's figures on its first page, not zeros, because the demo has activity on
+the day it is loaded ("today" in the operator's zone), made through the real services."""
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from refill.backoffice.dashboard import dashboard, operator_today
+from refill.customers.models import User
+from refill.demo.seed import demo_seed
+from refill.orders.models import Order
+from refill.renewals.models import RenewalAttempt
+from refill.support.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+# 15:00 in New York (UTC-5 in March), the operator's zone.
+AFTERNOON_NEW_YORK = datetime(2027, 3, 2, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.REFILL_DEFAULT_TIME_ZONE = "America/New_York"
+    with time_machine.travel(AFTERNOON_NEW_YORK, tick=True):
+        assert demo_seed()
+        yield
+
+
+def test_the_back_office_dashboard_of_a_new_demo_shows_todays_figures(demo):
+    board = dashboard(User.objects.get(email="admin@example.com"))  # the demo's administrator sees every figure
+    today = operator_today()
+    assert board.today.day == today.day == AFTERNOON_NEW_YORK.date()
+    # renewals paid today, through the real order services, and what they brought in
+    assert board.renewals >= 3
+    assert board.revenue and all(row.amount > 0 for row in board.revenue)
+    paid_today = Order.objects.filter(status="paid", paid_at__gte=today.start, paid_at__lt=today.end)
+    assert paid_today.count() == board.renewals
+    assert all(order.payments.filter(status="succeeded").exists() for order in paid_today)
+    # one auto-renewal the bank declined today, with why, and its line in need of attention
+    assert board.failed_today == 1 and board.attention == 1
+    failed = RenewalAttempt.objects.get(status="failed")
+    assert failed.reason == "insufficient_funds" and today.start <= failed.finished_at < today.end
+    assert board.attention_lines[0].pk == failed.line_id and board.attention_lines[0].failed_reason_text
+    assert RenewalAttempt.objects.filter(line=failed.line, number=2, status="due").exists()  # retried later
+    # and a support request waiting for an answer, opened today about that line
+    assert board.tickets_waiting == 1
+    waiting = Ticket.objects.get(awaiting_since__isnull=False)
+    assert waiting.line_id == failed.line_id and today.start <= waiting.created_at < today.end
+
+
+def test_loading_the_demo_again_changes_nothing(demo):
+    with time_machine.travel(AFTERNOON_NEW_YORK, tick=True):
+        before = (Order.objects.count(), RenewalAttempt.objects.count(), Ticket.objects.count())
+        assert demo_seed() is False
+        assert (Order.objects.count(), RenewalAttempt.objects.count(), Ticket.objects.count()) == before
