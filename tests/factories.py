@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from stdnum import luhn
 
@@ -15,7 +16,9 @@ from refill.customers.models import Customer, User
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.models import Line
-from refill.renewals.services import order_create_renewal, order_pay_card
+from refill.orders.checkout import order_create_renewal
+from refill.orders.paying import order_pay_card
+from refill.payments.models import PaymentMethod
 
 _seq = itertools.count(1)
 SUCCESS_CARD = "4242424242424242"
@@ -101,9 +104,17 @@ def esim_batch_iccid(batch: int, n: int) -> str:
 
 
 def make_line(
-    customer: Customer, market: Market, plan: Plan, *, msisdn: str | None = None, sim_type: str = "esim"
+    customer: Customer,
+    market: Market,
+    plan: Plan,
+    *,
+    msisdn: str | None = None,
+    sim_type: str = "esim",
+    status: str | None = None,
 ) -> Line:
+    """A line of ``customer`` on ``plan``; ``status`` set as stored (no lifecycle service runs)."""
     number = msisdn or f"+1202555{next(_seq) % 10000:04d}"
+    extra = {"status": status} if status is not None else {}
     return Line.objects.create(
         msisdn=number,
         iccid=_iccid(),
@@ -111,14 +122,51 @@ def make_line(
         owner=customer,
         market=market,
         plan=plan,
+        **extra,
     )
+
+
+def card_details(number: str = SUCCESS_CARD, **fields) -> CardDetails:
+    """What a customer types into the card form: ``number``, expiry December three years ahead,
+    CVC 123, with ``fields`` changed (e.g. ``exp_year=2031, holder="Li Wei"``)."""
+    values = dict(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123")
+    return CardDetails(**{**values, **fields})
+
+
+def make_saved_card(customer: Customer, *, token: str | None = None, **fields) -> PaymentMethod:
+    """A saved sandbox Visa ending 4242, expiring 12/2039, with ``fields`` changed
+    (``brand``, ``last4``, ``exp_month``, ``exp_year``, ``is_default``, ``is_backup``, ``removed_at``...)."""
+    values = dict(gateway="sandbox", brand="visa", last4="4242", exp_month=12, exp_year=2039)
+    return PaymentMethod.objects.create(customer=customer, token=token or f"tok_{next(_seq)}", **{**values, **fields})
+
+
+STAFF_PASSWORD = "x-pass-12345"
+
+
+def make_staff(
+    group: str | None = None,
+    email: str | None = None,
+    *,
+    permissions: tuple[str, ...] | list[str] = (),
+    password: str = STAFF_PASSWORD,
+) -> User:
+    """A back office staff member (role "staff", is_staff): in the staff ``group`` of that name
+    (backoffice/roles.py: support, finance, catalog, admin...) if given, and with the extra
+    ``permissions`` given as "app_label.codename". Sign them in with ``login``."""
+    user = User.objects.create_user(
+        email or f"staff{next(_seq)}@example.com", password, role=User.Role.STAFF, is_staff=True
+    )
+    if group is not None:
+        user.groups.add(Group.objects.get(name=group))
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
 
 
 def card_token(number: str = SUCCESS_CARD):
     gateway = SandboxGateway()
-    return gateway, gateway.tokenize(
-        CardDetails(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123")
-    )
+    return gateway, gateway.tokenize(card_details(number))
 
 
 def renew(

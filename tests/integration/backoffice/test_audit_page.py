@@ -6,7 +6,6 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
@@ -15,22 +14,16 @@ from refill.audit.models import AuditEvent
 from refill.audit.services import audit_record
 from refill.backoffice.audit_views import PER_PAGE
 from refill.ops.middleware import client_ip
-from tests.factories import login, make_market, make_promotion
+from tests.factories import login, make_market, make_promotion, make_staff
 
 pytestmark = pytest.mark.django_db
 
 URL = "/backoffice/audit/"
 
 
-def grant(user, app_label: str, *codenames: str) -> None:
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
 @pytest.fixture
 def auditor(client, django_user_model):
-    user = django_user_model.objects.create_user("auditor@example.com", "x-pass-12345", is_staff=True, role="staff")
-    grant(user, "audit", "view_auditevent")
+    user = make_staff(email="auditor@example.com", permissions=["audit.view_auditevent"])
     login(client, user)
     return user
 
@@ -68,8 +61,7 @@ def test_anonymous_is_sent_to_log_in():
 
 def test_staff_without_the_permission_are_refused(client, django_user_model):
     first = event()
-    clerk = django_user_model.objects.create_user("clerk@example.com", "x-pass-12345", is_staff=True, role="staff")
-    grant(clerk, "promotions", "view_promotion")
+    clerk = make_staff(email="clerk@example.com", permissions=["promotions.view_promotion"])
     login(client, clerk)
     for url in (URL, f"{URL}{first.pk}/", f"{URL}?format=csv"):
         assert client.get(url).status_code == 403
@@ -77,9 +69,10 @@ def test_staff_without_the_permission_are_refused(client, django_user_model):
 
 def test_a_back_office_change_records_who_when_from_where_and_before_and_after(django_user_model, market):
     # given a marketing manager working from 203.0.113.7
-    manager = django_user_model.objects.create_user("manager@example.com", "x-pass-12345", is_staff=True, role="staff")
-    grant(manager, "promotions", "view_promotion", "change_promotion")
-    grant(manager, "audit", "view_auditevent")
+    manager = make_staff(
+        email="manager@example.com",
+        permissions=["promotions.view_promotion", "promotions.change_promotion", "audit.view_auditevent"],
+    )
     client = Client(REMOTE_ADDR="203.0.113.7")
     login(client, manager)
     promotion = make_promotion(market)

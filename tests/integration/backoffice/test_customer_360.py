@@ -3,23 +3,20 @@ lines, balances, orders, payments, notifications and audit history, and acts for
 with a reason in the audit log. Roles decide who may look and who may act."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
 from refill.audit.models import AuditEvent
-from refill.customers.models import User
 from refill.formatting import iccid_html
 from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Bucket
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
 
 def member(role: str) -> Client:
-    user = User.objects.create_user(f"{role}-360@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name=role))
+    user = make_staff(role, f"{role}-360@example.com")
     client = Client()
     login(client, user)
     return client

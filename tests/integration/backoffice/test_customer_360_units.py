@@ -6,24 +6,21 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from refill.customers.models import User
 from refill.ledger.services import wallet_adjust
 from refill.payments.models import PaymentMethod
 from refill.renewals.autorenew import autorenew_update
 from refill.subscriptions.models import Bucket
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_saved_card, make_staff, renew
 from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
 
 def member(role: str, language: str = "en") -> Client:
-    user = User.objects.create_user(f"{role}-units@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name=role))
+    user = make_staff(role, f"{role}-units@example.com")
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     login(client, user)
     return client
@@ -75,17 +72,13 @@ def test_auto_renew_shows_caps_and_the_ways_it_would_pay_in_order(line):
     autorenew_update(
         line=line, actor=None, enabled=True, cap_per_renewal=Decimal("30.00"), cap_per_month=Decimal("60.00")
     )
-    PaymentMethod.objects.create(
-        customer=customer, gateway="sandbox", token="tok_a", brand="visa", last4="4242", exp_month=12,
-        exp_year=2030, is_default=True,
-    )  # fmt: skip
-    PaymentMethod.objects.create(
-        customer=customer, gateway="sandbox", token="tok_b", brand="mastercard", last4="4444", exp_month=1,
-        exp_year=2031, is_backup=True,
-    )  # fmt: skip
-    PaymentMethod.objects.create(
-        customer=customer, gateway="sandbox", token="tok_c", brand="amex", last4="0005", exp_month=1,
-        exp_year=2031, removed_at="2026-01-01T00:00:00Z",  # removed: never used
+    make_saved_card(customer, token="tok_a", exp_year=2030, is_default=True)
+    make_saved_card(
+        customer, token="tok_b", brand="mastercard", last4="4444", exp_month=1, exp_year=2031, is_backup=True
+    )
+    make_saved_card(  # removed: never used
+        customer, token="tok_c", brand="amex", last4="0005", exp_month=1, exp_year=2031,
+        removed_at="2026-01-01T00:00:00Z",
     )  # fmt: skip
     wallet_adjust(customer=customer, currency="USD", amount=Decimal("7.50"), reason="test", key="units-wallet")
     page = member("support").get(reverse("backoffice:customer", args=[customer.pk])).content.decode()

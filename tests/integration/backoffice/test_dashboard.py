@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +19,7 @@ from refill.backoffice.dashboard import dashboard, lines_needing_attention, oper
 from refill.customers.models import Customer, User
 from refill.renewals.models import RenewalAttempt
 from refill.support.models import Ticket
-from tests.factories import login, make_customer, make_line, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_plan, make_staff, renew
 from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +40,7 @@ def _operator_zone(settings):
 
 
 def staff_in(client, role: str, email: str | None = None) -> User:
-    user = User.objects.create_user(email or f"{role}-board@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name=role))
+    user = make_staff(role, email or f"{role}-board@example.com")
     login(client, user)
     return user
 

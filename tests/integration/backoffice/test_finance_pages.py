@@ -9,28 +9,24 @@ from django.utils import timezone
 from refill.audit.models import AuditEvent
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_redeem
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
 
 FINANCE_PERMISSIONS = [
-    ("ledger", "view_journalentry"),
-    ("ledger", "adjust_wallet"),
-    ("vouchers", "view_voucherbatch"),
-    ("vouchers", "add_voucherbatch"),
-    ("vouchers", "change_voucher"),
-    ("orders", "add_refund"),
+    "ledger.view_journalentry",
+    "ledger.adjust_wallet",
+    "vouchers.view_voucherbatch",
+    "vouchers.add_voucherbatch",
+    "vouchers.change_voucher",
+    "orders.add_refund",
 ]
 
 
 @pytest.fixture
 def staff(client, django_user_model):
-    from django.contrib.auth.models import Permission
-
-    user = django_user_model.objects.create_user("finance@example.com", "x-pass-12345", is_staff=True, role="staff")
-    for app_label, codename in FINANCE_PERMISSIONS:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    user = make_staff(email="finance@example.com", permissions=FINANCE_PERMISSIONS)
     login(client, user)
     return user
 
@@ -155,7 +151,7 @@ def test_wallet_adjustment(client, staff, sales):
 
 
 def test_staff_without_finance_permissions_are_refused(client, django_user_model, sales):
-    clerk = django_user_model.objects.create_user("catalog@example.com", "x-pass-12345", is_staff=True, role="staff")
+    clerk = make_staff(email="catalog@example.com")
     login(client, clerk)
     assert client.get(reverse("backoffice:trial_balance")).status_code == 403
     assert (

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,20 +18,20 @@ from refill.ledger.models import JournalEntry
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.lines.services import lines_lapse_sweep
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order, Refund
+from refill.orders.paying import payment_start
 from refill.orders.refunds import RefundRefused, order_refund
 from refill.payments.models import Payment, SandboxCharge
 from refill.renewals.goodwill import GoodwillTooManyPeriods, order_create_goodwill
-from refill.renewals.services import order_create_renewal, payment_start
 from refill.subscriptions.models import Period
-from tests.factories import card_token, login, make_customer, make_line, make_plan, renew
+from tests.factories import card_token, login, make_customer, make_line, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
 
 def member(role: str) -> tuple[Client, User]:
-    user = User.objects.create_user(f"{role}-goodwill@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name=role))
+    user = make_staff(role, f"{role}-goodwill@example.com")
     client = Client()
     login(client, user)
     return client, user

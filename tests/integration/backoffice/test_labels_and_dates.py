@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from refill.apikeys.services import apikey_create
-from refill.customers.models import User
 from refill.esim.models import Profile, ProfileBatch
 from refill.notifications.models import Notification
-from tests.factories import esim_batch_iccid, login, make_customer
+from tests.factories import esim_batch_iccid, login, make_customer, make_staff
 from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +21,7 @@ AT = datetime(2026, 12, 7, 6, 24, 5, tzinfo=UTC)
 
 
 def _admin(language: str) -> Client:
-    user = User.objects.create_user(f"admin-{language}@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name="admin"))
+    user = make_staff("admin", f"admin-{language}@example.com")
     client = Client()
     login(client, user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language

@@ -3,20 +3,17 @@ that says where the money went, in the staff member's language."""
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from refill.customers.models import User
-from tests.factories import login, make_customer, make_line, renew
+from tests.factories import login, make_customer, make_line, make_staff, renew
 from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
 
 def _finance(language: str) -> Client:
-    user = User.objects.create_user(f"finance-{language}@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.groups.add(Group.objects.get(name="finance"))
+    user = make_staff("finance", f"finance-{language}@example.com")
     client = Client()
     login(client, user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language

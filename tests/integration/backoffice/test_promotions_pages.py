@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django import forms
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -17,10 +16,10 @@ from django.utils import timezone
 
 from refill.audit.models import AuditEvent
 from refill.backoffice.forms import WINDOW_FORMAT
+from refill.orders.checkout import order_create_renewal
 from refill.promotions import staff as services
 from refill.promotions.models import Promotion, Redemption
-from refill.renewals.services import order_create_renewal
-from tests.factories import login, make_customer, make_line, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +27,12 @@ DECLINED_CARD = "4000000000000002"
 LOCKED = "This can no longer be changed: the promotion has redemptions."
 
 
-def grant(user, *codenames: str) -> None:
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="promotions", codename=codename))
-
-
 @pytest.fixture
 def staff(client, django_user_model):
-    user = django_user_model.objects.create_user("marketing@example.com", "x-pass-12345", is_staff=True, role="staff")
-    grant(user, "view_promotion", "add_promotion", "change_promotion")
+    user = make_staff(
+        email="marketing@example.com",
+        permissions=["promotions.view_promotion", "promotions.add_promotion", "promotions.change_promotion"],
+    )
     login(client, user)
     return user
 
@@ -143,7 +139,7 @@ def test_customers_are_sent_to_the_staff_login(client, us):
 
 def test_staff_without_promotion_permissions_are_refused(client, django_user_model, us):
     offer = promotion(us)
-    clerk = django_user_model.objects.create_user("finance@example.com", "x-pass-12345", is_staff=True, role="staff")
+    clerk = make_staff(email="finance@example.com")
     login(client, clerk)
     assert client.get(reverse("backoffice:promotions")).status_code == 403
     assert client.get(reverse("backoffice:promotion_detail", args=[offer.pk])).status_code == 403
@@ -155,8 +151,7 @@ def test_staff_without_promotion_permissions_are_refused(client, django_user_mod
 
 def test_viewers_see_promotions_but_cannot_change_them(client, django_user_model, us):
     offer = promotion(us)
-    viewer = django_user_model.objects.create_user("viewer@example.com", "x-pass-12345", is_staff=True, role="staff")
-    grant(viewer, "view_promotion")
+    viewer = make_staff(email="viewer@example.com", permissions=["promotions.view_promotion"])
     login(client, viewer)
     listing = client.get(reverse("backoffice:promotions"))
     assert listing.status_code == 200 and 'data-testid="new-promotion"' not in listing.content.decode()

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,7 +18,7 @@ from refill.backoffice import reports
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.models import RenewalAttempt
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
-from tests.factories import login, make_customer, make_line, make_plan, make_promotion, renew
+from tests.factories import login, make_customer, make_line, make_plan, make_promotion, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +33,7 @@ _numbers = iter(range(1000, 9999))
 
 @pytest.fixture
 def staff(client, django_user_model):
-    user = django_user_model.objects.create_user("analyst@example.com", "x-pass-12345", is_staff=True, role="staff")
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="backoffice", codename="view_reports"))
+    user = make_staff(email="analyst@example.com", permissions=["backoffice.view_reports"])
     login(client, user)
     return user
 
@@ -95,8 +93,8 @@ def test_renewals_and_revenue_per_local_day_and_currency(sales, us, cn):
 
 
 def test_add_on_passes_are_sales_too(us, us_plan):
+    from refill.orders.paying import order_pay_card
     from refill.renewals.addons import order_create_addon
-    from refill.renewals.services import order_pay_card
     from tests.factories import card_token, make_plan
 
     booster = make_plan(us, "us-boost", kind="addon", price="10.00", voice_minutes=0, sms=0)
@@ -376,7 +374,7 @@ def test_csv_keeps_formulas_as_text(client, staff, us, us_plan):
 
 
 def test_reports_need_the_permission(client, django_user_model, us):
-    user = django_user_model.objects.create_user("support@example.com", "x-pass-12345", is_staff=True, role="staff")
+    user = make_staff(email="support@example.com")
     login(client, user)
     assert page(client).status_code == 403
     assert client.get(reverse("backoffice:report_csv", args=["renewals"])).status_code == 403
