@@ -14,8 +14,9 @@ test:  ## install what tests need and run the whole suite on SQLite and on a thr
 	scripts/bootstrap.sh test
 	$(PY) tools/run_tests.py
 
-lint:  ## ruff, and mypy (django-stubs) on the domain and the checkout modules listed in pyproject.toml
+lint:  ## ruff, import-linter's layer contracts, and mypy (django-stubs) on the modules listed in pyproject.toml
 	$(PY) -m ruff check src tests tools bench
+	.venv/bin/lint-imports
 	$(PY) -m mypy
 
 messages:  ## re-extract and compile the translations

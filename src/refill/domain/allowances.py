@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+# The usage notices: percent of a bucket used, highest crossed wins. Metering (subscriptions) marks
+# the crossing and notifications words it, so the numbers live below both.
+USAGE_THRESHOLDS = (100, 90, 75)
+
 
 class Rollover(StrEnum):
     EXPIRE = "expire"  # the default: unused allowance expires with its period

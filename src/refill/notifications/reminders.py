@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
+from refill.domain.allowances import USAGE_THRESHOLDS
 from refill.domain.lifecycle import LineStatus
 from refill.events import emit_many
 from refill.lines.models import Line
@@ -19,7 +20,6 @@ from .services import notice
 # Expiry windows are each market's ``reminder_days`` (days before the end; the smallest window
 # that applies wins). "Will renew on … for …" is said once, this long before the end.
 AUTORENEW_NOTICE = timedelta(days=3)
-USAGE_THRESHOLDS = (100, 90, 75)  # percent of a bucket used; the highest crossed wins
 RELEASE_WARNING = timedelta(days=3)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.catalog.models import Plan
+from refill.domain.allowances import USAGE_THRESHOLDS
 from refill.errors import RefillError
 from refill.events import emit_many
 from refill.lines.models import Line
@@ -130,8 +131,6 @@ def _take(sql: _Sql, mine: list[tuple[int, Usage, int]], lines: dict, outcomes: 
     """Take each record from its line's buckets valid at its time, first to expire first, in the
     order the records happened; what is left is overage. Returns the buckets that crossed a usage
     notice threshold (the highest crossed, in percent; 100 is a bucket used up), as event rows."""
-    from refill.notifications.reminders import USAGE_THRESHOLDS
-
     timed = sorted(mine, key=itemgetter(2))
     wanted = {(lines[usage.msisdn][0], usage.kind) for _index, usage, _at in mine}
     by_line: dict[tuple[int, str], list[list]] = defaultdict(list)
