@@ -4,12 +4,10 @@ refused elsewhere; the table names every URL so a new one cannot go untested. Wh
 may do with a line (only once its customer is verified) is tested in test_verification.py."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from refill.customers.models import User
-from tests.factories import login, make_customer
+from tests.factories import login, make_customer, make_staff
 
 from .conftest import make_agent
 
@@ -38,8 +36,7 @@ def client_for(who: str) -> Client:
     if who == "customer":
         login(client, make_customer("matrix-desk@example.com")[1])
     elif who in ("support", "admin"):
-        user = User.objects.create_user(f"{who}-desk@example.com", "x-pass-12345", role="staff", is_staff=True)
-        user.groups.add(Group.objects.get(name=who))
+        user = make_staff(who, f"{who}-desk@example.com")
         login(client, user)
     elif who == "agent without a shop":
         login(client, make_agent(None, "noshop@example.com"))

@@ -4,8 +4,7 @@ shop is told why; a shop serves the numbers of its own market."""
 import pytest
 from django.urls import reverse
 
-from refill.customers.models import User
-from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff
 
 from .conftest import make_agent, make_shop
 
@@ -36,7 +35,7 @@ def test_an_inactive_shop_closes_its_counter(client, shop, agent, customer_line)
 
 
 def test_staff_are_not_agents(client, customer_line):
-    staff = User.objects.create_user("support@example.com", "x-pass-12345", role=User.Role.STAFF, is_staff=True)
+    staff = make_staff(email="support@example.com")
     login(client, staff)
     assert client.get(reverse("agentdesk:desk")).status_code == 403
     assert client.get(reverse("agentdesk:drawer_closes")).status_code == 403

@@ -10,14 +10,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from refill.errors import RefillError
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from refill.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from refill.webhooks.outbox import endpoint_create, webhook_emit, webhooks_deliver
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -113,9 +112,9 @@ def test_gives_up_after_a_day_and_staff_can_send_again(receiver, client, django_
     assert delivery.status == "failed" and moment - delivery.created_at >= timedelta(hours=24)
     assert delivery.attempts == WebhookAttempt.objects.filter(delivery=delivery).count() > 5
     receiver.fail = 0
-    staff = django_user_model.objects.create_user("ops@example.com", "x-pass-12345", is_staff=True, role="staff")
-    for codename in ("view_webhookdelivery", "change_webhookdelivery"):
-        staff.user_permissions.add(Permission.objects.get(content_type__app_label="webhooks", codename=codename))
+    staff = make_staff(
+        email="ops@example.com", permissions=["webhooks.view_webhookdelivery", "webhooks.change_webhookdelivery"]
+    )
     login(client, staff)
     page = client.get("/backoffice/webhooks/").content.decode()
     assert "order.paid" in page and "500" in page

@@ -7,13 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
 from refill.catalog.models import Market, Plan, PlanPrice
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,7 @@ def plan(market):
 
 
 def staff_in(client, django_user_model, role: str | None = None, *codenames: str):
-    user = django_user_model.objects.create_user(
-        f"{role or 'x'}@example.com", "x-pass-12345", is_staff=True, role="staff"
-    )
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="catalog", codename=codename))
+    user = make_staff(role, f"{role or 'x'}@example.com", permissions=[f"catalog.{codename}" for codename in codenames])
     login(client, user)
     return user
 

@@ -1,13 +1,12 @@
 """Staff import vendor batches and see the eSIM stock; others cannot. The command line does the same."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from refill.audit.models import AuditEvent
 from refill.esim.models import Profile, ProfileBatch
-from tests.factories import esim_batch_iccid, login
+from tests.factories import esim_batch_iccid, login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +20,7 @@ CSV = (f"ICCID;IMSI;Profile type\n{iccid(1)};234150000005001;consumer\n{iccid(2)
 
 
 def staff_with(django_user_model, *perms):
-    user = django_user_model.objects.create_user(
-        f"s{len(perms)}@example.com", "x-pass-12345", is_staff=True, role="staff"
-    )
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return user
+    return make_staff(email=f"s{len(perms)}@example.com", permissions=perms)
 
 
 def test_import_shows_the_report_and_the_stock(client, django_user_model):

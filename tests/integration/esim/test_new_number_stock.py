@@ -23,7 +23,7 @@ from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import Line, PoolNumber
 from refill.notifications.models import Notification
 from refill.orders.models import Refund
-from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, login, make_customer, make_line, make_market, make_plan, make_staff, renew
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -310,8 +310,7 @@ def test_only_staff_allowed_set_the_threshold(client, django_user_model):
 
     from refill.esim.models import StockAlert
 
-    support = django_user_model.objects.create_user("sup@example.com", "x-pass-12345", is_staff=True, role="staff")
-    support.groups.add(Group.objects.get(name="support"))  # sees the stock, does not set thresholds
+    support = make_staff("support", "sup@example.com")  # sees the stock, does not set thresholds
     login(client, support)
     assert client.get("/backoffice/esim/inventory/").status_code == 200
     response = client.post("/backoffice/esim/inventory/", {"profile_type": "consumer", "low_at": "3"})

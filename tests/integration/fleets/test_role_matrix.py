@@ -3,13 +3,11 @@ staff and shop agents do not find the fleet pages at all; a viewer sees every pa
 nothing; an administrator may act. The table names every URL so a new one cannot go untested."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from refill.customers.models import User
 from refill.fleets.models import BulkJob, LineGroup
-from tests.factories import login, make_customer
+from tests.factories import login, make_customer, make_staff
 
 from .conftest import Fleet
 
@@ -53,8 +51,7 @@ def client_for(who: str, fleet: Fleet) -> Client:
     if who == "person":
         login(client, make_customer("matrix-fleet@example.com")[1])
     elif who in ("support", "admin staff"):
-        user = User.objects.create_user(f"{who[:5]}-fleet@example.com", "x-pass-12345", role="staff", is_staff=True)
-        user.groups.add(Group.objects.get(name=who.split()[0]))
+        user = make_staff(who.split()[0], f"{who[:5]}-fleet@example.com")
         login(client, user)
     elif who == "viewer":
         login(client, fleet.viewer)

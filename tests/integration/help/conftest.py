@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.contrib.auth.models import Group
 
 from refill.customers.models import User
 from refill.help.models import Article
 from tests.factories import login, make_market
+from tests.factories import make_staff as _make_staff
 
 _seq = itertools.count(1)
 
@@ -41,9 +41,7 @@ def make_article(**fields) -> Article:
 
 
 def make_staff(role: str, email: str | None = None) -> User:
-    user = User.objects.create_user(email or f"{role}-help@example.com", "x-pass-12345", role="staff", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return _make_staff(role, email or f"{role}-help@example.com")
 
 
 @pytest.fixture

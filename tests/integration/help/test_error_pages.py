@@ -9,7 +9,7 @@ from django.views import defaults
 
 from refill.help.demo import articles_seed
 from refill.help.selectors import help_url
-from tests.factories import login
+from tests.factories import login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +42,7 @@ def test_a_missing_page_links_to_its_article(language, heading):
 
 
 def test_a_refused_page_links_to_its_article():
-    from django.contrib.auth.models import Group
-
-    from refill.customers.models import User
-
-    catalog_manager = User.objects.create_user("catalog-403@example.com", "x-pass-12345", role="staff", is_staff=True)
-    catalog_manager.groups.add(Group.objects.get(name="catalog"))
+    catalog_manager = make_staff("catalog", "catalog-403@example.com")
     client = Client()
     login(client, catalog_manager)
     answer = client.get(reverse("support_admin:queue"))  # support requests are not a catalog manager's

@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 from django import forms
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import ProhibitNullCharactersValidator
 from stdnum import luhn
@@ -24,7 +23,7 @@ from refill.fleets.numbers import numbers_from_csv, numbers_from_text
 from refill.ops.safetext import clean_text, has_control_characters
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_generate, voucher_batch_import
-from tests.factories import login
+from tests.factories import login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -108,8 +107,7 @@ def test_a_fleet_group_renamed_outside_a_form_field_is_stored_without_control_ch
 
 
 def test_a_pin_voided_with_a_nul_in_its_reason_is_recorded_without_it(client, django_user_model):
-    staff = django_user_model.objects.create_user("void-h9@example.com", "x-pass-12345", is_staff=True, role="staff")
-    staff.user_permissions.add(Permission.objects.get(codename="change_voucher"))
+    staff = make_staff(email="void-h9@example.com", permissions=["vouchers.change_voucher"])
     batch, pins = voucher_batch_generate(count=1, face_value="5.00", currency="USD")
     login(client, staff)
     client.post("/backoffice/vouchers/void/", {"reference": pins[0][0] + "\x00", "reason": "lost\x00 card\x1b"})

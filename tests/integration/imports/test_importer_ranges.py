@@ -16,7 +16,7 @@ from refill.fleets.errors import FleetRefused
 from refill.fleets.numbers import numbers_from_csv
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_batch_import
-from tests.factories import login
+from tests.factories import login, make_staff
 from tests.integration.imports.test_importer_fuzz import check_inventory, check_vouchers, csv_text, iccid, isolated
 from tests.pagetext import visible_text
 
@@ -188,11 +188,8 @@ def test_importers_refuse_a_file_with_an_encoded_surrogate():
 
 
 def test_the_back_office_import_page_reports_out_of_range_rows(client, django_user_model):
-    from django.contrib.auth.models import Permission
 
-    user = django_user_model.objects.create_user("pins@example.com", "x-pass-12345", is_staff=True, role="staff")
-    for codename in ("view_voucherbatch", "add_voucherbatch"):
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="vouchers", codename=codename))
+    user = make_staff(email="pins@example.com", permissions=["vouchers.view_voucherbatch", "vouchers.add_voucherbatch"])
     login(client, user)
     text = csv_text(
         ["serial", "pin", "face_value", "currency", "expires_at"],

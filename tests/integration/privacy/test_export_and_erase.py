@@ -27,7 +27,7 @@ from refill.payments.models import Payment, PaymentMethod
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Period
-from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -262,13 +262,11 @@ def test_a_customer_without_lines_can_be_erased_by_the_service(world):
     event = AuditEvent.objects.get(action="privacy.erase", object_id=str(customer.pk))
     assert event.reason == "support ticket 12" and event.actor_label == "system"
     # Staff see on the customer 360 that the personal data is gone at the customer's request.
-    from django.contrib.auth.models import Group
     from django.test import Client
 
     from tests.factories import login
 
-    support = User.objects.create_user("support-privacy@example.com", "x-pass-12345", role="staff", is_staff=True)
-    support.groups.add(Group.objects.get(name="support"))
+    support = make_staff("support", "support-privacy@example.com")
     client = Client()
     login(client, support)
     page = client.get(f"/backoffice/customers/{customer.pk}/")

@@ -12,7 +12,6 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,7 +24,7 @@ from refill.integrations import http_guard
 from refill.webhooks import outbox as webhooks
 from refill.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from refill.webhooks.outbox import endpoint_create, webhook_emit, webhooks_deliver
-from tests.factories import login
+from tests.factories import login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +152,7 @@ def _event_for(endpoint_url: str, *, direct: bool = False) -> WebhookDelivery:
 
 
 def _admin_client(email="webhooks-admin@example.com") -> tuple[Client, User]:
-    user = User.objects.create_user(email, "x-pass-12345", role=User.Role.STAFF, is_staff=True)
-    user.groups.add(Group.objects.get(name="admin"))
+    user = make_staff("admin", email)
     client = Client()
     login(client, user)
     return client, user
@@ -353,8 +351,7 @@ def test_only_admins_may_delete_endpoints(settings):
     settings.REFILL_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     endpoint = endpoint_create(name="Gone", url="http://127.0.0.1:9/hook", events=["order.paid"], actor=None)
     for role in ("support", "finance", "catalog"):
-        user = User.objects.create_user(f"{role}-wh@example.com", "x-pass-12345", role=User.Role.STAFF, is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
+        user = make_staff(role, f"{role}-wh@example.com")
         client = Client()
         login(client, user)
         url = reverse("backoffice:webhook_delete", args=[endpoint.pk])
