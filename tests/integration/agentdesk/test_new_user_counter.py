@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refill.lines.models import Line
-from refill.payments.models import PaymentMethod
+from tests.factories import make_saved_card
 from tests.pagetext import visible_text
 
 from .conftest import verify_by_pin
@@ -26,14 +26,8 @@ def verified(client, agent, customer_line):
 
 
 def cards(customer):
-    PaymentMethod.objects.create(
-        customer=customer, gateway="sandbox", token="t1", brand="visa", last4="4242", exp_month=12, exp_year=2039,
-        is_default=True,
-    )  # fmt: skip
-    PaymentMethod.objects.create(
-        customer=customer, gateway="sandbox", token="t2", brand="mastercard", last4="4444", exp_month=11,
-        exp_year=2039, is_backup=True,
-    )  # fmt: skip
+    make_saved_card(customer, token="t1", is_default=True)
+    make_saved_card(customer, token="t2", brand="mastercard", last4="4444", exp_month=11, is_backup=True)
 
 
 def desk(client, line) -> str:

@@ -13,7 +13,7 @@ from refill.ledger.models import Account
 from refill.ledger.services import account_balance, account_for
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
-from tests.factories import make_promotion
+from tests.factories import make_promotion, make_saved_card
 from tests.pagetext import visible_text
 
 from .conftest import renew_at_counter, verify_by_pin
@@ -107,8 +107,7 @@ def test_missing_card_fields_are_asked_for(client, verified, plan):
 
 def test_the_agent_sees_no_saved_cards(client, verified, plan):
     customer, line = verified
-    PaymentMethod.objects.create(customer=customer, gateway="sandbox", token="tok", brand="visa", last4="1881",
-                                 exp_month=12, exp_year=2039)  # fmt: skip
+    make_saved_card(customer, token="tok", last4="1881")
     for url in (reverse("agentdesk:renew", args=[line.pk]), reverse("agentdesk:desk") + f"?msisdn={line.msisdn}"):
         page = client.get(url).content.decode()
         assert "1881" not in visible_text(page) and 'value="saved-' not in page

@@ -2,22 +2,18 @@
 once, and checked with their scopes; GET /api/v1/plans as the first endpoint they reach."""
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from refill.apikeys.models import ApiKey
 from refill.apikeys.services import apikey_authenticate, apikey_create, apikey_revoke
 from refill.audit.models import AuditEvent
-from tests.factories import login, make_customer, make_market, make_plan
+from tests.factories import login, make_customer, make_market, make_plan, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin(django_user_model):
-    user = django_user_model.objects.create_user("keys@example.com", "x-pass-12345", is_staff=True, role="staff")
-    for codename in ("view_apikey", "add_apikey"):
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="apikeys", codename=codename))
-    return user
+    return make_staff(email="keys@example.com", permissions=["apikeys.view_apikey", "apikeys.add_apikey"])
 
 
 @pytest.fixture
@@ -64,8 +60,7 @@ def test_back_office_creates_shows_once_and_revokes(client, admin, django_user_m
     assert 'data-testid="new-key"' not in client.get("/backoffice/api-keys/").content.decode()
     client.post("/backoffice/api-keys/", {"revoke": key.pk, "reason": "rotated"})
     assert ApiKey.objects.get().revoked_at is not None
-    viewer = django_user_model.objects.create_user("v@example.com", "x-pass-12345", is_staff=True, role="staff")
-    viewer.user_permissions.add(Permission.objects.get(content_type__app_label="apikeys", codename="view_apikey"))
+    viewer = make_staff(email="v@example.com", permissions=["apikeys.view_apikey"])
     login(client, viewer)
     assert client.get("/backoffice/api-keys/").status_code == 200
     assert client.post("/backoffice/api-keys/", {"name": "x", "scopes": ["read"]}).status_code == 403

@@ -138,9 +138,7 @@ def callers(settings):
     market = make_market()
     plan = make_plan(market, "us-30day", price="25.00")
     customer, user = make_customer("edge@example.com", password="edge-pass-2026")
-    line = make_line(customer, market, plan, msisdn=MSISDN)
-    line.status = "active"
-    line.save(update_fields=["status"])
+    make_line(customer, market, plan, msisdn=MSISDN, status="active")
     _, key = apikey_create(name="Edge", scopes=["read", "renew", "vouchers", "usage:write", "esim"], actor=None)
     browser = Client(raise_request_exception=False)  # every fault is collected, not only the first
     login(browser, user)

@@ -48,9 +48,7 @@ def callers(request, settings):
     market = make_market()
     plan = make_plan(market, "us-30day", price="25.00")
     customer, user = make_customer("fuzz@example.com", password="fuzz-pass-2026")
-    line = make_line(customer, market, plan, msisdn="+12025550143")
-    line.status = "active"
-    line.save(update_fields=["status"])
+    make_line(customer, market, plan, msisdn="+12025550143", status="active")
     voucher_batch_generate(count=2, face_value="10.00", currency="USD")
     login = Client().post(
         "/_allauth/app/v1/auth/login",

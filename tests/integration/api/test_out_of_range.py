@@ -24,9 +24,7 @@ def world():
     market = make_market()
     plan = make_plan(market, "us-30day", price="25.00")
     customer, user = make_customer("range@example.com")
-    line = make_line(customer, market, plan, msisdn=MSISDN)
-    line.status = "active"
-    line.save(update_fields=["status"])
+    line = make_line(customer, market, plan, msisdn=MSISDN, status="active")
     client = Client()
     login(client, user)
     return client, line

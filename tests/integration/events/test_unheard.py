@@ -15,14 +15,13 @@ from django_tasks_db.models import DBTaskResult
 
 from refill import events
 from refill.events.models import Delivery, Event
-from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.notifications.reminders import reminders_sweep
 from refill.payments.services import method_add
 from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.webhooks.models import WebhookEvent
 from refill.webhooks.outbox import endpoint_create
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import card_details, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +83,7 @@ def _auto_renewing_line():
     line = make_line(customer, market, plan, msisdn="+12025550143")
     with time_machine.travel(T0, tick=False):
         renew(line, plan)
-    card = CardDetails(number="4242424242424242", exp_month=12, exp_year=2039, cvc="123")
-    method_add(customer=line.owner, gateway=SandboxGateway(), card=card)
+    method_add(customer=line.owner, gateway=SandboxGateway(), card=card_details(exp_year=2039))
     autorenew_update(line=line, actor=None, enabled=True)
     line.refresh_from_db()
     return line

@@ -16,7 +16,6 @@ from refill.customers.privacy import (
     customer_erase,
     customer_is_erased,
 )
-from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.invariants.checks import run_all
 from refill.ledger.models import JournalLine
@@ -27,7 +26,7 @@ from refill.payments.models import Payment, PaymentMethod
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Period
-from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff, renew
+from tests.factories import card_details, login, make_customer, make_line, make_market, make_plan, make_staff, renew
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +36,7 @@ PASSWORD = "secret-pass-1234"
 def _save_card(customer, number="4242424242424242"):
     from refill.payments.services import method_add
 
-    card = CardDetails(number=number, exp_month=12, exp_year=timezone.now().year + 3, cvc="123")
-    return method_add(customer=customer, gateway=SandboxGateway(), card=card)
+    return method_add(customer=customer, gateway=SandboxGateway(), card=card_details(number))
 
 
 def _notice(customer, key="1"):
