@@ -381,8 +381,26 @@ def renew_quote(request: HttpRequest, pk: int) -> HttpResponse:
     periods = periods_parse(request.GET.get("periods"))
     pay_with = request.GET.get("pay_with")
     context = _renew_context(request, line, plans, plan, periods, code=_typed_code(request.GET), pay_with=pay_with)
-    # The pay button's amount is swapped out of band, next to the price panel.
-    return render(request, "portal/_quote.html", {**context, "oob": True})
+    # The pay button's amount is swapped out of band, next to the price panel, and so are the ways
+    # to pay when the total may have changed (_pay_oob).
+    extra = {"oob": True, **_pay_oob(request, reverse("portal:renew_quote", args=[line.pk]))}
+    return render(request, "portal/_quote.html", {**context, **extra})
+
+
+# The ways-to-pay fieldset's id (portal/_pay_options.html): htmx names it in HX-Trigger when the
+# customer chose another way to pay.
+PAY_FIELDSET = "pay-with"
+
+
+def _pay_oob(request: HttpRequest, quote_url: str) -> dict:
+    """What a price panel answer adds so the ways to pay follow a new total: when the plan, the
+    periods, the code or the pass changed (htmx sends the asking fieldset's id as HX-Trigger), the
+    list re-rendered for that total, swapped out of band, the chosen way kept if still usable (else
+    the rule's first usable one). Not when the ways-to-pay fieldset asked: the total did not
+    change, and replacing the radio just used would take the customer's focus away."""
+    if request.headers.get("HX-Trigger") == PAY_FIELDSET:
+        return {}
+    return {"pay_oob": True, "pay_quote_url": quote_url}
 
 
 # --- add-on passes --------------------------------------------------------------------------------
@@ -483,12 +501,13 @@ def addons(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def addon_quote_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The add-on price panel, re-rendered (htmx) when another pass or another way to pay is chosen
-    ("wallet first, the rest by card" shows what each pays)."""
+    ("wallet first, the rest by card" shows what each pays); the ways to pay too after another pass."""
     line = _owned_line(request, pk)
     plans = addon_plans(line)
     plan = addon_plan_pick(plans, request.GET.get("plan"))
     context = _addon_context(line, plans, plan, pay_with=request.GET.get("pay_with"))
-    return render(request, "portal/_addon_quote.html", {**context, "oob": True})
+    extra = {"oob": True, **_pay_oob(request, reverse("portal:addon_quote", args=[line.pk]))}
+    return render(request, "portal/_addon_quote.html", {**context, **extra})
 
 
 @login_required
