@@ -5,19 +5,17 @@ the QR; a clear translated refusal instead. Once the line is paid its code comes
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from refill.customers.models import User
 from refill.esim import services
 from refill.esim.emails import esim_ready_send
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import PoolNumber
 from refill.notifications.models import Notification
-from tests.factories import esim_batch_iccid, login, make_customer, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, login, make_customer, make_market, make_plan, make_staff, renew
 from tests.smdp import simulator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,8 +95,7 @@ def test_the_api_refuses_the_reissue_with_a_problem_and_shows_no_code(sim, pendi
 
 def test_the_back_office_reissue_refuses_an_unpaid_line(sim, pending, client, mailoutbox):
     line, _plan, user = pending
-    staff = User.objects.create_user("support-h9@example.com", "x-pass-12345", role=User.Role.STAFF, is_staff=True)
-    staff.groups.add(Group.objects.get(name="support"))
+    staff = make_staff("support", "support-h9@example.com")
     login(client, staff)
     response = client.post(
         f"/backoffice/customers/{line.owner_id}/lines/{line.pk}/esim/", {"reason": "customer asked"}, follow=True

@@ -2,12 +2,11 @@
 with lines, staff of each role, and small files of each kind."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from refill.customers.models import User
-from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.factories import login, make_customer, make_line, make_market, make_plan, make_staff
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
@@ -41,11 +40,7 @@ def plan(us):
 
 
 def staff_user(role: str, email: str | None = None) -> User:
-    user = User.objects.create_user(
-        email or f"{role}-support@example.com", "x-pass-12345", role=User.Role.STAFF, is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return make_staff(role, email or f"{role}-support@example.com")
 
 
 def client_of(user) -> Client:
