@@ -20,6 +20,7 @@ from refill.audit.models import AuditEvent
 from refill.audit.services import audit_record
 from refill.domain.money import quantize
 from refill.errors import RefillError
+from refill.integrations.sms.base import send_sms
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
 from refill.payments.models import Payment
@@ -156,8 +157,6 @@ def _code_hash(line: Line, code: str) -> str:
 def verification_code_send(*, line: Line, shop: Shop, agent, now: datetime | None = None) -> OneTimeCode:
     """Send a fresh 6-digit code by SMS to ``line``, in its owner's language. Only a keyed hash is
     kept. Earlier codes for the line from this shop stop working. Rate limited per line."""
-    from refill.integrations.sms.base import send_sms
-
     now = now or timezone.now()
     recent = OneTimeCode.objects.filter(line=line, created_at__gte=now - timedelta(hours=1))
     if recent.filter(created_at__gt=now - CODE_RESEND_AFTER).exists() or recent.count() >= CODES_PER_HOUR:

@@ -4,11 +4,14 @@ session's authentication, which asks for a CSRF token only of the callers it sig
 
 from __future__ import annotations
 
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
+
+from refill.apikeys.services import apikey_authenticate
 
 
 def _memo(request: HttpRequest, kind: str, token: str, find):
@@ -20,7 +23,6 @@ def _memo(request: HttpRequest, kind: str, token: str, find):
 
 def app_user_of(request: HttpRequest, token: str):
     """The user an app's ``X-Session-Token`` names, or None."""
-    from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 
     def find(text):
         found = authenticate_by_x_session_token(text)
@@ -31,8 +33,6 @@ def app_user_of(request: HttpRequest, token: str):
 
 def api_key_of(request: HttpRequest, token: str):
     """The active API key ``token`` is, or None."""
-    from refill.apikeys.services import apikey_authenticate
-
     return _memo(request, "key", token, apikey_authenticate) if token else None
 
 

@@ -17,25 +17,27 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.utils import timezone, translation
 
+from refill.api.callers import api_key_of
+from refill.api.ratelimit import count, key_caller
+from refill.catalog.models import Plan
 from refill.domain.lifecycle import LineStatus
+from refill.lines.models import STATUS_LABELS as labels
+from refill.lines.models import Line
 from refill.ops.bulk import aware
+from refill.subscriptions.models import Bucket, Period
 
 PATH = re.compile(r"^/api/v1/lines/(\+[0-9]{6,15})$")
 
 
 def _status_label(status: str) -> str:
-    from refill.lines.models import STATUS_LABELS as labels
-
     return str(labels[LineStatus(status)])
 
 
 def _sql() -> str:
-    from refill.catalog.models import Plan
-    from refill.lines.models import Line
-    from refill.subscriptions.models import Bucket, Period
-
     q = connection.ops.quote_name
     line, plan, period, bucket = (q(m._meta.db_table) for m in (Line, Plan, Period, Bucket))
     # The line and the plan of the period running now (else the line's plan), as the view's
@@ -61,9 +63,6 @@ _statements: dict[str, str] = {}
 
 class LineReadFastPath:
     def __init__(self, get_response):
-        from django.middleware.clickjacking import XFrameOptionsMiddleware
-        from django.middleware.csp import ContentSecurityPolicyMiddleware
-
         self.get_response = get_response
         self.finishers = [ContentSecurityPolicyMiddleware(get_response), XFrameOptionsMiddleware(get_response)]
         self.finished_headers: list[tuple[str, str]] | None = None
@@ -100,9 +99,6 @@ class LineReadFastPath:
         return rows[0][:8], [row[8:] for row in rows if row[8] is not None]
 
     def _answer(self, request: HttpRequest, msisdn: str, token: str) -> HttpResponse | None:
-        from refill.api.callers import api_key_of
-        from refill.api.ratelimit import count, key_caller
-
         key = api_key_of(request, token)
         if key is None or not key.has_scope("read"):
             return None

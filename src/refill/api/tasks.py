@@ -1,9 +1,9 @@
 from django.tasks import task
 
+from .idempotency import idempotency_records_sweep as sweep
+from .ratelimit import rate_windows_sweep
+
 
 @task()
 def idempotency_records_sweep() -> int:
-    from .idempotency import idempotency_records_sweep as sweep
-    from .ratelimit import rate_windows_sweep
-
     return sweep() + rate_windows_sweep()

@@ -19,6 +19,7 @@ from refill.lines.models import Line
 from refill.notifications.models import Notification
 from refill.orders.models import Order, Refund
 from refill.payments.models import Payment, PaymentMethod
+from refill.renewals.goodwill import goodwill_offer
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import line_allowances
 
@@ -109,8 +110,6 @@ def renewal_methods(settings, methods: list[PaymentMethod]) -> list[RenewalMetho
 def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
     """Everything about ``customer``; with ``goodwill``, also the goodwill extension each line may
     get now (for staff who may act)."""
-    from refill.renewals.goodwill import goodwill_offer
-
     now = timezone.now()
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market", "auto_renew").order_by("msisdn"))
     saved = list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True).order_by("pk"))

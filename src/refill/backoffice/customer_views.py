@@ -18,9 +18,14 @@ from refill.audit.services import audit_record
 from refill.customers.models import Customer
 from refill.customers.privacy import customer_is_erased
 from refill.errors import RefillError
+from refill.esim.services import esim_reissue
 from refill.lines.models import Line
+from refill.notifications.tasks import resend_order_confirmation
 from refill.orders.models import Order
+from refill.renewals.autorenew import autorenew_update
+from refill.renewals.goodwill import order_create_goodwill
 from refill.subscriptions.models import Bucket
+from refill.subscriptions.services import bucket_adjust
 
 from .customer360 import customer_360, customers_find
 from .views import require_perm
@@ -87,8 +92,6 @@ def _refused(request: HttpRequest, form: forms.Form) -> None:
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_autorenew(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
-    from refill.renewals.autorenew import autorenew_update
-
     line = _owned_line(pk, line_pk)
     form = AutoRenewActionForm(request.POST)
     if not form.is_valid():
@@ -104,8 +107,6 @@ def customer_autorenew(request: HttpRequest, pk: int, line_pk: int) -> HttpRespo
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_bucket(request: HttpRequest, pk: int, bucket_pk: int) -> HttpResponse:
-    from refill.subscriptions.services import bucket_adjust
-
     bucket = get_object_or_404(Bucket, pk=bucket_pk, line__owner_id=pk)
     form = BucketActionForm(request.POST)
     if not form.is_valid():
@@ -128,8 +129,6 @@ def customer_bucket(request: HttpRequest, pk: int, bucket_pk: int) -> HttpRespon
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_resend_receipt(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
-    from refill.notifications.tasks import resend_order_confirmation
-
     order = get_object_or_404(Order, pk=order_pk, customer_id=pk, status=Order.Status.PAID)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -148,8 +147,6 @@ def customer_resend_receipt(request: HttpRequest, pk: int, order_pk: int) -> Htt
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_esim_reissue(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
-    from refill.esim.services import esim_reissue
-
     line = _owned_line(pk, line_pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -176,7 +173,6 @@ def customer_esim_reissue(request: HttpRequest, pk: int, line_pk: int) -> HttpRe
 @require_POST
 def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     from refill.portal.templatetags.refill_format import when
-    from refill.renewals.goodwill import order_create_goodwill
 
     line = _owned_line(pk, line_pk)
     form = GoodwillActionForm(request.POST)

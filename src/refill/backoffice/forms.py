@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from refill.catalog.models import Market, Plan
 from refill.domain.money import MINOR_UNITS
+from refill.esim.inventory import MAX_BYTES
 from refill.orders.models import RefundReason
 from refill.promotions.models import Promotion
 from refill.promotions.services import normalise_code
@@ -93,8 +94,6 @@ class ProfileImportForm(forms.Form):
     vendor = forms.CharField(label=_("Vendor"), max_length=100, required=False)
 
     def clean_file(self):
-        from refill.esim.inventory import MAX_BYTES
-
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 5 MB."))

@@ -7,6 +7,9 @@ their group; superusers have every permission and are meant for the install itse
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
 SUPPORT = "support"
@@ -101,10 +104,6 @@ ROLES: dict[str, list[str]] = {
 def roles_sync(*, using: str = "default", **_kwargs) -> None:
     """Make each role's group hold exactly its permissions (run after every migrate). Every app's
     permissions are made first: this may run before the other apps' post-migrate handlers."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
 

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from refill.apikeys.models import SCOPES, ApiKey
+from refill.apikeys.services import apikey_create, apikey_revoke
 from refill.catalog.models import Market
 from refill.customers.models import Customer
 from refill.errors import RefillError
@@ -26,6 +28,8 @@ from refill.ledger.services import InsufficientFunds, LedgerError, entry_correct
 from refill.ops.safetext import clean_text, csv_response
 from refill.orders.models import Order
 from refill.orders.refunds import order_refund, refundable
+from refill.payments.models import ProviderEvent
+from refill.payments.services import provider_event_process
 from refill.promotions import staff as promotions_staff
 from refill.promotions.models import Promotion
 from refill.vouchers.models import Voucher, VoucherBatch
@@ -305,8 +309,6 @@ def entry_correct_view(request: HttpRequest, entry_id) -> HttpResponse:
 
 @require_perm("payments.view_providerevent")
 def provider_events_view(request: HttpRequest) -> HttpResponse:
-    from refill.payments.models import ProviderEvent
-
     events = ProviderEvent.objects.all()[:200]
     return render(request, "backoffice/provider_events.html", {"events": events})
 
@@ -314,9 +316,6 @@ def provider_events_view(request: HttpRequest) -> HttpResponse:
 @require_perm("payments.change_providerevent")
 @require_POST
 def provider_event_replay(request: HttpRequest, pk: int) -> HttpResponse:
-    from refill.payments.models import ProviderEvent
-    from refill.payments.services import provider_event_process
-
     event = get_object_or_404(ProviderEvent, pk=pk)
     event = provider_event_process(event_pk=event.pk, replay=True, actor=request.user)
     messages.success(request, _("Event replayed: %(status)s.") % {"status": event.get_status_display()})
@@ -326,9 +325,6 @@ def provider_event_replay(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm("apikeys.view_apikey")
 def apikeys_view(request: HttpRequest) -> HttpResponse:
     """Partner and network API keys: create one (its text is shown this once), revoke one."""
-    from refill.apikeys.models import SCOPES, ApiKey
-    from refill.apikeys.services import apikey_create, apikey_revoke
-
     created_text, error = "", ""
     if request.method == "POST":
         if not request.user.has_perm("apikeys.add_apikey"):

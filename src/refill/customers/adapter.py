@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import io
+import time
 from urllib.parse import quote
 
+import segno
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -14,6 +20,8 @@ from django.utils.translation import gettext as _
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.integrations.sms.base import send_sms
 
+from .forms import MobileNumberField
+from .middleware import needs_second_factor
 from .models import Customer, User
 
 # Every login the demo data creates (refill.demo.seed.DEMO_PASSWORDS), refused when demo is off.
@@ -37,8 +45,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """Staff land on the back office, shop agents on the counter, a business's people on its
         fleet; customers on their lines (or wherever ``next`` said, as allauth decides before
         asking this)."""
-        from django.urls import reverse
-
         from refill.fleets.access import fleet_member
 
         user = request.user
@@ -90,8 +96,6 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(_("Enter a valid mobile number, e.g. +1 202 555 0143.")) from None
 
     def phone_form_field(self, **kwargs):
-        from .forms import MobileNumberField
-
         return MobileNumberField(**kwargs)
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
@@ -193,10 +197,6 @@ class AccountAdapter(DefaultAccountAdapter):
 class MfaAdapter(DefaultMFAAdapter):
     def build_totp_svg(self, url: str) -> str:
         """The TOTP setup QR code as inline SVG, drawn with segno (already used for eSIM codes)."""
-        import io
-
-        import segno
-
         buffer = io.BytesIO()
         segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, svgns=True)
         return buffer.getvalue().decode()
@@ -212,14 +212,6 @@ def fresh_login_sets_up_totp(request) -> bool:
     ACCOUNT_REAUTHENTICATION_TIMEOUT ago (a login by emailed code does not prove the password
     allauth would ask for). Customers, for whom the second factor is a choice, still confirm: a
     stolen fresh session must not be able to lock them out with an authenticator of its own."""
-    import time
-
-    from allauth.account import app_settings as account_settings
-    from allauth.account.internal.flows.login import get_authentication_records
-    from allauth.mfa.models import Authenticator
-
-    from .middleware import needs_second_factor
-
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     if user is None or not needs_second_factor(user) or match is None or match.url_name not in TOTP_SETUP_PAGES:

@@ -1,9 +1,12 @@
 import secrets
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+
+from refill.customers.models import User
 
 
 class MobileNumberField(forms.CharField):
@@ -18,8 +21,6 @@ class MobileNumberField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value):
-        from allauth.account.adapter import get_adapter
-
         value = super().clean(value)
         return get_adapter().clean_phone(value) if value else value
 
@@ -31,8 +32,6 @@ class SignupForm(AllauthSignupForm):
         """A taken address is not an error to show: the signup goes on as if new, no account is
         made, and the address's owner is emailed instead (allauth's "mandatory verification"
         behaviour, which ``refill.customers.stages`` applies)."""
-        from refill.customers.models import User
-
         if User.objects.filter(email__iexact=value).exists():
             self.account_already_exists = True
             return value

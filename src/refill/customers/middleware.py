@@ -1,6 +1,12 @@
 import zoneinfo
 
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 
 
 class CustomerLanguageMiddleware:
@@ -62,13 +68,6 @@ class StaffTwoFactorMiddleware:
 
 
 def second_factor_redirect(request, user):
-    from allauth.account.internal.flows.login import get_authentication_records
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import is_mfa_enabled
-    from django.shortcuts import redirect
-    from django.urls import reverse
-    from django.utils.http import urlencode
-
     query = "?" + urlencode({"next": request.get_full_path()})
     if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
         # allauth's setup ends on the recovery codes page, which forgets ``next``: kept here so

@@ -11,13 +11,27 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.models import AuditEvent
 from refill.audit.services import audit_record
 from refill.errors import RefillError
+from refill.ledger.models import Account, JournalLine
+from refill.ledger.services import account_balances
+from refill.lines.models import Line
+from refill.orders.models import Order
+from refill.payments.models import Payment, PaymentMethod
+from refill.payments.services import method_remove
+from refill.renewals.autorenew import autorenew_update
+from refill.renewals.models import AutoRenew
+from refill.subscriptions.models import Bucket, Period
+from refill.vouchers.models import RedemptionAttempt, Voucher
 
 from .models import Customer, User
 
@@ -72,8 +86,6 @@ def _money(value) -> str | None:
 
 
 def _wallet_accounts(customer: Customer):
-    from refill.ledger.models import Account
-
     return Account.objects.filter(customer=customer, purpose__in=[Account.Purpose.WALLET, Account.Purpose.WALLET_HOLD])
 
 
@@ -81,14 +93,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
     """Everything Refill holds about ``customer``, as plain JSON-able data. Every query is filtered
     by the customer (or by lines and orders that are theirs): nothing of anyone else's is read."""
     from refill.esim.models import EsimOrder, Profile
-    from refill.ledger.models import JournalLine
-    from refill.lines.models import Line
     from refill.notifications.models import Notification
-    from refill.orders.models import Order
-    from refill.payments.models import Payment, PaymentMethod
-    from refill.renewals.models import AutoRenew
-    from refill.subscriptions.models import Bucket, Period
-    from refill.vouchers.models import Voucher
 
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("pk"))
     line_ids = [line.pk for line in lines]
@@ -329,8 +334,6 @@ def _auto_renew(setting) -> dict | None:
 
 
 def _audit_about(customer: Customer, logins: list, lines: list, orders: list):
-    from django.db.models import Q
-
     about = Q(object_type=Customer._meta.label_lower, object_id=str(customer.pk))
     for objects in (logins, lines, orders):
         if objects:
@@ -362,10 +365,6 @@ def customer_export(*, customer: Customer, actor) -> dict[str, Any]:
 
 def erasure_blockers(customer: Customer, *, now=None) -> list[ErasureRefused]:
     """Why ``customer`` cannot be anonymised now (empty when they can)."""
-    from refill.ledger.services import account_balances
-    from refill.payments.models import Payment
-    from refill.subscriptions.models import Period
-
     now = now or timezone.now()
     blockers: list[ErasureRefused] = []
     if Period.objects.filter(line__owner=customer, revoked_at__isnull=True, end__gt=now).exists():
@@ -383,10 +382,6 @@ def _forget_logins_elsewhere(users) -> None:
     """What names the customer's logins outside their own rows: the address a gift refill they
     paid as a guest was receipted to (the order itself is the recipient's, and is kept), and the
     login-attempt records kept against brute force."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
-    from refill.orders.models import Order
-
     emails = [user.email.lower() for user in users if user.email]
     names = [*emails, *(user.phone for user in users if user.phone)]
     if emails:
@@ -401,16 +396,7 @@ def _forget_logins_elsewhere(users) -> None:
 def customer_erase(*, customer: Customer, actor, reason: str = "asked by the customer") -> Customer:
     """Anonymise ``customer``: personal data erased, logins disabled, saved cards forgotten; money
     records kept. Refuses (the first ``ErasureRefused``) while service or money is outstanding."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from refill.lines.models import Line
     from refill.notifications.models import Notification
-    from refill.payments.models import PaymentMethod
-    from refill.payments.services import method_remove
-    from refill.renewals.autorenew import autorenew_update
-    from refill.renewals.models import AutoRenew
-    from refill.vouchers.models import RedemptionAttempt
 
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)

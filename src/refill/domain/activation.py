@@ -7,9 +7,12 @@ code itself never goes into the activation code or its QR.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
+
+import segno
 
 from .identifiers import InvalidIdentifier
 
@@ -96,10 +99,6 @@ def parse_activation_code(text: str) -> ActivationCode:
 
 def qr_png(code: ActivationCode, *, scale: int = 8) -> bytes:
     """The activation code as a QR code PNG (error correction M, a quiet zone of 4 modules)."""
-    import io
-
-    import segno
-
     buffer = io.BytesIO()
     segno.make(str(code), error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
@@ -107,10 +106,6 @@ def qr_png(code: ActivationCode, *, scale: int = 8) -> bytes:
 
 def qr_svg(code: ActivationCode, *, scale: int = 6, title: str = "") -> str:
     """The activation code as an inline SVG QR code (no XML declaration), for pages."""
-    import io
-
-    import segno
-
     buffer = io.BytesIO()
     segno.make(str(code), error="m", micro=False).save(
         buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, title=title or None, svgclass="qr"

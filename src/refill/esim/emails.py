@@ -16,7 +16,8 @@ from refill.domain.activation import qr_png
 from refill.notifications.models import Notification
 from refill.notifications.services import _claim, _deliver
 
-from .models import EsimOrder
+from .models import EsimOrder, NewLineWait
+from .newlines import refund_after
 from .services import esim_code_may_leave
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,6 @@ def esim_waiting_send(*, wait_id: int, kind: str) -> Notification | None:
     """Tell the customer of a paid new line that waits for its eSIM what happens next (``kind``
     "waiting"), or that they may now take their money back ("refund_offer"); each once. Nothing is
     sent once the eSIM went out or the money went back."""
-    from .models import NewLineWait
-    from .newlines import refund_after
-
     wait = NewLineWait.objects.select_related("line", "line__owner").get(pk=wait_id)
     if wait.status != NewLineWait.Status.WAITING or kind not in ("waiting", "refund_offer"):
         return None

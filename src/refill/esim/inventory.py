@@ -18,7 +18,8 @@ from refill.errors import RefillError
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.ops.safetext import clean_text
 
-from .models import Profile, ProfileBatch
+from .models import NewLineWait, Profile, ProfileBatch
+from .tasks import esim_waiting_lines_deliver
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -202,9 +203,6 @@ def inventory_import(*, file_name: str, content: bytes, vendor: str = "", actor=
 
 
 def _deliver_waiting() -> None:
-    from .models import NewLineWait
-    from .tasks import esim_waiting_lines_deliver
-
     if NewLineWait.objects.filter(status=NewLineWait.Status.WAITING).exists():
         esim_waiting_lines_deliver.enqueue()
 

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill.domain.activation import ActivationCode
 from refill.domain.esim import NetworkState, SmdpState
 
 SMDP_LABELS = {
@@ -136,8 +137,6 @@ class EsimOrder(models.Model):
 
     @property
     def activation_code(self):
-        from refill.domain.activation import ActivationCode
-
         if not self.matching_id:
             return None
         return ActivationCode(self.smdp_address, self.matching_id)

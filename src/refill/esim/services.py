@@ -25,11 +25,16 @@ from refill.domain.esim import (
     SmdpState,
     check_transition,
 )
+from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
 from refill.integrations.esim import es2plus
-from refill.lines.models import Line
+from refill.lines.models import Line, PoolNumber
+from refill.lines.services import line_transition
+from refill.orders.models import Order
+from refill.payments.models import Payment
 
 from .models import EsimOrder, Profile
+from .tasks import send_esim_ready
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +76,6 @@ def esim_code_may_leave(line: Line) -> bool:
 
 def _tell(order: EsimOrder) -> None:
     """Email the customer their activation code once the order has one (after the commit)."""
-    from .tasks import send_esim_ready
-
     if order.line_id and order.reason != EsimOrder.Reason.POOL and order.status == EsimOrder.Status.RELEASED:
         transaction.on_commit(lambda: send_esim_ready.enqueue(order.pk))
 
@@ -258,8 +261,6 @@ def esim_reissue(*, line: Line, actor=None, reason: str = EsimOrder.Reason.REISS
     """A new activation code for the line's profile (a new phone, or installing it again): the old
     order is cancelled if no phone has downloaded it, and the SM-DP+'s re-download limit is
     checked here first, so the customer is told before anything is asked of it."""
-    from refill.domain.lifecycle import LineStatus
-
     if line.sim_type != Line.SimType.ESIM:
         raise NotAnEsimLine()
     if not esim_code_may_leave(line):
@@ -365,8 +366,6 @@ def esim_orders_resume(*, older_than_seconds: int = 60) -> int:
 
 def esim_profiles_follow_lines() -> int:
     """Keep each assigned profile's network state in step with its line's lifecycle."""
-    from refill.domain.lifecycle import LineStatus
-
     wanted = {
         NetworkState.INACTIVE: [LineStatus.PENDING],  # not paid for yet
         NetworkState.ACTIVE: [LineStatus.ACTIVE],
@@ -397,9 +396,6 @@ def esim_line_open(*, customer, market, plan, msisdn: str = "", actor=None) -> L
     pool (``msisdn``, or the next one) and an eSIM profile are held for it. One released in advance
     is taken if there is one, so that the activation code is there as soon as it is paid. Nothing
     is held when either is missing."""
-    from refill.domain.lifecycle import LineStatus
-    from refill.lines.models import PoolNumber
-
     now = timezone.now()
     profile_type = settings.REFILL_ESIM_PROFILE_TYPE
     with transaction.atomic():
@@ -457,12 +453,6 @@ def esim_deliver_new_lines(line_ids: list[int]) -> int:
 def esim_unpaid_lines_release(*, now: datetime | None = None) -> int:
     """New lines not paid within a day give back their number (to the pool, available at once:
     nobody used it) and their eSIM profile (to stock, or to the ready pool if it was released)."""
-    from refill.domain.lifecycle import LineStatus
-    from refill.lines.models import PoolNumber
-    from refill.lines.services import line_transition
-    from refill.orders.models import Order
-    from refill.payments.models import Payment
-
     now = now or timezone.now()
     stale = Line.objects.filter(status=LineStatus.PENDING, created_at__lt=now - UNPAID_KEPT_FOR).exclude(
         orders__status=Order.Status.PAID

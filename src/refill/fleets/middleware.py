@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from refill.api.problems import problem_response
 from refill.errors import RefillError
 
+from .models import FleetMember
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OWN_LOGIN = ("/accounts/", "/_allauth/", "/language/")
 
@@ -25,7 +27,6 @@ def is_viewer(user) -> bool:
     """Whether ``user`` is a viewer of a business's lines (who may look, never change)."""
     if user is None or not user.is_authenticated or user.customer_id is None:
         return False
-    from .models import FleetMember
 
     return FleetMember.objects.filter(user_id=user.pk, role=FleetMember.Role.VIEWER).exists()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -386,8 +387,6 @@ def job_result(request: HttpRequest, pk: int) -> HttpResponse:
 @fleet_view
 def job_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """The batch's one invoice: every line renewed, with its price and tax, and how it was paid."""
-    from django.conf import settings
-
     found = _job(request, pk)
     if not found.invoice_number:
         raise Http404

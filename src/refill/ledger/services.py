@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
+from refill.audit.services import audit_record
 from refill.domain.money import quantize
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.ops.request_context import current_request_id
@@ -226,8 +227,6 @@ def _decreases(account: Account, amount: Decimal) -> bool:
 def wallet_adjust(*, customer, currency: str, amount: Decimal, reason: str, key: str, actor=None) -> JournalEntry:
     """A staff adjustment of a customer's wallet: a goodwill credit (positive) or a correction
     (negative, never below zero). Posted against the adjustments account, with the reason."""
-    from refill.audit.services import audit_record
-
     amount = Decimal(amount)
     if not reason.strip() or amount == 0 or quantize(amount, currency) != amount:
         raise UnbalancedEntry("an adjustment needs a non-zero amount in whole minor units and a reason")

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refill.domain.identifiers import format_msisdn, msisdn_region, normalize_iccid, normalize_msisdn
+from refill.domain.identifiers import InvalidIdentifier, format_msisdn, msisdn_region, normalize_iccid, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
 from refill.formatting import PhoneNumberText
 
@@ -76,10 +77,6 @@ class Line(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from refill.domain.identifiers import InvalidIdentifier
-
         region = self.market.region if self.market_id else None
         errors = {}
         try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
+from refill.catalog.models import Market
 from refill.domain.lifecycle import LAPSED, LapseDeadlines, lapse_deadlines
 
 from .models import Line
@@ -23,8 +24,6 @@ def customer_markets_ranked(customer, markets=None) -> list:
     time zone; then the one they joined with (their oldest line); then by code. One rule for every
     default that should feel like home: the wallet top-up's currency, a new number's country. A US
     customer with one travel line in China is not offered CNY or +86 first."""
-    from refill.catalog.models import Market
-
     lines = list(Line.objects.filter(owner=customer).order_by("pk").values_list("market_id", flat=True))
     if markets is None:
         markets = list(Market.objects.filter(pk__in=set(lines)))

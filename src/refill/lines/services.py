@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from refill.catalog.models import Market
 from refill.domain.lifecycle import LineStatus, check_transition
 from refill.events import emit_many
 from refill.ops.bulk import bulk_insert, unsaved
 
-from .models import Line, LineStatusChange
+from .models import Line, LineStatusChange, PoolNumber
 
 
 def line_move(*, line: Line, target: LineStatus, cause: str, reference: str = "") -> LineStatusChange | None:
@@ -108,8 +109,6 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 5000) -> int:
     The timed transitions are applied in sets: each batch of due lines is locked (skipping lines
     another worker holds), moved with one UPDATE and recorded with one INSERT.
     """
-    from refill.catalog.models import Market
-
     now = now or timezone.now()
     moved = 0
     ended = Line.objects.filter(status__in=[LineStatus.ACTIVE, LineStatus.RETAINED], period_end__lte=now)
@@ -125,8 +124,6 @@ def lines_lapse_sweep(*, now: datetime | None = None, batch: int = 5000) -> int:
 
 def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) -> int:
     """Move the lines of ``due`` to ``target`` in batches."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         return _move_set_postgres(due, target, cause, batch)
     moved = 0
@@ -162,10 +159,6 @@ def _move_set(due, target: LineStatus, cause: str, now: datetime, batch: int) ->
 def _move_set_postgres(due, target: LineStatus, cause: str, batch: int) -> int:
     """The same as the general path in one statement per batch: lock the due lines (skipping those
     another worker holds), move them, record each move and let their numbers follow, together."""
-    from django.db import connection
-
-    from .models import PoolNumber
-
     q = connection.ops.quote_name
     line, change, pool = (q(model._meta.db_table) for model in (Line, LineStatusChange, PoolNumber))
     moved = 0
@@ -226,8 +219,6 @@ def _move_each(ids: list[int], target: LineStatus, cause: str, now: datetime) ->
 def _pool_follow(rows, target: LineStatus, now: datetime) -> None:
     """Numbers follow their lines: into the pool (aging) when the reactivation window ends, and
     available for new activations when aging ends."""
-    from .models import PoolNumber
-
     if target == LineStatus.AGING:
         PoolNumber.objects.bulk_create(
             [
@@ -263,10 +254,6 @@ def _period_boundaries(now: datetime, batch: int) -> int:
 
 def number_assign(*, market) -> str | None:
     """Take an available number from the pool for a new activation (each number to one taker)."""
-    from django.db import connection
-
-    from .models import PoolNumber
-
     with transaction.atomic():
         number = (
             PoolNumber.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
+from refill.catalog.models import Market
 from refill.domain.allowances import USAGE_THRESHOLDS
 from refill.domain.lifecycle import LineStatus
 from refill.events import emit_many
 from refill.lines.models import Line
+from refill.subscriptions.models import Bucket
 
 from .services import notice
 
@@ -85,8 +87,6 @@ def _expiring_announce(expiring: list[tuple[dict, str]], now: datetime) -> list:
 
 def reminders_sweep(*, now: datetime | None = None) -> int:
     """Owe every reminder that is due now; returns how many were newly owed."""
-    from refill.catalog.models import Market
-
     now = now or timezone.now()
     owed = 0
     live = Line.objects.select_related("owner", "market", "plan", "auto_renew")
@@ -162,8 +162,6 @@ def usage_notices_for(bucket_ids: list[int], *, now: datetime) -> int:
 
 def _usage(now: datetime, bucket_ids: list[int] | None = None) -> int:
     """Usage at 75 %, 90 % and 100 % of a bucket: once per bucket and threshold, the highest crossed."""
-    from refill.subscriptions.models import Bucket
-
     owed = 0
     buckets = Bucket.objects.all() if bucket_ids is None else Bucket.objects.filter(pk__in=bucket_ids)
     running = (

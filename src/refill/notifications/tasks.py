@@ -2,7 +2,8 @@ import logging
 
 from django.tasks import task
 
-from .services import order_confirmation_send
+from .reminders import reminders_sweep
+from .services import card_expiry_reminders_send, notices_deliver, order_confirmation_send, refund_notice_send
 
 logger = logging.getLogger(__name__)
 
@@ -35,27 +36,19 @@ def send_order_confirmations(order_ids: list[int]) -> int:
 
 @task()
 def send_refund_notice(refund_id: int) -> str:
-    from .services import refund_notice_send
-
     return refund_notice_send(refund_id=refund_id).status
 
 
 @task()
 def send_card_expiry_reminders() -> int:
-    from .services import card_expiry_reminders_send
-
     return card_expiry_reminders_send()
 
 
 @task()
 def deliver_notices() -> int:
-    from .services import notices_deliver
-
     return notices_deliver()
 
 
 @task()
 def send_reminders() -> int:
-    from .reminders import reminders_sweep
-
     return reminders_sweep()

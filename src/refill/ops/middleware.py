@@ -4,6 +4,9 @@ import time
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils.translation import gettext as _
 
 from .request_context import reset_client_ip, reset_request_id, set_client_ip, set_request_id
 
@@ -81,10 +84,6 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
     def _check(self, request, idle: int, longest: int) -> None:
-        from django.contrib import messages
-        from django.contrib.auth import logout
-        from django.utils.translation import gettext as _
-
         session, now = request.session, int(time.time())
         started, seen = session.get("_refill_started"), session.get("_refill_seen")
         if started is None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks_db.models import DBTaskResult
 
 from .models import Heartbeat
 
@@ -52,14 +54,10 @@ def default_jobs() -> list[Job]:
 
 
 def _still_waiting(job: Job) -> bool:
-    from django_tasks_db.models import DBTaskResult
-
     return DBTaskResult.objects.filter(task_path=job.task_path, status="READY").exists()
 
 
 def run_scheduler(*, once: bool = False, jobs: list[Job] | None = None) -> None:
-    from django.utils.module_loading import import_string
-
     jobs = jobs or default_jobs()
     stopping = False
 

@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill.integrations.payments.base import PROVIDER_WALLETS
+
 
 class Payment(models.Model):
     """One attempt to collect an order's total. Holds no card number: only the provider's
@@ -68,8 +70,6 @@ class Payment(models.Model):
         return f"payment {self.pk} {self.status}"
 
     def get_brand_display(self) -> str:
-        from refill.integrations.payments.base import PROVIDER_WALLETS
-
         return str(PROVIDER_WALLETS.get(self.card_brand, self.card_brand.title()))
 
     @property
@@ -135,8 +135,6 @@ class PaymentMethod(models.Model):
 
     @property
     def label(self) -> str:
-        from refill.integrations.payments.base import PROVIDER_WALLETS
-
         if not self.last4:
             return str(PROVIDER_WALLETS.get(self.brand, self.brand.title()))
         return f"{self.brand.upper()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"
@@ -145,8 +143,6 @@ class PaymentMethod(models.Model):
     def brand_name(self) -> str:
         """The card's brand as written in a sentence ("Visa", "Mastercard"); a provider wallet by
         its (translated) name."""
-        from refill.integrations.payments.base import PROVIDER_WALLETS
-
         return str(PROVIDER_WALLETS.get(self.brand) or CARD_BRANDS.get(self.brand, self.brand.title()))
 
     @property

@@ -20,6 +20,7 @@ from refill.integrations.payments.base import (
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
+    DeclineCode,
     PaymentGateway,
     PaymentToken,
     RefundRequest,
@@ -27,7 +28,8 @@ from refill.integrations.payments.base import (
 )
 
 from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway_require
-from .models import PaymentMethod
+from .models import Payment, PaymentMethod, ProviderEvent
+from .tasks import process_provider_event
 
 MAX_METHODS = 10
 
@@ -166,9 +168,6 @@ def method_set_role(*, method: PaymentMethod, role: str, actor=None) -> PaymentM
 
 def provider_event_record(*, gateway_name: str, event) -> tuple:
     """Keep a verified webhook once (by the provider's event id) and queue its processing."""
-    from .models import ProviderEvent
-    from .tasks import process_provider_event
-
     with transaction.atomic():
         stored, created = ProviderEvent.objects.get_or_create(
             gateway=gateway_name,
@@ -190,10 +189,6 @@ def provider_event_process(*, event_pk: int, replay: bool = False, actor=None):
     """Apply a provider event to the payment it is about. Order-insensitive and idempotent: an
     event about an attempt already settled the same way is just marked processed; one that
     contradicts it is marked failed for staff to look at."""
-    from refill.integrations.payments.base import DeclineCode
-
-    from .models import Payment, ProviderEvent
-
     with transaction.atomic():
         event = ProviderEvent.objects.select_for_update().get(pk=event_pk)
         if event.status != ProviderEvent.Status.RECEIVED and not replay:

@@ -10,6 +10,7 @@ from refill.lines.models import Line
 
 from .limits import attachments_check, max_file_bytes, max_files
 from .models import Category, Ticket
+from .selectors import staff_who_may_act
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -118,8 +119,6 @@ class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
-        from .selectors import staff_who_may_act
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_who_may_act()
         self.fields["assignee"].empty_label = _("Nobody")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -170,7 +171,6 @@ class Message(models.Model):
 
 def _attachment_name(instance: Attachment, filename: str) -> str:
     # A random name: the customer's file name is kept in ``original_name`` only, never on disk.
-    import uuid
 
     return f"{instance.message.ticket.reference}/{uuid.uuid4().hex}"
 

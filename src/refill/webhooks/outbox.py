@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -54,8 +55,6 @@ class InvalidEndpoint(RefillError):
 
 
 def _schemes() -> tuple[str, ...]:
-    from django.conf import settings
-
     return ("https",) if not settings.DEBUG and not settings.REFILL_DEMO else ("https", "http")
 
 

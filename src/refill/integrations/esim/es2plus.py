@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from refill.errors import RefillError
@@ -46,8 +47,6 @@ class Es2Config:
 
     @classmethod
     def from_settings(cls) -> Es2Config:
-        from django.conf import settings
-
         smdp = settings.REFILL_SMDP
         return cls(
             base_url=smdp["URL"],

@@ -14,14 +14,14 @@ import time
 
 from django.conf import settings
 
+from refill.ops.bulk import counter_add
+from refill.ops.models import ProviderBudget
+
 CHUNK = 5
 
 
 def _reserve(gateway: str, second: int, count: int) -> int:
     """Add ``count`` to the provider's calls in ``second``; returns the new total."""
-    from refill.ops.bulk import counter_add
-    from refill.ops.models import ProviderBudget
-
     return counter_add(ProviderBudget, {"gateway": gateway, "second": second}, "used", count)
 
 

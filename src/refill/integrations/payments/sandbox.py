@@ -16,6 +16,8 @@ import threading
 import time
 from types import SimpleNamespace
 
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from stdnum import luhn
 
@@ -94,8 +96,6 @@ class _Book:
 
     def store(self, row: tuple) -> bool:
         """Store ``row`` (values of COLUMNS) unless its key charged before; True if stored now."""
-        from django.db import connection
-
         if connection.in_atomic_block:
             return bool(self._insert([row], connection))
         entry = _Entry(row)
@@ -176,8 +176,6 @@ class SandboxGateway:
 
     @classmethod
     def from_settings(cls) -> SandboxGateway:
-        from django.conf import settings
-
         return cls(latency_ms=settings.REFILL_SANDBOX_LATENCY_MS)
 
     def tokenize(self, card: CardDetails) -> PaymentToken:
@@ -309,8 +307,6 @@ class SandboxGateway:
         return sign_payload(body, secret, timestamp)
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> WebhookEvent:
-        from django.conf import settings
-
         verify_signed_payload(
             body, headers.get("Sandbox-Signature", ""), settings.REFILL_SANDBOX_WEBHOOK_SECRET, self.TOLERANCE_SECONDS
         )

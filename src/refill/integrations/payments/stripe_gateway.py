@@ -14,6 +14,10 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 
+import stripe
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
 from refill.domain.money import minor_units
 
 from .base import (
@@ -101,8 +105,6 @@ class StripeGateway:
     )
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
-        import stripe
-
         # No usage reports to Stripe beyond the API calls themselves.
         stripe.enable_telemetry = False
         self._stripe = stripe
@@ -117,9 +119,6 @@ class StripeGateway:
 
     @classmethod
     def from_settings(cls) -> StripeGateway:
-        from django.conf import settings
-        from django.core.exceptions import ImproperlyConfigured
-
         if not settings.REFILL_STRIPE_SECRET_KEY or not settings.REFILL_STRIPE_WEBHOOK_SECRET:
             raise ImproperlyConfigured("REFILL_STRIPE_SECRET_KEY and REFILL_STRIPE_WEBHOOK_SECRET must be set")
         return cls(

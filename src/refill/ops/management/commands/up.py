@@ -4,6 +4,7 @@ stopped, each child's own children included."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -190,8 +191,6 @@ def _die_with_parent() -> None:
     """In the child before it runs: if `up` itself is killed (even by SIGKILL), the kernel sends
     the child SIGTERM, so no web server or worker outlives the command that started it (Linux)."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
         PR_SET_PDEATHSIG = 1  # noqa: N806 - the kernel's name
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
