@@ -79,6 +79,11 @@ def make_plan(
     return plan
 
 
+def make_30day_plan(market: Market, *, price: str = "25.00", **fields) -> Plan:
+    """The plan most tests renew: code us-30day, "30-Day Plan" / "30天套餐", 30 days, $25."""
+    return make_plan(market, "us-30day", price=price, name_en="30-Day Plan", name_zh_hans="30天套餐", **fields)
+
+
 def make_customer(
     email: str | None = None, *, language: str = "en", password: str = "secret-pass-1234", tz="America/New_York"
 ):

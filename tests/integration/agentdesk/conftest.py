@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from refill.agentdesk.models import Shop, ShopAgent
 from refill.customers.models import User
-from tests.factories import login, make_customer, make_line, make_market, make_plan
+from tests.factories import login, make_30day_plan, make_customer, make_line, make_market
 
 SHOP_PIN = "2468"
 
@@ -33,7 +33,7 @@ def market():
 
 @pytest.fixture
 def plan(market):
-    return make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    return make_30day_plan(market)
 
 
 @pytest.fixture

@@ -19,7 +19,16 @@ from refill.portal.templatetags.refill_format import when
 from refill.renewals.models import RenewalAttempt
 from refill.support import services as support
 from refill.support.models import Ticket
-from tests.factories import login, make_customer, make_line, make_market, make_plan, make_promotion, renew
+from tests.factories import (
+    login,
+    make_30day_plan,
+    make_customer,
+    make_line,
+    make_market,
+    make_plan,
+    make_promotion,
+    renew,
+)
 from tests.integration.agentdesk.conftest import SHOP_PIN, make_agent, make_shop, renew_at_counter, verify_by_pin
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +38,7 @@ pytestmark = pytest.mark.django_db
 def chinese(client):
     """A signed-in customer who reads Chinese, with a US line."""
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer("li@example.com", language="zh-hans", tz="Asia/Shanghai")
     line = make_line(customer, market, plan, msisdn="+12025550143")
     login(client, user)
@@ -244,7 +253,7 @@ def test_times_name_the_zone_as_people_say_it(china):
 
 def test_the_shop_receipt_names_the_promotion_in_the_customers_language(client):
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     make_promotion(market, name_en="Holiday offer", name_zh_hans="节日优惠")
     customer, _user = make_customer("chen@example.com", language="zh-hans")
     customer.shop_pin_hash = make_password(SHOP_PIN)

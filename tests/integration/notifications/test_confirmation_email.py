@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from refill.notifications.models import Notification
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan, renew
 from tests.smtp_server import LoopbackSmtp
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +39,7 @@ def test_confirmation_email_in_the_customers_language(settings, language, subjec
     with LoopbackSmtp() as smtp:
         settings.MAILERS = smtp.mailers_setting()
         market = make_market()
-        plan = make_plan(market, "us-30day", name_en="30-Day Plan", name_zh_hans="30天套餐")
+        plan = make_30day_plan(market)
         customer, user = make_customer("subscriber@example.com", language=language)
         line = make_line(customer, market, plan, msisdn="+12025550143")
         _in_service(smtp, line, plan)
@@ -79,7 +79,7 @@ def test_the_confirmation_and_receipt_show_what_promotions_took_off_and_gave(set
     with LoopbackSmtp() as smtp:
         settings.MAILERS = smtp.mailers_setting()
         market = make_market()
-        plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+        plan = make_30day_plan(market)
         start = timezone.now() - timedelta(days=1)
         Promotion.objects.create(market=market, code="SAVE5", name_en="Five off", name_zh_hans="立减五元",
                                  kind="amount_off", amount=Decimal(5), exclusive=False, starts_at=start)  # fmt: skip
