@@ -23,7 +23,7 @@ class Article(models.Model):
         PUBLISHED = "published", _("Published")
 
     class Category(models.TextChoices):
-        RENEWING = "renewing", _("Renewing")
+        RENEWING = "renewing", pgettext_lazy("help topic", "Renewing")
         PAYING = "paying", _("Paying")
         ESIM = "esim", _("eSIM")
         LINE_STATUS = "line_status", _("Line status")

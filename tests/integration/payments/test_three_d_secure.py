@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card
+from refill.orders.settling import payment_resume, payments_reconcile
 from refill.payments.models import Payment, SandboxCharge
-from refill.renewals.services import order_create_renewal, order_pay_card, payment_resume, payments_reconcile
 from refill.subscriptions.models import Period
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan
 
@@ -112,6 +114,21 @@ def test_provider_wallets_redirect_and_return(world, client, provider):
     assert names[provider] in detail
     payment = order.payments.get()
     assert payment.card_brand == provider and payment.card_last4 == ""
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "Pay with Alipay"), ("zh-hans", "使用支付宝付款")])
+def test_a_provider_wallets_page_is_titled_with_the_provider_not_the_bank(world, client, language, title):
+    plan, customer, line = world
+    form = _pay_form(client, line, "")
+    form.update({"pay_with": "alipay", "card_number": "", "card_expiry": "", "card_cvc": ""})
+    response = client.post(reverse("portal:renew", args=[line.pk]), form)
+    customer.preferred_language = language
+    customer.save(update_fields=["preferred_language"])
+    client.cookies["django_language"] = language
+    page = client.get(response.url).content.decode()
+    head = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert title in head
+    assert "bank" not in head and "银行" not in head
 
 
 def test_cancelled_at_the_provider_changes_nothing(world, client):

@@ -10,11 +10,16 @@ from pathlib import Path
 import allauth
 from babel.messages.pofile import read_po
 
+from refill.customers.library_words import EMAIL_PAGE, TWO_FACTOR
+
 OURS = Path(__file__).resolve().parents[3] / "src/refill/locale/zh_Hans/LC_MESSAGES/django.po"
 ALLAUTH = Path(allauth.__file__).parent / "locale/zh_Hans/LC_MESSAGES/django.po"
 # Same meaning, our house wording (账户, 上次登录, 邮箱地址 …; two-factor recovery codes are 恢复码 on
 # Refill's own recovery codes page, where allauth says 恢复代码).
 SAME_MEANING = {"email address", "last login", "Login", "Remove", "Recovery codes", "Download codes", "Unused codes"}
+# allauth's email and two-factor pages in our words (邮箱 for "Email地址", 两步验证 for "双因素身份认证"):
+# refill/customers/library_words.py lists them, each with allauth's meaning.
+SAME_MEANING |= set(EMAIL_PAGE) | set(TWO_FACTOR)
 
 
 def _plain(path: Path) -> dict[str, str]:
