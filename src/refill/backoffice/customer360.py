@@ -23,6 +23,7 @@ from refill.renewals.goodwill import goodwill_offer
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import line_allowances
 
+PHONE_PUNCTUATION = frozenset(" +-().")
 RECENT = 50  # orders, payments, notifications and audit rows shown
 
 
@@ -36,6 +37,10 @@ def customers_find(query: str, *, limit: int = 50) -> list[Customer]:
     digits = "".join(ch for ch in text if ch.isdigit())
     if digits:
         wanted |= Q(lines__iccid=digits) | Q(lines__msisdn__endswith=digits) | Q(users__phone__endswith=digits)
+        if len(digits) >= 4 and all(ch.isdigit() or ch in PHONE_PUNCTUATION for ch in text):
+            # A number read out in parts ("202 555", "(202) 555-") is a run of digits anywhere in it,
+            # not only its end: stored numbers are E.164, without the spaces and punctuation typed.
+            wanted |= Q(lines__msisdn__contains=digits) | Q(users__phone__contains=digits)
         try:
             wanted |= Q(lines__msisdn=normalize_msisdn(text, settings.REFILL_DEFAULT_REGION))
         except InvalidIdentifier:

@@ -44,6 +44,15 @@ def test_support_finds_a_customer_by_anything_they_are_told(world):
     assert b"No customer matches." in client.get(reverse("backoffice:customers"), {"q": "nobody"}).content
 
 
+def test_a_partial_number_typed_with_spaces_finds_the_customer(world):
+    customer, line, order = world
+    client = member("support")
+    page = reverse("backoffice:customer", args=[customer.pk])
+    for query in ["202 555", "202-555", "(202) 555", "2025550161", "+1 202 555 0161", "555 0161"]:
+        answer = client.get(reverse("backoffice:customers"), {"q": query})
+        assert answer.status_code == 302 and answer["Location"] == page, query
+
+
 def test_the_360_page_shows_everything_about_them(world):
     customer, line, order = world
     body = member("support").get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
