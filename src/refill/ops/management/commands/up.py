@@ -17,10 +17,17 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+# Every login of the README's "Demo logins" table (tests/unit/ops/test_demo_banner.py keeps them equal).
 DEMO_LOGINS = [
     ("customer", "demo@example.com", "demo-pass-1234"),
-    ("staff", "admin@example.com", "admin-pass-1234"),
+    ("customer (Chinese)", "li.wei@example.com", "demo-pass-1234"),
+    ("staff, every permission", "admin@example.com", "admin-pass-1234"),
+    ("staff, support", "support@example.com", "staff-pass-1234"),
+    ("staff, finance", "finance@example.com", "staff-pass-1234"),
+    ("staff, catalog", "catalog@example.com", "staff-pass-1234"),
     ("shop agent", "agent@example.com", "agent-pass-1234"),
+    ("fleet administrator", "fleet@example.com", "fleet-pass-1234"),
+    ("fleet viewer", "fleet.viewer@example.com", "fleet-pass-1234"),
 ]
 
 
@@ -101,14 +108,20 @@ class Command(BaseCommand):
             if settings.REFILL_DEMO:
                 self.stdout.write("Demo logins:")
                 for role, email, password in DEMO_LOGINS:
-                    self.stdout.write(f"  {role:<10} {email} / {password}")
+                    self.stdout.write(f"  {role:<24} {email} / {password}")
                 self.stdout.write(
                     "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 is declined (insufficient funds)."
                 )
                 pins = settings.VAR_DIR / "demo-pins.csv"
                 if pins.exists():
                     self.stdout.write(f"Unused demo refill PINs: {pins}")
-                self.stdout.write(f"Back office: {url}/backoffice/ (staff)   Shop counter: {url}/agent/ (agent)")
+                self.stdout.write(
+                    "Staff and agents' second factor: `manage.py demo_totp` prints the current code."
+                )
+                self.stdout.write(
+                    f"Back office: {url}/backoffice/ (staff)   Shop counter: {url}/agent/ (agent)   "
+                    f"Fleet: {url}/fleet/ (fleet)"
+                )
             self.stdout.write("Press Ctrl-C to stop.\n")
 
             while not stopping:
