@@ -30,9 +30,10 @@ from refill.payments.services import methods_for
 from refill.renewals.errors import RefillError
 from refill.renewals.services import order_create_topup
 
+from .checkout_pay import pay_order
 from .forms import CardForm, TopupForm
 from .pay_methods import pay_chosen, pay_options, provider_wallets
-from .views import _customer, _pay
+from .views import _customer
 
 STATEMENT_ROWS = 50
 
@@ -192,7 +193,7 @@ def _topup(request, customer, form, markets, pay_with: str, card_form, saved):
         return str(exc), False, None
     if order.status == Order.Status.PAID:
         return None, False, redirect("portal:order_confirmation", pk=order.pk)
-    outcome = _pay(
+    outcome = pay_order(
         request,
         order,
         card_form=card_form if pay_with == NEW_CARD else None,

@@ -1,0 +1,169 @@
+"""A customer's orders: the list, one order, its confirmation, receipt and credit notes as PDF,
+and the return from the bank's confirmation step (a guest's gift refill's too)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from refill.esim.models import Profile
+from refill.esim.newlines import waiting_context
+from refill.ledger.services import wallet_balance
+from refill.lines.models import Line
+from refill.orders.creditnotes import (
+    credit_note_pdf,
+    credit_notes_number,
+    order_refund_summary,
+    orders_refund_summaries,
+)
+from refill.orders.errors import decline_message
+from refill.orders.models import CreditNote, Order
+from refill.orders.payable import orders_display_state, orders_superseded
+from refill.orders.receipts import item_validity, receipt_pdf
+from refill.orders.settling import payment_resume
+from refill.payments.models import Payment
+from refill.promotions.texts import order_promotion_lines
+from refill.renewals.gifts import gift_item, gift_order_for_token
+
+from .views import _customer, _owned_order
+
+
+@login_required
+def order_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _owned_order(request, pk)
+    if order.status != Order.Status.PAID:
+        return redirect("portal:order_detail", pk=order.pk)
+    return render(request, "portal/confirmation.html", _order_context(order))
+
+
+def _order_context(order: Order) -> dict:
+    item = order.items.select_related("plan").get()
+    valid_from, valid_until = item_validity(item)
+    return {
+        "order": order,
+        "item": item,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "payment": order.payments.order_by("-pk").first(),
+        "paid_with": list(order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("method")),
+        "in_progress": order.payments.filter(
+            status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
+        ).exists(),
+        "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
+        "wallet_balance": wallet_balance(order.customer, order.currency),
+        "receipt": getattr(order, "receipt", None),
+        "promotions": order_promotion_lines(order),
+        "esim_reinstall": _esim_gone(order.line),
+        "esim_new": _esim_new(order),
+        **(waiting_context(order.line) if order.line_id else {}),
+    }
+
+
+def _esim_new(order: Order) -> bool:
+    """Whether this order was a new eSIM line's first payment (its eSIM is then installed)."""
+    line = order.line
+    return bool(
+        line is not None
+        and line.sim_type == Line.SimType.ESIM
+        and line.status_changes.filter(from_status="pending", reference=f"order:{order.pk}").exists()
+    )
+
+
+def _esim_gone(line: Line | None) -> bool:
+    """Whether the line's eSIM is no longer on a phone (deleted while the line was lapsed, or a
+    failed installation): the renewal then offers to install it again. A renewal itself never
+    touches the profile."""
+    return bool(
+        line is not None
+        and line.sim_type == Line.SimType.ESIM
+        and Profile.objects.filter(line=line, smdp_state__in=["deleted", "error"]).exists()
+    )
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = list(
+        Order.objects.filter(customer=_customer(request))
+        .select_related("line", "receipt")
+        .prefetch_related("items__plan")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    # What each order is now: refunded (how much, when), or not completed when it can no longer
+    # be paid, rather than the status it was left in (issue 23).
+    states = orders_display_state(orders)
+    refunds = orders_refund_summaries([order for order in orders if order.status == Order.Status.PAID])
+    for order in orders:
+        order.display_state, order.refund_summary = states[order.pk], refunds.get(order.pk)
+    return render(request, "portal/orders.html", {"orders": orders})
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _owned_order(request, pk)
+    context = _order_context(order)
+    payment = context["payment"]
+    context["display_state"] = orders_display_state([order])[order.pk]
+    context["refund_summary"] = order_refund_summary(order)
+    context["superseded_by"] = orders_superseded([order]).get(order.pk)
+    if payment is not None and payment.status == Payment.Status.FAILED and context["display_state"] != "not_completed":
+        context["decline_text"] = decline_message(payment.decline_code)
+    return render(request, "portal/order_detail.html", context)
+
+
+@login_required
+def order_credit_note_pdf(request: HttpRequest, pk: int, note: int) -> HttpResponse:
+    order = _owned_order(request, pk)
+    credit_notes_number()
+    found = get_object_or_404(
+        CreditNote.objects.select_related("refund__order__customer"), pk=note, refund__order=order
+    )
+    response = HttpResponse(credit_note_pdf(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="credit-note-{found.display_number}.pdf"'
+    return response
+
+
+@login_required
+def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _owned_order(request, pk)
+    if order.status != Order.Status.PAID or not hasattr(order, "receipt"):
+        raise Http404
+    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
+    return response
+
+
+@login_required
+def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back from the bank's confirmation step: settle the attempt and show how it ended."""
+    order = _owned_order(request, pk)
+    waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
+    if waiting is not None:
+        payment_resume(payment=waiting, actor=request.user)
+        order.refresh_from_db()
+    if order.status == Order.Status.PAID:
+        return redirect("portal:order_confirmation", pk=order.pk)
+    return redirect("portal:order_detail", pk=order.pk)
+
+
+def gift_return(request: HttpRequest, token: str) -> HttpResponse:
+    """A guest back from their bank's step for a gift refill (no account): settle the attempt and
+    show what they paid for, and nothing else about the line."""
+    order = gift_order_for_token(token)
+    if order is None:
+        raise Http404
+    waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
+    if waiting is not None:
+        payment_resume(payment=waiting, actor=None)
+        order.refresh_from_db()
+    last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
+    context = {
+        "order": order,
+        "item": gift_item(order),
+        "paid": order.status == Order.Status.PAID,
+        "declined": decline_message(last.decline_code) if last is not None and last.decline_code else "",
+        # Try again (a guest's own gift): the same number and plan, a new payment (portal.refill_views).
+        "again_token": token if order.payer == Order.Payer.GUEST else "",
+        "bank_url": last.action_url if last is not None and last.status == Payment.Status.REQUIRES_ACTION else "",
+    }
+    return render(request, "portal/gift_return.html", context)
