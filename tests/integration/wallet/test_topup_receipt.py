@@ -37,7 +37,9 @@ def paid_topup(client):
     ("language", "plan", "topup", "tax", "included"),
     [("en", "Plan", "Wallet top-up", "Tax 0%", "Tax included"), ("zh-hans", "套餐", "钱包充值", "税费 0%", "含税")],
 )
-def test_a_top_up_is_not_a_plan_and_its_tax_reads_like_a_renewals(client, paid_topup, language, plan, topup, tax, included):
+def test_a_top_up_is_not_a_plan_and_its_tax_reads_like_a_renewals(
+    client, paid_topup, language, plan, topup, tax, included
+):
     paid_topup.customer.preferred_language = language
     paid_topup.customer.save(update_fields=["preferred_language"])
     client.cookies["django_language"] = language
