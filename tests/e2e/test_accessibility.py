@@ -17,7 +17,7 @@ from refill.help.demo import articles_seed
 from refill.help.selectors import help_url
 from refill.support.services import ticket_create
 from tests.e2e.helpers import assert_language, choose_language, log_in, log_out
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +55,7 @@ def check_page(page, shot, name: str, language: str, primary: str, problems: dic
 def test_customer_pages(live_server, phone_page, shot, language):
     page, base, problems = phone_page, live_server.url, {}
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"a11y-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550171")
     order, _ = renew(line, plan)
@@ -93,7 +93,7 @@ def test_customer_pages(live_server, phone_page, shot, language):
 def test_staff_pages(live_server, desktop_page, shot, language):
     page, base, problems = desktop_page, live_server.url, {}
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"a11y-customer-{language}@example.com")
     order, _ = renew(make_line(customer, market, plan, msisdn="+12025550172"), plan)
     agent = staff_member(f"a11y-agent-{language}@example.com", role=User.Role.AGENT)

@@ -12,7 +12,7 @@ from refill.orders.models import Order
 from refill.subscriptions.models import Bucket, Period
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def pay_by_card(page, number: str) -> None:
 def test_buy_a_data_booster_by_card(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    base_plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    base_plan = make_30day_plan(market)
     booster = make_plan(market, "us-data-5gb", kind="addon", price="10.00", data_mb=5 * GB, voice_minutes=0, sms=0,
                         name_en="5 GB Data Booster", name_zh_hans="5GB 流量加油包")  # fmt: skip
     make_plan(market, "us-voice-week", kind="addon", price="3.00", validity_count=7, data_mb=0, voice_minutes=300,

@@ -19,7 +19,7 @@ from refill.customers.models import User
 from refill.ledger.services import wallet_adjust, wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +44,7 @@ def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
 def test_an_agents_day_at_the_counter(live_server, phone_page, shot, language, _sms_outbox):
     text, page = TEXT[language], phone_page
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"counter-{language}@example.com", language=language)
     customer.display_name = "Alice Example"
     customer.save()
@@ -172,7 +172,7 @@ def _agent_at_the_counter(page, live_server, language: str, market) -> None:
 def test_the_price_follows_the_plan_and_the_wallet_pays(live_server, phone_page, shot, language):
     page = phone_page
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     make_plan(market, "us-day", price="7.00", name_en="Day Pass", name_zh_hans="日通行证")
     customer, _ = make_customer(f"wallet-{language}@example.com", language=language)
     customer.shop_pin_hash = make_password("2468")

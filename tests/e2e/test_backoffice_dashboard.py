@@ -25,7 +25,7 @@ from refill.renewals.models import RenewalAttempt
 from refill.subscriptions.models import Bucket
 from refill.support.models import Ticket
 from tests.e2e.helpers import assert_language, choose_language, log_in, totp_code
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -130,7 +130,7 @@ def shop():
     """A customer whose line was renewed today (20 GB, 1.5 GB used), with auto-renew on under a cap
     and two saved cards; another line whose auto-renewal failed; two tickets waiting."""
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer("mei.chen@example.com")
     customer.display_name = "Mei Chen"
     customer.save()

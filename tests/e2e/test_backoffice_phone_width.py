@@ -12,7 +12,7 @@ from refill.customers.models import User
 from refill.esim.models import Profile, ProfileBatch
 from refill.notifications.models import Notification
 from tests.e2e.helpers import assert_language, choose_language, log_in
-from tests.factories import esim_batch_iccid, make_customer, make_line, make_market, make_plan, renew
+from tests.factories import esim_batch_iccid, make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def _fits(page) -> None:
 def test_inventory_and_customer_page_fit_a_phone(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"wide-{language}@example.com")
     line = make_line(customer, market, plan, msisdn="+12025550192")
     renew(line, plan)

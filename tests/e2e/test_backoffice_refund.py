@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from refill.audit.models import AuditEvent
 from refill.customers.models import User
 from tests.e2e.helpers import assert_language, choose_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ PASSWORD = "finance-pass-2026-x"
 def test_finance_refunds_part_of_an_order(live_server, desktop_page, shot, language):
     page, base = desktop_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"refunded-{language}@example.com")
     order, _ = renew(make_line(customer, market, plan, msisdn="+12025550191"), plan)
     email = f"finance-{language}@example.com"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from refill.orders.models import Order
 from refill.subscriptions.models import Period
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ SHOTS = "/work/helpers/shots/h23"
 def test_the_card_form_checks_before_sending_and_keeps_the_number(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"cardform-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550177")
     renew(line, plan, now=timezone.now() - timedelta(days=10))
@@ -88,7 +88,7 @@ def test_the_card_form_checks_before_sending_and_keeps_the_number(live_server, p
 def test_a_past_expiry_typed_as_four_digits_is_caught_and_a_good_one_pays(live_server, phone_page, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"expiry-{language}@example.com", language=language, password=PASSWORD)
     make_line(customer, market, plan, msisdn="+12025550178")
     log_in(page, base, user.email, PASSWORD, next_url="/wallet/")

@@ -16,7 +16,7 @@ from refill.customers.models import User
 from refill.lines.models import Line
 from refill.payments.models import PaymentMethod
 from tests.e2e.helpers import assert_language, choose_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ PASSWORD = "agent-pass-2026-y"
 def test_a_line_in_grace_at_the_counter(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"grace-{language}@example.com", language=language)
     customer.shop_pin_hash = make_password("2468")
     customer.save()

@@ -17,7 +17,7 @@ from refill.fleets.models import BulkJob, FleetMember
 from refill.fleets.services import bulk_job_check
 from refill.lines.models import Line
 from refill.payments.models import Payment
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ PASSWORD = "fleet-pass-2026-x"
 def test_an_administrator_renews_part_of_the_fleet(live_server, desktop_page, shot, language):
     page = desktop_page
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     email = f"fleet-{language}@example.com"
     customer, admin = make_customer(email, language=language, password=PASSWORD)
     Customer.objects.filter(pk=customer.pk).update(kind="business", display_name="Acme")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from refill.orders.models import Order
 from refill.subscriptions.models import Period
 from tests.e2e.helpers import assert_language, choose_language
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ BANK_STEP_CARD = {"number": "4000000000003162", "exp_month": 12, "exp_year": 203
 def test_a_guest_gives_a_plan_to_a_number(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     owner, _ = make_customer(f"gift-owner-{language}@example.com")
     owner.display_name = "Alice Example"
     owner.save()

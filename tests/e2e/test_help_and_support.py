@@ -15,7 +15,7 @@ from refill.help.demo import articles_seed
 from refill.subscriptions.models import Period
 from refill.support.models import Message, Ticket
 from tests.e2e.helpers import assert_language, choose_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def not_the_402(errors: list[str]) -> list[str]:
 def test_declined_payment_help_support_reply(live_server, phone_page, desktop_page, shot, language, mailoutbox):
     base, words = live_server.url, SUBJECT_WORDS[language]
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer_email = f"help-{language}@example.com"
     customer, _ = make_customer(customer_email, language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550177")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ GB = 1024
 
 def world(language: str, wallet: str):
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     make_plan(market, "us-week", price="7.00", validity_count=7, name_en="7-Day Plan", name_zh_hans="7天套餐",
               voice_minutes=None, sms=None)  # fmt: skip
     make_plan(market, "us-data-5gb", kind="addon", price="10.00", data_mb=5 * GB, voice_minutes=0, sms=0,

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from refill.agentdesk.models import Shop, ShopAgent
 from refill.customers.models import User
 from tests.e2e.helpers import assert_language, choose_language, log_in, open_more_menu
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,7 +69,7 @@ def _numbers_never_break(page, *, at_least: int = 0) -> None:
 def test_customer_pages_on_a_phone(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     make_plan(market, "us-week", price="7.00", validity_count=7, name_en="7-Day Plan", name_zh_hans="7天套餐")
     customer, user = make_customer(f"nav-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550143")
@@ -115,7 +115,7 @@ def test_customer_pages_on_a_phone(live_server, phone_page, shot, language):
 def test_back_office_and_counter_navs_fit_a_phone(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, _ = make_customer(f"bo-nav-{language}@example.com")
     make_line(customer, market, plan, msisdn="+12025550171")
 

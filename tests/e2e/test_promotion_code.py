@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from refill.promotions.models import Promotion, Redemption
 from refill.subscriptions.models import Bucket
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def test_a_code_on_the_renewal_page(live_server, phone_page, shot, language):
     text = TEXT[language]
     page = phone_page
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"promo-{language}@example.com", language=language, password="promo-pass-2026")
     line = make_line(customer, market, plan, msisdn="+12025550177")
     renew(line, plan)

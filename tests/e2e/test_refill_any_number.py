@@ -20,7 +20,7 @@ from refill.renewals.gifts import gift_return_token
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate
 from tests.e2e.helpers import assert_language, choose_language
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/work/helpers/shots/h21")
@@ -34,7 +34,7 @@ def owner():
         "cn", name="Mainland China", name_zh_hans="中国大陆", region="CN", currency="CNY",
         time_zone="Asia/Shanghai", tax_rate=Decimal("0.06"), tax_inclusive=True,
     )  # fmt: skip
-    plan = make_plan(us, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(us)
     make_plan(us, "us-week", price="7.00", validity_count=7, name_en="7-Day Plan", name_zh_hans="7天套餐")
     # As many plans as the demo's US market has (six to renew onto), so the page is measured full.
     make_plan(us, "us-daily", price="1.50", validity_count=1, name_en="Day Pass", name_zh_hans="日套餐")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from refill.customers.models import User
 from refill.subscriptions.models import Period
-from tests.factories import make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_line, make_market, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_register_login_renew_confirm(live_server, phone_page, shot, language, s
     text = TEXT[language]
     page = phone_page
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     make_plan(market, "us-week", price="7.00", validity_count=7, name_en="7-Day Plan", name_zh_hans="7天套餐")
     email = f"journey-{language}@example.com"
     password = "journey-pass-2026"

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from refill.payments.models import PaymentMethod
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def method(page, last4: str):
 def test_add_make_default_and_remove_a_saved_card(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"cards-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550195")
 

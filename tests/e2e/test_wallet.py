@@ -15,7 +15,7 @@ from refill.renewals.models import AutoRenew
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def redeem(page, pin: str, gift_msisdn: str = "") -> None:
 def test_pin_wallet_renewal_receipt_and_gift(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"wallet-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550181")
     friend, _ = make_customer(f"friend-{language}@example.com")
@@ -91,7 +91,7 @@ def test_pin_wallet_renewal_receipt_and_gift(live_server, phone_page, shot, lang
 def test_turn_on_auto_renew_with_a_cap(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"auto-{language}@example.com", language=language, password=PASSWORD)
     line = make_line(customer, market, plan, msisdn="+12025550183")
     renew(line, plan)

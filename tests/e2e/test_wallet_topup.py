@@ -12,7 +12,7 @@ from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment
 from tests.e2e.helpers import assert_language, log_in
-from tests.factories import make_customer, make_line, make_market, make_plan
+from tests.factories import make_30day_plan, make_customer, make_line, make_market
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def top_up(page, amount: str, number: str) -> None:
 def test_top_up_the_wallet_by_card(live_server, phone_page, shot, language):
     page, base = phone_page, live_server.url
     market = make_market()
-    plan = make_plan(market, "us-30day", price="25.00", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     customer, user = make_customer(f"topup-{language}@example.com", language=language, password=PASSWORD)
     make_line(customer, market, plan, msisdn="+12025550193")
 
