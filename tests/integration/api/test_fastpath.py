@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 
 from refill.api import fastpath
 from refill.apikeys.services import apikey_create, apikey_revoke
-from tests.factories import make_customer, make_line, make_market, make_plan, renew
+from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 from tests.integration.api.clients import Client
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ DIFFERENT_EVERY_TIME = {"Date", "X-Request-ID", "RateLimit-Remaining"}
 @pytest.fixture
 def world():
     market = make_market()
-    plan = make_plan(market, "us-30day", name_en="30-Day Plan", name_zh_hans="30天套餐")
+    plan = make_30day_plan(market)
     owner, _ = make_customer()
     line = make_line(owner, market, plan, msisdn=MSISDN)
     renew(line, plan, periods=2)
