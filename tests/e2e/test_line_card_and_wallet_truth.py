@@ -6,12 +6,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
+from refill.formatting import day_text
 from refill.ledger.services import wallet_adjust
+from refill.orders.paying import order_pay_wallet
 from refill.renewals.addons import order_create_addon
-from refill.renewals.services import order_pay_wallet
 from refill.subscriptions.models import Period
 from tests.e2e.helpers import assert_language, log_in
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
@@ -47,7 +48,7 @@ def world():
 
 def _day(value, language) -> str:
     with translation.override(language), timezone.override("America/New_York"):
-        return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
+        return day_text(value)  # as the card writes a day (refill.formatting)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
