@@ -57,11 +57,12 @@ def run(args) -> None:
 
     from refill.catalog.models import Market, Plan, PlanPrice
     from refill.customers.models import Customer, User
+    from refill.fleets.apply import bulk_job_apply
     from refill.fleets.models import BulkJob, FleetMember
-    from refill.fleets.services import bulk_job_apply, bulk_job_check, bulk_job_create, bulk_job_pay
+    from refill.fleets.services import bulk_job_check, bulk_job_create, bulk_job_pay
     from refill.integrations.payments.base import CardDetails
     from refill.lines.models import Line
-    from refill.renewals.services import PayWith
+    from refill.orders.paying import PayWith
 
     market = Market.objects.create(code="us", name="US", region="US", currency="USD", time_zone="America/New_York")
     plan = Plan.objects.create(

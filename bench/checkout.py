@@ -68,7 +68,8 @@ def run(args) -> None:
     from refill.integrations.payments.base import CardDetails
     from refill.integrations.payments.sandbox import SandboxGateway
     from refill.lines.models import Line
-    from refill.renewals.services import order_create_renewal, order_pay_card
+    from refill.orders.checkout import order_create_renewal
+    from refill.orders.paying import order_pay_card
 
     market = Market.objects.create(code="us", name="US", region="US", currency="USD", time_zone="America/New_York")
     plan = Plan.objects.create(

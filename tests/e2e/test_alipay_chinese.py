@@ -13,9 +13,10 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from refill.integrations.payments.base import CardDetails
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import PayWith, order_pay
 from refill.payments.models import Payment
-from refill.renewals.services import PayWith, order_create_renewal, order_pay
 from refill.subscriptions.models import Period
 from tests.e2e.helpers import assert_language, log_in
 from tests.factories import make_customer, make_line, make_market, make_plan

@@ -10,9 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from refill.lines.models import PoolNumber
+from refill.orders.paying import order_pay_card
 from refill.orders.refunds import order_refund
+from refill.orders.topups import order_create_topup
 from refill.payments.models import PaymentMethod
-from refill.renewals.services import order_create_topup, order_pay_card
 from tests.e2e.helpers import assert_language, log_in
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
 

@@ -18,10 +18,11 @@ from playwright.sync_api import expect
 
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.ledger.services import wallet_balance
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import PayWith, order_pay
 from refill.payments.models import Payment
 from refill.payments.services import method_add
-from refill.renewals.services import PayWith, order_create_renewal, order_pay
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.e2e.helpers import assert_language, log_in

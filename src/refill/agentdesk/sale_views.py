@@ -14,18 +14,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.lines.models import Line
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import PriceChanged
+from refill.orders.pricing import periods_parse, renewal_plan_pick, renewal_plans
 from refill.payments.card_form import CardForm
 from refill.portal.forms import AddonForm
 from refill.promotions.services import normalise_code
 from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, order_create_addon
 from refill.renewals.checkout_choice import choice_key, choice_quote
-from refill.renewals.errors import PriceChanged
-from refill.renewals.services import (
-    order_create_renewal,
-    periods_parse,
-    renewal_plan_pick,
-    renewal_plans,
-)
 
 from .access import (
     agent_required,

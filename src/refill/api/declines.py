@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from refill.errors import RefillError
 from refill.integrations.payments.base import TokenizationError
-from refill.renewals.errors import decline_message
+from refill.orders.errors import decline_message
 from refill.renewals.gifts import GiftOutcome, GiftRequest, gift_refill, gift_return_token
 
 

@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from refill.lines.models import Line
+from refill.orders.errors import NotOwner
 from refill.payments.models import PaymentMethod
-from refill.renewals.errors import NotOwner
 
 from .auth import customer_of, require_scope
 

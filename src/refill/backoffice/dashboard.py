@@ -22,8 +22,8 @@ from refill.esim.models import NewLineWait
 from refill.esim.stock import stock_levels
 from refill.formatting import zone_text
 from refill.lines.models import Line
+from refill.orders.errors import autorenew_reason
 from refill.orders.models import Order, OrderItem
-from refill.renewals.errors import autorenew_reason
 from refill.renewals.models import RenewalAttempt
 from refill.support.models import Ticket
 from refill.support.selectors import OPEN_STATUSES

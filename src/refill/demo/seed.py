@@ -30,10 +30,11 @@ from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.models import Line, PoolNumber
 from refill.lines.services import lines_lapse_sweep
+from refill.orders.checkout import order_create_renewal
+from refill.orders.paying import order_pay_card
 from refill.payments.services import method_add
 from refill.promotions.models import Promotion
 from refill.renewals.autorenew import autorenew_update
-from refill.renewals.services import order_create_renewal, order_pay_card
 from refill.subscriptions.models import Bucket
 from refill.support.demo import tickets_seed
 from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_redeem

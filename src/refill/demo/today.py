@@ -21,9 +21,10 @@ from refill.domain.identifiers import normalize_iccid
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.models import Line
+from refill.orders.checkout import order_create_renewal
+from refill.orders.paying import order_pay_card
 from refill.payments.services import method_add
 from refill.renewals.autorenew import autorenew_run_due, autorenew_schedule, autorenew_update
-from refill.renewals.services import order_create_renewal, order_pay_card
 from refill.support import services as support
 from refill.support.models import Category
 

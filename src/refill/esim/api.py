@@ -10,7 +10,7 @@ from refill.api.owned import line_for
 from refill.api.problems import Problem
 from refill.domain.activation import qr_png
 from refill.lines.models import Line
-from refill.renewals.errors import NotOwner
+from refill.orders.errors import NotOwner
 
 from .services import esim_reissue, esim_view
 

@@ -55,7 +55,7 @@ def checkout_plans(line: Line) -> list:
     """The plans the portal's checkout offers a line: a new number's first purchase (the line is
     still pending) is an activation onto a base plan, never a "keep my number" plan."""
     from refill.catalog.models import Plan
-    from refill.renewals.services import renewal_plans
+    from refill.orders.pricing import renewal_plans
 
     plans = renewal_plans(line)
     return [plan for plan in plans if plan.kind == Plan.Kind.BASE] if line.status == "pending" else plans

@@ -17,11 +17,9 @@ from refill.errors import RefillError
 from refill.lines.models import Line
 from refill.ops.bulk import bulk_set
 from refill.orders.models import Order, ReceiptSeries
+from refill.orders.paying import orders_pay_wallet
 from refill.orders.refunds import RefundRefused, order_refund
 from refill.orders.services import receipts_number
-from refill.renewals.services import (
-    orders_pay_wallet,
-)
 
 from . import tasks
 from .models import BulkJob, BulkJobLine

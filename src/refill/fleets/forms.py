@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from refill.catalog.models import Plan
-from refill.renewals.services import RENEWABLE_PLAN_KINDS
+from refill.orders.pricing import RENEWABLE_PLAN_KINDS
 
 from .models import BulkJob
 

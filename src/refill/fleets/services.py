@@ -32,16 +32,12 @@ from refill.errors import RefillError
 from refill.ledger.services import wallet_balance
 from refill.notifications.services import notice
 from refill.ops.bulk import bulk_insert, bulk_set, unsaved
+from refill.orders.checkout import RenewalRequest, orders_create_renewals
+from refill.orders.errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, WalletTooLow
 from refill.orders.models import Order
-from refill.renewals.errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, WalletTooLow
-from refill.renewals.services import (
-    RENEWABLE_PLAN_KINDS,
-    PayWith,
-    RenewalRequest,
-    order_create_topup,
-    order_pay,
-    orders_create_renewals,
-)
+from refill.orders.paying import PayWith, order_pay
+from refill.orders.pricing import RENEWABLE_PLAN_KINDS
+from refill.orders.topups import order_create_topup
 
 from .access import require_admin
 from .errors import FleetRefused, JobNotPayable, JobPricesExpired
@@ -457,7 +453,7 @@ def _still_payable(job: BulkJob) -> bool:
     """Just before the payment, check the ready lines again as the payment will (under their
     locks): a line that can no longer be renewed leaves the batch now, its order cancelled, so it
     is never in the charge. False when none is left (the job has failed then)."""
-    from refill.renewals.services import orders_payable_refusals
+    from refill.orders.payable import orders_payable_refusals
 
     rows = list(
         job.lines.filter(status=BulkJobLine.Status.READY).select_related(

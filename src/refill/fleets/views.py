@@ -25,11 +25,12 @@ from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import STATUS_LABELS, Line
 from refill.ops.safetext import csv_response
+from refill.orders.errors import PaymentInProgress, RefillError, decline_message
+from refill.orders.paying import PayWith
+from refill.orders.settling import payment_resume
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.payments.services import methods_for
-from refill.renewals.errors import PaymentInProgress, RefillError, decline_message
-from refill.renewals.services import PayWith, payment_resume
 
 from . import groups as fleet_groups
 from . import selectors, services

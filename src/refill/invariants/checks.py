@@ -96,7 +96,7 @@ def check_addons() -> list[str]:
         granted[order_id].append(line_id)
     addon_orders = Order.objects.filter(items__kind=OrderItem.Kind.ADDON).distinct()
     # The one paid add-on order without buckets: its line stopped running before the payment was
-    # confirmed, and it was refunded in full for that (refill.renewals.addons.addon_refund_undelivered).
+    # confirmed, and it was refunded in full for that (refill.orders.refunds.addon_refund_undelivered).
     given_back = {
         int(key.rpartition(":")[2]): amount
         for key, amount in Refund.objects.filter(

@@ -25,11 +25,13 @@ from refill.api.types import Id, Money, SmallInt
 from refill.domain.money import quantize
 from refill.integrations.payments.base import PROVIDER_WALLETS, CardDetails, TokenizationError
 from refill.lines.models import Line
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import NotOwner, OrderNotPayable, PlanNotAvailable, decline_message
+from refill.orders.paying import PayWith, order_pay
+from refill.orders.pricing import renewal_plans, renewal_quote_promoted
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.texts import order_promotion_lines
-from refill.renewals.errors import NotOwner, OrderNotPayable, PlanNotAvailable, decline_message
 from refill.renewals.gifts import GiftRequest
-from refill.renewals.services import PayWith, order_create_renewal, order_pay, renewal_plans, renewal_quote_promoted
 
 from .models import Order
 from .receipts import receipt_pdf

@@ -65,6 +65,13 @@ class NotOwner(RefillError):
     message = _("We could not find that number in your account.")
 
 
+class AddonLineNotRunning(RefillError):
+    code = "addon_line_not_running"
+    message = _(
+        "An add-on can only be added while the number's plan is running. Renew the number first, then add the pass."
+    )
+
+
 DECLINE_MESSAGES = {
     "insufficient_funds": _(
         "Your card was declined because there is not enough money in the account. "

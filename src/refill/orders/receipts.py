@@ -3,20 +3,21 @@ the customer's language and time zone."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
+from refill.subscriptions.grants import addon_validity
 
 from .creditnotes import order_refund_summary
-from .models import Order
+from .models import Order, OrderItem
 
 
 def receipt_context(order: Order) -> dict:
-    from refill.renewals.addons import item_validity
-
     item = order.items.select_related("plan").get()
     valid_from, valid_until = item_validity(item)
     return {
@@ -43,3 +44,12 @@ def receipt_pdf(order: Order) -> bytes:
     with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
         html = render_to_string("receipts/receipt.html", receipt_context(order))
     return HTML(string=html).write_pdf()
+
+
+def item_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
+    """From when until when what an order item bought runs: its periods (a renewal), or its
+    buckets (a pass grants buckets, not periods); (None, None) before it is granted."""
+    if item.kind == OrderItem.Kind.ADDON:
+        return addon_validity(item)
+    periods = list(item.granted_periods.order_by("start"))
+    return (periods[0].start, periods[-1].end) if periods else (None, None)

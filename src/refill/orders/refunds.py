@@ -317,3 +317,30 @@ def _end_addon(order: Order, now: datetime) -> None:
     ids = list(buckets.values_list("pk", flat=True))
     Bucket.objects.filter(pk__in=ids).update(revoked_at=now)
     Bucket.objects.filter(pk__in=ids, valid_from__lt=now).update(expires_at=now)
+
+
+def addon_undelivered_key(order_id: int) -> str:
+    return f"addon-undelivered:{order_id}"
+
+
+def addon_refund_undelivered(*, order_id: int, now: datetime | None = None):
+    """Give back in full a paid add-on order that granted nothing (its line stopped running before
+    its payment was confirmed): to the card or provider it was paid with, a wallet part to the
+    wallet (cash to the wallet). Safe to call again: the refund's key is the order's."""
+    order = Order.objects.get(pk=order_id)
+    key = addon_undelivered_key(order.pk)
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if order.status != Order.Status.PAID or Bucket.objects.filter(order_item__order=order).exists():
+        return None  # granted after all, or not paid: nothing to give back here
+    cash = order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CASH).exists()
+    return order_refund(
+        order=order,
+        amount=refundable(order),
+        destination=Refund.Destination.WALLET if cash else Refund.Destination.ORIGINAL,
+        reason_code=RefundReason.NOT_DELIVERED,  # the customer reads it in their language
+        reason="add-on pass not delivered: the line stopped running before the payment was confirmed",
+        idempotency_key=key,
+        now=now,
+    )

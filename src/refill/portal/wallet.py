@@ -24,11 +24,11 @@ from refill.domain.payment_methods import NEW_CARD
 from refill.ledger.models import Account, JournalLine
 from refill.ledger.services import wallet_balance
 from refill.lines.selectors import customer_markets_ranked
+from refill.orders.errors import RefillError
 from refill.orders.models import Order, OrderItem
+from refill.orders.topups import order_create_topup
 from refill.payments.card_form import card_page
 from refill.payments.services import methods_for
-from refill.renewals.errors import RefillError
-from refill.renewals.services import order_create_topup
 
 from .checkout_pay import pay_order
 from .forms import CardForm, TopupForm

@@ -27,35 +27,23 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
 from refill.catalog.models import Plan, PlanPrice
-from refill.domain.lifecycle import LineStatus
 from refill.domain.money import Money
-from refill.domain.periods import plan_periods
 from refill.domain.pricing import Quote, price_item, quote
 from refill.errors import RefillError
 from refill.lines.models import Line
-from refill.ops.bulk import unsaved
+from refill.orders.batch import LINE_STATE, lock_fresh, payload_fingerprint
+from refill.orders.errors import AddonLineNotRunning, IdempotencyConflict, NotOwner, PriceChanged
 from refill.orders.models import Order, OrderItem
-from refill.subscriptions.models import Bucket, Period
-
-from .errors import IdempotencyConflict, NotOwner, PriceChanged
+from refill.orders.pricing import CHANNELS
+from refill.subscriptions.grants import addon_line_running, addon_until, periods_running
+from refill.subscriptions.models import Period
 
 logger = logging.getLogger(__name__)
-
-# A pass attaches to a running period: only lines in service (or kept on a retention plan) have one.
-ADDON_LINE_STATUSES = (LineStatus.ACTIVE, LineStatus.RETAINED)
-
-
-class AddonLineNotRunning(RefillError):
-    code = "addon_line_not_running"
-    message = _(
-        "An add-on can only be added while the number's plan is running. Renew the number first, then add the pass."
-    )
 
 
 class AddonNotAvailable(RefillError):
@@ -82,27 +70,6 @@ class AddonQuote:
         return self.valid_until == self.period.end
 
 
-def _live(now: datetime) -> Q:
-    # A refund may revoke a period from an instant on; before it, it still counted.
-    return Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
-
-
-def periods_running(line_ids, now: datetime) -> dict[int, Period]:
-    """Each line's period running at ``now`` (lines without one are left out), in one query."""
-    running = Period.objects.filter(_live(now), line_id__in=list(line_ids), start__lte=now, end__gt=now)
-    return {period.line_id: period for period in running.order_by("start")}
-
-
-def addon_line_running(line: Line, period: Period | None, now: datetime) -> bool:
-    """Whether an add-on may be sold for ``line`` now: in service, with ``period`` running."""
-    return (
-        LineStatus(line.status) in ADDON_LINE_STATUSES
-        and line.period_end is not None
-        and line.period_end > now
-        and period is not None
-    )
-
-
 def addon_grants_something(plan: Plan) -> bool:
     """A pass without any allowance would grant nothing: it is not sold."""
     return any(amount != 0 for amount in (plan.data_mb, plan.voice_minutes, plan.sms))
@@ -122,15 +89,6 @@ def addon_plans(line: Line, now: datetime | None = None) -> list[Plan]:
 def addon_plan_pick(plans: list[Plan], code: str | None) -> Plan | None:
     """The pass a form shows chosen: the one asked for, else the first."""
     return next((plan for plan in plans if code and plan.code == code), plans[0] if plans else None)
-
-
-def addon_until(line: Line, plan: Plan, period: Period, now: datetime) -> datetime:
-    """When a pass bought now ends: its own validity (counted in the market's time zone, from
-    now), but never after the running period (rule 5: it expires with the period)."""
-    span = plan_periods(current_end=None, now=now, lapsed=True, validity=plan.validity, count=1, zone=line.market.zone)[
-        0
-    ]
-    return min(span.end, period.end)
 
 
 def addon_quote(*, line: Line, plan: Plan, now: datetime | None = None) -> AddonQuote:
@@ -158,10 +116,8 @@ def addon_quote(*, line: Line, plan: Plan, now: datetime | None = None) -> Addon
 
 
 def _addon_fingerprint(line: Line, plan: Plan) -> str:
-    from .services import _fingerprint
-
     # "addon" keeps it apart from a renewal's body for the same line and plan.
-    return _fingerprint({"addon": plan.pk, "line": line.pk})
+    return payload_fingerprint({"addon": plan.pk, "line": line.pk})
 
 
 def order_create_addon(
@@ -179,8 +135,6 @@ def order_create_addon(
     """Create (or return, for a replayed key) the order for the add-on pass ``plan`` on ``line``.
     Charges nothing. The same key with another line or pass is refused (IdempotencyConflict); a
     price other than the one shown (``expected_total``) is refused (PriceChanged)."""
-    from .services import CHANNELS, LINE_STATE, _lock_fresh
-
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     if not idempotency_key or len(idempotency_key) > 80:
@@ -202,7 +156,7 @@ def order_create_addon(
     try:
         with transaction.atomic():
             # The line as it is now (the quote reads its status and running period under the lock).
-            if line.pk not in _lock_fresh(Line, [line], LINE_STATE) or line.owner_id != customer.pk:
+            if line.pk not in lock_fresh(Line, [line], LINE_STATE) or line.owner_id != customer.pk:
                 raise NotOwner()
             addon = addon_quote(line=line, plan=plan, now=at)
             if expected_total is not None and Decimal(expected_total) != addon.quote.total.amount:
@@ -246,101 +200,3 @@ def order_create_addon(
         if existing is None:
             raise
         return existing
-
-
-def addon_buckets(orders: list[Order], items: dict[int, list[OrderItem]], lines: dict[int, Line], now) -> list:
-    """The buckets paid add-on orders grant (unsaved), for ``orders_fulfil``: each pass's
-    allowances from now until the line's running period ends (or the pass's validity, if
-    sooner), hung on that period so that anything ending the period ends the pass too. A line
-    with no running period any more (it lapsed, or a refund revoked it, while a card payment was
-    being confirmed) cannot take the pass: its order grants nothing and is refunded in full as soon
-    as the payment is committed (``addon_refund_undelivered``)."""
-    from .services import _allowances
-
-    running = periods_running({order.line_id for order in orders}, now)
-    new = []
-    for order in orders:
-        line = lines[order.line_id]
-        period = running.get(line.pk)
-        if period is None:
-            # The money is kept as paid (receipt, capture) only to give it back through the one
-            # refund path, with its credit note; never charged without the pass.
-            transaction.on_commit(lambda order_id=order.pk: _refund_undelivered_safely(order_id, now))
-            continue
-        for item in items[order.pk]:
-            if item.kind != OrderItem.Kind.ADDON:
-                continue
-            until = addon_until(line, item.plan, period, now)
-            new += [
-                unsaved(
-                    Bucket,
-                    line=line,
-                    period=period,
-                    order_item=item,
-                    kind=kind,
-                    granted=amount or 0,
-                    unlimited=amount is None,
-                    valid_from=now,
-                    expires_at=until,
-                    source=Bucket.Source.ADDON,
-                )
-                for kind, amount in _allowances(item.plan)
-                if amount != 0
-            ]
-    return new
-
-
-def _refund_undelivered_safely(order_id: int, now: datetime) -> None:
-    # After the payment's commit: a refund that fails here must not turn the recorded payment
-    # into an error for its caller. ledger_check flags the order until it is refunded.
-    try:
-        addon_refund_undelivered(order_id=order_id, now=now)
-    except Exception:
-        logger.exception("add-on order %s: the refund of a pass that could not be delivered failed", order_id)
-
-
-def addon_undelivered_key(order_id: int) -> str:
-    return f"addon-undelivered:{order_id}"
-
-
-def addon_refund_undelivered(*, order_id: int, now: datetime | None = None):
-    """Give back in full a paid add-on order that granted nothing (its line stopped running before
-    its payment was confirmed): to the card or provider it was paid with, a wallet part to the
-    wallet (cash to the wallet). Safe to call again: the refund's key is the order's."""
-    from refill.orders.models import Refund, RefundReason
-    from refill.orders.refunds import order_refund, refundable
-    from refill.payments.models import Payment
-
-    order = Order.objects.get(pk=order_id)
-    key = addon_undelivered_key(order.pk)
-    existing = Refund.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    if order.status != Order.Status.PAID or Bucket.objects.filter(order_item__order=order).exists():
-        return None  # granted after all, or not paid: nothing to give back here
-    cash = order.payments.filter(status=Payment.Status.SUCCEEDED, method=Payment.Method.CASH).exists()
-    return order_refund(
-        order=order,
-        amount=refundable(order),
-        destination=Refund.Destination.WALLET if cash else Refund.Destination.ORIGINAL,
-        reason_code=RefundReason.NOT_DELIVERED,  # the customer reads it in their language
-        reason="add-on pass not delivered: the line stopped running before the payment was confirmed",
-        idempotency_key=key,
-        now=now,
-    )
-
-
-def addon_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
-    """When a paid add-on item's pass starts and ends (as granted), for receipts and emails;
-    (None, None) for an item that granted nothing (yet)."""
-    span = Bucket.objects.filter(order_item=item).aggregate(start=Min("valid_from"), end=Max("expires_at"))
-    return span["start"], span["end"]
-
-
-def item_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
-    """From when until when what an order item bought runs: its periods (a renewal), or its
-    buckets (a pass grants buckets, not periods); (None, None) before it is granted."""
-    if item.kind == OrderItem.Kind.ADDON:
-        return addon_validity(item)
-    periods = list(item.granted_periods.order_by("start"))
-    return (periods[0].start, periods[-1].end) if periods else (None, None)

@@ -19,11 +19,11 @@ from refill.api.types import Money
 from refill.domain.money import quantize
 from refill.integrations.payments.base import CardDetails
 from refill.lines.models import Line
+from refill.orders.errors import NotOwner, decline_message
 from refill.orders.models import OrderItem
 
 from .autorenew import autorenew_settings, autorenew_update
 from .autorenew_settings import autorenew_settings_check
-from .errors import NotOwner, decline_message
 from .gifts import GiftRequest, gift_item
 
 router = Router()

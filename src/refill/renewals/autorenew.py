@@ -30,10 +30,14 @@ from refill.errors import RefillError
 from refill.events import emit_many
 from refill.lines.models import Line
 from refill.ops.bulk import bulk_set
+from refill.orders.checkout import RenewalRequest, orders_create_renewals
+from refill.orders.errors import autorenew_reason
 from refill.orders.models import Order
+from refill.orders.paying import CardCharge, charge_request, order_pay_wallet, payments_start, share_of_wallet
+from refill.orders.pricing import price_lookup, renewal_quote_lookup
+from refill.orders.settling import payment_complete, payments_complete
 from refill.payments.models import Payment, PaymentMethod
 
-from .errors import autorenew_reason
 from .models import AutoRenew, RenewalAttempt
 
 logger = logging.getLogger(__name__)
@@ -270,8 +274,6 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
 
     Each step is safe to die in: an attempt whose worker died is settled from its order by
     autorenew_settle_stuck, and re-running finds the same order by its key."""
-    from refill.renewals.services import RenewalRequest, orders_create_renewals
-
     began = time.perf_counter()
     jobs = _jobs(attempts, now)
     if not jobs:
@@ -313,13 +315,12 @@ def autorenew_run_batch(attempts: list[RenewalAttempt], *, now: datetime) -> Non
 
 def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
     """Steps 1 and 2: the attempts that go on to be paid, the others settled here."""
-    from refill.renewals.services import _price_lookup, _renewal_quote
     from refill.subscriptions.selectors import periods_ahead_of
 
     lines = [attempt.line for attempt in attempts]
     stored = {row.line_id: row for row in AutoRenew.objects.filter(line__in=lines)}
     ahead = periods_ahead_of([line.pk for line in lines], now)
-    price_of = _price_lookup(now)
+    price_of = price_lookup(now)
     capped = [line for line in lines if stored.get(line.pk) and stored[line.pk].cap_per_month is not None]
     spent = _spent_this_month(capped, now)
     skipped: dict[str, list[int]] = {}
@@ -338,7 +339,7 @@ def _jobs(attempts: list[RenewalAttempt], now: datetime) -> list[_Job]:
             continue
         plan = attempt.plan or line.renewal_plan
         try:
-            quote = _renewal_quote(
+            quote = renewal_quote_lookup(
                 line,
                 plan,
                 1,
@@ -397,8 +398,6 @@ def _pay_all(jobs: list[_Job], now: datetime) -> None:
     backup saved method, off session (with the wallet's share first if the customer chose it).
     A job stops at the first payment that succeeded or is still open: a lost answer is never
     followed by another charge."""
-    from refill.renewals.services import order_pay_wallet
-
     customers = {job.attempt.line.owner_id for job in jobs}
     methods: dict[int, list[PaymentMethod]] = {}
     for method in PaymentMethod.objects.filter(customer_id__in=customers, removed_at__isnull=True).filter(
@@ -452,14 +451,6 @@ def _card_round(jobs: list[_Job], balances: dict[tuple[int, str], Decimal], now:
     """Charge each job's next method; returns the jobs to try again with their following one."""
     from refill.integrations.payments.base import Capability, PaymentToken
     from refill.payments.gateways import gateway_require
-    from refill.renewals.services import (
-        CardCharge,
-        charge_request,
-        payment_complete,
-        payments_complete,
-        payments_start,
-        share_of_wallet,
-    )
 
     if not jobs:
         return []

@@ -57,8 +57,7 @@ def autorenew_next(line: Line, now: datetime | None = None) -> NextRenewal | Non
     """The next automatic renewal of ``line`` (whether or not auto-renew is on: the page says what
     turning it on would do). None for a line with no period to renew."""
     from refill.domain.lifecycle import LineStatus, is_renewable
-
-    from .services import renewal_quote
+    from refill.orders.pricing import renewal_quote
 
     now = now or timezone.now()
     if line.period_end is None or line.status == LineStatus.PENDING or not is_renewable(LineStatus(line.status)):
@@ -83,7 +82,7 @@ def autorenew_next(line: Line, now: datetime | None = None) -> NextRenewal | Non
 def _first_renewal(line: Line, now: datetime | None) -> NextRenewal | None:
     """For a line with no period yet (its caps may be set before its first purchase): its plan's
     price today, so a cap below it is refused all the same."""
-    from .services import renewal_quote
+    from refill.orders.pricing import renewal_quote
 
     now = now or timezone.now()
     try:

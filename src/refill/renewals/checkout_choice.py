@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from refill.catalog.models import Plan
 from refill.errors import RefillError
 from refill.lines.models import Line
+from refill.orders.pricing import PromotedQuote, renewal_quote_promoted
 from refill.promotions.errors import PromotionUnknown
-from refill.renewals.services import PromotedQuote, renewal_quote_promoted
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.errors import RefillError
 from refill.formatting import money_text
+from refill.orders.checkout import Guest
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_wallet
 from refill.vouchers.errors import VoucherAlreadyUsed
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_peek, voucher_redeem
 
 from .gifts import GiftOutcome, GiftRequest, gift_line, gift_order_create, gift_order_key
-from .services import Guest, order_pay_wallet
 
 
 class GiftPinNeedsPlan(RefillError):

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,11 +29,13 @@ from refill.errors import RefillError
 from refill.events.models import Event
 from refill.integrations.payments.base import CardDetails
 from refill.lines.models import Line
+from refill.orders.checkout import Guest, order_create_renewal
+from refill.orders.errors import PlanNotAvailable
 from refill.orders.models import Order, OrderItem
+from refill.orders.paying import PayWith, order_pay
+from refill.orders.pricing import renewal_plans
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
-
-from .errors import PlanNotAvailable, TooManyDeclines
-from .services import Guest, PayWith, order_create_renewal, order_create_topup, order_pay, renewal_plans
 
 logger = logging.getLogger(__name__)
 
@@ -88,35 +89,6 @@ def gift_line(msisdn: str) -> Line:
     if line is None:
         raise GiftNumberNotFound()
     return line
-
-
-def guest_decline_refusals(orders: list[Order], now: datetime) -> dict[int, RefillError]:
-    """Guest orders that may not be charged now: their address, or the number they are for, saw
-    too many declined cards in the last hour (called by ``payments_start``)."""
-    limits = _limits()
-    since = now - timedelta(hours=1)
-    failed = Payment.objects.filter(
-        order__payer=Order.Payer.GUEST, status=Payment.Status.FAILED, method=Payment.Method.CARD, created_at__gte=since
-    ).order_by()
-    by_ip = dict(
-        failed.filter(order__payer_ip__in={o.payer_ip for o in orders if o.payer_ip})
-        .values("order__payer_ip")
-        .annotate(count=Count("pk"))
-        .values_list("order__payer_ip", "count")
-    )
-    by_line: dict[int | None, int] = dict(
-        failed.filter(order__gift_line_id__in={o.gift_line_id for o in orders})
-        .values("order__gift_line_id")
-        .annotate(count=Count("pk"))
-        .values_list("order__gift_line_id", "count")
-    )
-    refusals: dict[int, RefillError] = {}
-    for order in orders:
-        if by_ip.get(order.payer_ip, 0) >= limits["declines_per_ip_hour"]:
-            refusals[order.pk] = TooManyDeclines()
-        elif by_line.get(order.gift_line_id, 0) >= limits["declines_per_number_hour"]:
-            refusals[order.pk] = TooManyDeclines()
-    return refusals
 
 
 def _check_order_limits(line: Line, ip: str, now: datetime) -> None:

@@ -32,12 +32,12 @@ from refill.catalog.models import Plan
 from refill.domain.lifecycle import LineStatus, is_renewable
 from refill.errors import RefillError
 from refill.lines.models import Line
+from refill.orders.errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, TooManyPeriods
+from refill.orders.fulfilment import order_fulfil
 from refill.orders.models import Order, OrderItem
+from refill.orders.pricing import RENEWABLE_PLAN_KINDS, RenewalQuote, renewal_quote
 from refill.orders.services import receipts_number
 from refill.payments.models import Payment
-
-from .errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, TooManyPeriods
-from .services import RENEWABLE_PLAN_KINDS, RenewalQuote, order_fulfil, renewal_quote
 
 # At most this many periods per goodwill extension (more is a commercial decision, not support's).
 GOODWILL_MAX_PERIODS = 3

@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 
 from refill.events.models import Event
 from refill.integrations.payments.base import ChargeResult, ChargeStatus, DeclineCode
-from refill.payments.models import Payment
 
 # Through the module, not the name: tests stand in for payment_complete there.
-from . import services
+from refill.orders import settling
+from refill.payments.models import Payment
 
 
 def on_payment_settled(events: list[Event]) -> None:
@@ -32,4 +32,4 @@ def on_payment_settled(events: list[Event]) -> None:
             decline_code=None if succeeded else DeclineCode(event.payload["decline_code"]),
         )
         # Idempotent: an attempt already settled is left as it is (a repeated or late answer).
-        services.payment_complete(payment=payment, result=result, actor=actors.get(event.payload.get("actor_id")))
+        settling.payment_complete(payment=payment, result=result, actor=actors.get(event.payload.get("actor_id")))

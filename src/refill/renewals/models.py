@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import autorenew_reason
+from refill.orders.errors import autorenew_reason
 
 
 class AutoRenew(models.Model):

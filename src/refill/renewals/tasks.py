@@ -3,14 +3,16 @@ from django.tasks import task
 
 @task()
 def fulfil_paid_order(order_id: int) -> bool:
-    from .services import order_fulfil_paid
+    # The checkout now enqueues refill.orders.tasks.fulfil_paid_order; this name still runs the
+    # task rows a worker queued under it before an upgrade (the queue stores the task's path).
+    from refill.orders.fulfilment import order_fulfil_paid
 
     return order_fulfil_paid(order_id=order_id)
 
 
 @task()
 def reconcile_payments() -> int:
-    from .services import payments_reconcile
+    from refill.orders.settling import payments_reconcile
 
     return payments_reconcile()
 
@@ -31,6 +33,6 @@ def send_gift_payer_confirmation(order_id: int) -> bool:
 
 @task()
 def release_stale_redemptions() -> int:
-    from .services import redemptions_release_stale
+    from refill.orders.payable import redemptions_release_stale
 
     return redemptions_release_stale()

@@ -30,14 +30,14 @@ class Allowance:
         return max(0, min(100, round(100 * self.remaining / self.granted)))
 
 
-def _live(now: datetime) -> Q:
+def live_at(now: datetime) -> Q:
     # A refund may revoke a period or bucket from an instant on; before it, it still counted.
     return Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
 
 
 def period_current(line: Line, now: datetime | None = None) -> Period | None:
     now = now or timezone.now()
-    return line.periods.filter(_live(now), start__lte=now, end__gt=now).select_related("plan").first()
+    return line.periods.filter(live_at(now), start__lte=now, end__gt=now).select_related("plan").first()
 
 
 def periods_ahead(line: Line, now: datetime | None = None) -> int:
@@ -49,7 +49,7 @@ def periods_ahead(line: Line, now: datetime | None = None) -> int:
 def periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
     """periods_ahead for many lines in one query (lines with none are left out)."""
     return dict(
-        Period.objects.filter(_live(now), line_id__in=line_ids, end__gt=now)
+        Period.objects.filter(live_at(now), line_id__in=line_ids, end__gt=now)
         .order_by()
         .values("line_id")
         .annotate(count=Count("pk"))
@@ -59,7 +59,7 @@ def periods_ahead_of(line_ids: list[int], now: datetime) -> dict[int, int]:
 
 def buckets_now(line: Line, now: datetime):
     """The line's buckets valid now (not revoked by then), first to expire first."""
-    return Bucket.objects.filter(_live(now), line=line, valid_from__lte=now, expires_at__gt=now)
+    return Bucket.objects.filter(live_at(now), line=line, valid_from__lte=now, expires_at__gt=now)
 
 
 def line_allowances(line: Line, now: datetime | None = None) -> dict[str, Allowance]:

@@ -17,9 +17,9 @@ from refill.catalog import selectors, services
 from refill.catalog.models import Market, Plan, PlanPrice
 from refill.domain.lifecycle import LineStatus
 from refill.lines.services import lines_lapse_sweep
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
 from refill.renewals.autorenew import autorenew_update
-from refill.renewals.services import order_create_renewal
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from refill.esim import services
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
 from refill.lines.models import Line, PoolNumber
-from refill.renewals.services import order_create_renewal
+from refill.orders.checkout import order_create_renewal
 from tests.factories import esim_batch_iccid, login, make_customer, make_market, make_plan, renew
 from tests.smdp import simulator_for
 

@@ -22,9 +22,9 @@ from refill.ledger.services import wallet_adjust, wallet_balance
 from refill.lines.models import Line
 from refill.notifications.models import Notification
 from refill.orders.models import Order, Refund
+from refill.orders.paying import PayWith
 from refill.payments.models import Payment
 from refill.renewals.autorenew import autorenew_settings
-from refill.renewals.services import PayWith
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer
 

@@ -11,14 +11,11 @@ from hypothesis import strategies as st
 from refill.errors import RefillError
 from refill.invariants.checks import run_all
 from refill.ledger.services import wallet_balance
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card, order_pay_wallet
 from refill.orders.refunds import order_refund
-from refill.renewals.services import (
-    order_create_renewal,
-    order_create_topup,
-    order_pay_card,
-    order_pay_wallet,
-)
+from refill.orders.topups import order_create_topup
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan
 

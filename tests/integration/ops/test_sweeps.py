@@ -107,9 +107,10 @@ def _receipts(**_) -> Check:
 
 @scenario("reconcile_payments")
 def _reconcile(**_) -> Check:
+    from refill.orders.checkout import order_create_renewal
     from refill.orders.models import Order
+    from refill.orders.paying import order_pay_card
     from refill.payments.models import Payment
-    from refill.renewals.services import order_create_renewal, order_pay_card
 
     _, plan, customer, line = world()
     order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="lost")
@@ -154,8 +155,9 @@ def _autorenew(time_machine, **_) -> Check:
 
 @scenario("release_stale_redemptions")
 def _redemptions(**_) -> Check:
+    from refill.orders.checkout import order_create_renewal
+    from refill.orders.payable import ORDER_PAYABLE_FOR
     from refill.promotions.models import Redemption
-    from refill.renewals.services import ORDER_PAYABLE_FOR, order_create_renewal
     from tests.factories import make_promotion
 
     market, plan, customer, line = world()
@@ -419,7 +421,7 @@ def _bulk(**_) -> Check:
     from refill.fleets.models import BulkJob, FleetMember
     from refill.fleets.services import bulk_job_check, bulk_job_create, bulk_job_pay
     from refill.integrations.payments.base import CardDetails
-    from refill.renewals.services import PayWith
+    from refill.orders.paying import PayWith
 
     market, plan, customer, line = world()
     Customer.objects.filter(pk=customer.pk).update(kind="business")

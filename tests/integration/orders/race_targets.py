@@ -4,7 +4,8 @@
 def renew_line(*, line_id: int, plan_id: int, key: str, times: int = 1) -> list[str]:
     from refill.catalog.models import Plan
     from refill.lines.models import Line
-    from refill.renewals.services import order_create_renewal, order_pay_card
+    from refill.orders.checkout import order_create_renewal
+    from refill.orders.paying import order_pay_card
     from tests.factories import card_token
 
     line = Line.objects.select_related("owner", "market").get(pk=line_id)

@@ -7,9 +7,10 @@ import re
 import pytest
 from django.utils import timezone
 
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import OrderNotPayable
 from refill.orders.models import Order
-from refill.renewals.errors import OrderNotPayable
-from refill.renewals.services import order_create_renewal, order_pay_card
+from refill.orders.paying import order_pay_card
 from refill.subscriptions.models import Period
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew
 

@@ -5,8 +5,10 @@ import pytest
 
 from refill.ledger.models import Account
 from refill.ledger.services import account_balance, account_for, wallet_balance
+from refill.orders.checkout import order_create_renewal
+from refill.orders.paying import order_pay_card
 from refill.orders.refunds import RefundRefused, order_refund
-from refill.renewals.services import order_create_renewal, order_create_topup, order_pay_card
+from refill.orders.topups import order_create_topup
 from refill.subscriptions.selectors import line_allowances, period_current
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
 
@@ -171,7 +173,7 @@ def test_a_topup_already_spent_cannot_be_refunded(world):
     topup = order_create_topup(customer=customer, market=market, amount=Decimal("10.00"), idempotency_key="t")
     gateway, token = card_token()
     order_pay_card(order=topup, token=token, gateway=gateway)
-    from refill.renewals.services import order_pay_wallet
+    from refill.orders.paying import order_pay_wallet
 
     order_pay_wallet(
         order=order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="o")

@@ -26,15 +26,17 @@ from refill.integrations.payments.base import (
     sign_payload,
 )
 from refill.integrations.payments.sandbox import SandboxGateway
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import PayWith, order_pay, order_pay_card
 from refill.orders.refunds import RefundRefused, order_refund
+from refill.orders.settling import payment_resume
 from refill.payments.gateways import GatewayUnsupported, gateway_configured, gateway_for, gateway_names
 from refill.payments.models import Payment, PaymentMethod, ProviderEvent
 from refill.payments.selectors import provider_wallets_offered
 from refill.payments.services import card_tokenize, method_add, provider_event_process, wallet_tokenize
 from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.renewals.models import RenewalAttempt
-from refill.renewals.services import PayWith, order_create_renewal, order_pay, order_pay_card, payment_resume
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.api.clients import Client as ApiClient
 from tests.localstripe_server import LocalStripe

@@ -10,16 +10,13 @@ from django.utils import timezone
 from refill.integrations.payments.base import ChargeRequest
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.ledger.services import wallet_balance
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import PaymentInProgress
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card, payment_start
+from refill.orders.settling import payments_reconcile
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment, SandboxCharge
-from refill.renewals.errors import PaymentInProgress
-from refill.renewals.services import (
-    order_create_renewal,
-    order_create_topup,
-    order_pay_card,
-    payment_start,
-    payments_reconcile,
-)
 from refill.subscriptions.models import Period
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refill.integrations.payments.sandbox import SUCCESS, TEST_CARDS, TIMEOUT_AFTER_CHARGE, TIMEOUT_BEFORE_CHARGE
+from refill.orders.errors import decline_message
 from refill.orders.models import Order
+from refill.orders.settling import payments_reconcile
 from refill.payments.models import Payment
-from refill.renewals.errors import decline_message
-from refill.renewals.services import payments_reconcile
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 

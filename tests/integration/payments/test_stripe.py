@@ -19,13 +19,15 @@ from refill.integrations.payments.base import (
     TokenizationError,
 )
 from refill.integrations.payments.stripe_gateway import StripeGateway
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import PaymentInProgress
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card
 from refill.orders.refunds import order_refund
+from refill.orders.settling import payment_resume, payments_reconcile
 from refill.payments.gateways import gateway_for
 from refill.payments.models import Payment, PaymentMethod, ProviderEvent
 from refill.payments.services import method_add, provider_event_process
-from refill.renewals.errors import PaymentInProgress
-from refill.renewals.services import order_create_renewal, order_pay_card, payment_resume, payments_reconcile
 from refill.subscriptions.models import Period
 from tests.factories import make_customer, make_line, make_market, make_plan
 from tests.localstripe_server import LocalStripe

@@ -9,9 +9,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from refill.integrations.payments.sandbox import SandboxGateway
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card
 from refill.payments.models import ProviderEvent
-from refill.renewals.services import order_create_renewal, order_pay_card
 from refill.subscriptions.models import Period
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan
 
@@ -107,9 +108,9 @@ def test_staff_replay_a_failed_event(client, unknown_payment, django_user_model)
 def test_a_crash_while_applying_an_event_leaves_it_replayable_and_reconciliation_settles_once(
     client, unknown_payment, monkeypatch
 ):
+    from refill.orders import settling as renewal_services
+    from refill.orders.settling import payments_reconcile
     from refill.payments.services import provider_event_process
-    from refill.renewals import services as renewal_services
-    from refill.renewals.services import payments_reconcile
 
     real = renewal_services.payment_complete
 

@@ -14,9 +14,10 @@ from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.services import lines_lapse_sweep
 from refill.orders.models import Order, OrderItem
+from refill.orders.paying import order_pay_card
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
 from refill.payments.services import method_add
-from refill.renewals.services import order_create_topup, order_pay_card
 from refill.subscriptions.models import Bucket, Period
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew

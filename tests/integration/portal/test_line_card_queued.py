@@ -128,3 +128,20 @@ def test_a_kept_number_with_a_plan_bought_to_follow_says_so(queued):
     assert _text(page, "next-plan") == (
         f"Next: 30-Day Plan, {_day(following.start, now=seen_on)} – {_day(following.end, now=seen_on)}"
     )
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_queued_periods_of_different_plans_are_all_named_in_order(queued, language):
+    line, user, thirty, monthly = queued
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        renew(line, thirty, periods=2)
+        page = _card(user, language)
+    following = Period.objects.filter(line=line).order_by("start")[1]
+    line.refresh_from_db()
+    start, end = _day(following.start, language=language), _day(line.period_end, language=language)
+    # Monthly Unlimited, then two 30-Day Plans: the card no longer names only the first.
+    expected = {
+        "en": f"Next: 3 periods paid ahead, {start} – {end}: Monthly Unlimited → 30-Day Plan × 2",
+        "zh-hans": f"接下来：已预付 3 个周期，{start} – {end}：包月无限 → 30天套餐 × 2",
+    }
+    assert _text(page, "next-plan") == expected[language]

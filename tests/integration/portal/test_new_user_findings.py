@@ -61,7 +61,8 @@ def test_the_wallet_and_the_new_number_page_share_one_rule():
 def test_a_wallet_top_up_in_the_orders_list_has_no_empty_number(client):
     from decimal import Decimal
 
-    from refill.renewals.services import order_create_topup, order_pay_card
+    from refill.orders.paying import order_pay_card
+    from refill.orders.topups import order_create_topup
     from tests.factories import card_token
 
     us = make_market("us")

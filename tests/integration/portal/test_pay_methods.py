@@ -13,11 +13,12 @@ from django.utils import translation
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.ledger.services import wallet_balance
+from refill.orders.checkout import order_create_renewal
 from refill.orders.models import Order
+from refill.orders.paying import PayWith, order_pay
 from refill.payments.models import Payment, PaymentMethod
 from refill.payments.services import method_add
 from refill.portal.pay_methods import last_used_key
-from refill.renewals.services import PayWith, order_create_renewal, order_pay
 from refill.vouchers.services import voucher_batch_generate, voucher_redeem
 from tests.factories import login, make_customer, make_line, make_market, make_plan
 from tests.pagetext import visible_text

@@ -125,7 +125,7 @@ def test_declines_are_explained_and_change_nothing(client, world, card, words):
 
 
 def test_a_provider_timeout_shows_a_confirming_page_until_reconciled(client, world):
-    from refill.renewals.services import payments_reconcile
+    from refill.orders.settling import payments_reconcile
 
     market, plan, customer, line = world
     response = client.post(reverse("portal:renew", args=[line.pk]), pay_form(client, line, card="4000 0000 0000 0341"))

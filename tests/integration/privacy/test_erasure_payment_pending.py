@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from refill.audit.models import AuditEvent
 from refill.customers.privacy import PaymentPending, customer_erase, customer_is_erased, erasure_blockers
+from refill.orders.checkout import order_create_renewal
+from refill.orders.paying import order_pay_card
 from refill.payments.models import Payment, PaymentMethod
-from refill.renewals.services import order_create_renewal, order_pay_card
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from refill.orders.pricing import renewal_quote_promoted
 from refill.promotions.models import Promotion, Redemption
-from refill.renewals.services import renewal_quote_promoted
 from refill.subscriptions.models import Bucket
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 

@@ -11,21 +11,14 @@ from django.utils import timezone
 from refill.domain.promotions import Refusal
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_balance, account_for
+from refill.orders.checkout import RenewalRequest, order_create_renewal, orders_create_renewals
+from refill.orders.errors import IdempotencyConflict, PriceChanged
 from refill.orders.models import Order
+from refill.orders.payable import ORDER_PAYABLE_FOR, redemptions_release_stale
+from refill.orders.paying import PayWith, order_pay, order_pay_card
 from refill.payments.models import Payment
 from refill.promotions.errors import PromotionRefused, PromotionUnknown
 from refill.promotions.models import Redemption
-from refill.renewals.errors import IdempotencyConflict, PriceChanged
-from refill.renewals.services import (
-    ORDER_PAYABLE_FOR,
-    PayWith,
-    RenewalRequest,
-    order_create_renewal,
-    order_pay,
-    order_pay_card,
-    orders_create_renewals,
-    redemptions_release_stale,
-)
 from refill.subscriptions.models import Bucket
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
 from tests.factories import make_promotion as promotion
@@ -249,7 +242,7 @@ def test_two_customers_paying_with_the_last_redemption_at_once_redeem_it_once(pl
 
 
 def test_free_periods_that_no_longer_fit_refuse_the_payment(market):
-    from refill.renewals.errors import TooManyPeriods
+    from refill.orders.errors import TooManyPeriods
 
     plan = make_plan(market, "us-7day", price="7.00", validity_count=7, max_prepaid_periods=3)
     promotion(market, kind="extra_periods", buy_periods=1, free_periods=1)

@@ -7,9 +7,9 @@ import pytest
 from django.utils.translation import override
 
 from refill.domain.promotions import Refusal
+from refill.orders.pricing import renewal_quote_promoted
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.models import Promotion
-from refill.renewals.services import renewal_quote_promoted
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 from tests.factories import make_promotion as promotion
 

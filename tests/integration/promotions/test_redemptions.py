@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from refill.domain.promotions import Refusal
+from refill.orders.checkout import order_create_renewal
 from refill.promotions.errors import PromotionRefused, PromotionUnknown
 from refill.promotions.models import Promotion, Redemption
 from refill.promotions.services import promotions_for, redemption_hold, redemptions_release
-from refill.renewals.services import order_create_renewal
 from tests.factories import make_customer, make_line, make_market, make_plan
 
 

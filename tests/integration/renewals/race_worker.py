@@ -67,8 +67,9 @@ def main() -> int:
     from refill.integrations.payments.base import CardDetails
     from refill.integrations.payments.sandbox import SandboxGateway
     from refill.lines.models import Line
-    from refill.renewals.errors import IdempotencyConflict, PaymentInProgress, TooManyPeriods
-    from refill.renewals.services import order_create_renewal, order_pay_card
+    from refill.orders.checkout import order_create_renewal
+    from refill.orders.errors import IdempotencyConflict, PaymentInProgress, TooManyPeriods
+    from refill.orders.paying import order_pay_card
 
     if connection.vendor != payload["vendor"]:
         raise RuntimeError(f"worker is on {connection.vendor}, the test on {payload['vendor']}")

@@ -16,21 +16,16 @@ from refill.invariants.checks import run_all
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import account_balance, account_for, wallet_balance
 from refill.lines.services import lines_lapse_sweep
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import AddonLineNotRunning, IdempotencyConflict, NotOwner, PlanNotAvailable, PriceChanged
+from refill.orders.fulfilment import order_fulfil, order_fulfil_paid
 from refill.orders.models import Order, OrderItem
+from refill.orders.paying import order_pay_card, order_pay_wallet, payment_start
 from refill.orders.refunds import order_refund
+from refill.orders.settling import payment_complete
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
-from refill.renewals.addons import AddonLineNotRunning, AddonNotAvailable, addon_quote, order_create_addon
-from refill.renewals.errors import IdempotencyConflict, NotOwner, PlanNotAvailable, PriceChanged
-from refill.renewals.services import (
-    order_create_renewal,
-    order_create_topup,
-    order_fulfil,
-    order_fulfil_paid,
-    order_pay_card,
-    order_pay_wallet,
-    payment_complete,
-    payment_start,
-)
+from refill.renewals.addons import AddonNotAvailable, addon_quote, order_create_addon
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import line_allowances
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
@@ -287,9 +282,9 @@ def test_a_charge_confirmed_after_the_line_lapsed_is_refunded_in_full(world, wal
     order = addon_order(line, booster, at=started)
     gateway, token = card_token()
     from refill.orders.models import Refund
+    from refill.orders.paying import charge_request
+    from refill.orders.refunds import addon_undelivered_key
     from refill.payments.models import SandboxCharge
-    from refill.renewals.addons import addon_undelivered_key
-    from refill.renewals.services import charge_request
 
     payment = payment_start(order=order, token=token, gateway=gateway, wallet_amount=wallet_part, now=started)
     result = gateway.charge(charge_request(payment, token.token))
@@ -317,7 +312,7 @@ def test_a_paid_pass_that_granted_nothing_and_was_not_refunded_is_flagged(world,
     market, base, booster, customer, line = world
     from refill.integrations.payments.base import ChargeStatus, RefundResult
     from refill.integrations.payments.sandbox import SandboxGateway
-    from refill.renewals.services import charge_request
+    from refill.orders.paying import charge_request
 
     monkeypatch.setattr(SandboxGateway, "refund", lambda self, request: RefundResult(ChargeStatus.FAILED))
     order = addon_order(line, booster, at=T0 + timedelta(days=29, hours=23))

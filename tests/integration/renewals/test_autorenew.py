@@ -16,11 +16,11 @@ from refill.ledger.services import wallet_adjust
 from refill.lines.services import lines_lapse_sweep
 from refill.notifications.models import Notification
 from refill.orders.models import Order
+from refill.orders.settling import payments_reconcile
 from refill.payments.models import Payment
 from refill.payments.services import method_add, method_set_role
 from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.renewals.models import RenewalAttempt
-from refill.renewals.services import payments_reconcile
 from refill.subscriptions.models import Period
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
@@ -240,7 +240,7 @@ def test_sms_waits_for_the_end_of_quiet_hours_in_the_customers_time_zone(line, _
 
 
 def test_when_refill_refuses_to_charge_the_customer_is_told_why(line):
-    from refill.renewals.services import DECLINE_LIMIT_PER_HOUR
+    from refill.orders.paying import DECLINE_LIMIT_PER_HOUR
 
     save_card(line, "4000000000009995")
     end = end_of(line)

@@ -10,7 +10,7 @@ import time_machine
 from refill.catalog.models import Market
 from refill.lines.models import Line, LineStatusChange, PoolNumber
 from refill.lines.services import lines_lapse_sweep, number_assign
-from refill.renewals.errors import LineNotRenewable
+from refill.orders.errors import LineNotRenewable
 from tests.factories import make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,8 @@ from django.utils import timezone
 from refill.audit.models import AuditEvent
 from refill.catalog.models import PlanPrice
 from refill.lines.models import LineStatusChange
-from refill.orders.models import Order, Receipt
-from refill.payments.models import Payment
-from refill.renewals.errors import (
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import (
     IdempotencyConflict,
     LineNotRenewable,
     NotOwner,
@@ -20,7 +19,10 @@ from refill.renewals.errors import (
     PriceChanged,
     TooManyPeriods,
 )
-from refill.renewals.services import order_create_renewal, order_pay_card, renewal_quote
+from refill.orders.models import Order, Receipt
+from refill.orders.paying import order_pay_card
+from refill.orders.pricing import renewal_quote
+from refill.payments.models import Payment
 from refill.subscriptions.models import Bucket, Period
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
 
@@ -259,7 +261,7 @@ def test_receipt_numbers_are_gap_free_per_series(setup):
 
 
 def test_repeated_declines_are_stopped_for_an_hour(setup):
-    from refill.renewals.errors import TooManyDeclines
+    from refill.orders.errors import TooManyDeclines
 
     market, plan, customer, line = setup
     order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="cards")

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import TooManyPeriods
 from refill.orders.models import Order
+from refill.orders.paying import order_pay_card
 from refill.payments.models import Payment
-from refill.renewals.errors import TooManyPeriods
-from refill.renewals.services import order_create_renewal, order_pay_card
 from refill.subscriptions.models import Period
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan, renew
 

@@ -11,7 +11,8 @@ def redeem(*, pin: str, customer_id: int, ip: str) -> str:
 def pay_from_wallet(*, line_id: int, plan_id: int, key: str) -> str:
     from refill.catalog.models import Plan
     from refill.lines.models import Line
-    from refill.renewals.services import order_create_renewal, order_pay_wallet
+    from refill.orders.checkout import order_create_renewal
+    from refill.orders.paying import order_pay_wallet
 
     line = Line.objects.select_related("owner", "market").get(pk=line_id)
     order = order_create_renewal(

@@ -5,10 +5,12 @@ from django.utils import timezone
 
 from refill.ledger.models import JournalEntry
 from refill.ledger.services import wallet_balance
+from refill.orders.checkout import order_create_renewal
+from refill.orders.errors import IdempotencyConflict, TopupOutOfRange, WalletTooLow
 from refill.orders.models import Order, Receipt
+from refill.orders.paying import order_pay_card, order_pay_wallet
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
-from refill.renewals.errors import IdempotencyConflict, TopupOutOfRange, WalletTooLow
-from refill.renewals.services import order_create_renewal, order_create_topup, order_pay_card, order_pay_wallet
 from refill.subscriptions.models import Period
 from tests.factories import card_token, make_customer, make_line, make_market, make_plan
 

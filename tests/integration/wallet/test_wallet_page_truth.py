@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refill.ledger.services import wallet_adjust
+from refill.orders.paying import order_pay_wallet
 from refill.renewals.addons import order_create_addon
-from refill.renewals.services import order_pay_wallet
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_an_add_on_paid_from_the_wallet_is_named_as_an_add_on(client, world):
 def test_a_renewal_paid_from_the_wallet_names_the_number_and_plan(client, world):
     customer, _user, line, _booster = world
     wallet_adjust(customer=customer, currency="USD", amount=Decimal("30.00"), reason="goodwill", key="statement-2")
-    from refill.renewals.services import order_create_renewal
+    from refill.orders.checkout import order_create_renewal
 
     order = order_create_renewal(customer=customer, line=line, plan=line.plan, periods=1, idempotency_key="r-1")
     order_pay_wallet(order=order)

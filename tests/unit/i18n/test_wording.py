@@ -168,7 +168,7 @@ def test_gift_refills_are_renewals():
 def test_the_insufficient_funds_decline_speaks_of_the_bank_card_not_the_wallet(code):
     from django.utils import translation
 
-    from refill.renewals.errors import decline_message
+    from refill.orders.errors import decline_message
 
     with translation.override("zh-hans"):
         text = decline_message(code)
