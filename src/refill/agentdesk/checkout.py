@@ -3,7 +3,7 @@ drawer), a card typed at the counter (tokenised by the gateway at once, never st
 customer's wallet, or the wallet first and the card for the rest. The customer is verified before
 any of these (agentdesk.access.verified_line): the wallet is theirs, so it is offered only then.
 
-The wallet and the card for the rest is the portal's own path (renewals.services.order_pay with
+The wallet and the card for the rest is the portal's own path (orders.paying.order_pay with
 ``use_wallet``). The wallet and *cash* for the rest is not offered: an in-house payment pays the
 whole order with one kind of money, so the agent tops the wallet up with the cash first (the
 counter's cash top-up), then pays from the wallet."""
@@ -23,11 +23,11 @@ from refill.formatting import money_text
 from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
+from refill.orders.errors import PaymentInProgress, WalletTooLow, decline_message
 from refill.orders.models import Order
+from refill.orders.paying import PayWith, order_pay, order_pay_cash
 from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
-from refill.renewals.errors import PaymentInProgress, WalletTooLow, decline_message
-from refill.renewals.services import PayWith, order_pay, order_pay_cash
 
 # The buttons of the counter's payment form (name="action").
 CARD_ACTIONS = {"card", "wallet_card"}

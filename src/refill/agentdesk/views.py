@@ -33,13 +33,13 @@ from refill.formatting import money_text
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.models import Order, OrderItem
+from refill.orders.paying import order_pay_cash
+from refill.orders.receipts import receipt_context
+from refill.orders.receipts import receipt_pdf as render_pdf
+from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
-from refill.renewals.addons import addon_validity
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
-from refill.renewals.services import (
-    order_create_topup,
-    order_pay_cash,
-)
+from refill.subscriptions.grants import addon_validity
 from refill.vouchers.services import voucher_redeem
 
 from .access import (
@@ -63,6 +63,7 @@ from .forms import (
 )
 from .models import DrawerClose, ShopSale
 from .services import (
+    commission_statement,
     drawer_close,
     drawer_open,
     shop_pin_verify,
@@ -257,8 +258,6 @@ LAYOUTS = ("thermal", "a4")
 def receipt(request: HttpRequest, pk: int, layout: str = "thermal") -> HttpResponse:
     """The receipt of a sale at this shop, laid out for an 80 mm thermal roll or A4, printed from
     the browser. The receipt itself is in the customer's language and time zone."""
-    from refill.orders.receipts import receipt_context
-
     order = _shop_order(request, pk)
     customer = order.customer
     # The context's words (promotion names, what they gave) are put in the customer's language
@@ -281,8 +280,6 @@ def receipt(request: HttpRequest, pk: int, layout: str = "thermal") -> HttpRespo
 @agent_required
 def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The A4 receipt as the customer gets it by email (the same template and context)."""
-    from refill.orders.receipts import receipt_pdf as render_pdf
-
     order = _shop_order(request, pk)
     response = HttpResponse(render_pdf(order), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{order.receipt.display_number}.pdf"'
@@ -352,8 +349,6 @@ def drawer_close_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def commission(request: HttpRequest) -> HttpResponse:
     """The agent's commission statement for a month (this month unless ``?month=YYYY-MM``), in the
     shop's time zone: their paid counter sales and what each earned, with totals per currency."""
-
-    from .services import commission_statement
 
     today = timezone.localdate()
     try:

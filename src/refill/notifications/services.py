@@ -1,23 +1,32 @@
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from refill.customers.adapter import public_url
+from refill.domain.autorenew import quiet_until
 from refill.esim.newlines import order_activates_line
+from refill.integrations.sms.base import SmsRejected, send_sms
+from refill.lines.models import Line
 from refill.ops.bulk import bulk_insert, unsaved
-from refill.orders.models import Order
+from refill.orders.creditnotes import credit_note_pdf, credit_notes_number
+from refill.orders.models import Order, Refund
+from refill.orders.receipts import item_validity, receipt_pdf
+from refill.orders.refundline import refund_line_after
 from refill.orders.services import receipts_number
+from refill.payments.models import PaymentMethod
 from refill.promotions.texts import order_promotion_lines
-from refill.renewals.addons import item_validity
 
 from .models import Notification
 
@@ -112,7 +121,6 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
         html = render_to_string(f"notifications/{name}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     message.attach_alternative(html, "text/html")
-    from refill.orders.receipts import receipt_pdf
 
     order.refresh_from_db()
     message.attach(f"receipt-{order.receipt.display_number}.pdf", receipt_pdf(order), "application/pdf")
@@ -123,12 +131,6 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
 
 def refund_notice_send(*, refund_id: int) -> Notification:
     """Tell the customer, in their language, that money is on its way back."""
-    from django.conf import settings
-
-    from refill.orders.creditnotes import credit_note_pdf, credit_notes_number
-    from refill.orders.models import Refund
-    from refill.orders.refundline import refund_line_after
-
     credit_notes_number()  # the email carries the credit note's number
     refund = Refund.objects.select_related("order", "order__customer", "order__line", "order__receipt").get(
         pk=refund_id
@@ -165,10 +167,6 @@ def refund_notice_send(*, refund_id: int) -> Notification:
 def card_expiry_reminders_send(*, today=None) -> int:
     """Remind customers a month before a saved card expires: once per card and expiry date, by
     email and SMS as they allow, in their language. Safe to run twice: notices are owed once."""
-    import datetime as dt
-
-    from refill.payments.models import PaymentMethod
-
     today = today or timezone.now().date()
     horizon = today + dt.timedelta(days=31)
     owed = 0
@@ -235,10 +233,6 @@ def notices_owe(notices: list[Notice], *, now=None, deliver_later: bool = False)
     already owed are left alone, so a sweep that runs twice owes nothing twice. Returns the rows
     owed now. They are sent once the caller's transaction commits: by this process, or
     (``deliver_later``, for batch work) by a worker's delivery task."""
-    from django.conf import settings
-
-    from refill.domain.autorenew import quiet_until
-
     now = now or timezone.now()
     known = set(
         Notification.objects.filter(
@@ -339,11 +333,6 @@ def notices_deliver(*, now=None, ids: list[int] | None = None, batch: int = 500)
     """Send owed notices that are due. Each is claimed by one conditional update (pending ->
     sending), so two workers never send the same one; a claim left by a dead process is taken over
     after 10 minutes. A failed send is given back and retried by the next run."""
-    from django.db.models import Q
-
-    from refill.integrations.sms.base import SmsRejected, send_sms
-    from refill.lines.models import Line
-
     from .reminders import reminder_gone
 
     now = now or timezone.now()
