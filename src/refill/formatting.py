@@ -3,12 +3,13 @@ active language (Babel), for pages, emails and messages."""
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
 
-from babel.dates import format_date, get_timezone_name
+from babel.dates import format_date, get_timezone_location, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -229,3 +230,33 @@ def _zone_text(local: datetime, key: str, offset: timedelta | None, locale: str)
     if abbreviation.isalpha() and abbreviation.isascii():
         return abbreviation
     return utc_offset_text(offset)
+
+
+def zone_choice_text(key: str) -> str:
+    """A time zone to choose from, as people say it, with its city so that zones sharing a name
+    stay apart: "Eastern time (New York)", "北美东部时间（纽约）"; "UTC" alone."""
+    locale = babel_locale()
+    if (key, locale) not in _ZONE_CHOICES:
+        _ZONE_CHOICES[(key, locale)] = _zone_choice_text(key, locale)
+    return _ZONE_CHOICES[(key, locale)]
+
+
+# (zone, locale) -> text: the Settings page lists every zone.
+_ZONE_CHOICES: dict[tuple[str, str], str] = {}
+
+
+def _zone_choice_text(key: str, locale: str) -> str:
+    if key in UTC_KEYS:
+        return "UTC"
+    zone = zoneinfo.ZoneInfo(key)
+    # The zone's generic name is the same all year; a fixed day keeps it independent of today.
+    name = zone_text(datetime(2026, 1, 15, 12, tzinfo=zone))
+    if key.startswith("Etc/"):
+        return name  # "UTC+4": a fixed offset has no city
+    try:
+        city = get_timezone_location(zone, locale=locale, return_city=True)
+    except LookupError:
+        city = ""
+    # Without a CLDR city Babel falls back to the key's tail ("Argentina/La_Rioja").
+    city = (city or key).rsplit("/", 1)[-1].replace("_", " ")
+    return _("%(zone)s (%(city)s)") % {"zone": name, "city": city}

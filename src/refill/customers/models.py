@@ -9,11 +9,17 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill.formatting import zone_choice_text
+
 LANGUAGE_CHOICES = [("en", "English"), ("zh-hans", "简体中文")]
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+    """Every zone, named as people say it in the active language ("Eastern time (New York)"),
+    sorted by that name; the value stored is the IANA key."""
+    keys = [name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"]
+    labelled = [(key, zone_choice_text(key)) for key in keys]
+    return sorted(labelled, key=lambda choice: (choice[0] != "UTC", choice[1], choice[0]))
 
 
 class Customer(models.Model):
