@@ -20,11 +20,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
+from refill.catalog.models import Plan
 from refill.errors import RefillError
 from refill.integrations.esim import es2plus
 from refill.lines.models import Line
+from refill.orders.models import Order, Refund, RefundReason
+from refill.orders.pricing import renewal_plans
+from refill.orders.refunds import order_refund, refundable
+from refill.payments.models import Payment
+from refill.subscriptions.models import Bucket, Period
 
 from .models import NewLineWait
+from .services import NoProfileInStock, esim_for_new_line
+from .tasks import send_esim_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +62,6 @@ def order_activates_line(order) -> bool:
 def checkout_plans(line: Line) -> list:
     """The plans the portal's checkout offers a line: a new number's first purchase (the line is
     still pending) is an activation onto a base plan, never a "keep my number" plan."""
-    from refill.catalog.models import Plan
-    from refill.orders.pricing import renewal_plans
-
     plans = renewal_plans(line)
     return [plan for plan in plans if plan.kind == Plan.Kind.BASE] if line.status == "pending" else plans
 
@@ -96,7 +101,6 @@ def esim_wait_record(*, line: Line, reason: str, now: datetime | None = None) ->
         return wait
     audit_record(actor=None, action="esim.waiting", obj=line, data={"reason": reason})
     logger.warning("line %s is paid for but waits for an eSIM profile (%s)", line.pk, reason)
-    from .tasks import send_esim_waiting
 
     transaction.on_commit(lambda: send_esim_waiting.enqueue(wait.pk, "waiting"))
     return wait
@@ -116,8 +120,6 @@ def esim_waiting_lines_deliver(*, now: datetime | None = None) -> int:
     offer a refund to those waiting too long. Returns how many got their eSIM now. Safe to run
     twice, late, or on two schedulers at once: each line is leased to one run at a time, and a
     line's profile is taken once (``esim_for_new_line`` returns the order already made)."""
-    from .services import NoProfileInStock, esim_for_new_line
-
     now = now or timezone.now()
     delivered = 0
     for wait_pk in NewLineWait.objects.filter(status=NewLineWait.Status.WAITING).values_list("pk", flat=True):
@@ -148,8 +150,6 @@ def esim_waiting_lines_deliver(*, now: datetime | None = None) -> int:
 
 
 def _offer_refunds(now: datetime) -> None:
-    from .tasks import send_esim_waiting
-
     due = NewLineWait.objects.filter(
         status=NewLineWait.Status.WAITING, refund_offered_at__isnull=True, since__lte=now - refund_after()
     )
@@ -164,10 +164,6 @@ def esim_wait_refund(*, line: Line, actor=None, now: datetime | None = None) -> 
     back: every paid order of the line is refunded in full through the refund service (to the card
     or wallet it came from; cash to the wallet), its paid time ends now, and no eSIM is sent any
     more. Asked twice, the refunds already made are returned."""
-    from refill.orders.models import Order, Refund, RefundReason
-    from refill.orders.refunds import order_refund, refundable
-    from refill.payments.models import Payment
-
     now = now or timezone.now()
     wait = esim_wait_for(line)
     if wait is not None and wait.status == NewLineWait.Status.REFUNDED:
@@ -205,8 +201,6 @@ def esim_wait_refund(*, line: Line, actor=None, now: datetime | None = None) -> 
 def _end_paid_time(line: Line, now: datetime) -> None:
     """The refunded line's periods stop counting from now (marked, never deleted), as a revoking
     refund does: the line then lapses like any unpaid line and its number is released in time."""
-    from refill.subscriptions.models import Bucket, Period
-
     locked = Line.objects.select_for_update().get(pk=line.pk)
     for period in Period.objects.filter(line=locked, revoked_at__isnull=True, end__gt=now):
         period.revoked_at = max(now, period.start)

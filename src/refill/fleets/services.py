@@ -35,14 +35,20 @@ from refill.ops.bulk import bulk_insert, bulk_set, unsaved
 from refill.orders.checkout import RenewalRequest, orders_create_renewals
 from refill.orders.errors import IdempotencyConflict, LineNotRenewable, PlanNotAvailable, WalletTooLow
 from refill.orders.models import Order
+from refill.orders.payable import orders_payable_refusals
 from refill.orders.paying import PayWith, order_pay
 from refill.orders.pricing import RENEWABLE_PLAN_KINDS
 from refill.orders.topups import order_create_topup
+from refill.payments.models import Payment
+from refill.promotions.services import redemptions_release
+from refill.renewals.autorenew import autorenew_update
 
+from . import tasks
 from .access import require_admin
 from .errors import FleetRefused, JobNotPayable, JobPricesExpired
 from .models import BulkJob, BulkJobLine
 from .numbers import find_line, fleet_lines
+from .tasks import bulk_job_apply
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +97,6 @@ def bulk_job_create(
         if (existing.action, existing.plan_id, existing.periods, existing.lines.count()) != signature:
             raise IdempotencyConflict()
         return existing
-    from .tasks import bulk_job_check
-
     try:
         with transaction.atomic():
             job = BulkJob.objects.create(
@@ -114,7 +118,7 @@ def bulk_job_create(
                 obj=job,
                 data={"action": action, "plan": plan.code if plan else None, "periods": periods, "lines": len(numbers)},
             )
-            bulk_job_check.enqueue(job.pk)
+            tasks.bulk_job_check.enqueue(job.pk)
     except IntegrityError:
         existing = BulkJob.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
         if existing is None:
@@ -253,8 +257,6 @@ def _change_plan(job: BulkJob, rows: list[BulkJobLine]) -> None:
 
 
 def _auto_renew(job: BulkJob, rows: list[BulkJobLine]) -> None:
-    from refill.renewals.autorenew import autorenew_update
-
     enabled = job.action == BulkJob.Action.AUTO_RENEW_ON
     for row in rows:
         if enabled and not is_renewable(LineStatus(row.line.status)):
@@ -320,8 +322,6 @@ def bulk_job_recheck(*, job: BulkJob, user) -> BulkJob:
     """Price a job again whose prices are too old to pay: its unpaid orders are cancelled and its
     ready lines checked again (failed lines stay failed)."""
     require_admin(user, job.customer)
-    from .tasks import bulk_job_check
-
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().get(pk=job.pk)
         if job.status != BulkJob.Status.AWAITING_PAYMENT or funding_open(job):
@@ -340,13 +340,11 @@ def bulk_job_recheck(*, job: BulkJob, user) -> BulkJob:
         job.status, job.total, job.round = BulkJob.Status.CHECKING, Decimal(0), job.round + 1
         job.save(update_fields=["status", "total", "round", "funding"])
         audit_record(actor=user, action="fleet.job_recheck", obj=job)
-        bulk_job_check.enqueue(job.pk)
+        tasks.bulk_job_check.enqueue(job.pk)
     return job
 
 
 def cancel_orders(order_ids: list[int]) -> None:
-    from refill.promotions.services import redemptions_release
-
     ids = [pk for pk in order_ids if pk]
     if ids:
         Order.objects.filter(pk__in=ids).exclude(status=Order.Status.PAID).update(status=Order.Status.CANCELLED)
@@ -378,7 +376,6 @@ def funding_open(job: BulkJob) -> bool:
     """Whether the job's card payment is paid or may still be (nothing else may change the job)."""
     if job.funding_id is None:
         return False
-    from refill.payments.models import Payment
 
     funding = Order.objects.get(pk=job.funding_id)
     return (
@@ -394,7 +391,6 @@ def bulk_job_pay(*, job: BulkJob, user, pay_with: PayWith, return_url: str = "")
     with no card), else one card charge (a saved method or a card typed now) of the batch's total
     into the wallet, which then pays each line. Returns the card payment (None for the wallet)."""
     require_admin(user, job.customer)
-    from .tasks import bulk_job_apply
 
     card = pay_with.card is not None or pay_with.saved_method is not None or bool(pay_with.provider_wallet)
     with transaction.atomic():
@@ -453,8 +449,6 @@ def _still_payable(job: BulkJob) -> bool:
     """Just before the payment, check the ready lines again as the payment will (under their
     locks): a line that can no longer be renewed leaves the batch now, its order cancelled, so it
     is never in the charge. False when none is left (the job has failed then)."""
-    from refill.orders.payable import orders_payable_refusals
-
     rows = list(
         job.lines.filter(status=BulkJobLine.Status.READY).select_related(
             "order__line__market", "order__customer", "order__market"
