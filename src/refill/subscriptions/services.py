@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
 from refill.errors import RefillError
@@ -19,8 +20,6 @@ def bucket_adjust(*, bucket: Bucket, change: int, actor, reason: str) -> Bucket:
     """Grant ``change`` more (or, negative, less) of a bucket's allowance, as goodwill or to correct
     a mistake: never below what is already used, never on an unlimited bucket, always with a reason,
     audited with the amounts before and after."""
-    from django.utils.translation import gettext_lazy as _
-
     locked = Bucket.objects.select_for_update().get(pk=bucket.pk)
     if not reason.strip():
         raise BucketAdjustRefused(_("Give a reason."))

@@ -5,6 +5,7 @@ usage no bucket covers is overage (blocked, or throttled for a plan with unlimit
 from __future__ import annotations
 
 import json
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -319,8 +320,6 @@ class _Sql:
 
 def usage_daily(line: Line, *, days: int = 30, now: datetime | None = None) -> list[dict]:
     """Usage per day (in the customer's time zone) and kind, for charts: the last ``days`` days."""
-    import zoneinfo
-
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(line.owner.time_zone or line.market.time_zone)
     since = (now.astimezone(zone) - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
