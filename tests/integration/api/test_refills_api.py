@@ -202,3 +202,15 @@ def test_the_bank_step_returns_the_guest_to_a_page_of_their_own(world, client):
     assert "Thank you" in page.content.decode()
     assert Order.objects.get(pk=response.json()["id"]).status == "paid"
     assert client.get("/refills/forged-token/").status_code == 404
+
+
+def test_a_guests_gift_of_another_plan_leaves_the_owners_plan_and_auto_renew_plan(world):
+    """A stranger may buy the owner a Day Pass; the owner's plan, and so what auto-renew and the
+    renew page choose next, stays the owner's own choice."""
+    owner, user, line = world
+    make_plan(line.market, "us-day", price="1.50", name_en="Day Pass", name_zh_hans="日套餐", validity_count=1)
+    response = gift({"msisdn": line.msisdn, "plan": "us-day", "card": CARD}, key="g-day")
+    assert response.status_code == 201 and response.json()["plan"] == "us-day"
+    line.refresh_from_db()
+    assert Period.objects.filter(line=line, plan__code="us-day").count() == 1
+    assert (line.plan.code, line.renewal_plan.code) == ("us-30day", "us-30day")
