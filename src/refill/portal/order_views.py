@@ -26,7 +26,7 @@ from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
-from .views import _customer, _owned_order
+from .views import _customer, _owned_order, customer_orders
 
 
 @login_required
@@ -84,7 +84,7 @@ def _esim_gone(line: Line | None) -> bool:
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
     orders = list(
-        Order.objects.filter(customer=_customer(request))
+        customer_orders(_customer(request))
         .select_related("line", "receipt")
         .prefetch_related("items__plan")
         .order_by("-created_at", "-pk")[:100]

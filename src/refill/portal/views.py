@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -37,8 +38,15 @@ def _owned_line(request: HttpRequest, pk: int) -> Line:
     return get_object_or_404(Line.objects.select_related("market", "plan"), pk=pk, owner=_customer(request))
 
 
+def customer_orders(customer):
+    """The orders a customer sees as theirs: their own, and what someone else (a guest's gift, a
+    partner) paid for their number once it is paid. Someone else's unfinished or declined attempt is
+    that payer's business: the owner could not continue it, and it would read as their own."""
+    return Order.objects.filter(customer=customer).filter(Q(payer=Order.Payer.OWNER) | Q(status=Order.Status.PAID))
+
+
 def _owned_order(request: HttpRequest, pk: int) -> Order:
-    return get_object_or_404(Order.objects.select_related("line", "line__market"), pk=pk, customer=_customer(request))
+    return get_object_or_404(customer_orders(_customer(request)).select_related("line", "line__market"), pk=pk)
 
 
 def landing(request: HttpRequest) -> HttpResponse:
