@@ -23,6 +23,7 @@ from refill.domain.money import quantize
 from refill.domain.payment_methods import wallet_card_split
 from refill.errors import RefillError
 from refill.integrations.payments.base import (
+    PROVIDER_WALLETS,
     CardDetails,
     ChargeRequest,
     PaymentGateway,
@@ -424,9 +425,18 @@ def guest_decline_refusals(orders: list[Order], now: datetime) -> dict[int, Refi
     too many declined cards in the last hour (called by ``payments_start``)."""
     limits = settings.REFILL_GUEST_REFILLS
     since = now - timedelta(hours=1)
-    failed = Payment.objects.filter(
-        order__payer=Order.Payer.GUEST, status=Payment.Status.FAILED, method=Payment.Method.CARD, created_at__gte=since
-    ).order_by()
+    # Declined cards only: the limit stops card testing, and a decline in a payment app (Alipay,
+    # WeChat Pay... recorded as a card attempt of that brand) tried no card.
+    failed = (
+        Payment.objects.filter(
+            order__payer=Order.Payer.GUEST,
+            status=Payment.Status.FAILED,
+            method=Payment.Method.CARD,
+            created_at__gte=since,
+        )
+        .exclude(card_brand__in=list(PROVIDER_WALLETS))
+        .order_by()
+    )
     by_ip = dict(
         failed.filter(order__payer_ip__in={o.payer_ip for o in orders if o.payer_ip})
         .values("order__payer_ip")

@@ -214,3 +214,14 @@ def test_a_guests_gift_of_another_plan_leaves_the_owners_plan_and_auto_renew_pla
     line.refresh_from_db()
     assert Period.objects.filter(line=line, plan__code="us-day").count() == 1
     assert (line.plan.code, line.renewal_plan.code) == ("us-30day", "us-30day")
+
+
+def test_declines_in_a_payment_app_do_not_count_as_declined_cards(world):
+    """The guest limit stops card testing (many cards tried from one address); a guest who declined
+    in Alipay or WeChat Pay tried no card, and may still pay with a good one."""
+    owner, user, line = world
+    for n in range(3):
+        assert gift(plan_gift(line, card=DECLINED), key=f"w-{n}").status_code == 402
+    # As the payment app's page leaves them: a declined attempt of that wallet, no card.
+    Payment.objects.filter(order__payer="guest", status="failed").update(card_brand="alipay", card_last4="")
+    assert gift(plan_gift(line), key="w-9").status_code == 201
