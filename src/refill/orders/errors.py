@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from refill.errors import RefillError
+from refill.integrations.payments.base import PROVIDER_WALLETS
 
 
 class LineNotRenewable(RefillError):
@@ -99,6 +100,21 @@ DECLINE_MESSAGES = {
 
 def decline_message(code: str) -> str:
     return str(DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["do_not_honour"]))
+
+
+def payment_decline_message(payment) -> str:
+    """What to tell the payer of a declined attempt: a payment app (Alipay, WeChat Pay, PayPal...)
+    is named as itself, not as "your bank" and "another card"."""
+    provider = PROVIDER_WALLETS.get(payment.card_brand)
+    if provider is None:
+        return decline_message(payment.decline_code)
+    return str(
+        _(
+            "The payment was not completed in %(provider)s. Nothing was charged. "
+            "Try again, or choose another way to pay."
+        )
+        % {"provider": provider}
+    )
 
 
 AUTORENEW_REASONS = {

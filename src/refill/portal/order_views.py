@@ -17,7 +17,7 @@ from refill.orders.creditnotes import (
     order_refund_summary,
     orders_refund_summaries,
 )
-from refill.orders.errors import decline_message
+from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
@@ -107,7 +107,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["refund_summary"] = order_refund_summary(order)
     context["superseded_by"] = orders_superseded([order]).get(order.pk)
     if payment is not None and payment.status == Payment.Status.FAILED and context["display_state"] != "not_completed":
-        context["decline_text"] = decline_message(payment.decline_code)
+        context["decline_text"] = payment_decline_message(payment)
     return render(request, "portal/order_detail.html", context)
 
 
@@ -161,7 +161,7 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         "order": order,
         "item": gift_item(order),
         "paid": order.status == Order.Status.PAID,
-        "declined": decline_message(last.decline_code) if last is not None and last.decline_code else "",
+        "declined": payment_decline_message(last) if last is not None and last.decline_code else "",
         # Try again (a guest's own gift): the same number and plan, a new payment (portal.refill_views).
         "again_token": token if order.payer == Order.Payer.GUEST else "",
         "bank_url": last.action_url if last is not None and last.status == Payment.Status.REQUIRES_ACTION else "",

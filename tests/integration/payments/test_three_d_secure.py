@@ -139,3 +139,16 @@ def test_cancelled_at_the_provider_changes_nothing(world, client):
     client.post(response.url, {"decision": "decline"})
     client.get(reverse("portal:payment_return", args=[Order.objects.get(line=line).pk]))
     assert not Period.objects.exists() and Order.objects.get(line=line).status == "awaiting_payment"
+
+
+def test_a_decline_in_a_payment_app_is_told_as_that_app_not_as_a_bank(world, client):
+    plan, customer, line = world
+    form = _pay_form(client, line, "")
+    form.update({"pay_with": "alipay", "card_number": "", "card_expiry": "", "card_cvc": ""})
+    response = client.post(reverse("portal:renew", args=[line.pk]), form)
+    client.post(response.url, {"decision": "decline"})
+    order = Order.objects.get(line=line)
+    client.get(reverse("portal:payment_return", args=[order.pk]))
+    detail = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
+    assert "The payment was not completed in Alipay" in detail
+    assert "Your bank did not confirm" not in detail and "another card" not in detail
