@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from refill.esim.models import Profile
 from refill.esim.newlines import waiting_context
+from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeStatus
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.creditnotes import (
@@ -21,11 +22,12 @@ from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
-from refill.orders.settling import payment_resume
+from refill.orders.settling import payment_follow, payment_resume
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
+from .payment_qr import qr_page
 from .views import _customer, _owned_order, customer_orders
 
 
@@ -50,7 +52,9 @@ def _order_context(order: Order) -> dict:
         "in_progress": order.payments.filter(
             status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
         ).exists(),
-        "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
+        "awaiting_bank": (awaiting := order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first()),
+        # A payment app (Alipay, WeChat Pay...) waiting for the customer is named as itself.
+        "awaiting_provider": PROVIDER_WALLETS.get(awaiting.card_brand) if awaiting is not None else None,
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
         "promotions": order_promotion_lines(order),
@@ -135,11 +139,14 @@ def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    """Back from the bank's confirmation step: settle the attempt and show how it ended."""
+    """Back from the bank's confirmation step: settle the attempt and show how it ended. A payment
+    made by scanning a QR code with the provider's app (WeChat Pay) is shown here until it ends."""
     order = _owned_order(request, pk)
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=request.user)
+        waiting, answer = payment_follow(payment=waiting, actor=request.user)
+        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+            return qr_page(request, order, waiting, answer)
         order.refresh_from_db()
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)

@@ -135,6 +135,11 @@ class ChargeResult:
     provider_reference: str = ""
     decline_code: DeclineCode | None = None
     next_url: str = ""
+    # While ``requires_action``: what the customer scans with the provider's app to pay (WeChat
+    # Pay's QR code data; Refill draws the code on its own page), and a link that opens that app
+    # on a phone. Empty for redirect-only methods.
+    qr_code: str = ""
+    app_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

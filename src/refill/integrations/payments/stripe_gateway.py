@@ -60,6 +60,10 @@ DECLINES: dict[str, DeclineCode] = {
     "authentication_required": DeclineCode.AUTHENTICATION_FAILED,
     "payment_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
     "setup_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
+    # Alipay and WeChat Pay: the customer refused or abandoned the payment in the app, or its QR
+    # code ran out before anyone paid (customers see "not completed in Alipay/WeChat Pay").
+    "payment_intent_payment_attempt_failed": DeclineCode.DO_NOT_HONOUR,
+    "payment_intent_payment_attempt_expired": DeclineCode.AUTHENTICATION_FAILED,
 }
 
 # Stripe event types onto the two Refill acts on; anything else is stored and ignored.
@@ -70,6 +74,11 @@ EVENT_TYPES = {
 }
 
 METADATA_KEY = "refill_key"
+
+# The provider wallets taken through Stripe's PaymentIntents (payment_method_types). Their token is
+# no provider object: the method is named at confirmation (payment_method_data), never saved.
+WALLETS = ("alipay", "wechat_pay")
+WALLET_TOKEN_PREFIX = "wallet:"
 
 
 def decline_for(error: dict | None) -> DeclineCode:
@@ -88,8 +97,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
 class StripeGateway:
     name = "stripe"
     TOLERANCE_SECONDS = 300
-    # Cards only, typed into Refill's form for now (browser tokenisation and Stripe's Alipay and
-    # WeChat Pay come with issue 28): no provider wallets are offered through this adapter.
+    # Cards, and Alipay and WeChat Pay as PaymentIntents (Alipay by redirect and return, WeChat Pay
+    # as a QR code Refill shows on its own page).
     capabilities = Capabilities(
         features=frozenset(
             {
@@ -102,6 +111,7 @@ class StripeGateway:
                 Capability.WEBHOOKS,
             }
         ),
+        wallets=WALLETS,
     )
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
@@ -159,8 +169,11 @@ class StripeGateway:
         )
 
     def tokenize_wallet(self, method: str) -> PaymentToken:
-        """Not offered (``capabilities.wallets`` is empty); Refill checks that before calling."""
-        raise TokenizationError(DeclineCode.INVALID_CARD, f"payment method {method!r} is not offered by Stripe here")
+        """Alipay or WeChat Pay: nothing to create at Stripe yet (the PaymentIntent names the
+        method when it is confirmed), so the token only says which."""
+        if method not in WALLETS:
+            raise TokenizationError(DeclineCode.INVALID_CARD, f"{method!r} is not taken through Stripe")
+        return PaymentToken(token=f"{WALLET_TOKEN_PREFIX}{method}", brand=method, last4="", exp_month=0, exp_year=0)
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
@@ -199,8 +212,19 @@ class StripeGateway:
         if status == "succeeded":
             return ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
         if status == "requires_action":
-            url = ((data.get("next_action") or {}).get("redirect_to_url") or {}).get("url", "")
-            return ChargeResult(ChargeStatus.REQUIRES_ACTION, provider_reference=reference, next_url=url)
+            action = data.get("next_action") or {}
+            # 3-D Secure and other redirects, or Alipay's own redirect to its cashier page.
+            url = (action.get("redirect_to_url") or action.get("alipay_handle_redirect") or {}).get("url") or ""
+            # WeChat Pay: a QR code for the customer to scan with WeChat; its data is WeChat's own
+            # weixin:// link, which opens the app on a phone that has it.
+            qr = (action.get("wechat_pay_display_qr_code") or {}).get("data") or ""
+            return ChargeResult(
+                ChargeStatus.REQUIRES_ACTION,
+                provider_reference=reference,
+                next_url=url,
+                qr_code=qr,
+                app_url=qr if qr.startswith("weixin://") else "",
+            )
         if status in ("requires_payment_method", "canceled"):
             error = data.get("last_payment_error")
             decline = decline_for(error) if error else DeclineCode.AUTHENTICATION_FAILED
@@ -209,6 +233,8 @@ class StripeGateway:
         return ChargeResult(ChargeStatus.UNKNOWN, provider_reference=reference)
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        if request.token.startswith(WALLET_TOKEN_PREFIX):
+            return self._charge_wallet(request, request.token.removeprefix(WALLET_TOKEN_PREFIX))
         create: dict = {
             "amount": to_minor(request.amount, request.currency),
             "currency": request.currency.lower(),
@@ -243,6 +269,45 @@ class StripeGateway:
         if result.status == ChargeStatus.REQUIRES_ACTION and not result.next_url:
             # Confirmed with a return_url, Stripe answers with a redirect to the bank's page. Without
             # one (Stripe.js flows, localstripe) the return page waits for the outcome instead.
+            return replace(result, next_url=request.return_url)
+        return result
+
+    def _charge_wallet(self, request: ChargeRequest, method: str) -> ChargeResult:
+        """Alipay or WeChat Pay as a PaymentIntent of that one method: created with Refill's key,
+        its reference recorded, then confirmed with the method (Alipay needs the return address;
+        WeChat Pay is paid from a web page by scanning its QR code). The answer is always
+        ``requires_action``: the customer pays in the app."""
+        if method not in WALLETS or request.off_session:
+            # Neither wallet can be charged with nobody there (and neither is ever saved).
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
+        create: dict = {
+            "amount": to_minor(request.amount, request.currency),
+            "currency": request.currency.lower(),
+            "payment_method_types": [method],
+            "metadata": {METADATA_KEY: request.idempotency_key, "description": request.description},
+        }
+        try:
+            intent = self.client.v1.payment_intents.create(create, {"idempotency_key": request.idempotency_key})
+        except self._stripe.InvalidRequestError:
+            # Refused before anything existed (the method is not enabled for this account or currency).
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
+        if request.on_reference is not None:
+            request.on_reference(intent.id)
+        confirm: dict = {"payment_method_data": {"type": method}}
+        if request.return_url:
+            confirm["return_url"] = request.return_url
+        if method == "wechat_pay":
+            confirm["payment_method_options"] = {"wechat_pay": {"client": "web"}}
+        try:
+            intent = self.client.v1.payment_intents.confirm(
+                intent.id, confirm, {"idempotency_key": f"{request.idempotency_key}:confirm"}
+            )
+        except (self._stripe.CardError, self._stripe.InvalidRequestError) as exc:
+            error = (exc.json_body or {}).get("error") or {}
+            return ChargeResult(ChargeStatus.FAILED, provider_reference=intent.id, decline_code=decline_for(error))
+        result = self._result(intent)
+        if result.status == ChargeStatus.REQUIRES_ACTION and not result.next_url:
+            # WeChat Pay: Refill shows the QR code at its return address, which follows the payment.
             return replace(result, next_url=request.return_url)
         return result
 
