@@ -220,18 +220,60 @@ def test_each_provider_wallet_is_offered_exactly_as_declared(adapter, order):
             with pytest.raises(GatewayUnsupported):
                 wallet_tokenize(method=code)
     if adapter.capabilities.wallets:
-        payment = order_pay(order=order, pay_with=PayWith(provider_wallet=adapter.capabilities.wallets[0]))
-        assert payment.status == Payment.Status.REQUIRES_ACTION
+        payment = order_pay(
+            order=order,
+            pay_with=PayWith(provider_wallet=adapter.capabilities.wallets[0]),
+            return_url=f"https://refill.example/orders/{order.pk}/payment-return/",
+        )
+        assert payment.status == Payment.Status.REQUIRES_ACTION and payment.action_url
 
 
-def test_stripe_offers_no_provider_wallet_even_though_its_class_has_the_method(localstripe, order):
-    """Sniffing for ``tokenize_wallet`` would offer Alipay through Stripe; the declaration does not."""
+def test_stripe_offers_exactly_alipay_and_wechat_pay(localstripe, order):
+    """Stripe takes Alipay and WeChat Pay (PaymentIntents) and no other provider wallet: PayPal and
+    Apple Pay are refused before anything is recorded, whatever the class's methods could do."""
     with override_settings(**stripe_settings(localstripe)):
-        assert hasattr(gateway_for(), "tokenize_wallet")
-        assert provider_wallets_offered() == {}
-        with pytest.raises(GatewayUnsupported):
-            order_pay(order=order, pay_with=PayWith(provider_wallet="alipay"))
+        assert list(provider_wallets_offered()) == ["alipay", "wechat_pay"]
+        for method in ("paypal", "apple_pay"):
+            with pytest.raises(GatewayUnsupported):
+                order_pay(order=order, pay_with=PayWith(provider_wallet=method))
     assert not Payment.objects.exists()
+
+
+def answer_as_customer(request, payment: Payment, approve: bool, client) -> None:
+    """What the customer does in the wallet's app or on the provider's page."""
+    if payment.gateway == "sandbox":
+        reference = payment.action_url.rstrip("/").rsplit("/", 1)[-1]
+        answer = client.post(f"/sandbox/confirm/{reference}/", {"decision": "approve" if approve else "refuse"})
+        assert answer.status_code == 302
+    else:
+        localstripe = request.getfixturevalue("localstripe")
+        localstripe.wallet_pays(payment.card_brand, payment.provider_reference, "succeeded" if approve else "failed")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_each_declared_wallet_waits_for_the_customer_then_settles_as_they_answered(
+    request, adapter, order, client, approve
+):
+    """Every adapter, every wallet it declares: the payment waits for the customer (a page to send
+    them to, or a QR code Refill shows at the return address), and ends as they answered there."""
+    login(client, order.customer.users.get())
+    for method in adapter.capabilities.wallets:
+        wallet_order = order_create_renewal(
+            customer=order.customer, line=order.line, plan=order.items.get().plan, periods=1, idempotency_key=method
+        )
+        payment = order_pay(
+            order=wallet_order,
+            pay_with=PayWith(provider_wallet=method),
+            return_url=f"https://refill.example/orders/{wallet_order.pk}/payment-return/",
+        )
+        assert payment.status == Payment.Status.REQUIRES_ACTION and payment.card_brand == method
+        answer_as_customer(request, payment, approve, client)
+        back = client.get(f"/orders/{wallet_order.pk}/payment-return/")
+        assert back.status_code == 302 and "/accounts/" not in back.url
+        payment.refresh_from_db()
+        wallet_order.refresh_from_db()
+        assert payment.status == (Payment.Status.SUCCEEDED if approve else Payment.Status.FAILED), method
+        assert (wallet_order.status == Order.Status.PAID) is approve
 
 
 # A capability an adapter does not declare ------------------------------------------------------
