@@ -266,7 +266,7 @@ def _refill_wallet_pages(app, resources) -> None:
             for value, label in (("succeeded", "Authorize test payment"), ("failed", "Fail test payment"))
         )
         body = (
-            f'<!doctype html><html lang="en"><title>{kind} test payment</title>'
+            f'<!doctype html><html lang="en"><title>{kind} test payment</title><link rel="icon" href="data:,">'
             f'<h1 data-testid="stand-in-page">{html.escape(kind)} test payment</h1>'
             f"<p>{obj.amount / 100:.2f} {html.escape(obj.currency.upper())}</p>"
             "<p>localstripe with Refill's extension (tests/localstripe_server.py)</p>"

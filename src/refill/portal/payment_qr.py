@@ -3,7 +3,7 @@ the code on its own page, drawn here as inline SVG (no image from elsewhere, not
 Content-Security-Policy to allow), and the page follows the payment until it is paid (the
 receipt), refused or expired (the order's page with why, and Try again), or given up.
 
-The page is the order's return address (``order_views.payment_return``) while the provider says
+The QR page is the order's return address (``order_views.payment_return``) while the provider says
 the customer still has to act; it asks ``payment-status`` every few seconds (htmx; without script
 the page refreshes itself), which asks the provider through ``orders.settling.payment_follow``.
 """
