@@ -22,7 +22,7 @@ from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
-from refill.orders.settling import payment_follow, payment_resume
+from refill.orders.settling import payment_follow
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
@@ -161,7 +161,9 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=None)
+        waiting, answer = payment_follow(payment=waiting, actor=None)
+        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+            return qr_page(request, order, waiting, answer, gift_token=token)
         order.refresh_from_db()
     last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
     context = {

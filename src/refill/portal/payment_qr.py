@@ -11,10 +11,11 @@ the page refreshes itself), which asks the provider through ``orders.settling.pa
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeResult, Ch
 from refill.orders.models import Order
 from refill.orders.settling import payment_abandon, payment_follow
 from refill.payments.models import Payment
+from refill.renewals.gifts import gift_order_for_token
 
 from .views import _owned_order
 
@@ -45,8 +47,17 @@ def waiting_payment(order: Order) -> Payment | None:
     return order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
 
 
-def qr_page(request: HttpRequest, order: Order, payment: Payment, answer: ChargeResult) -> HttpResponse:
-    """The page with the QR code to scan (and, on a phone, the button that opens the app)."""
+def qr_page(
+    request: HttpRequest, order: Order, payment: Payment, answer: ChargeResult, *, gift_token: str = ""
+) -> HttpResponse:
+    """The page with the QR code to scan (and, on a phone, the button that opens the app). A guest's
+    gift refill (no account) follows its payment through its own unguessable address."""
+    if gift_token:
+        status_url = reverse("portal:gift_payment_status", args=[gift_token])
+        cancel_url = reverse("portal:gift_payment_cancel", args=[gift_token])
+    else:
+        status_url = reverse("portal:payment_status", args=[order.pk])
+        cancel_url = reverse("portal:payment_cancel", args=[order.pk])
     return render(
         request,
         "portal/payment_qr.html",
@@ -57,31 +68,40 @@ def qr_page(request: HttpRequest, order: Order, payment: Payment, answer: Charge
             "qr_svg": qr_svg(answer.qr_code),
             "app_url": answer.app_url,
             "poll_seconds": POLL_SECONDS,
+            "status_url": status_url,
+            "cancel_url": cancel_url,
+            "number": line.msisdn_display if (line := order.gift_line if gift_token else order.line) else "",
         },
     )
 
 
-def _after(request: HttpRequest, order: Order) -> HttpResponse:
-    """Where a payment that is no longer waiting sends the customer: the receipt when paid, else
-    the order's page (why it failed and Try again, or that it is being confirmed)."""
+def _follow(request: HttpRequest, order: Order, status_url: str, done: Callable[[], str], actor) -> HttpResponse:
+    """Polled by the QR page: still waiting (the same small fragment, to ask again), or where to go
+    now that the provider has an answer (``done()``, asked once the payment is settled)."""
+    payment = waiting_payment(order)
+    if payment is not None:
+        payment, answer = payment_follow(payment=payment, actor=actor)
+        if answer is None or answer.status == ChargeStatus.REQUIRES_ACTION:
+            # Still waiting (or the provider did not answer this time): ask again in a moment.
+            return render(
+                request, "portal/_payment_waiting.html", {"status_url": status_url, "poll_seconds": POLL_SECONDS}
+            )
+    url = done()
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _after_url(order: Order) -> str:
+    """Where a payment that is no longer waiting sends its owner: the receipt when paid, else the
+    order's page (why it failed and Try again, or that it is being confirmed)."""
     order.refresh_from_db()
     name = "portal:order_confirmation" if order.status == Order.Status.PAID else "portal:order_detail"
-    url = reverse(name, args=[order.pk])
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return reverse(name, args=[order.pk])
 
 
 @login_required
 def payment_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Polled by the QR page: still waiting (the same small fragment, to ask again), or where to go
-    now that the provider has an answer."""
     order = _owned_order(request, pk)
-    payment = waiting_payment(order)
-    if payment is not None:
-        payment, answer = payment_follow(payment=payment, actor=request.user)
-        if answer is None or answer.status == ChargeStatus.REQUIRES_ACTION:
-            # Still waiting (or the provider did not answer this time): ask again in a moment.
-            return render(request, "portal/_payment_waiting.html", {"order": order, "poll_seconds": POLL_SECONDS})
-    return _after(request, order)
+    return _follow(request, order, reverse("portal:payment_status", args=[pk]), lambda: _after_url(order), request.user)
 
 
 @login_required
@@ -93,5 +113,24 @@ def payment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     payment = waiting_payment(order)
     if payment is not None:
         payment_abandon(payment=payment, actor=request.user)
-    order.refresh_from_db()
-    return redirect("portal:order_confirmation" if order.status == Order.Status.PAID else "portal:order_detail", pk=pk)
+    return redirect(_after_url(order))
+
+
+def gift_payment_status(request: HttpRequest, token: str) -> HttpResponse:
+    """``payment_status`` for a guest's gift refill, found by its return token alone."""
+    order = gift_order_for_token(token)
+    if order is None:
+        raise Http404
+    status_url = reverse("portal:gift_payment_status", args=[token])
+    return _follow(request, order, status_url, lambda: reverse("portal:gift_return", args=[token]), None)
+
+
+@require_POST
+def gift_payment_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    order = gift_order_for_token(token)
+    if order is None:
+        raise Http404
+    payment = waiting_payment(order)
+    if payment is not None:
+        payment_abandon(payment=payment, actor=None)
+    return redirect("portal:gift_return", token=token)

@@ -3,6 +3,7 @@ for the two methods (tests/localstripe_server.py): create, the customer sent on 
 WeChat Pay's QR code on Refill's own page), back and paid; refused, expired, abandoned; an answer
 lost and reconciled; a retry that charges nothing more."""
 
+import re
 import urllib.error
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 import stripe
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from refill.integrations.payments.base import DeclineCode
 from refill.integrations.payments.stripe_gateway import StripeGateway
@@ -260,3 +262,31 @@ def test_neither_wallet_is_charged_with_nobody_there(gateway, order):
     _, token = wallet_tokenize(method="wechat_pay")
     payment = order_pay_card(order=order, token=token, gateway=gateway, off_session=True)
     assert payment.status == Payment.Status.FAILED and payment.provider_reference == ""
+
+
+def test_a_guest_refilling_any_number_pays_with_wechat_pay_on_refills_page(gateway, localstripe, client):
+    """No account: the QR page follows the payment through the gift refill's own address."""
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    owner, _ = make_customer(email="owner-wallets@example.com")
+    line = make_line(owner, market, plan, msisdn="+12025550143")
+    line.status, line.period_end = "active", timezone.now() + timedelta(days=5)
+    line.save(update_fields=["status", "period_end"])
+    page = client.post("/refill/", {"msisdn": "(202) 555-0143"})
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page.content.decode()).group(1)
+    data = {"msisdn": line.msisdn, "idempotency_key": key, "gift": "us-30day", "periods": "1", "pay_with": "wechat_pay"}
+    answer = client.post("/refill/pay/", data)
+    payment = Payment.objects.get(card_brand="wechat_pay")
+    token = answer.url.rstrip("/").rsplit("/", 1)[-1]
+    back = reverse("portal:gift_return", args=[token])
+    assert answer.url.endswith(back)  # straight to Refill's own page: no provider page in between
+
+    qr = client.get(back).content.decode()
+    status_url = reverse("portal:gift_payment_status", args=[token])
+    assert 'data-testid="pay-qr-code"' in qr and "<svg" in qr and f'hx-get="{status_url}"' in qr
+    assert 'data-testid="pay-qr-waiting"' in client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+
+    localstripe.wallet_pays("wechat_pay", payment.provider_reference, "succeeded")
+    assert client.get(status_url, headers={"HX-Request": "true"})["HX-Redirect"] == back
+    assert 'data-testid="gift-paid"' in client.get(back).content.decode()
+    assert Order.objects.get(pk=payment.order_id).status == Order.Status.PAID
