@@ -4,6 +4,7 @@ WeChat Pay's QR code on Refill's own page), back and paid; refused, expired, aba
 lost and reconciled; a retry that charges nothing more."""
 
 import re
+import time
 import urllib.error
 from datetime import timedelta
 
@@ -21,8 +22,8 @@ from refill.orders.models import Order
 from refill.orders.paying import PayWith, order_pay, order_pay_card
 from refill.orders.settling import payments_reconcile
 from refill.payments.gateways import gateway_for
-from refill.payments.models import Payment
-from refill.payments.services import wallet_tokenize
+from refill.payments.models import Payment, ProviderEvent
+from refill.payments.services import provider_event_process, wallet_tokenize
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan
 from tests.localstripe_server import LocalStripe
@@ -290,3 +291,32 @@ def test_a_guest_refilling_any_number_pays_with_wechat_pay_on_refills_page(gatew
     assert client.get(status_url, headers={"HX-Request": "true"})["HX-Redirect"] == back
     assert 'data-testid="gift-paid"' in client.get(back).content.decode()
     assert Order.objects.get(pk=payment.order_id).status == Order.Status.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("outcome", ["succeeded", "expired"])
+def test_stripes_signed_event_settles_a_wallet_payment_nobody_came_back_for(live_server, localstripe, gateway, outcome):
+    """The customer paid in WeChat and closed the page: the event localstripe signs and delivers
+    to the live receiver settles the attempt, as Stripe's would."""
+    localstripe.send_webhooks_to(f"{live_server.url}/webhooks/payments/stripe/", "whsec_wallets")
+    market = make_market()
+    plan = make_plan(market, "p30", price="25.00")
+    customer, _ = make_customer(email="webhook-wallets@example.com")
+    line = make_line(customer, market, plan)
+    order = order_create_renewal(customer=customer, line=line, plan=plan, periods=1, idempotency_key="o-wh")
+    payment = pay(order, "wechat_pay")
+    localstripe.wallet_pays("wechat_pay", payment.provider_reference, outcome)
+    wanted = "charge.succeeded" if outcome == "succeeded" else "charge.failed"
+    deadline = time.monotonic() + 20
+    while not ProviderEvent.objects.filter(type=wanted, idempotency_key=payment.idempotency_key).exists():
+        assert time.monotonic() < deadline, f"localstripe did not deliver {wanted}"
+        time.sleep(0.2)
+    stored = ProviderEvent.objects.get(type=wanted, idempotency_key=payment.idempotency_key)
+    provider_event_process(event_pk=stored.pk)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    if outcome == "succeeded":
+        assert payment.status == Payment.Status.SUCCEEDED and order.status == Order.Status.PAID and periods(order) == 1
+    else:
+        assert payment.status == Payment.Status.FAILED and payment.decline_code == DeclineCode.AUTHENTICATION_FAILED
+        assert periods(order) == 0
