@@ -217,7 +217,10 @@ class LostConfirm(StripeGateway):
 
 
 @pytest.mark.parametrize("method", ["alipay", "wechat_pay"])
-def test_a_lost_answer_is_reconciled_and_the_customer_can_still_pay(gateway, localstripe, order, method):
+def test_a_lost_answer_is_reconciled_and_the_customer_can_still_pay(
+    gateway, localstripe, customer_order, client, method
+):
+    order, user = customer_order
     flaky = LostConfirm(gateway)
     try:
         _, token = wallet_tokenize(method=method)
@@ -232,6 +235,13 @@ def test_a_lost_answer_is_reconciled_and_the_customer_can_still_pay(gateway, loc
     payments_reconcile()
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REQUIRES_ACTION
+    # The order's page offers to go on: Alipay's page, or Refill's QR page for WeChat Pay.
+    login(client, user)
+    detail = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
+    going_on = payment.action_url or reverse("portal:payment_return", args=[order.pk])
+    assert f'href="{going_on}" data-testid="continue-bank"' in detail
+    if method == "wechat_pay":
+        assert 'data-testid="pay-qr-code"' in client.get(going_on).content.decode()
     localstripe.wallet_pays(method, payment.provider_reference, "succeeded")
     # The next round (the customer never came back to the return page) settles it.
     Payment.objects.filter(pk=payment.pk).update(next_check_at=None)
