@@ -22,6 +22,7 @@ from refill.payments.models import Payment, PaymentMethod
 from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
+from tests.integration.api.clients import Client as ApiClient
 from tests.localstripe_server import LocalStripe
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,8 @@ def test_the_renew_page_shows_stripes_card_field_and_no_card_inputs_of_refills(c
     for field in ("card_number", "card_expiry", "card_cvc"):
         assert f'name="{field}"' not in page
     assert LocalStripe.SECRET_KEY not in page
+    # The wallet button (Apple Pay, Google Pay) is given the total in minor units and the currency.
+    assert 'data-pay-total-minor="2500" data-pay-currency="USD"' in page
 
 
 @pytest.mark.parametrize("face", ["portal:payment_methods", "portal:wallet"])
@@ -202,6 +205,26 @@ def test_back_without_confirming_shows_the_order_and_leaves_the_attempt_to_recon
     assert back.status_code == 302 and back.url == reverse("portal:order_detail", args=[payment.order_id])
     payment.refresh_from_db()
     assert payment.status == "requires_action"
+
+
+def test_the_api_refuses_a_typed_card_while_stripe_takes_cards_with_a_problem_not_a_fault(world, stripe_on):
+    plan, customer, line = world
+    api = ApiClient()
+    login(api, customer.users.get())
+    answer = api.post(
+        "/api/v1/orders",
+        {
+            "msisdn": line.msisdn,
+            "plan": "us-30day",
+            "pay_with": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2039, "cvc": "123"},
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-typed-card",
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "payment_capability_missing"
+    assert "4242" not in answer.content.decode()
+    assert not Payment.objects.filter(method="card").exists()
 
 
 # Saved cards and auto-renew -------------------------------------------------------------------
