@@ -22,8 +22,8 @@ from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
 from refill.orders.settling import payment_resume
+from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
-from refill.payments.selectors import card_browser_setup, provider_browser_action
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
@@ -148,25 +148,6 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
-
-
-def bank_step(request: HttpRequest, order: Order, payment: Payment) -> HttpResponse | None:
-    """The bank's step carried out in the page by the provider's own script (Stripe.js), when the
-    provider asks for that instead of sending the customer to its page: the script shows the bank's
-    confirmation, then comes back here (``?after=1``) for the answer. Once back, or when there is
-    no such step, None: the caller shows how the order stands (an attempt the customer abandoned is
-    cancelled by reconciliation after 30 minutes)."""
-    if payment.status != Payment.Status.REQUIRES_ACTION or request.GET.get("after"):
-        return None
-    secret = provider_browser_action(payment=payment)
-    setup = card_browser_setup()
-    if not secret or setup is None:
-        return None
-    context = {"order": order, "browser": setup, "secret": secret, "return_url": request.path}
-    response = render(request, "portal/bank_step.html", context)
-    # The page holds the attempt's client secret: never kept by a cache or the browser's history.
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def gift_return(request: HttpRequest, token: str) -> HttpResponse:

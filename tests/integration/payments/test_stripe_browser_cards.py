@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.csp import CSP, build_policy
 
 from refill.orders.models import Order
@@ -24,6 +25,7 @@ from refill.subscriptions.models import Period
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.api.clients import Client as ApiClient
 from tests.localstripe_server import LocalStripe
+from tests.pagetext import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +294,49 @@ def test_the_apple_pay_domain_file_is_served_only_when_the_operator_gives_one(cl
     assert served.status_code == 200 and served.content == association.read_bytes()
     assert served["Content-Type"].startswith("text/plain")
     assert client.post(url).status_code == 405
+
+
+# The guest refill ("Refill any number", no account) ---------------------------------------------
+
+
+def guest_checkout(client) -> str:
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    owner, _ = make_customer("owner-guest@example.com")
+    line = make_line(owner, market, plan, msisdn="+12025550143")
+    line.status, line.period_end = "active", timezone.now() + timedelta(days=5)
+    line.save(update_fields=["status", "period_end"])
+    page = client.post("/refill/", {"msisdn": "(202) 555-0143"}).content.decode()
+    assert 'data-testid="card-element"' in page and 'name="card_number"' not in page, visible_text(page)
+    return re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
+
+
+def guest_pay(client, key: str, reference: str):
+    data = {"msisdn": "+12025550143", "idempotency_key": key, "gift": "us-30day", "periods": "1", "pay_with": "card"}
+    return client.post("/refill/pay/", {**data, "card_reference": reference, "payer_email": "guest@example.com"})
+
+
+def test_a_guest_pays_with_a_card_made_by_stripe_js(stripe_on):
+    client = Client()
+    key = guest_checkout(client)
+    guest_pay(client, key, stripe_on.browser_payment_method("4242424242424242"))
+    payment = Payment.objects.get(method="card")
+    assert (payment.status, payment.gateway, payment.card_last4) == ("succeeded", "stripe", "4242")
+    assert payment.order.status == Order.Status.PAID
+
+
+def test_a_guest_confirms_with_the_bank_in_the_page(stripe_on):
+    client = Client()
+    key = guest_checkout(client)
+    answer = guest_pay(client, key, stripe_on.browser_payment_method("4000002500003155"))
+    payment = Payment.objects.get(method="card")
+    assert payment.status == "requires_action"
+    step = client.get(answer.url)
+    page = step.content.decode()
+    assert 'data-testid="bank-step"' in page
+    secret = re.search(r'data-secret="([^"]+)"', page).group(1)
+    stripe_on.authenticate(payment.provider_reference, secret, success=True)
+    back = client.get(answer.url + "?after=1")
+    assert 'data-testid="gift-paid"' in back.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
