@@ -15,10 +15,17 @@ serves the stand-in of the page where the customer authorises (Alipay) or the ho
 ``requires_payment_method`` with ``last_payment_error.code`` ``payment_intent_payment_attempt_failed``
 or ``payment_intent_payment_attempt_expired`` (``payment_intent.payment_failed``), as Stripe does.
 Nothing else about localstripe is changed.
+
+For cards tokenised in the browser (Stripe.js), two things localstripe lacks are added, as Stripe
+does them: ``POST /v1/payment_methods`` may be called with the publishable key (``key=pk_…`` in
+the form body, which is what Stripe.js sends), and localstripe's Stripe.js stand-in, served at
+``/js.stripe.com/v3/``, gets ``createPaymentMethod`` and ``paymentRequest``
+(``tests/localstripe_stripejs.js``). Nothing else about localstripe is changed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -29,9 +36,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+STRIPEJS_ADDITIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "localstripe_stripejs.js")
+
 
 class LocalStripe:
     SECRET_KEY = "sk_test_refill_localstripe"
+    PUBLISHABLE_KEY = "pk_test_refill_localstripe"
 
     def __init__(self) -> None:
         with socket.socket() as sock:
@@ -89,6 +99,16 @@ class LocalStripe:
             urllib.request.Request(f"{self.url}/_config/webhooks/refill", data=body), timeout=10
         ).close()
 
+    @property
+    def js_url(self) -> str:
+        """localstripe's Stripe.js stand-in (with the additions above), for REFILL_STRIPE_JS_URL."""
+        return f"{self.url}/js.stripe.com/v3/"
+
+    def browser_payment_method(
+        self, number: str, *, exp_month: int = 12, exp_year: int = 2031, cvc: str = "123"
+    ) -> str:
+        return browser_payment_method(self.url, number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+
     def authenticate(self, intent_id: str, client_secret: str, *, success: bool) -> None:
         """What the customer does on the bank's 3-D Secure page (localstripe's test endpoint)."""
         body = f"client_secret={client_secret}&success={'true' if success else 'false'}&key=pk_test_x".encode()
@@ -101,6 +121,26 @@ class LocalStripe:
         body = urllib.parse.urlencode({"outcome": outcome, "answer": "json"}).encode()
         request = urllib.request.Request(f"{self.url}/_config/refill/{method}/{intent_id}", data=body)
         urllib.request.urlopen(request, timeout=10).close()
+
+
+def browser_payment_method(
+    url: str, number: str, *, exp_month: int = 12, exp_year: int = 2031, cvc: str = "123"
+) -> str:
+    """A card made into a PaymentMethod the way Stripe.js does it in the browser: the publishable
+    key and the card, posted straight to the provider at ``url`` (never to Refill). The pm_ id."""
+    body = urllib.parse.urlencode(
+        {
+            "key": LocalStripe.PUBLISHABLE_KEY,
+            "type": "card",
+            "card[number]": number.replace(" ", ""),
+            "card[exp_month]": str(exp_month),
+            "card[exp_year]": str(exp_year),
+            "card[cvc]": cvc,
+        }
+    ).encode()
+    request = urllib.request.Request(f"{url}/v1/payment_methods", data=body)
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())["id"]
 
 
 def _serve(port: int) -> None:
@@ -124,6 +164,7 @@ def _serve(port: int) -> None:
     from localstripe import server
 
     _refill_wallet_pages(server.app, resources)
+    server.app.middlewares.insert(0, _browser_tokenisation(web, server, resources))
     web.run_app(server.app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -313,6 +354,32 @@ def _refill_wallet_pages(app, resources) -> None:
     app.router.add_get(STAND_IN + "/{kind}/{id}", page)
     app.router.add_post(STAND_IN + "/{kind}/{id}", answer)
     app.router.add_get(STAND_IN + "/{kind}/{id}/qr.{format:png|svg}", image)
+
+
+def _browser_tokenisation(web, server, resources):
+    """The two additions for Stripe.js (see the module's docstring), as an aiohttp middleware in
+    front of localstripe's own (which would refuse a publishable key on this route)."""
+    stand_in = os.path.join(os.path.dirname(server.__file__), "localstripe-v3.js")
+
+    @web.middleware
+    async def middleware(request, handler):
+        if request.method == "GET" and request.path == "/js.stripe.com/v3/":
+            with open(stand_in) as original, open(STRIPEJS_ADDITIONS) as additions:
+                text = original.read() + "\n" + additions.read()
+            return web.Response(text=text, content_type="application/javascript")
+        by_browser = "Authorization" not in request.headers
+        if request.method == "POST" and request.path == "/v1/payment_methods" and by_browser:
+            data = await server.get_post_data(request, remove_auth=False)
+            if not isinstance(data, dict) or not str(data.get("key", "")).startswith("pk_"):
+                return await handler(request)
+            data = {k: v for k, v in data.items() if k not in ("key", "payment_user_agent", "referrer")}
+            try:
+                return server.json_response(resources.PaymentMethod._api_create(**data)._export())
+            except server.UserError as error:
+                return error.to_response()
+        return await handler(request)
+
+    return middleware
 
 
 if __name__ == "__main__":

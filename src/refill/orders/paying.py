@@ -24,6 +24,7 @@ from refill.domain.payment_methods import wallet_card_split
 from refill.errors import RefillError
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
+    BrowserCard,
     CardDetails,
     ChargeRequest,
     PaymentGateway,
@@ -262,7 +263,7 @@ class PayWith:
     (redirect-and-return), the wallet alone (none of these), or the wallet first and a card or
     saved method for the rest (``use_wallet``)."""
 
-    card: CardDetails | None = None
+    card: CardDetails | BrowserCard | None = None
     saved_method: PaymentMethod | None = None
     provider_wallet: str = ""
     use_wallet: bool = False

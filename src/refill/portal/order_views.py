@@ -23,6 +23,7 @@ from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
 from refill.orders.settling import payment_follow
+from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
@@ -148,6 +149,9 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
         if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
             return qr_page(request, order, waiting, answer)
         order.refresh_from_db()
+        step = bank_step(request, order, waiting)
+        if step is not None:
+            return step
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
@@ -165,6 +169,9 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
             return qr_page(request, order, waiting, answer, gift_token=token)
         order.refresh_from_db()
+        step = bank_step(request, order, waiting)
+        if step is not None:
+            return step
     last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
     context = {
         "order": order,

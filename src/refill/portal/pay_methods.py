@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain import payment_methods as rule
+from refill.domain.money import minor_units
 from refill.formatting import money_text
 from refill.integrations.payments.base import PROVIDER_WALLETS
 from refill.ledger.services import wallet_balance
@@ -227,4 +228,8 @@ def checkout_pay_context(line, quote, pay_with: str | None, card_form) -> dict:
         "provider_wallets": provider_wallets(),
         "saved_methods": saved,
         "card_choices": " ".join(CARD_CHOICES),
+        # The total in minor units, for the provider's wallet button (Apple Pay, Google Pay), which
+        # shows the amount in the browser's own payment sheet (static/refill/browser-card.js).
+        "pay_total_minor": int(total.scaleb(minor_units(currency))) if total is not None else None,
+        "pay_currency": currency,
     }

@@ -19,6 +19,7 @@ from django.utils import translation
 
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
+    BrowserCard,
     Capabilities,
     Capability,
     CardDetails,
@@ -39,7 +40,7 @@ from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.renewals.models import RenewalAttempt
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.api.clients import Client as ApiClient
-from tests.localstripe_server import LocalStripe
+from tests.localstripe_server import LocalStripe, browser_payment_method
 
 pytestmark = pytest.mark.django_db
 STRIPE_WEBHOOK_SECRET = "whsec_contract_test"
@@ -58,6 +59,8 @@ def stripe_settings(localstripe) -> dict:
         "REFILL_STRIPE_SECRET_KEY": LocalStripe.SECRET_KEY,
         "REFILL_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "REFILL_STRIPE_API_BASE": localstripe.url,
+        "REFILL_STRIPE_PUBLISHABLE_KEY": LocalStripe.PUBLISHABLE_KEY,
+        "REFILL_STRIPE_JS_URL": localstripe.js_url,
     }
 
 
@@ -82,6 +85,17 @@ def order():
 
 def card(number: str = "4242424242424242") -> CardDetails:
     return CardDetails(number=number, exp_month=12, exp_year=2031, cvc="123", holder="Li Wei")
+
+
+def card_for(adapter, number: str = "4242424242424242") -> CardDetails | BrowserCard:
+    """The card as the customer's page hands it to Refill for ``adapter``: typed details where the
+    adapter takes them (the sandbox), or, where the provider's script tokenises in the browser
+    (Stripe.js), the reference that script makes: the card posted with the publishable key straight
+    to the provider (localstripe's POST /v1/payment_methods), never to Refill."""
+    if Capability.BROWSER_TOKENISATION in adapter.capabilities:
+        setup = adapter.browser_setup()
+        return BrowserCard(reference=browser_payment_method(setup.connect_origins[0], number), holder="Li Wei")
+    return card(number)
 
 
 # A card each adapter's test double sends to the bank's confirmation step.
@@ -152,10 +166,32 @@ def test_server_tokenisation(adapter):
     assert "4242424242424242" not in token.token
 
 
+def test_browser_tokenisation(adapter):
+    needs(adapter, Capability.BROWSER_TOKENISATION)
+    setup = adapter.browser_setup()
+    assert setup.public_key.startswith("pk_") and setup.script_url
+    assert setup.script_origins and setup.connect_origins
+    gateway, token = card_tokenize(card=card_for(adapter, "4242 4242 4242 4242"))
+    assert gateway is adapter
+    assert (token.brand, token.last4, token.exp_month, token.exp_year) == ("visa", "4242", 12, 2031)
+    assert "4242424242424242" not in token.token
+
+
+def test_each_adapter_takes_cards_only_the_way_it_declares(adapter):
+    """Typed details to an adapter that tokenises in the browser, or a browser reference to one that
+    takes typed details: refused by the services before the provider is asked."""
+    if Capability.SERVER_TOKENISATION not in adapter.capabilities:
+        with pytest.raises(GatewayUnsupported):
+            card_tokenize(card=card())
+    if Capability.BROWSER_TOKENISATION not in adapter.capabilities:
+        with pytest.raises(GatewayUnsupported):
+            card_tokenize(card=BrowserCard(reference="pm_made_elsewhere"))
+
+
 def test_saved_methods_and_off_session_charges(adapter, order):
     needs(adapter, Capability.SAVED_METHODS)
     needs(adapter, Capability.OFF_SESSION)
-    method = method_add(customer=order.customer, card=card())
+    method = method_add(customer=order.customer, card=card_for(adapter))
     assert PaymentMethod.objects.get().gateway == adapter.name == method.gateway
     payment = order_pay_card(
         order=order,
@@ -173,7 +209,7 @@ def test_three_d_secure(adapter, order):
     needs(adapter, Capability.THREE_D_SECURE)
     payment = order_pay(
         order=order,
-        pay_with=PayWith(card=card(THREE_D_SECURE_CARD[adapter.name])),
+        pay_with=PayWith(card=card_for(adapter, THREE_D_SECURE_CARD[adapter.name])),
         return_url="https://refill.example/orders/1/payment-return/",
     )
     assert payment.status == Payment.Status.REQUIRES_ACTION and payment.action_url
@@ -186,7 +222,7 @@ def test_refunds_whole_and_partial(adapter, order, amount):
     needs(adapter, Capability.REFUNDS)
     if amount != "25.00":
         needs(adapter, Capability.PARTIAL_REFUNDS)
-    order_pay(order=order, pay_with=PayWith(card=card()))
+    order_pay(order=order, pay_with=PayWith(card=card_for(adapter)))
     order.refresh_from_db()
     refund = order_refund(
         order=order, amount=Decimal(amount), destination="original", reason="goodwill", idempotency_key="rf-c"
@@ -196,7 +232,7 @@ def test_refunds_whole_and_partial(adapter, order, amount):
 
 def test_webhooks(adapter, order, client):
     needs(adapter, Capability.WEBHOOKS)
-    payment = order_pay(order=order, pay_with=PayWith(card=card()))
+    payment = order_pay(order=order, pay_with=PayWith(card=card_for(adapter)))
     body, headers = signed_charge_event(adapter, payment)
     event = adapter.parse_webhook(body, headers)
     assert (event.type, event.idempotency_key) == ("charge.succeeded", payment.idempotency_key)
@@ -427,7 +463,8 @@ def test_no_module_sniffs_a_gateway_for_features_or_builds_one_itself():
         if not relative.startswith(allowed) and any(b in text for b in building):
             offenders.append(f"{relative}: builds an adapter instead of asking refill.payments.gateways")
         calls = [f"gateway.{verb}(" for verb in ("charge", "fetch", "cancel", "refund", "tokenize", "save_method")]
-        calls.append("gateway.tokenize_wallet(")
+        browser = ("tokenize_wallet", "tokenize_browser", "browser_action", "browser_setup")
+        calls += [f"gateway.{verb}(" for verb in browser]
         if not relative.startswith(allowed) and any(call in text for call in calls):
             offenders.append(f"{relative}: calls a gateway instead of refill.payments.services")
     assert offenders == []

@@ -64,6 +64,7 @@ ACCESS: dict[str, Access] = {
     # payments and eSIM callbacks from providers
     "sandbox_confirm": Access(SANDBOX, note="404 unless REFILL_PAYMENT_GATEWAY=sandbox"),
     "provider_webhook": Access(SECRET, method="post", note="provider signature checked"),
+    "apple_pay_domain_association": Access(PUBLIC, note="Apple's domain check; 404 until the operator sets the file"),
     "esim_download_progress": Access(SECRET, method="post", note="SM-DP+ bearer token checked"),
     # /api/v1/ beyond its operations (which the API matrix covers)
     f"{API_NAMESPACE}:openapi-json": Access(PUBLIC, note="the published API description"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -21,6 +22,8 @@ from django.core.exceptions import ImproperlyConfigured
 from refill.domain.money import minor_units
 
 from .base import (
+    BrowserCard,
+    BrowserSetup,
     Capabilities,
     Capability,
     CardDetails,
@@ -80,6 +83,17 @@ METADATA_KEY = "refill_key"
 WALLETS = ("alipay", "wechat_pay")
 WALLET_TOKEN_PREFIX = "wallet:"
 
+# Stripe.js and what it needs besides its own origin (https://docs.stripe.com/security/guide#content-security-policy):
+# the frames of its card fields and of the bank's 3-D Secure step, and the API it calls.
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
+STRIPE_API = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
 
 def decline_for(error: dict | None) -> DeclineCode:
     """The normalised reason for a Stripe error object (``last_payment_error`` or an API error)."""
@@ -97,12 +111,17 @@ def to_minor(amount: Decimal, currency: str) -> int:
 class StripeGateway:
     name = "stripe"
     TOLERANCE_SECONDS = 300
-    # Cards, and Alipay and WeChat Pay as PaymentIntents (Alipay by redirect and return, WeChat Pay
-    # as a QR code Refill shows on its own page).
+    # Cards are typed into Stripe's own card field (Stripe.js) and reach Refill as a ``pm_…``
+    # reference only: the number never touches Refill (PCI SAQ A). Typed card details posted to
+    # Refill are refused (no ``server_tokenisation``): Stripe allows raw card numbers on its API only
+    # to SAQ D merchants. Without a publishable key the page cannot show Stripe's card field, so the
+    # adapter then takes no cards at all (``browser_tokenisation`` is left out; see ``__init__``).
+    # Alipay and WeChat Pay are PaymentIntents too (Alipay by redirect and return, WeChat Pay as a
+    # QR code Refill shows on its own page): ``wallets``.
     capabilities = Capabilities(
         features=frozenset(
             {
-                Capability.SERVER_TOKENISATION,
+                Capability.BROWSER_TOKENISATION,
                 Capability.SAVED_METHODS,
                 Capability.OFF_SESSION,
                 Capability.THREE_D_SECURE,
@@ -114,11 +133,30 @@ class StripeGateway:
         wallets=WALLETS,
     )
 
-    def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        timeout: float = 30,
+        publishable_key: str = "",
+        js_url: str = STRIPE_JS_URL,
+        country: str = "US",
+    ) -> None:
         # No usage reports to Stripe beyond the API calls themselves.
         stripe.enable_telemetry = False
         self._stripe = stripe
         self.webhook_secret = webhook_secret
+        self.publishable_key = publishable_key
+        self.js_url = js_url or STRIPE_JS_URL
+        self.country = country.upper()
+        self.api_origin = _origin(api_base) if api_base else STRIPE_API
+        if not publishable_key:
+            declared = self.capabilities
+            self.capabilities = Capabilities(
+                features=declared.features - {Capability.BROWSER_TOKENISATION}, wallets=declared.wallets
+            )
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -136,30 +174,48 @@ class StripeGateway:
             webhook_secret=settings.REFILL_STRIPE_WEBHOOK_SECRET,
             api_base=settings.REFILL_STRIPE_API_BASE,
             timeout=settings.REFILL_STRIPE_TIMEOUT,
+            publishable_key=settings.REFILL_STRIPE_PUBLISHABLE_KEY,
+            js_url=settings.REFILL_STRIPE_JS_URL,
+            country=settings.REFILL_STRIPE_COUNTRY,
         )
 
     # Saving and tokenising -------------------------------------------------------------------
 
     def tokenize(self, card: CardDetails) -> PaymentToken:
-        """Create a PaymentMethod from card details. The number goes to Stripe and nowhere else;
-        Refill keeps the pm_ id, brand, last 4 and expiry."""
-        params: dict = {
-            "type": "card",
-            "card": {
-                "number": "".join(ch for ch in card.number if ch.isdigit()),
-                "exp_month": card.exp_month,
-                "exp_year": card.exp_year,
-                "cvc": card.cvc,
-            },
-        }
-        if card.holder:
-            params["billing_details"] = {"name": card.holder}
+        """Refused: a card number is never sent from Refill's server to Stripe (that needs PCI SAQ D
+        and Stripe's permission for raw card data). Cards are taken by Stripe.js in the browser
+        (``tokenize_browser``); Refill does not declare ``server_tokenisation`` for Stripe, so the
+        payments services refuse typed cards before this is reached."""
+        raise TokenizationError(DeclineCode.INVALID_CARD, "Stripe takes cards only in Stripe.js, in the browser")
+
+    def browser_setup(self) -> BrowserSetup:
+        """Stripe.js with the publishable key, and the origins the page's policy must allow for it."""
+        script_origin = _origin(self.js_url)
+        # A stand-in script (tests) opens no frames of its own origin's kind; listing it is harmless.
+        frames = tuple(dict.fromkeys((script_origin, *STRIPE_FRAME_ORIGINS)))
+        return BrowserSetup(
+            provider=self.name,
+            script_url=self.js_url,
+            public_key=self.publishable_key,
+            script_origins=(script_origin,),
+            frame_origins=frames,
+            connect_origins=(self.api_origin,),
+            country=self.country,
+        )
+
+    def tokenize_browser(self, card: BrowserCard) -> PaymentToken:
+        """The PaymentMethod Stripe.js made in the browser, as Stripe describes it: only a card that
+        exists at Stripe under this account is taken, with the brand, last 4 and expiry Stripe
+        reports (nothing the browser says about the card is believed)."""
+        reference = card.reference.strip()
+        if not reference.startswith("pm_") or not reference[3:].replace("_", "").isalnum():
+            raise TokenizationError(DeclineCode.INVALID_CARD, "not a Stripe PaymentMethod reference")
         try:
-            method = self.client.v1.payment_methods.create(params)
-        except self._stripe.CardError as exc:
-            raise TokenizationError(decline_for((exc.json_body or {}).get("error")), str(exc)) from None
+            method = self.client.v1.payment_methods.retrieve(reference)
         except self._stripe.InvalidRequestError as exc:
             raise TokenizationError(DeclineCode.INVALID_CARD, str(exc)) from None
+        if method.type != "card" or method.card is None:
+            raise TokenizationError(DeclineCode.INVALID_CARD, f"payment method is a {method.type}, not a card")
         return PaymentToken(
             token=method.id,
             brand=str(method.card.brand).lower(),
@@ -167,6 +223,19 @@ class StripeGateway:
             exp_month=int(method.card.exp_month),
             exp_year=int(method.card.exp_year),
         )
+
+    def browser_action(self, idempotency_key: str, provider_reference: str = "") -> str:
+        """The intent's client secret when the bank's step is to be carried out by Stripe.js in the
+        page (``next_action`` ``use_stripe_sdk``); "" when the intent waits for a redirect (Stripe
+        then gave ``redirect_to_url``, which the customer is sent to) or for nothing."""
+        if not provider_reference:
+            return ""
+        data = self.client.v1.payment_intents.retrieve(provider_reference).to_dict()
+        if data.get("status") != "requires_action":
+            return ""
+        if (data.get("next_action") or {}).get("type") != "use_stripe_sdk":
+            return ""
+        return str(data.get("client_secret") or "")
 
     def tokenize_wallet(self, method: str) -> PaymentToken:
         """Alipay or WeChat Pay: nothing to create at Stripe yet (the PaymentIntent names the
