@@ -34,14 +34,18 @@ class WayRow:
     last: bool
 
 
-def _posted(data: QueryDict, stored: list[selectors.PayMethodSetting]) -> list[tuple[str, bool]]:
-    """The list as the page posted it (every way once, in its order, with its switch), or the
-    stored one if the page sent something else (an old page, a hand-made request)."""
-    order = data.getlist("method")
-    if sorted(order) != sorted(pay_rule.FAMILIES):
-        return [(setting.method, setting.enabled) for setting in stored]
+def _posted(data: QueryDict) -> list[tuple[str, bool]]:
+    """The list as the page posted it: each way in its order, with its switch."""
     on = set(data.getlist("on"))
-    return [(method, method in on) for method in order]
+    return [(method, method in on) for method in data.getlist("method")]
+
+
+def _listable(ways: list[tuple[str, bool]], stored: list[selectors.PayMethodSetting]) -> list[tuple[str, bool]]:
+    """``ways`` if it is every way once, else the stored list (an old page, a hand-made request):
+    the page can only show a whole list."""
+    if sorted(method for method, _on in ways) == sorted(pay_rule.FAMILIES):
+        return ways
+    return [(setting.method, setting.enabled) for setting in stored]
 
 
 def _moved(ways: list[tuple[str, bool]], move: str) -> list[tuple[str, bool]]:
@@ -84,10 +88,10 @@ def market_pay_methods_view(request: HttpRequest, pk: int) -> HttpResponse:
     moved = False
     reason = ""
     if request.method == "POST":
-        ways = _posted(request.POST, stored)
+        ways = _posted(request.POST)
         reason = request.POST.get("reason", "").strip()
         if request.POST.get("move"):
-            ways, moved = _moved(ways, request.POST["move"]), True
+            ways, moved = _moved(_listable(ways, stored), request.POST["move"]), True
         elif request.POST.get("action") == "save":
             try:
                 changed = services.market_pay_methods_update(
@@ -103,10 +107,10 @@ def market_pay_methods_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, saved if changed else _("Nothing changed."))
                 return redirect("backoffice:catalog")
     else:
-        ways = [(setting.method, setting.enabled) for setting in stored]
+        ways = []
     context = {
         "market": market,
-        "rows": _rows(ways, unavailable),
+        "rows": _rows(_listable(ways, stored), unavailable),
         "has_setting": has_setting,
         "moved": moved,
         "errors": errors,
