@@ -102,7 +102,7 @@ def test_up_and_down_reorder_without_saving_then_save_is_audited(client, manager
     # the overview lists the market's own order now
     overview = client.get(reverse("backoffice:catalog")).content.decode()
     shown = re.search(r'data-testid="pay-methods">([^<]*)', overview).group(1)
-    assert shown.startswith("The wallet, Saved cards, Wallet first, the rest by card, PayPal, A new card")
+    assert shown.startswith("The wallet · Saved cards · Wallet first, the rest by card · PayPal · A new card")
 
     # the same list again: nothing changed, no second audit row
     again = client.post(page_url(us), form(order, on, action="save", reason="again"))

@@ -79,6 +79,6 @@ def test_the_demo_markets_have_their_ways_to_pay_shown_in_the_back_office(demo, 
     login(client, User.objects.get(email="catalog@example.com"))
     body = client.get(reverse("backoffice:catalog")).content.decode()
     shown = dict(re.findall(r'data-testid="market-([a-z]+)".*?data-testid="pay-methods">([^<]*)', body, re.S))
-    assert shown["cn"].startswith("The wallet, Alipay, WeChat Pay, A new card")
-    assert shown["us"].startswith("Saved cards, A new card, Apple Pay, PayPal")
+    assert shown["cn"].startswith("The wallet · Alipay · WeChat Pay · A new card")
+    assert shown["us"].startswith("Saved cards · A new card · Apple Pay · PayPal")
     assert AuditEvent.objects.filter(action="market.pay_methods_changed").count() == 2
