@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refill.errors import RefillError
-from refill.help.topics import REFUNDS as REFUNDS_TOPIC
 from refill.lines.models import Line
 from refill.ops.request_context import current_client_ip
 from refill.orders.receipts import order_reference
@@ -70,6 +69,10 @@ def _prefill(request: HttpRequest, customer) -> dict:
         # From a help article: the category its topic is about, unless the link named one.
         initial.setdefault("category", CATEGORY_FOR_TOPIC.get(topic, Category.OTHER))
     return initial
+
+
+# refill.help.topics.REFUNDS (a topic key never changes; help's pages import support's).
+REFUNDS_TOPIC = "refunds"
 
 
 def _order_prefill(request: HttpRequest, customer) -> dict:
