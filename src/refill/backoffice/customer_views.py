@@ -64,7 +64,7 @@ def customers_search(request: HttpRequest) -> HttpResponse:
 def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     can_act = request.user.has_perm("backoffice.act_for_customer")
-    view = customer_360(customer, goodwill=can_act)
+    view = customer_360(customer, goodwill=can_act, show_all=request.GET.get("all", ""))
     for item in view.lines:
         # One key per form shown: a double click or a resent form gives the extension once.
         item.goodwill_key = uuid.uuid4().hex
