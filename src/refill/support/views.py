@@ -75,6 +75,21 @@ def _prefill(request: HttpRequest, customer) -> dict:
 REFUNDS_TOPIC = "refunds"
 
 
+def _order_words(order) -> tuple[str, str]:
+    """The subject a request about ``order`` starts with, and the line that names it in the message:
+    by its receipt number once it has one (what the customer was given), else by its number."""
+    reference = order_reference(order)
+    if reference != str(order.pk):
+        return (
+            _("A problem with my order (receipt %(reference)s)") % {"reference": reference},
+            _("About the order with receipt number %(reference)s.") % {"reference": reference},
+        )
+    return (
+        _("A problem with order %(reference)s") % {"reference": reference},
+        _("About order %(reference)s.") % {"reference": reference},
+    )
+
+
 def _order_prefill(request: HttpRequest, customer) -> dict:
     raw = request.GET.get("order", "")
     if not raw.isdigit():
@@ -82,8 +97,7 @@ def _order_prefill(request: HttpRequest, customer) -> dict:
     order = customer_orders(customer).filter(pk=int(raw[:18])).first() if customer is not None else None
     if order is None:
         raise Http404
-    reference = order_reference(order)
-    initial = {"order": order.pk, "subject": _("A problem with order %(reference)s") % {"reference": reference}}
+    initial = {"order": order.pk, "subject": _order_words(order)[0]}
     if order.line_id is not None:
         initial["line"] = order.line_id
     if not request.GET.get("topic"):
@@ -105,8 +119,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     body = data["body"]
     if data.get("order") is not None:
         # Staff read which order it is about in the request itself, whatever the subject became.
-        reference = order_reference(data["order"])
-        body = _("About the order with receipt number %(reference)s.") % {"reference": reference} + "\n\n" + body
+        body = _order_words(data["order"])[1] + "\n\n" + body
     if not rate_allows(ip=_client_ip(request), user_id=user_id, email=data.get("contact_email", "")):
         return render(request, "support/rate_limited.html", status=429)
     created = services.ticket_create(
