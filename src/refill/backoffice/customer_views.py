@@ -19,6 +19,7 @@ from refill.customers.models import Customer
 from refill.customers.privacy import customer_is_erased
 from refill.errors import RefillError
 from refill.esim.services import esim_reissue
+from refill.formatting import day_text
 from refill.lines.models import Line
 from refill.notifications.tasks import resend_order_confirmation
 from refill.orders.models import Order
@@ -63,7 +64,7 @@ def customers_search(request: HttpRequest) -> HttpResponse:
 def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     can_act = request.user.has_perm("backoffice.act_for_customer")
-    view = customer_360(customer, goodwill=can_act)
+    view = customer_360(customer, goodwill=can_act, show_all=request.GET.get("all", ""))
     for item in view.lines:
         # One key per form shown: a double click or a resent form gives the extension once.
         item.goodwill_key = uuid.uuid4().hex
@@ -172,8 +173,6 @@ def customer_esim_reissue(request: HttpRequest, pk: int, line_pk: int) -> HttpRe
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
-    from refill.portal.templatetags.refill_format import when
-
     line = _owned_line(pk, line_pk)
     form = GoodwillActionForm(request.POST)
     if not form.is_valid():
@@ -194,6 +193,6 @@ def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
         messages.success(
             request,
             _("Goodwill extension given (order %(order)s): %(number)s is now valid until %(end)s.")
-            % {"order": order.pk, "number": line.msisdn_display, "end": when(line.period_end)},
+            % {"order": order.pk, "number": line.msisdn_display, "end": day_text(line.period_end)},
         )
     return redirect("backoffice:customer", pk=pk)

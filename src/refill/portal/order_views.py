@@ -21,7 +21,7 @@ from refill.orders.creditnotes import (
 from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
-from refill.orders.receipts import item_validity, receipt_pdf
+from refill.orders.receipts import item_validity, order_reference, receipt_pdf
 from refill.orders.settling import payment_follow
 from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
@@ -177,6 +177,8 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         "order": order,
         "item": gift_item(order),
         "paid": order.status == Order.Status.PAID,
+        # The receipt's number once paid (as the guest's email says), else the order's.
+        "reference": order_reference(order),
         "declined": payment_decline_message(last) if last is not None and last.decline_code else "",
         # Try again (a guest's own gift): the same number and plan, a new payment (portal.refill_views).
         "again_token": token if order.payer == Order.Payer.GUEST else "",

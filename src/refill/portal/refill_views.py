@@ -26,15 +26,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
 from refill.domain import payment_methods as rule
-from refill.domain.money import quantize
+from refill.domain.money import Money, quantize
 from refill.integrations.payments.base import TokenizationError
 from refill.orders.errors import RefillError, decline_message
 from refill.orders.models import Order, OrderItem
-from refill.orders.pricing import RENEWABLE_PLAN_KINDS, renewal_plans
+from refill.orders.pricing import RENEWABLE_PLAN_KINDS, periods_parse, renewal_plans
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.payments.selectors import market_methods, provider_wallets_offered
-from refill.renewals.checkout_choice import choice_key
+from refill.renewals.checkout_choice import choice_key, choice_quote
 from refill.renewals.gift_pins import gift_pin_refill
 from refill.renewals.gifts import (
     GiftNumberNotFound,
@@ -49,6 +49,8 @@ from refill.renewals.gifts import (
 from .forms import SecretInputPin
 from .provider_pages import provider_redirect
 
+# Above what the form's amount field holds (max_digits=10, decimal_places=2): not a payable amount.
+AMOUNT_LIMIT = Decimal("100000000")
 # Refusals that are a limit reached (answered 429, as the API does).
 LIMITED = ("too_many_gifts", "too_many_declines", "too_many_pin_attempts")
 
@@ -151,6 +153,44 @@ def _offers(line, plans: list[Plan]) -> list[dict]:
     return [{"plan": plan, "price": plan.current_price(currency)} for plan in plans]
 
 
+def _pay_total(line, plans: list[Plan], gift, periods, amount) -> Money | None:
+    """What the Pay button says the guest will pay for this choice: the plan's total for the
+    periods (tax and running offers included, as the order will be), or the amount; None while
+    nothing payable is chosen."""
+    if gift == "amount":
+        try:
+            value = Decimal(str(amount or "").strip())
+        except ArithmeticError:
+            return None
+        if not value.is_finite() or value <= 0 or value >= AMOUNT_LIMIT:
+            return None
+        return Money(quantize(value, line.market.currency), line.market.currency)
+    plan = {plan.code: plan for plan in plans}.get(gift or "")
+    if plan is None:
+        return None
+    count = periods_parse(periods)
+    if count > settings.REFILL_GUEST_REFILLS["max_periods"]:
+        return None
+    priced = choice_quote(line=line, plan=plan, periods=count, code="", channel="web")
+    return priced.quote.quote.total if priced.quote is not None else None
+
+
+def _summary(form, card_form) -> list[tuple[str, str]]:
+    """Every error of a form sent back, in the form's order, each with the field it is about (the
+    error summary at the top of the form; the card fields' own are among them)."""
+    if not form.is_bound:
+        return []
+    anchors = {"gift": "refill-gift-1", "pay_with": "refill-pay-1"}
+    problems = [
+        (anchors.get(name, form[name].auto_id), str(message))
+        for name in ("gift", "amount", "periods", "pay_with", "pin", "email")
+        for message in form.errors.get(name, [])
+    ]
+    if card_form is not None and card_form.is_bound:
+        problems += [(field.auto_id, str(message)) for field in card_form for message in field.errors]
+    return problems
+
+
 def _checkout(request: HttpRequest, line, *, form=None, card_form=None, error="", decline=False, status=200):
     plans = renewal_plans(line)
     methods = _methods(line)
@@ -169,6 +209,8 @@ def _checkout(request: HttpRequest, line, *, form=None, card_form=None, error=""
         "offers": _offers(line, plans),
         "form": form,
         "card_form": card_form or CardForm(),
+        "summary": _summary(form, card_form),
+        "pay_total": _pay_total(line, plans, form["gift"].value(), form["periods"].value(), form["amount"].value()),
         "error": error,
         "decline": decline,
         "max_periods": settings.REFILL_GUEST_REFILLS["max_periods"],
@@ -203,6 +245,19 @@ def refill_to(request: HttpRequest, number: str) -> HttpResponse:
         form.add_error("msisdn", str(exc))
         return render(request, "portal/refill_number.html", {"form": form}, status=404)
     return _checkout(request, line)
+
+
+def refill_pay_label(request: HttpRequest) -> HttpResponse:
+    """The Pay button's words for the choice now (htmx swaps it in when the plan, the periods or
+    the amount change): only the number and the choice are sent, never the card's fields."""
+    try:
+        line = gift_line(request.GET.get("msisdn", ""))
+    except GiftNumberNotFound:
+        raise Http404 from None
+    total = _pay_total(
+        line, renewal_plans(line), request.GET.get("gift"), request.GET.get("periods"), request.GET.get("amount")
+    )
+    return render(request, "portal/_refill_pay_label.html", {"pay_total": total})
 
 
 def _client_ip(request: HttpRequest) -> str:

@@ -43,6 +43,7 @@ urlpatterns = [
     path("refills/<str:token>/payment-cancel/", payment_qr.gift_payment_cancel, name="gift_payment_cancel"),
     path("refill/", refill_views.refill_start, name="refill_start"),
     path("refill/pay/", refill_views.refill_pay, name="refill_pay"),
+    path("refill/pay-label/", refill_views.refill_pay_label, name="refill_pay_label"),
     path("refill/again/<str:token>/", refill_views.refill_again, name="refill_again"),
     path("refill/to/<str:number>/", refill_views.refill_to, name="refill_to"),
     path("wallet/", wallet.wallet, name="wallet"),
