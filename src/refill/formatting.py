@@ -56,6 +56,14 @@ def percent_text(rate) -> str:
     return format_percent(Decimal(rate), format="#,##0.##%", locale=babel_locale())
 
 
+def rate_text(value) -> str:
+    """A rate already in percent (a success rate of 20.0) as the locale writes it, one decimal:
+    "20.0%" (English and Chinese alike); "" for none."""
+    if value is None:
+        return ""
+    return format_percent(Decimal(value) / 100, format="#,##0.0%", locale=babel_locale())
+
+
 class PhoneNumberText(str):
     """A phone number as text that, placed in an HTML page, comes wrapped in a ``msisdn`` span
     (white-space: nowrap): a number broken over two lines is misread and mis-dialled. Anywhere

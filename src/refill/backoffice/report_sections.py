@@ -11,8 +11,9 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from refill.domain.lifecycle import LineStatus
-from refill.formatting import money_text
+from refill.formatting import money_text, rate_text
 from refill.lines.models import STATUS_LABELS
+from refill.orders.errors import reason_label
 from refill.renewals.models import RenewalAttempt
 
 from . import reports
@@ -100,6 +101,8 @@ def _outcome_labels() -> dict[str, str]:
 
 
 def autorenew_section(rows: list[dict], declines: list[dict], days: list[date]) -> dict:
+    # The page names each reason in words; the CSV keeps the code itself.
+    declines = [{**row, "label": reason_label(row["reason"])} for row in declines]
     labels = _outcome_labels()
     totals = {outcome: sum(row[outcome] for row in rows) for outcome in reports.OUTCOMES}
     rate = reports.success_rate(totals["succeeded"], totals["failed"])
@@ -127,7 +130,7 @@ def autorenew_section(rows: list[dict], declines: list[dict], days: list[date]) 
                 y_label="%",
                 kind="lines",
                 top=100,
-                value_text=lambda value: f"{value} %",
+                value_text=rate_text,
             )
         )
     decline_charts = []
@@ -136,7 +139,7 @@ def autorenew_section(rows: list[dict], declines: list[dict], days: list[date]) 
             category_chart(
                 "declines",
                 _("Why auto-renew attempts failed"),
-                [row["reason"] or "?" for row in declines],
+                [row["label"] for row in declines],
                 [Series(_("Failed attempts"), [row["count"] for row in declines], "bad")],
                 x_label=_("Failed attempts"),
                 integer=True,

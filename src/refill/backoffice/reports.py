@@ -194,6 +194,15 @@ def autorenew_declines(date_from: date, date_to: date, market: Market | None = N
 
 # Lines ------------------------------------------------------------------------------------------
 
+_MARKET_FIELDS = ("market__code", "market__name", "market__name_zh_hans", "market__region")
+
+
+def _market_name(row: dict) -> str:
+    """The market's name as ``Market.display_name`` gives it (a Chinese page says 美国, not
+    "United States"), from the values of one grouped row."""
+    market = Market(name=row["market__name"], name_zh_hans=row["market__name_zh_hans"], region=row["market__region"])
+    return market.display_name
+
 
 def lines_by_status(
     date_from: date | None = None, date_to: date | None = None, market: Market | None = None
@@ -203,13 +212,13 @@ def lines_by_status(
     lines = Line.objects.all()
     if market is not None:
         lines = lines.filter(market=market)
-    rows = lines.values("market__code", "market__name", "status").annotate(count=Count("pk")).order_by()
+    rows = lines.values(*_MARKET_FIELDS, "status").annotate(count=Count("pk")).order_by()
     order = {status.value: position for position, status in enumerate(LineStatus)}
     return sorted(
         (
             {
                 "market": row["market__code"],
-                "market_name": row["market__name"],
+                "market_name": _market_name(row),
                 "status": row["status"],
                 "count": row["count"],
             }
@@ -236,7 +245,7 @@ def upcoming_expiries(
         lines = lines.filter(market=market)
     auto_renew = Q(auto_renew__enabled=True)
     rows = (
-        lines.values("market__code", "market__name")
+        lines.values(*_MARKET_FIELDS)
         .annotate(
             next_7_days=Count("pk", filter=Q(period_end__lte=week)),
             next_7_days_auto_renew=Count("pk", filter=Q(period_end__lte=week) & auto_renew),
@@ -248,7 +257,7 @@ def upcoming_expiries(
     return [
         {
             "market": row["market__code"],
-            "market_name": row["market__name"],
+            "market_name": _market_name(row),
             **{
                 key: row[key]
                 for key in ("next_7_days", "next_7_days_auto_renew", "next_30_days", "next_30_days_auto_renew")

@@ -148,3 +148,33 @@ def autorenew_reason(code: str):
     if code in DECLINE_MESSAGES:
         return DECLINE_MESSAGES[code]
     return _("This plan cannot be renewed automatically right now. Renew it yourself or choose another plan.")
+
+
+# Short words for staff (report tables and charts) naming why an automatic renewal did not go
+# through; the sentences above are what the customer reads.
+REASON_LABELS = {
+    "insufficient_funds": _("Not enough money"),
+    "card_over_limit": _("Card over its limit"),
+    "card_frozen": _("Card frozen"),
+    "expired_card": _("Card expired"),
+    "incorrect_cvc": _("Wrong security code"),
+    "do_not_honour": _("Declined, no reason given"),
+    "network_error": _("Bank not reached"),
+    "invalid_card": _("Card number not valid"),
+    "authentication_failed": _("Bank confirmation needed"),
+    "no_payment_method": _("No way to pay saved"),
+    "too_many_declines": _("Paused after declines"),
+    "gateway_unavailable": _("Payment provider not reached"),
+    "renewal_cap": _("Over the renewal limit"),
+    "month_cap": _("Over the monthly limit"),
+    "disabled": _("Auto-renew off"),
+    "already_renewed": _("Already renewed"),
+    "not_renewable": _("Plan cannot auto-renew"),
+}
+
+
+def reason_label(code: str) -> str:
+    """A few translated words for a decline or auto-renew reason code, for staff."""
+    if code in REASON_LABELS:
+        return str(REASON_LABELS[code])
+    return str(_("Other (%(code)s)") % {"code": code or "?"})

@@ -55,6 +55,12 @@ def clock(value) -> str:
 
 
 @register.filter
+def rate(value) -> str:
+    """A rate already in percent (a success rate of 20.0): "20.0%"."""
+    return formatting.rate_text(value)
+
+
+@register.filter
 def percent(rate) -> str:
     """A rate stored as a fraction (a tax rate of 0.0600) as a percentage: "6%"."""
     return formatting.percent_text(rate)
