@@ -115,9 +115,11 @@ def test_back_office_pages_fit_a_phone(live_server, phone_page, language):
     page.wait_for_selector('[data-testid="pay-methods-form"]')
     shoot("4-ways-to-pay")
     _fits(page)
-    for label in page.locator('[data-testid="pay-methods"] .way-switch label').all():
-        box = label.bounding_box()
+    for switch in page.locator('[data-testid="pay-methods"] input[type="checkbox"]').all():
+        box = switch.bounding_box()
         assert box["width"] >= 24 and box["height"] >= 24, box
+    for label in page.locator('[data-testid="pay-methods"] .way-switch label').all():
+        assert label.bounding_box()["height"] >= 24
 
     page.goto(f"{base}/backoffice/catalog/markets/{markets[2].pk}/")
     shoot("5-market-settings")
