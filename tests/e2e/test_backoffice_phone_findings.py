@@ -33,19 +33,35 @@ def _demo_like_data():
     now = timezone.now()
     markets = [
         make_market(),
-        make_market("cn", name="Mainland China", name_zh_hans="中国大陆", region="CN", currency="CNY",
-                    time_zone="Asia/Shanghai"),  # fmt: skip
-        make_market("gb", name="United Kingdom of Great Britain and Northern Ireland", region="GB", currency="GBP",
-                    time_zone="Europe/London"),  # fmt: skip
+        make_market(
+            "cn", name="Mainland China", name_zh_hans="中国大陆", region="CN", currency="CNY", time_zone="Asia/Shanghai"
+        ),
+        make_market(
+            "gb",
+            name="United Kingdom of Great Britain and Northern Ireland",
+            region="GB",
+            currency="GBP",
+            time_zone="Europe/London",
+        ),
     ]
-    msisdns = iter(["+12025550111", "+8613800138011", "+447911123451", "+12025550112", "+8613800138012",
-                    "+447911123452"])  # fmt: skip
+    msisdns = iter(
+        ["+12025550111", "+8613800138011", "+447911123451", "+12025550112", "+8613800138012", "+447911123452"]
+    )
     number = 0
     for market in markets:
-        plan = make_plan(market, f"{market.code}-unlimited-30day-premium-plus", price="129.00",
-                         name_en="Unlimited premium plus, 30 days with roaming", name_zh_hans="无限畅享高级套餐 30 天（含漫游）")  # fmt: skip
-        make_promotion(market, code=f"WELCOME{market.code.upper()}2026", name_en="Welcome back offer for returning customers",
-                       starts_at=now - timedelta(days=30))  # fmt: skip
+        plan = make_plan(
+            market,
+            f"{market.code}-unlimited-30day-premium-plus",
+            price="129.00",
+            name_en="Unlimited premium plus, 30 days with roaming",
+            name_zh_hans="无限畅享高级套餐 30 天（含漫游）",
+        )
+        make_promotion(
+            market,
+            code=f"WELCOME{market.code.upper()}2026",
+            name_en="Welcome back offer for returning customers",
+            starts_at=now - timedelta(days=30),
+        )
         for _ in range(2):
             number += 1
             customer, _ = make_customer(f"c{number}@example.com")
@@ -54,9 +70,14 @@ def _demo_like_data():
             line.save(update_fields=["period_end"])
             for reason in ("insufficient_funds", "too_many_declines"):
                 RenewalAttempt.objects.create(
-                    line=line, cycle_end=line.period_end, number=number * 10 + len(reason), due_at=now,
-                    status="failed", reason=reason, finished_at=now - timedelta(hours=1),
-                )  # fmt: skip
+                    line=line,
+                    cycle_end=line.period_end,
+                    number=number * 10 + len(reason),
+                    due_at=now,
+                    status="failed",
+                    reason=reason,
+                    finished_at=now - timedelta(hours=1),
+                )
     return markets
 
 

@@ -36,8 +36,9 @@ def _client(language: str) -> Client:
 @pytest.fixture
 def markets():
     us = make_market()
-    cn = make_market("cn", name="Mainland China", name_zh_hans="中国大陆", region="CN", currency="CNY",
-                     time_zone="Asia/Shanghai")  # fmt: skip
+    cn = make_market(
+        "cn", name="Mainland China", name_zh_hans="中国大陆", region="CN", currency="CNY", time_zone="Asia/Shanghai"
+    )
     us_plan, cn_plan = make_plan(us, "us-30day", price="25.00"), make_plan(cn, "cn-30day", price="100.00")
     for number, (market, plan, msisdn) in enumerate(
         ((us, us_plan, "+12025550101"), (cn, cn_plan, "+8613800138001")), start=1
@@ -47,9 +48,14 @@ def markets():
         line.period_end = NOW + timedelta(days=3)
         line.save(update_fields=["period_end"])
         RenewalAttempt.objects.create(
-            line=line, cycle_end=NOW + timedelta(days=3), number=number, due_at=NOW, status="failed",
-            reason="insufficient_funds", finished_at=NOW,
-        )  # fmt: skip
+            line=line,
+            cycle_end=NOW + timedelta(days=3),
+            number=number,
+            due_at=NOW,
+            status="failed",
+            reason="insufficient_funds",
+            finished_at=NOW,
+        )
     return us, cn
 
 

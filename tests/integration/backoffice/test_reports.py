@@ -295,7 +295,8 @@ def test_page_shows_each_report_with_an_accessible_chart(client, staff, sales, a
     renewals = response.context["renewals"]
     assert [(t["currency"], t["renewals"], t["revenue"]) for t in renewals["totals"]] == [("USD", 2, Decimal("47.50"))]
     assert response.context["autorenew"]["totals"]["success_rate"] == Decimal("20.0")
-    assert "insufficient_funds" in html and "$47.50" in html
+    # A decline is named in words on the page (the CSV keeps the code).
+    assert "Not enough money" in html and "$47.50" in html
 
 
 def test_page_counts_in_the_database_not_row_by_row(client, staff, sales, attempts, vouchers, us, us_plan):
