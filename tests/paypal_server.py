@@ -146,9 +146,10 @@ class PayPalStandIn:
     def stats(self) -> dict:
         return self._test("GET", "/_test/stats")
 
-    def violations(self) -> list[dict]:
-        """Requests that did not match PayPal's descriptions (each also answered 400)."""
-        return self._test("GET", "/_test/violations")["violations"]
+    def violations(self, *, clear: bool = False) -> list[dict]:
+        """Requests that did not match PayPal's descriptions (each also answered 400); ``clear``
+        forgets them (after a test that sent a wrong request on purpose)."""
+        return self._test("DELETE" if clear else "GET", "/_test/violations")["violations"]
 
     def event(self, event_type: str, order_id: str) -> tuple[bytes, dict[str, str]]:
         """A notification about the order's capture as PayPal sends it: the body and the
@@ -384,6 +385,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         self._route("PATCH")
+
+    def do_DELETE(self):
+        self._route("DELETE")
 
     def _route(self, method: str) -> None:
         parts = urllib.parse.urlsplit(self.path)
@@ -669,7 +673,10 @@ class Handler(BaseHTTPRequestHandler):
         payload = json.loads(body) if body else {}
         with books.lock:
             if path == "/_test/violations":
-                return 200, {"violations": list(books.violations)}
+                found = list(books.violations)
+                if method == "DELETE":
+                    books.violations.clear()
+                return 200, {"violations": found}
             if path == "/_test/lose-next":
                 books.lose.add(payload["operation"])
                 return 200, {}
@@ -680,8 +687,9 @@ class Handler(BaseHTTPRequestHandler):
                 captures = [c for c in books.captures.values()]
                 return 200, {"tokens_issued": books.tokens_issued, "orders": len(books.orders), "captures": captures}
             if path.startswith("/_test/orders/"):
+                # The order as the stand-in keeps it, with what the adapter asked for the buyer's pages.
                 order = books.orders.get(path.rsplit("/", 1)[-1])
-                return (200, self._view(order)) if order else (404, {})
+                return (200, {**self._view(order), "experience_context": order["_context"]}) if order else (404, {})
             if path == "/_test/events":
                 return self._event(payload)
         return 404, {}

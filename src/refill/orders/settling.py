@@ -192,14 +192,17 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     return settled
 
 
-def payment_resume(*, payment: Payment, actor=None) -> Payment:
+def payment_resume(*, payment: Payment, actor=None, cancelled: bool = False) -> Payment:
     """The customer is back from their bank's confirmation step: ask the provider how it ended and
-    settle the attempt (still waiting is a fine answer too)."""
+    settle the attempt (still waiting is a fine answer too). ``cancelled``: they came back by the
+    provider's cancel address (PayPal sends a buyer who cancels there, and the order stays
+    approvable at PayPal): give the attempt up, so nothing is charged for it later; one that
+    settled meanwhile keeps its result."""
 
     if payment.status != Payment.Status.REQUIRES_ACTION:
         return payment
     try:
-        result = provider_fetch(payment=payment)
+        result = provider_cancel(payment=payment) if cancelled else provider_fetch(payment=payment)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
         return payment

@@ -139,11 +139,18 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     order = _owned_order(request, pk)
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=request.user)
+        payment_resume(payment=waiting, actor=request.user, cancelled=_cancelled(request))
         order.refresh_from_db()
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
+
+
+def _cancelled(request: HttpRequest) -> bool:
+    """Whether the payer came back by the provider's cancel address (``?cancelled=1``, which the
+    PayPal adapter gives PayPal as its cancel_url): the attempt is given up, not looked up. Only
+    the payer's own waiting attempt can be given up this way, and one already paid stays paid."""
+    return request.GET.get("cancelled") == "1"
 
 
 def gift_return(request: HttpRequest, token: str) -> HttpResponse:
@@ -154,7 +161,7 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=None)
+        payment_resume(payment=waiting, actor=None, cancelled=_cancelled(request))
         order.refresh_from_db()
     last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
     context = {
