@@ -519,8 +519,6 @@ class Handler(BaseHTTPRequestHandler):
                 return problem
         paypal = (payload.get("payment_source") or {}).get("paypal")
         context = (paypal or {}).get("experience_context") or payload.get("application_context") or {}
-        if not context.get("return_url") or not context.get("cancel_url"):
-            return error(422, "UNPROCESSABLE_ENTITY", "MISSING_RETURN_URL", "Redirecting the buyer needs both URLs.")
         order = {
             "id": self.books.new_id(),
             "intent": "CAPTURE",
@@ -713,12 +711,15 @@ class Handler(BaseHTTPRequestHandler):
                     order["payment_source"] = {
                         "paypal": {"email_address": "buyer@example.com", "account_id": "BUYERTEST01"}
                     }
-                    back = context["return_url"]
+                    back = context.get("return_url", "")
                     query = {"token": order["id"], "PayerID": "BUYERTEST01"}
                 elif decision == "cancel" and waiting:
-                    back, query = context["cancel_url"], {"token": order["id"]}
+                    back, query = context.get("cancel_url", ""), {"token": order["id"]}
                 else:
-                    back, query = context["return_url"], {"token": order["id"]}
+                    back, query = context.get("return_url", ""), {"token": order["id"]}
+                if not back:
+                    # No address to go back to (PayPal's own buttons): the page says it is done.
+                    return self._send(200, PAGE_TEXT["en"]["done"], "text/plain; charset=utf-8")
                 separator = "&" if "?" in back else "?"
                 return self._send(302, "", "text/plain", location=back + separator + urllib.parse.urlencode(query))
             waiting = order["status"] in ("PAYER_ACTION_REQUIRED", "CREATED")
