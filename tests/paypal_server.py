@@ -400,6 +400,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._approval_page(method, urllib.parse.parse_qs(query).get("token", [""])[0], body)
         if path == "/v1/oauth2/token":
             return self._send(*self._token(method, body))
+        if path == "/favicon.ico":
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if not path.startswith(("/v1/", "/v2/")):
+            # Not an API call.
+            return self._send(404, {"name": "RESOURCE_NOT_FOUND"})
         headers = {name: value for name, value in self.headers.items()}
         try:
             books.check(method, path, query, headers, body)

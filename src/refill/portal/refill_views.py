@@ -47,6 +47,7 @@ from refill.renewals.gifts import (
 )
 
 from .forms import SecretInputPin
+from .provider_pages import provider_redirect
 
 # Refusals that are a limit reached (answered 429, as the API does).
 LIMITED = ("too_many_gifts", "too_many_declines", "too_many_pin_attempts")
@@ -259,7 +260,8 @@ def refill_pay(request: HttpRequest) -> HttpResponse:
     if payment is not None and payment.status == Payment.Status.FAILED and outcome.charged_now:
         return page(402, decline_message(payment.decline_code), decline=True)
     if payment is not None and payment.status == Payment.Status.REQUIRES_ACTION:
-        return redirect(payment.action_url)  # the bank's confirmation step or the provider's page
+        # the bank's confirmation step or the provider's page
+        return provider_redirect(request, payment.action_url, payment)
     return redirect("portal:gift_return", token=gift_return_token(outcome.order))
 
 
