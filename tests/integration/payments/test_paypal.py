@@ -347,3 +347,15 @@ def test_the_adapter_needs_its_keys_and_talks_to_paypal_only_over_tls(standin):
     capabilities = PayPalGateway.capabilities
     assert capabilities.wallets == ("paypal",)
     assert {str(c) for c in capabilities.features} == {"refunds", "partial_refunds", "webhooks"}
+
+
+def test_credentials_paypal_refuses_are_an_operators_problem_not_a_decline(standin, order):
+    """A wrong client secret is not the customer's card being declined: the attempt is left
+    unknown (and logged) and reconciliation settles it as not charged."""
+    wrong = {**standin.settings(), "REFILL_PAYPAL_CLIENT_SECRET": "not-the-secret"}
+    with override_settings(REFILL_PAYMENT_ROUTES={"paypal": "paypal"}, **wrong):
+        payment = start(order)
+        assert (payment.status, payment.decline_code) == (Payment.Status.UNKNOWN, "")
+        assert payments_reconcile() == 1
+    payment.refresh_from_db()
+    assert (payment.status, payment.decline_code) == (Payment.Status.FAILED, DeclineCode.NETWORK_ERROR)

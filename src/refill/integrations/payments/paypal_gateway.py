@@ -293,7 +293,8 @@ class PayPalGateway:
                 "POST", "/v2/checkout/orders", order_request, request_id=request.idempotency_key, full=True
             )
         except PayPalError as error:
-            if error.status >= 500:
+            if error.status >= 500 or error.status in (401, 403):
+                # PayPal's trouble, or credentials it refuses (the operator's to fix): not a decline.
                 raise
             # Refused before any order existed: nothing can be charged.
             return ChargeResult(ChargeStatus.FAILED, decline_code=DECLINES.get(error.issue, DeclineCode.DO_NOT_HONOUR))
