@@ -421,6 +421,7 @@ class Handler(BaseHTTPRequestHandler):
                 401, {"error": "invalid_token", "error_description": "Token signature verification failed"}
             )
         payload = json.loads(body) if body else {}
+        self.raw_body = body
         request_id = self.headers.get("PayPal-Request-Id", "")
         operation = self._operation(method, path)
         with books.lock:
@@ -658,7 +659,8 @@ class Handler(BaseHTTPRequestHandler):
             transmission is not None
             and payload["webhook_id"] == PayPalStandIn.WEBHOOK_ID
             and payload["transmission_time"] == transmission["time"]
-            and payload["webhook_event"] == json.loads(transmission["body"])
+            # The event as it was sent, byte for byte (PayPal checks a CRC32 of what it sent).
+            and transmission["body"].encode() in self.raw_body
             and hmac.compare_digest(
                 payload["transmission_sig"],
                 base64.b64encode(

@@ -294,6 +294,8 @@ def test_forged_or_unsigned_notifications_are_refused_and_nothing_is_stored(clie
     body, headers = standin.event("PAYMENT.CAPTURE.COMPLETED", payment.provider_reference)
     forged = body.replace(b"PAYMENT.CAPTURE.COMPLETED", b"PAYMENT.CAPTURE.DENIED")
     assert post_event(client, forged, headers).status_code == 400
+    # The same event written differently is not what PayPal signed (it checks the bytes it sent).
+    assert post_event(client, json.dumps(json.loads(body)).encode(), headers).status_code == 400
     assert post_event(client, body, {**headers, "PAYPAL-TRANSMISSION-SIG": "c2lnbmF0dXJl"}).status_code == 400
     unsigned = {k: v for k, v in headers.items() if k != "PAYPAL-TRANSMISSION-SIG"}
     assert post_event(client, body, unsigned).status_code == 400
