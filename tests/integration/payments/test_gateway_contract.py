@@ -210,7 +210,8 @@ def test_refunds_whole_and_partial(adapter, order, amount, request):
 
 def test_webhooks(adapter, order, client):
     needs(adapter, Capability.WEBHOOKS)
-    needs(adapter, Capability.SERVER_TOKENISATION)  # PayPal's notifications: test_webhook_replay below
+    if not {Capability.SERVER_TOKENISATION, Capability.BROWSER_TOKENISATION} & adapter.capabilities.features:
+        pytest.skip(f"{adapter.name} takes no cards (its notifications: test_webhook_replay below)")
     payment = order_pay(order=order, pay_with=PayWith(card=card()))
     body, headers = signed_charge_event(adapter, payment)
     event = adapter.parse_webhook(body, headers)
@@ -259,7 +260,8 @@ class Driver:
         self.localstripe = request.getfixturevalue("localstripe") if self.name == "stripe" else None
 
     def card_token(self, number: str) -> PaymentToken:
-        """A card as this adapter's test double takes it (the one place that makes card tokens)."""
+        """A card as this adapter's test double takes it (the one place the cases make card
+        tokens: where the provider tokenises in the browser, the reference its script makes)."""
         return card_tokenize(card=card(number))[1]
 
     def start(self, order: Order, number: str = SUCCESS_CARD) -> Payment:
