@@ -192,21 +192,37 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
     return settled
 
 
-def payment_resume(*, payment: Payment, actor=None, cancelled: bool = False) -> Payment:
+def payment_resume(*, payment: Payment, actor=None) -> Payment:
     """The customer is back from their bank's confirmation step: ask the provider how it ended and
-    settle the attempt (still waiting is a fine answer too). ``cancelled``: they came back by the
-    provider's cancel address (PayPal sends a buyer who cancels there, and the order stays
-    approvable at PayPal): give the attempt up, so nothing is charged for it later; one that
-    settled meanwhile keeps its result."""
+    settle the attempt (still waiting is a fine answer too)."""
 
     if payment.status != Payment.Status.REQUIRES_ACTION:
         return payment
     try:
-        result = provider_cancel(payment=payment) if cancelled else provider_fetch(payment=payment)
+        result = provider_fetch(payment=payment)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
         return payment
     if result.status == ChargeStatus.REQUIRES_ACTION:
+        return payment
+    payment = payment_complete(payment=payment, result=result, actor=actor)
+    receipts_number()
+    return payment
+
+
+def payment_abandon(*, payment: Payment, actor=None) -> Payment:
+    """The customer gave up on an attempt still waiting for them (a QR code they will not scan):
+    cancel it at the provider, so paying in the app later cannot charge, and settle it as the
+    provider answers; one paid meanwhile stays paid."""
+
+    if payment.status != Payment.Status.REQUIRES_ACTION:
+        return payment
+    try:
+        result = provider_cancel(payment=payment)
+    except Exception:
+        logger.exception("payment %s: the provider did not answer the cancellation", payment.pk)
+        return payment
+    if result.status in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.UNKNOWN):
         return payment
     payment = payment_complete(payment=payment, result=result, actor=actor)
     receipts_number()

@@ -21,7 +21,7 @@ from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, receipt_pdf
-from refill.orders.settling import payment_resume
+from refill.orders.settling import payment_abandon, payment_resume
 from refill.payments.models import Payment
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
@@ -139,7 +139,10 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     order = _owned_order(request, pk)
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=request.user, cancelled=_cancelled(request))
+        if _cancelled(request):
+            payment_abandon(payment=waiting, actor=request.user)
+        else:
+            payment_resume(payment=waiting, actor=request.user)
         order.refresh_from_db()
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
@@ -148,8 +151,9 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _cancelled(request: HttpRequest) -> bool:
     """Whether the payer came back by the provider's cancel address (``?cancelled=1``, which the
-    PayPal adapter gives PayPal as its cancel_url): the attempt is given up, not looked up. Only
-    the payer's own waiting attempt can be given up this way, and one already paid stays paid."""
+    PayPal adapter gives PayPal as its cancel_url; PayPal's order stays approvable after a buyer
+    cancels there): the attempt is given up (``payment_abandon``), not looked up. Only the payer's
+    own waiting attempt can be given up this way, and one already paid stays paid."""
     return request.GET.get("cancelled") == "1"
 
 
@@ -161,7 +165,10 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=None, cancelled=_cancelled(request))
+        if _cancelled(request):
+            payment_abandon(payment=waiting, actor=None)
+        else:
+            payment_resume(payment=waiting, actor=None)
         order.refresh_from_db()
     last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
     context = {
