@@ -111,7 +111,7 @@ def test_a_customer_who_cancels_at_paypal_is_told_and_can_try_again(
     page.get_by_test_id("paypal-cancel").click()
     page.wait_for_url(re.compile(r".*/orders/\d+/$"))
     assert_language(page, language)
-    expect(page.get_by_test_id("payment-declined")).to_be_visible()
+    expect(page.get_by_test_id("decline-text")).to_be_visible()
     expect(page.get_by_test_id("confirming")).to_have_count(0)  # not left "waiting for the bank"
     expect(page.get_by_test_id("continue-bank")).to_have_count(0)
     shot(page, f"paypal-cancel-{language}-2-cancelled")
