@@ -361,3 +361,30 @@ def test_credentials_paypal_refuses_are_an_operators_problem_not_a_decline(stand
         assert payments_reconcile() == 1
     payment.refresh_from_db()
     assert (payment.status, payment.decline_code) == (Payment.Status.FAILED, DeclineCode.NETWORK_ERROR)
+
+
+def test_a_guest_who_cancels_at_paypal_is_offered_to_try_again(paypal, standin, client):
+    """Refill any number, no account: PayPal's cancel address leads to the guest's own return page,
+    which gives the attempt up and offers Try again with the same number and plan."""
+    market = make_market()
+    plan = make_plan(market, "us-30day", price="25.00")
+    owner, _ = make_customer("owner-paypal@example.com")
+    line = make_line(owner, market, plan, msisdn="+12025550143")
+    line.status, line.period_end = "active", timezone.now() + timedelta(days=5)
+    line.save(update_fields=["status", "period_end"])
+    page = client.post("/refill/", {"msisdn": "(202) 555-0143"}).content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
+    answer = client.post(
+        "/refill/pay/",
+        {"msisdn": line.msisdn, "idempotency_key": key, "gift": "us-30day", "periods": "1", "pay_with": "paypal"},
+    )
+    payment = Payment.objects.get(gateway="paypal")
+    assert payment.status == Payment.Status.REQUIRES_ACTION
+    assert payment.action_url in answer.content.decode() or answer.get("Location") == payment.action_url
+    back = standin.buyer(payment.provider_reference, "cancel")
+    assert "cancelled=1" in back
+    returned = client.get(back).content.decode()
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED
+    assert 'data-testid="gift-declined"' in returned and 'data-testid="refill-again"' in returned
+    assert not Order.objects.filter(status=Order.Status.PAID).exists()
