@@ -33,7 +33,7 @@ from refill.orders.models import Order, OrderItem
 from refill.orders.pricing import RENEWABLE_PLAN_KINDS, renewal_plans
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
-from refill.payments.selectors import provider_wallets_offered
+from refill.payments.selectors import market_methods, provider_wallets_offered
 from refill.renewals.checkout_choice import choice_key
 from refill.renewals.gift_pins import gift_pin_refill
 from refill.renewals.gifts import (
@@ -125,17 +125,25 @@ class RefillForm(forms.Form):
 
 
 def _methods(line) -> list[tuple[str, str]]:
-    """How a guest may pay, in the order offered: a card and the gateway's provider wallets ordered
-    by the one rule (refill.domain.payment_methods) for the number's market and the reader's
-    language, then a refill PIN. A guest has no "last used": nothing is remembered about them."""
+    """How a guest may pay, in the order offered: a card, the gateway's provider wallets and a
+    refill PIN, those the number's market offers (its setting, issue 28), ordered by the one rule
+    (refill.domain.payment_methods) for the market and the reader's language; the PIN after every
+    payment unless the market's order says otherwise. A guest has no "last used": nothing is
+    remembered about them."""
     # The gateway's redirect-and-return wallets, as the logged-in checkout offers them.
-    names = {rule.NEW_CARD: _("Card"), **provider_wallets_offered()}
-    preferred = rule.preference_for(market=line.market.code, language=translation.get_language() or "")
-    ordered = rule.pay_options_ordered([rule.PayOption(key) for key in names], preferred=preferred)
-    # A PIN pays only for a plan and is only the guest's: after every payment the rule orders.
-    return [(option.key, names[option.key]) for option in ordered] + [
-        ("pin", pgettext_lazy("the PIN printed on the card", "Refill PIN"))
-    ]
+    names = {
+        rule.NEW_CARD: _("Card"),
+        **provider_wallets_offered(),
+        rule.PIN: pgettext_lazy("the PIN printed on the card", "Refill PIN"),
+    }
+    code = line.market.code
+    market = market_methods(code)
+    preferred = rule.preference_for(
+        market=code, language=translation.get_language() or "", market_preferences=market.preferences(code)
+    )
+    options = [rule.PayOption(key) for key in names]
+    ordered = rule.pay_options_ordered(options, preferred=preferred, offered=market.offered)
+    return [(option.key, names[option.key]) for option in ordered]
 
 
 def _offers(line, plans: list[Plan]) -> list[dict]:
@@ -150,7 +158,11 @@ def _checkout(request: HttpRequest, line, *, form=None, card_form=None, error=""
         form = RefillForm(
             plans=plans,
             methods=methods,
-            initial={"msisdn": line.msisdn, "idempotency_key": uuid.uuid4().hex, "pay_with": methods[0][0]},
+            initial={
+                "msisdn": line.msisdn,
+                "idempotency_key": uuid.uuid4().hex,
+                "pay_with": methods[0][0] if methods else None,
+            },
         )
     context = {
         "line": line,
@@ -289,7 +301,7 @@ def refill_again(request: HttpRequest, token: str) -> HttpResponse:
             "periods": item.periods if not topup else 1,
             "email": order.payer_email,
             "idempotency_key": uuid.uuid4().hex,
-            "pay_with": methods[0][0],
+            "pay_with": methods[0][0] if methods else None,
         },
     )
     return _checkout(request, line, form=form)

@@ -27,7 +27,7 @@ from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
 from refill.events.models import Event
-from refill.integrations.payments.base import CardDetails
+from refill.integrations.payments.base import BrowserCard, CardDetails
 from refill.lines.models import Line
 from refill.orders.checkout import Guest, order_create_renewal
 from refill.orders.errors import PlanNotAvailable
@@ -109,7 +109,8 @@ class GiftPayment(RefillError):
 @dataclass(frozen=True)
 class GiftRequest:
     msisdn: str
-    card: CardDetails | None  # None with a provider wallet, or for a refill PIN (refill.renewals.gift_pins)
+    # None with a provider wallet, or for a refill PIN (refill.renewals.gift_pins).
+    card: CardDetails | BrowserCard | None
     key: str  # the caller's Idempotency-Key
     ip: str
     email: str = ""
