@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
+from refill.formatting import public_url
 from refill.integrations.sms.base import send_sms
 
 from .forms import MobileNumberField
@@ -223,11 +224,6 @@ def fresh_login_sets_up_totp(request) -> bool:
     # No authenticator yet, or the one set up in this very session (its recovery codes are next).
     set_up_here = any(r.get("method") == "mfa" and r.get("set_up") for r in records)
     return set_up_here or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def public_url(path: str) -> str:
-    """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL)."""
-    return settings.REFILL_PUBLIC_URL.rstrip("/") + path
 
 
 def _customer_for(email: str, user) -> Customer | None:

@@ -14,9 +14,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from refill.customers.adapter import public_url
 from refill.domain.autorenew import quiet_until
 from refill.esim.newlines import order_activates_line
+from refill.formatting import public_url
 from refill.integrations.sms.base import SmsRejected, send_sms
 from refill.lines.models import Line
 from refill.ops.bulk import bulk_insert, unsaved

@@ -22,13 +22,6 @@ from django.utils import timezone
 from refill.domain.money import quantize
 from refill.domain.payment_methods import wallet_card_split
 from refill.errors import RefillError
-from refill.integrations.payments.base import (
-    PROVIDER_WALLETS,
-    CardDetails,
-    ChargeRequest,
-    PaymentGateway,
-    PaymentToken,
-)
 from refill.ledger.models import Account
 from refill.ledger.services import (
     InsufficientFunds,
@@ -47,6 +40,13 @@ from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_number
 from refill.payments.gateways import gateway_for
 from refill.payments.models import Payment, PaymentMethod
+from refill.payments.port import (
+    PROVIDER_WALLETS,
+    CardDetails,
+    ChargeRequest,
+    PaymentGateway,
+    PaymentToken,
+)
 from refill.payments.services import card_tokenize, provider_charge, wallet_tokenize
 from refill.promotions.services import (
     redemptions_release,
