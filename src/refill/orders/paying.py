@@ -355,9 +355,10 @@ def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -
     )
 
 
-def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment:
+def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment | None:
     """A shop agent took the order's total in cash: record it and fulfil in one transaction. The
-    cash is owed by the agent's drawer (ledger account shop_cash:<agent>)."""
+    cash is owed by the agent's drawer (ledger account shop_cash:<agent>). None for an order that
+    was already paid without a payment of its own (one its promotions made free)."""
     return _order_pay_in_house(
         order=order, method=Payment.Method.CASH, gateway=f"agent-{agent.pk}", actor=agent, now=now
     )
