@@ -17,18 +17,19 @@ from django.views.decorators.http import require_POST
 from refill.audit.services import audit_record
 from refill.customers.models import Customer
 from refill.customers.privacy import customer_is_erased
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.esim.services import esim_reissue
 from refill.lines.models import Line
 from refill.notifications.tasks import resend_order_confirmation
 from refill.orders.models import Order
+from refill.portal.templatetags.refill_format import when
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.goodwill import order_create_goodwill
 from refill.subscriptions.models import Bucket
 from refill.subscriptions.services import bucket_adjust
 
 from .customer360 import customer_360, customers_find
-from .views import require_perm
 
 
 class ReasonForm(forms.Form):
@@ -172,8 +173,6 @@ def customer_esim_reissue(request: HttpRequest, pk: int, line_pk: int) -> HttpRe
 @require_perm("backoffice.act_for_customer")
 @require_POST
 def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
-    from refill.portal.templatetags.refill_format import when
-
     line = _owned_line(pk, line_pk)
     form = GoodwillActionForm(request.POST)
     if not form.is_valid():

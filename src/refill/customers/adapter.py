@@ -11,7 +11,9 @@ from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -92,8 +94,6 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             return normalize_msisdn(phone, region)
         except InvalidIdentifier:
-            from django import forms
-
             raise forms.ValidationError(_("Enter a valid mobile number, e.g. +1 202 555 0143.")) from None
 
     def phone_form_field(self, **kwargs):
@@ -147,8 +147,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request, **credentials):
         login = (credentials.get("email") or credentials.get("login") or "").lower()
         if not settings.REFILL_DEMO and login in DEMO_EMAILS:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied("demo accounts are disabled")
         return super().pre_authenticate(request, **credentials)
 

@@ -45,3 +45,12 @@ def line_lapse_deadlines(line: Line) -> LapseDeadlines | None:
         suspend_days=market.suspend_days,
         reactivation_days=market.reactivation_days,
     )
+
+
+def order_activates_line(order) -> bool:
+    """Whether ``order`` was its line's first purchase (the payment that took it out of pending):
+    an activation, told as such, not a renewal."""
+    line = getattr(order, "line", None)
+    return bool(
+        line is not None and line.status_changes.filter(from_status="pending", reference=f"order:{order.pk}").exists()
+    )
