@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from refill import events
 from refill.audit.services import audit_record
 from refill.errors import RefillError
-from refill.integrations.payments.base import (
+from refill.integrations.payments.limits import Limited, limiter_for
+
+from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway_require
+from .models import Payment, PaymentMethod, ProviderEvent
+from .port import (
     PROVIDER_WALLETS,
     Capability,
     CardDetails,
@@ -26,10 +30,6 @@ from refill.integrations.payments.base import (
     RefundRequest,
     RefundResult,
 )
-from refill.integrations.payments.limits import Limited, limiter_for
-
-from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway_require
-from .models import Payment, PaymentMethod, ProviderEvent
 from .tasks import process_provider_event
 
 MAX_METHODS = 10
