@@ -292,6 +292,23 @@ def first_line_id(session: Session) -> str:
     return match.group(1)
 
 
+# Lighthouse's own transient failures: its message says "Please run Lighthouse again" (a trace
+# recorded without a navigation start on a busy machine, NO_NAVSTART, and its kin).
+RETRIES = 3
+
+
+def lighthouse_retrying(url: str, headers: dict, workdir: Path, timeout: float) -> dict:
+    """``lighthouse``, run again (up to RETRIES times) when Lighthouse itself asks for that."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return lighthouse(url, headers, workdir, timeout)
+        except RuntimeError as error:
+            if "run Lighthouse again" not in str(error) or attempt == RETRIES:
+                raise
+            log(f"  Lighthouse asked to be run again ({str(error)[-80:].strip()}); attempt {attempt + 1}")
+    raise AssertionError("unreachable")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", default=",".join(PAGES), help=f"comma-separated, of: {', '.join(PAGES)}")
@@ -328,7 +345,7 @@ def main() -> int:
                     headers = {"Cookie": cookie, "Accept-Language": language}
                     log(f"Lighthouse: {language} {page} ({path}) ...")
                     run_started = time.monotonic()
-                    report = lighthouse(demo.url + path, headers, workdir, args.timeout)
+                    report = lighthouse_retrying(demo.url + path, headers, workdir, args.timeout)
                     final = urllib.parse.urlsplit(report.get("finalDisplayedUrl") or report["finalUrl"]).path
                     if final != path:
                         raise RuntimeError(f"{page}: Lighthouse ended on {final}, not {path} (login lost?)")

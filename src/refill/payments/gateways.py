@@ -52,6 +52,18 @@ CAPABILITY_NAMES = {
 }
 
 
+# The way to pay that is a card, typed or saved (the provider wallets are PROVIDER_WALLETS' keys).
+CARD = "card"
+
+
+def gateway_name_for(method: str) -> str:
+    """The name of the adapter that takes ``method`` ("card" or a provider wallet's code):
+    ``REFILL_PAYMENT_ROUTES`` when it names one, else ``REFILL_PAYMENT_GATEWAY``. So one
+    installation can take cards and Alipay through Stripe and PayPal through PayPal's own API."""
+    name = settings.REFILL_PAYMENT_ROUTES.get(method) or settings.REFILL_PAYMENT_GATEWAY
+    return ALIASES.get(name, name)
+
+
 def gateway_names() -> list[str]:
     """Every adapter Refill knows, by name (the settings' order)."""
     return list(settings.REFILL_PAYMENT_ADAPTERS)

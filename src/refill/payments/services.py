@@ -15,7 +15,7 @@ from refill.audit.services import audit_record
 from refill.errors import RefillError
 from refill.integrations.payments.limits import Limited, limiter_for
 
-from .gateways import CAPABILITY_NAMES, GatewayUnsupported, gateway_for, gateway_require
+from .gateways import CAPABILITY_NAMES, CARD, GatewayUnsupported, gateway_for, gateway_name_for, gateway_require
 from .models import Payment, PaymentMethod, ProviderEvent
 from .port import (
     PROVIDER_WALLETS,
@@ -51,7 +51,7 @@ def method_add(*, customer, card: CardDetails, gateway: PaymentGateway | None = 
     it for later (off-session) charges, and keep only its token and display details. The first
     saved method becomes the default. Raises TokenizationError when the provider refuses the card,
     GatewayUnsupported when the provider does not declare saved methods."""
-    gateway = gateway or gateway_for()
+    gateway = gateway or gateway_for(gateway_name_for(CARD))
     for needed in (Capability.SERVER_TOKENISATION, Capability.SAVED_METHODS):
         if needed not in gateway.capabilities:
             raise GatewayUnsupported(what=CAPABILITY_NAMES[needed])
@@ -93,7 +93,7 @@ def wallet_tokenize(*, method: str, gateway_name: str | None = None) -> tuple[Pa
     """A provider wallet (PayPal, Apple Pay, Alipay, WeChat Pay) as a token for a charge, with the
     adapter that will take it. A wallet the adapter does not declare is refused with
     GatewayUnsupported before anything is recorded."""
-    gateway = gateway_for(gateway_name)
+    gateway = gateway_for(gateway_name or gateway_name_for(method))
     if method not in gateway.capabilities.wallets:
         raise GatewayUnsupported(what=str(PROVIDER_WALLETS.get(method, method)))
     return gateway, gateway.tokenize_wallet(method)
@@ -102,7 +102,7 @@ def wallet_tokenize(*, method: str, gateway_name: str | None = None) -> tuple[Pa
 def card_tokenize(*, card: CardDetails, gateway_name: str | None = None) -> tuple[PaymentGateway, PaymentToken]:
     """Typed card details as a token for a charge, with the adapter that will take it. An adapter
     that takes cards only in the provider's own form refuses them with GatewayUnsupported."""
-    gateway = gateway_require(Capability.SERVER_TOKENISATION, gateway_name)
+    gateway = gateway_require(Capability.SERVER_TOKENISATION, gateway_name or gateway_name_for(CARD))
     return gateway, gateway.tokenize(card)
 
 

@@ -389,3 +389,35 @@ def test_no_module_sniffs_a_gateway_for_features_or_builds_one_itself():
         if not relative.startswith(allowed) and any(call in text for call in calls):
             offenders.append(f"{relative}: calls a gateway instead of refill.payments.services")
     assert offenders == []
+
+
+# Which adapter takes which way to pay --------------------------------------------------------
+
+
+class PayPalOnlyGateway(SandboxGateway):
+    """A provider that takes PayPal and nothing else (its books are the sandbox's)."""
+
+    name = "paypalonly"
+    capabilities = Capabilities(features=frozenset({Capability.REFUNDS}), wallets=("paypal",))
+
+
+def test_each_way_to_pay_goes_to_the_adapter_its_route_names(card_only, order):
+    """Cards to one adapter, PayPal to another: each wallet is offered when the adapter it is
+    routed to declares it, and its attempt is recorded under that adapter's name."""
+    adapters = {**ADAPTERS, "paypalonly": f"{__name__}.PayPalOnlyGateway"}
+    with override_settings(
+        REFILL_PAYMENT_ADAPTERS=adapters,
+        REFILL_PAYMENT_GATEWAY="cardonly",
+        REFILL_PAYMENT_ROUTES={"paypal": "paypalonly"},
+    ):
+        assert list(provider_wallets_offered()) == ["paypal"]
+        assert card_tokenize(card=card())[0].name == "cardonly"
+        gateway, token = wallet_tokenize(method="paypal")
+        assert gateway.name == "paypalonly" and token.brand == "paypal"
+        with pytest.raises(GatewayUnsupported):
+            wallet_tokenize(method="alipay")
+        payment = order_pay(order=order, pay_with=PayWith(provider_wallet="paypal"))
+        assert payment.gateway == "paypalonly" and payment.status == Payment.Status.REQUIRES_ACTION
+    with override_settings(REFILL_PAYMENT_ADAPTERS=adapters, REFILL_PAYMENT_ROUTES={"paypal": "missing"}):
+        # A route to an adapter that does not exist offers nothing rather than failing the page.
+        assert "paypal" not in provider_wallets_offered()

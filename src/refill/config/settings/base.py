@@ -312,6 +312,15 @@ REFILL_PAYMENT_ADAPTERS = {
     "sandbox": "refill.integrations.payments.sandbox.SandboxGateway",
     "stripe": "refill.integrations.payments.stripe_gateway.StripeGateway",
 }
+# Which adapter takes each way to pay: "card" and each provider wallet ("paypal", "apple_pay",
+# "alipay", "wechat_pay"); a way not named here goes to REFILL_PAYMENT_GATEWAY. From the
+# environment as REFILL_PAYMENT_ROUTES="paypal=paypal,alipay=stripe" (docs/payments.md).
+REFILL_PAYMENT_ROUTES = {
+    method.strip(): name.strip()
+    for method, _, name in (
+        part.partition("=") for part in os.environ.get("REFILL_PAYMENT_ROUTES", "").split(",") if "=" in part
+    )
+}
 
 # Provider limits for bulk work: calls per second per provider, shared by all workers (Stripe's
 # live mode allows about 100/s), and calls in flight per worker process.
