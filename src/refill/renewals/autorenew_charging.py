@@ -31,6 +31,7 @@ from refill.payments.services import provider_charge, provider_charge_paced, pro
 from .autorenew_due import Job
 from .models import RenewalAttempt
 
+# The engine's log name, as before it was split: log filters and alerts look for it.
 logger = logging.getLogger("refill.renewals.autorenew")
 
 # Card payments recorded at a time per charging thread (see _card_round).
