@@ -107,7 +107,7 @@ def test_staff_pages(live_server, desktop_page, shot, language):
     log_out(page)
     customer_page = f"/backoffice/customers/{customer.pk}/"
     log_in(page, base, finance.email, PASSWORD, next_url=customer_page, secret=finance.totp_secret)
-    page.goto(base + customer_page)
+    page.goto(base + customer_page + "?all=orders")  # the orders open, as after "show all"
     check_page(page, shot, "backoffice-customer", language, f"[data-testid=refund-{order.pk}]", problems)
     page.goto(base + "/backoffice/")  # the dashboard: its main action is the customer search
     check_page(page, shot, "backoffice-dashboard", language, "[data-testid=dashboard-search] button", problems)

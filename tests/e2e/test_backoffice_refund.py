@@ -43,7 +43,8 @@ def test_finance_refunds_part_of_an_order(live_server, desktop_page, shot, langu
     expect(page.get_by_test_id("orders")).to_contain_text("25.00")
     shot(page, f"refund-{language}-1-customer")
 
-    # when they open the order's refund page and refund 10.00 to the card
+    # when they open the orders (closed until asked for), the order's refund page, and refund 10.00 to the card
+    page.get_by_test_id("orders").locator("summary").click()
     page.get_by_test_id(f"refund-{order.pk}").click()
     page.wait_for_url(re.compile(rf".*/backoffice/orders/{order.pk}/refund/$"))
     expect(page.get_by_test_id("refundable")).to_contain_text("25.00")

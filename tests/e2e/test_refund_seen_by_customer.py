@@ -46,6 +46,7 @@ def test_a_refund_is_seen_by_the_customer_with_its_credit_note(live_server, desk
     assert_language(staff, language)
 
     # when they refund the whole order to the card it was paid with, with a reason and a note
+    staff.get_by_test_id("orders").locator("summary").click()  # the orders, closed until asked for
     staff.get_by_test_id(f"refund-{order.pk}").click()
     staff.wait_for_url(re.compile(rf".*/backoffice/orders/{order.pk}/refund/$"))
     staff.fill("input[name=amount]", total)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from refill.catalog import selectors, services
-from refill.catalog.models import Market, Plan
+from refill.catalog.models import PAY_METHOD_NAMES, Market, Plan
 from refill.customers.staff import require_perm
 
 from . import catalog_previews
@@ -174,7 +174,19 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 
 @require_perm("catalog.view_market")
 def catalog_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/catalog.html", {"markets": selectors.markets_overview()})
+    markets = [(market, rows, _ways_to_pay(market)) for market, rows in selectors.markets_overview()]
+    return render(request, "backoffice/catalog.html", {"markets": markets})
+
+
+def _ways_to_pay(market: Market) -> dict:
+    """A market's ways to pay as the overview lists them: those switched on in order, those off,
+    and whether they are the market's own setting or Refill's defaults."""
+    settings = selectors.market_pay_methods(market)
+    return {
+        "on": [PAY_METHOD_NAMES[setting.method] for setting in settings if setting.enabled],
+        "off": [PAY_METHOD_NAMES[setting.method] for setting in settings if not setting.enabled],
+        "default": selectors.market_pay_methods_on(market) is None,
+    }
 
 
 @require_perm("catalog.change_market")

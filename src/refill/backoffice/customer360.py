@@ -8,7 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import CharField, Exists, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from refill.audit.models import AuditEvent
@@ -24,7 +25,11 @@ from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.selectors import line_allowances
 
 PHONE_PUNCTUATION = frozenset(" +-().")
-RECENT = 50  # orders, payments, notifications and audit rows shown
+# The page lists the newest rows of each long section, and every row (up to ALL) of the one whose
+# "show all" link was followed: the whole page fits a phone (about 17 screens before, issue 26).
+RECENT = 5
+ALL = 500
+SECTIONS = ("orders", "payments", "notifications", "tickets", "audit")
 
 
 def customers_find(query: str, *, limit: int = 50) -> list[Customer]:
@@ -89,6 +94,8 @@ class Customer360:
     audit: list[AuditEvent]
     currencies: list[str] = field(default_factory=list)
     tickets: list = field(default_factory=list)  # support requests (refill.support), newest first
+    counts: dict[str, int] = field(default_factory=dict)  # how many each section holds in all
+    show_all: str = ""  # the section listed whole ("show all"), if any
 
 
 def renewal_methods(settings, methods: list[PaymentMethod]) -> list[RenewalMethod]:
@@ -112,10 +119,21 @@ def renewal_methods(settings, methods: list[PaymentMethod]) -> list[RenewalMetho
     return found
 
 
-def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
-    """Everything about ``customer``; with ``goodwill``, also the goodwill extension each line may
-    get now (for staff who may act)."""
+def _count(queryset) -> Subquery:
+    """The number of rows of ``queryset``, as a scalar subquery of another query."""
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+
+
+def customer_360(customer: Customer, *, goodwill: bool = False, show_all: str = "") -> Customer360:
+    """Everything about ``customer``, the newest RECENT rows of each long section (every row of
+    ``show_all``, one of SECTIONS) with how many there are; with ``goodwill``, also the goodwill
+    extension each line may get now (for staff who may act)."""
     now = timezone.now()
+    show_all = show_all if show_all in SECTIONS else ""
+
+    def rows(section: str, queryset) -> list:
+        return list(queryset[: ALL if section == show_all else RECENT])
+
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market", "auto_renew").order_by("msisdn"))
     saved = list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True).order_by("pk"))
     views = []
@@ -145,20 +163,37 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    orders = list(
-        Order.objects.filter(customer=customer)
-        .annotate(goodwill=Exists(given), refunded=Subquery(refunded))
+    all_orders = Order.objects.filter(customer=customer)
+    orders = rows(
+        "orders",
+        all_orders.annotate(goodwill=Exists(given), refunded=Subquery(refunded))
         .select_related("line", "receipt")
-        .order_by("-created_at", "-pk")[:RECENT]
+        .order_by("-created_at", "-pk"),
     )
-    payments = list(
-        Payment.objects.filter(order__customer=customer).select_related("order").order_by("-created_at", "-pk")[:RECENT]
-    )
-    currencies = sorted({line.market.currency for line in lines} | {order.currency for order in orders})
+    all_payments = Payment.objects.filter(order__customer=customer)
+    payments = rows("payments", all_payments.select_related("order").order_by("-created_at", "-pk"))
+    currencies = sorted({line.market.currency for line in lines} | set(all_orders.values_list("currency", flat=True)))
     # Everything audited about the customer, their lines and their orders (the newest first).
     about = Q(object_type="customers.customer", object_id=str(customer.pk))
     about |= Q(object_type="lines.line", object_id__in=[str(line.pk) for line in lines])
-    about |= Q(object_type="orders.order", object_id__in=[str(order.pk) for order in orders])
+    about |= Q(object_type="orders.order", object_id__in=all_orders.values(key=Cast("pk", CharField())))
+    all_audit = AuditEvent.objects.filter(about)
+    all_notifications = Notification.objects.filter(customer=customer)
+    all_tickets = customer.tickets.all()
+    # How many each section holds, in one query (the page's cost does not grow with them).
+    counts = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(
+            n_orders=_count(all_orders),
+            n_payments=_count(all_payments),
+            n_notifications=_count(all_notifications),
+            n_tickets=_count(all_tickets),
+            n_audit=_count(all_audit),
+        )
+        .values(*[f"n_{section}" for section in SECTIONS])
+        .get()
+    )
+    counts = {section: counts[f"n_{section}"] or 0 for section in SECTIONS}
     wallets = {currency: wallet_balance(customer, currency) for currency in currencies}
     for item in views:
         item.wallet = wallets.get(item.line.market.currency, Decimal(0))
@@ -169,8 +204,10 @@ def customer_360(customer: Customer, *, goodwill: bool = False) -> Customer360:
         orders=orders,
         payments=payments,
         wallets=wallets,
-        notifications=list(Notification.objects.filter(customer=customer).order_by("-created_at", "-pk")[:RECENT]),
-        audit=list(AuditEvent.objects.filter(about).order_by("-at", "-pk")[:RECENT]),
+        notifications=rows("notifications", all_notifications.order_by("-created_at", "-pk")),
+        audit=rows("audit", all_audit.order_by("-at", "-pk")),
         currencies=currencies,
-        tickets=list(customer.tickets.select_related("assignee", "line").order_by("-created_at", "-pk")[:RECENT]),
+        tickets=rows("tickets", all_tickets.select_related("assignee", "line").order_by("-created_at", "-pk")),
+        counts=counts,
+        show_all=show_all,
     )

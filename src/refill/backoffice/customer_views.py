@@ -20,10 +20,10 @@ from refill.customers.privacy import customer_is_erased
 from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.esim.services import esim_reissue
+from refill.formatting import day_text
 from refill.lines.models import Line
 from refill.notifications.tasks import resend_order_confirmation
 from refill.orders.models import Order
-from refill.portal.templatetags.refill_format import when
 from refill.renewals.autorenew import autorenew_update
 from refill.renewals.goodwill import order_create_goodwill
 from refill.subscriptions.models import Bucket
@@ -64,7 +64,7 @@ def customers_search(request: HttpRequest) -> HttpResponse:
 def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     can_act = request.user.has_perm("backoffice.act_for_customer")
-    view = customer_360(customer, goodwill=can_act)
+    view = customer_360(customer, goodwill=can_act, show_all=request.GET.get("all", ""))
     for item in view.lines:
         # One key per form shown: a double click or a resent form gives the extension once.
         item.goodwill_key = uuid.uuid4().hex
@@ -193,6 +193,6 @@ def customer_goodwill(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
         messages.success(
             request,
             _("Goodwill extension given (order %(order)s): %(number)s is now valid until %(end)s.")
-            % {"order": order.pk, "number": line.msisdn_display, "end": when(line.period_end)},
+            % {"order": order.pk, "number": line.msisdn_display, "end": day_text(line.period_end)},
         )
     return redirect("backoffice:customer", pk=pk)

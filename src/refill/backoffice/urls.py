@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import (
     audit_views,
+    catalog_pay_views,
     catalog_views,
     customer_views,
     dashboard_views,
@@ -73,6 +74,9 @@ urlpatterns += [
 urlpatterns += [
     path("catalog/", catalog_views.catalog_view, name="catalog"),
     path("catalog/markets/<int:pk>/", catalog_views.market_settings_view, name="catalog_market"),
+    path(
+        "catalog/markets/<int:pk>/ways-to-pay/", catalog_pay_views.market_pay_methods_view, name="catalog_pay_methods"
+    ),
     path("catalog/plans/<int:pk>/", catalog_views.plan_settings_view, name="catalog_plan"),
     path("catalog/plans/<int:pk>/prices/new/", catalog_views.plan_price_view, name="catalog_price"),
 ]

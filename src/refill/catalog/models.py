@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from refill.domain import payment_methods as pay_rule
 from refill.domain.periods import Validity, ValidityKind
 
 # Expiry reminders (domain.md: 7, 3 and 1 days before the end), per market: whole days, each once.
@@ -106,6 +107,44 @@ class Market(models.Model):
     @property
     def tax_percent(self) -> Decimal:
         return (self.tax_rate * 100).quantize(Decimal("0.01"))
+
+
+# The ways to pay an operator orders and switches per market, by family (refill.domain.payment_methods).
+PAY_METHOD_NAMES = {
+    pay_rule.WALLET: _("The wallet"),
+    pay_rule.SAVED: _("Saved cards"),
+    pay_rule.WALLET_CARD: _("Wallet first, the rest by card"),
+    pay_rule.NEW_CARD: _("A new card"),
+    pay_rule.APPLE_PAY: _("Apple Pay"),
+    pay_rule.PAYPAL: _("PayPal"),
+    pay_rule.ALIPAY: _("Alipay"),
+    pay_rule.WECHAT_PAY: _("WeChat Pay"),
+    pay_rule.PIN: _("Refill PIN (guests)"),
+}
+
+
+class MarketPayMethod(models.Model):
+    """One way to pay in a market's setting: its place in the market's order and whether the
+    market's checkouts offer it. A market without rows keeps Refill's defaults (every way on, in
+    the order of ``refill.domain.payment_methods``); one with rows offers only those switched on,
+    in ``position`` order. Written by ``catalog.services.market_pay_methods_update``."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="pay_methods")
+    method = models.CharField(max_length=16, choices=list(PAY_METHOD_NAMES.items()))
+    position = models.PositiveSmallIntegerField()
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["market", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["market", "method"], name="market_pay_method_once"),
+            models.CheckConstraint(
+                condition=models.Q(method__in=list(pay_rule.FAMILIES)), name="market_pay_method_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market.code} {self.position}: {self.method}{'' if self.enabled else ' (off)'}"
 
 
 class Plan(models.Model):

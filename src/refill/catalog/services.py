@@ -13,6 +13,7 @@ page can show what it would do (``refill.backoffice.catalog_previews``) before s
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,9 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.services import audit_record
+from refill.domain import payment_methods as pay_rule
 from refill.domain.money import minor_units, quantize
 
-from .models import Market, Plan, PlanPrice
+from .models import Market, MarketPayMethod, Plan, PlanPrice
+from .selectors import market_pay_methods
 
 # What staff may change, and nothing else (code, currency, time zone and validity are fixed once
 # lines and orders refer to them).
@@ -63,6 +66,8 @@ PRICE_IN_THE_PAST = _("A new price cannot start in the past.")
 PRICE_BEFORE_LATEST = _("Another price version starts at or after this time: start the new one later.")
 PRICE_NEGATIVE = _("A price cannot be negative.")
 PRICE_PLACES = _("A price in %(currency)s has at most %(places)s decimal places.")
+PAY_METHODS_EACH_ONCE = _("List every way to pay once: the page was out of date, load it again.")
+PAY_METHODS_NONE_ON = _("Switch on at least one way to pay that a customer can use: a card, a wallet or a provider.")
 
 
 def _plain(value: Any) -> Any:
@@ -244,3 +249,64 @@ def plan_price_add(
         data={"before": before, "after": after, "currency": currency, "version": version},
     )
     return price
+
+
+def _pay_methods_text(settings: Sequence[tuple[str, bool]]) -> dict[str, list[str]]:
+    return {
+        "on": [method for method, enabled in settings if enabled],
+        "off": [method for method, enabled in settings if not enabled],
+    }
+
+
+@transaction.atomic
+def market_pay_methods_update(
+    *,
+    market: Market,
+    methods: Sequence[tuple[str, bool]],
+    cannot_switch_on: Mapping[str, str],
+    actor,
+    reason: str,
+) -> bool:
+    """Set which ways to pay ``market``'s checkouts offer and in what order: ``methods`` is every
+    family of ``refill.domain.payment_methods.FAMILIES`` once, in the new order, each with whether it
+    is switched on. ``cannot_switch_on`` names the families whose payment adapter is not configured
+    or does not take them, with why (``payments.selectors.pay_methods_unavailable``, asked by the
+    caller: the catalog knows no payments); switching one of them on is refused, and so is a
+    setting that leaves nothing a customer can pay with. A refusal changes nothing (a
+    ValidationError per field: ``methods``, ``reason``). Returns whether anything changed; a change
+    is saved with its audit row (before and after)."""
+    locked = Market.objects.select_for_update().get(pk=market.pk)
+    errors = _reason_errors(reason)
+    wanted = [(str(method), bool(enabled)) for method, enabled in methods]
+    problems: list[ValidationError] = []
+    if sorted(method for method, _on in wanted) != sorted(pay_rule.FAMILIES):
+        problems.append(ValidationError(PAY_METHODS_EACH_ONCE, code="pay_methods_each_once"))
+    else:
+        problems += [
+            ValidationError(cannot_switch_on[method], code="pay_method_unavailable")
+            for method, enabled in wanted
+            if enabled and method in cannot_switch_on
+        ]
+        if not any(enabled and method != pay_rule.PIN for method, enabled in wanted):
+            problems.append(ValidationError(PAY_METHODS_NONE_ON, code="pay_methods_none_on"))
+    if problems:
+        errors["methods"] = problems
+    if errors:
+        raise ValidationError(errors)
+    had_setting = locked.pay_methods.exists()
+    before = [(setting.method, setting.enabled) for setting in market_pay_methods(locked)]
+    if had_setting and before == wanted:
+        return False
+    locked.pay_methods.all().delete()
+    MarketPayMethod.objects.bulk_create(
+        MarketPayMethod(market=locked, method=method, position=place, enabled=enabled)
+        for place, (method, enabled) in enumerate(wanted)
+    )
+    audit_record(
+        actor=actor,
+        action="market.pay_methods_changed",
+        obj=locked,
+        reason=reason.strip(),
+        data={"before": _pay_methods_text(before), "after": _pay_methods_text(wanted), "was_default": not had_setting},
+    )
+    return True

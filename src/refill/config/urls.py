@@ -8,6 +8,7 @@ from refill.esim.views import handle_download_progress_info
 from refill.ops import views as ops_views
 from refill.payments.sandbox_views import sandbox_confirm
 from refill.payments.webhook_views import provider_webhook
+from refill.payments.wellknown_views import apple_pay_domain_association
 
 urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
@@ -15,6 +16,11 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     path("sandbox/confirm/<str:reference>/", sandbox_confirm, name="sandbox_confirm"),
     path("webhooks/payments/<str:gateway_name>/", provider_webhook, name="provider_webhook"),
+    path(
+        ".well-known/apple-developer-merchantid-domain-association",
+        apple_pay_domain_association,
+        name="apple_pay_domain_association",
+    ),
     path(
         "gsma/rsp2/es2plus/handleDownloadProgressInfo",
         handle_download_progress_info,

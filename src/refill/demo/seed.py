@@ -20,7 +20,9 @@ from stdnum.iso7064 import mod_97_10
 
 from refill.agentdesk.models import Shop, ShopAgent
 from refill.catalog.models import Market, Plan, PlanPrice
+from refill.catalog.services import market_pay_methods_update
 from refill.customers.models import Customer, User
+from refill.domain import payment_methods as pay_rule
 from refill.domain.identifiers import normalize_iccid, normalize_msisdn
 from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
@@ -32,6 +34,7 @@ from refill.lines.services import lines_lapse_sweep
 from refill.orders.checkout import order_create_renewal
 from refill.orders.paying import order_pay_card
 from refill.payments.port import CardDetails
+from refill.payments.selectors import pay_methods_unavailable
 from refill.payments.services import method_add
 from refill.promotions.models import Promotion
 from refill.renewals.autorenew import autorenew_update
@@ -42,6 +45,14 @@ from refill.vouchers.services import pins_csv, voucher_batch_generate, voucher_r
 from .today import today_seed
 
 GB = 1024
+
+# Each demo market's ways to pay, in its order (the back office's "Ways to pay"); the others are off.
+# US customers pay by card first, then Apple Pay and PayPal; China's pay with their wallet, 支付宝
+# and 微信支付 before cards, and PayPal and Apple Pay are switched off there.
+DEMO_WAYS_TO_PAY = {
+    "us": ["saved", "card", "apple_pay", "paypal", "wallet", "wallet_card", "alipay", "wechat_pay", "pin"],
+    "cn": ["wallet", "alipay", "wechat_pay", "card", "saved", "wallet_card", "pin"],
+}
 
 # code, kind, en, zh, validity kind, count, data MB (None = unlimited), minutes, sms, price, max prepaid, rollover
 US_PLANS = [
@@ -224,6 +235,7 @@ def demo_seed(stdout=None) -> bool:
         ShopAgent.objects.create(
             user=agent, shop=Shop.objects.create(code="dc-main", name="Refill Shop, 14th Street", market=us)
         )
+        _ways_to_pay([us, cn], admin)
         for role in ("support", "finance", "catalog"):  # one staff member per back office role
             _demo_totp(_user(f"{role}@example.com", role=User.Role.STAFF, staff=True, group=role))
         li = Customer.objects.create(display_name="李伟", preferred_language="zh-hans", time_zone="Asia/Shanghai")
@@ -291,6 +303,21 @@ def demo_seed(stdout=None) -> bool:
         # Activity dated now, so the back office's first page has today's figures.
         today_seed(us=us, now=now)
     return True
+
+
+def _ways_to_pay(markets: list[Market], admin: User) -> None:
+    """Each market's ways to pay (DEMO_WAYS_TO_PAY), through the back office's own service; a way
+    the configured payment adapters cannot take stays off, as the back office would keep it."""
+    unavailable = pay_methods_unavailable()
+    for market in markets:
+        wanted = [way for way in DEMO_WAYS_TO_PAY[market.code] if way not in unavailable]
+        market_pay_methods_update(
+            market=market,
+            methods=[(way, True) for way in wanted] + [(way, False) for way in pay_rule.FAMILIES if way not in wanted],
+            cannot_switch_on=unavailable,
+            actor=admin,
+            reason="Demo: the ways customers in this market pay",
+        )
 
 
 def _fleet(us: Market, now) -> list[Line]:

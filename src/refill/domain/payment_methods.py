@@ -7,18 +7,19 @@ The order (issue 26):
    wallet with a card, a provider wallet such as Alipay): a returning customer pays the way they
    did without looking for it;
 2. then what the market uses most, as an ordered list of method families given by the caller
-   (today the defaults below; an operator's per-market setting later), then the customer's
+   (the operator's setting for the market, issue 28, else the defaults below), then the customer's
    language's list;
 3. then Refill's own order (``BASE_ORDER``);
 4. a way that cannot be used now (a wallet holding less than the total, an expired card) is kept,
    disabled with its reason, after every usable one, so the first offered is always one that works.
 
-Ties keep the order the caller gave (saved cards come default first).
+Ties keep the order the caller gave (saved cards come default first). A family the market switched
+off (``offered``: the families a market's setting leaves on) is not offered at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,11 +34,15 @@ ALIPAY = "alipay"
 WECHAT_PAY = "wechat_pay"
 PAYPAL = "paypal"
 APPLE_PAY = "apple_pay"
+# A refill PIN (a printed card's code): only a guest refilling a number pays with one.
+PIN = "pin"
 
 # Refill's own order when nothing else decides: the wallet when it covers the price (issue 3: no
 # card is charged at all), a saved card (nothing to type), the wallet with a card for the rest,
-# a new card, then the provider wallets.
-BASE_ORDER: tuple[str, ...] = (WALLET, SAVED, WALLET_CARD, NEW_CARD, APPLE_PAY, PAYPAL, ALIPAY, WECHAT_PAY)
+# a new card, then the provider wallets; the refill PIN, a guest's, after every payment.
+BASE_ORDER: tuple[str, ...] = (WALLET, SAVED, WALLET_CARD, NEW_CARD, APPLE_PAY, PAYPAL, ALIPAY, WECHAT_PAY, PIN)
+# Every family an operator can switch on or off and order for a market, in Refill's own order.
+FAMILIES: tuple[str, ...] = BASE_ORDER
 
 # What each market's customers use most, before cards. Chinese customers pay with 支付宝 and
 # 微信支付 far more than with cards; the wallet keeps its place first when it covers the price.
@@ -78,12 +83,28 @@ def preference_for(
     return _unique([*markets.get(market, ()), *languages.get(language.lower(), ())])
 
 
+def market_order(market: str, configured: Sequence[str] | None = None) -> list[str]:
+    """The families a market's checkouts offer, in the market's order before anything about the
+    customer counts: the operator's setting (``configured``: the families switched on, in order),
+    else the market's defaults and then Refill's own order, every family on."""
+    if configured is not None:
+        return _unique(family for family in configured if family in FAMILIES)
+    return _unique([*DEFAULT_MARKET_PREFERENCES.get(market, ()), *FAMILIES])
+
+
 def pay_options_ordered(
-    options: Iterable[PayOption], *, last_used: str | None = None, preferred: Sequence[str] = ()
+    options: Iterable[PayOption],
+    *,
+    last_used: str | None = None,
+    preferred: Sequence[str] = (),
+    offered: Collection[str] | None = None,
 ) -> list[PayOption]:
     """``options`` in the order a checkout offers them (see the module's docstring). ``last_used``
     is the key (or family) of the way the customer paid last; ``preferred`` an ordered list of
-    families (or keys) the market and language put first."""
+    families (or keys) the market and language put first; ``offered`` the families the market
+    leaves switched on (None: every one), the others left out whatever else is said of them."""
+    if offered is not None:
+        options = [option for option in options if option.family in offered]
     preferred = _unique(preferred)
     base = [family for family in BASE_ORDER if family not in preferred]
 

@@ -27,6 +27,7 @@ from refill.ops.safetext import csv_response
 from refill.orders.errors import PaymentInProgress, RefillError, decline_message
 from refill.orders.paying import PayWith
 from refill.orders.settling import payment_resume
+from refill.payments.bank_step import bank_step
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.payments.port import TokenizationError
@@ -318,7 +319,10 @@ def job_return(request: HttpRequest, pk: int) -> HttpResponse:
     if found.funding_id:
         waiting = found.funding.payments.filter(status=Payment.Status.REQUIRES_ACTION).first()
         if waiting is not None:
-            payment_resume(payment=waiting, actor=request.user)
+            waiting = payment_resume(payment=waiting, actor=request.user)
+            step = bank_step(request, found.funding, waiting)
+            if step is not None:
+                return step
     return redirect("fleets:job", pk=found.pk)
 
 

@@ -43,6 +43,14 @@ class OrderNotPayable(RefillError):
     message = _("This order can no longer be paid. Please start a new renewal.")
 
 
+class PayMethodNotOffered(RefillError):
+    """The market switched this way to pay off (back office, "Ways to pay"): refused before
+    anything is recorded or charged."""
+
+    code = "pay_method_not_offered"
+    message = _("This way to pay is not offered for this number. Please choose another way to pay.")
+
+
 class TooManyDeclines(RefillError):
     code = "too_many_declines"
     message = _(

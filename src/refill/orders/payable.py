@@ -101,15 +101,19 @@ def orders_no_longer_payable(orders: list[Order], now: datetime | None = None) -
 
 def orders_display_state(orders: list[Order], now: datetime | None = None) -> dict[int, str]:
     """How each order is shown: its status, except "not_completed" for an unpaid order that can no
-    longer be paid (and has no payment still in flight), and "refunded" / "partly_refunded" for a
-    paid one that was (orders/creditnotes.py)."""
+    longer be paid (and has no payment still in flight), "failed" for one still payable whose last
+    attempt was declined (a payment app's decline leaves the order payable: "Awaiting payment" read
+    as if the app were still asking), and "refunded" / "partly_refunded" for a paid one that was
+    (orders/creditnotes.py)."""
 
     unpaid = [order for order in orders if order.status in UNPAID]
-    in_flight = set(
-        Payment.objects.filter(order_id__in=[o.pk for o in unpaid], status__in=OPEN_PAYMENTS).values_list(
-            "order_id", flat=True
-        )
-    )
+    last_status: dict[int, str] = {}
+    in_flight = set()
+    attempts = Payment.objects.filter(order_id__in=[o.pk for o in unpaid]).order_by("order_id", "pk")
+    for order_id, status in attempts.values_list("order_id", "status"):
+        last_status[order_id] = status  # the newest attempt's, by pk
+        if status in OPEN_PAYMENTS:
+            in_flight.add(order_id)
     dead = orders_no_longer_payable([o for o in unpaid if o.pk not in in_flight], now)
     refunds = orders_refund_summaries([order for order in orders if order.status == Order.Status.PAID])
     states = {}
@@ -118,6 +122,8 @@ def orders_display_state(orders: list[Order], now: datetime | None = None) -> di
             states[order.pk] = refunds[order.pk].state
         elif order.pk in dead:
             states[order.pk] = "not_completed"
+        elif order.status in UNPAID and last_status.get(order.pk) == Payment.Status.FAILED:
+            states[order.pk] = Order.Status.FAILED
         else:
             states[order.pk] = order.status
     return states

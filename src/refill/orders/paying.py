@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from refill.catalog.selectors import market_pay_methods_on
+from refill.domain import payment_methods as pay_rule
 from refill.domain.money import quantize
 from refill.domain.payment_methods import wallet_card_split
 from refill.errors import RefillError
@@ -33,6 +35,7 @@ from refill.ledger.services import (
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.errors import (
     OrderNotPayable,
+    PayMethodNotOffered,
     TooManyDeclines,
     WalletTooLow,
 )
@@ -42,6 +45,7 @@ from refill.payments.gateways import gateway_for
 from refill.payments.models import Payment, PaymentMethod
 from refill.payments.port import (
     PROVIDER_WALLETS,
+    BrowserCard,
     CardDetails,
     ChargeRequest,
     PaymentGateway,
@@ -262,7 +266,7 @@ class PayWith:
     (redirect-and-return), the wallet alone (none of these), or the wallet first and a card or
     saved method for the rest (``use_wallet``)."""
 
-    card: CardDetails | None = None
+    card: CardDetails | BrowserCard | None = None
     saved_method: PaymentMethod | None = None
     provider_wallet: str = ""
     use_wallet: bool = False
@@ -279,14 +283,37 @@ def share_of_wallet(balance: Decimal, order: Order) -> Decimal:
     return wallet_card_split(balance, order.total, order.currency).wallet
 
 
+def pay_with_family(pay_with: PayWith) -> str:
+    """The way to pay ``pay_with`` is, as a market's setting names it (domain.payment_methods)."""
+    if pay_with.use_wallet:
+        return pay_rule.WALLET_CARD
+    if pay_with.saved_method is not None:
+        return pay_rule.SAVED
+    if pay_with.provider_wallet:
+        return pay_with.provider_wallet
+    return pay_rule.NEW_CARD if pay_with.card is not None else pay_rule.WALLET
+
+
+def pay_method_check(*, market, family: str) -> None:
+    """Refuse a way to pay (a family of domain.payment_methods) the market (a Market, its pk or
+    code) switched off in its "Ways to pay" setting, whatever a form or a client posted:
+    PayMethodNotOffered, before anything is recorded or charged. A market without a setting
+    offers every way."""
+    offered = market_pay_methods_on(market)
+    if offered is not None and family not in offered:
+        raise PayMethodNotOffered()
+
+
 def order_pay(*, order: Order, pay_with: PayWith, actor=None, return_url: str = "") -> Payment | None:
     """Pay ``order`` the way the customer chose, through the configured gateway. Shared by the
     portal and the API. Raises TokenizationError for a card the provider refuses outright and
-    RefillError for an order that cannot be paid now; a decline comes back as a failed payment."""
+    RefillError for an order that cannot be paid now (PayMethodNotOffered for a way its market
+    switched off); a decline comes back as a failed payment."""
 
     if order.total == 0:
         # Promotions took off the whole price: nothing to charge, the order is fulfilled at once.
         return order_pay_wallet(order=order, actor=actor)
+    pay_method_check(market=order.market_id, family=pay_with_family(pay_with))
     saved = pay_with.saved_method
     if saved is not None:
         # A saved method's token belongs to the adapter that saved it, whatever the default is now.

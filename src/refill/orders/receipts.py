@@ -14,7 +14,8 @@ from refill.promotions.texts import order_promotion_lines
 from refill.subscriptions.grants import addon_validity
 
 from .creditnotes import order_refund_summary
-from .models import Order, OrderItem
+from .models import Order, OrderItem, Receipt
+from .services import receipts_number
 
 
 def receipt_context(order: Order) -> dict:
@@ -53,3 +54,16 @@ def item_validity(item: OrderItem) -> tuple[datetime | None, datetime | None]:
         return addon_validity(item)
     periods = list(item.granted_periods.order_by("start"))
     return (periods[0].start, periods[-1].end) if periods else (None, None)
+
+
+def order_reference(order: Order) -> str:
+    """What a customer is given to quote for an order, the same on the page, in the email and on
+    the PDF: its receipt's number once paid (numbered first if the numbering job has not run yet),
+    else the order's own number, as its page is titled before it is paid."""
+    receipt = Receipt.objects.filter(order=order).first()
+    if receipt is not None and not receipt.number:
+        receipts_number()
+        receipt.refresh_from_db(fields=["number"])
+    if receipt is not None and receipt.number:
+        return receipt.display_number
+    return str(order.pk)

@@ -81,7 +81,7 @@ def payments_complete(
             if result.status == ChargeStatus.REQUIRES_ACTION:
                 # The customer confirms with their bank first; the wallet part stays held meanwhile.
                 payment.status = Payment.Status.REQUIRES_ACTION
-                payment.action_url = result.next_url
+                payment.action_url = result.next_url or payment.action_url
             elif result.status == ChargeStatus.SUCCEEDED:
                 payment.status = Payment.Status.SUCCEEDED
                 payment.completed_at = timezone.now()
@@ -175,6 +175,14 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
         except Exception:
             logger.exception("payment %s: the provider did not answer the status request", payment.pk)
             result = ChargeResult(ChargeStatus.UNKNOWN)
+        if result.status == ChargeStatus.REQUIRES_ACTION and payment.status != Payment.Status.REQUIRES_ACTION:
+            # The answer that would have sent the customer on was lost, and the provider is still
+            # waiting for them (a bank's page, an Alipay or WeChat Pay payment): the attempt waits
+            # again, the customer can go on from the order's page, and if nobody does it is
+            # cancelled after ABANDONED_ACTION_AFTER like any other.
+            Payment.objects.filter(pk=payment.pk).update(reconcile_attempts=F("reconcile_attempts") + 1)
+            payment_complete(payment=payment, result=result, now=now)
+            continue
         if result.status in (ChargeStatus.UNKNOWN, ChargeStatus.REQUIRES_ACTION):
             delay = RECONCILE_BACKOFF[min(payment.reconcile_attempts, len(RECONCILE_BACKOFF) - 1)]
             Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
@@ -195,15 +203,41 @@ def payments_reconcile(*, now: datetime | None = None, batch: int = 200) -> int:
 def payment_resume(*, payment: Payment, actor=None) -> Payment:
     """The customer is back from their bank's confirmation step: ask the provider how it ended and
     settle the attempt (still waiting is a fine answer too)."""
+    return payment_follow(payment=payment, actor=actor)[0]
+
+
+def payment_follow(*, payment: Payment, actor=None) -> tuple[Payment, ChargeResult | None]:
+    """``payment_resume``, with the provider's answer: while the customer still has to act, what
+    they act on (WeChat Pay's QR code, which a page keeps showing while it follows the payment).
+    The answer is None when the attempt was not waiting or the provider did not answer."""
 
     if payment.status != Payment.Status.REQUIRES_ACTION:
-        return payment
+        return payment, None
     try:
         result = provider_fetch(payment=payment)
     except Exception:
         logger.exception("payment %s: the provider did not answer after the confirmation step", payment.pk)
-        return payment
+        return payment, None
     if result.status == ChargeStatus.REQUIRES_ACTION:
+        return payment, result
+    payment = payment_complete(payment=payment, result=result, actor=actor)
+    receipts_number()
+    return payment, result
+
+
+def payment_abandon(*, payment: Payment, actor=None) -> Payment:
+    """The customer gave up on an attempt still waiting for them (a QR code they will not scan):
+    cancel it at the provider, so paying in the app later cannot charge, and settle it as the
+    provider answers; one paid meanwhile stays paid."""
+
+    if payment.status != Payment.Status.REQUIRES_ACTION:
+        return payment
+    try:
+        result = provider_cancel(payment=payment)
+    except Exception:
+        logger.exception("payment %s: the provider did not answer the cancellation", payment.pk)
+        return payment
+    if result.status in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.UNKNOWN):
         return payment
     payment = payment_complete(payment=payment, result=result, actor=actor)
     receipts_number()

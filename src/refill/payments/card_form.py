@@ -22,7 +22,9 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
-from refill.integrations.payments.base import CardDetails
+from refill.integrations.payments.base import BrowserCard, CardDetails
+
+from .selectors import card_browser_setup
 
 # A card is not issued for longer than this; a later year is a typing mistake, not a card.
 MAX_YEARS_AHEAD = 20
@@ -36,7 +38,14 @@ MESSAGES = {
     "cvc_required": _("Enter the security code."),
     "cvc_invalid": _("Enter the 3 or 4 digit security code from the back of the card."),
     "summary": _("Check the card details"),
+    # The provider's own card field (Stripe.js): its messages about what was typed are the
+    # provider's, in the reader's language; these are Refill's around it.
+    "element_required": _("Enter your card in the card field."),
+    "element_unavailable": _("The card field could not be loaded. Reload the page, or choose another way to pay."),
 }
+
+# A provider's reference for a card its script made in the browser (Stripe: pm_…).
+_BROWSER_REFERENCE = re.compile(r"^[A-Za-z0-9_]{3,255}$")
 
 _NUMBER_SEPARATORS = re.compile(r"[\s-]+")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
@@ -156,6 +165,19 @@ class CardForm(forms.Form):
 
     def __init__(self, *args, keep_number: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        # When the adapter that takes cards tokenises them in the browser (Stripe), the page shows
+        # the provider's card field instead of ours and posts only the reference its script made:
+        # the number, expiry and code never reach Refill (templates/portal/_card_fields.html).
+        self.browser = card_browser_setup()
+        if self.browser is not None:
+            for name in ("card_number", "card_expiry", "card_cvc"):
+                del self.fields[name]
+            self.fields["card_reference"] = forms.CharField(
+                max_length=255,
+                error_messages={"required": MESSAGES["element_required"]},
+                widget=forms.HiddenInput(attrs={"data-card-reference": "", "data-testid": "card-reference"}),
+            )
+            return
         if not keep_number:
             # The shop counter's screen faces the shop: a number typed there is never shown again.
             self.fields["card_number"].widget = SecretInput(attrs=self.fields["card_number"].widget.attrs)
@@ -168,6 +190,7 @@ class CardForm(forms.Form):
         """An unbound form showing what was typed (not the security code), for a page shown again
         without a payment attempt (a promotion code applied): no errors for fields not yet filled."""
         names = ("card_number", "card_expiry", "card_holder")
+        # (The provider's card field keeps nothing: its reference is made again for the next payment.)
         return cls(initial={name: str(data.get(name, ""))[:100] for name in names if data.get(name)})
 
     def clean_card_number(self) -> str:
@@ -190,8 +213,19 @@ class CardForm(forms.Form):
             raise forms.ValidationError(MESSAGES["cvc_invalid"], code="invalid")
         return cvc
 
-    def card_details(self) -> CardDetails:
-        """The card as typed, for the gateway (the form must be valid)."""
+    def clean_card_reference(self) -> str:
+        reference = self.cleaned_data["card_reference"].strip()
+        if not _BROWSER_REFERENCE.fullmatch(reference):
+            raise forms.ValidationError(MESSAGES["element_required"], code="invalid")
+        return reference
+
+    def card_details(self) -> CardDetails | BrowserCard:
+        """The card for the gateway (the form must be valid): as typed, or the reference the
+        provider's script made in the browser."""
+        if self.browser is not None:
+            return BrowserCard(
+                reference=self.cleaned_data["card_reference"], holder=self.cleaned_data.get("card_holder", "")
+            )
         month, year = self.cleaned_data["card_expiry"]
         return CardDetails(
             number=self.cleaned_data["card_number"],

@@ -7,6 +7,8 @@ a provider's adapter, its rate limiter and the port's module can move without to
 
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
+    BrowserCard,
+    BrowserSetup,
     Capability,
     CardDetails,
     ChargeRequest,
@@ -22,6 +24,8 @@ from refill.integrations.payments.base import (
 
 __all__ = [
     "PROVIDER_WALLETS",
+    "BrowserCard",
+    "BrowserSetup",
     "Capability",
     "CardDetails",
     "ChargeRequest",

@@ -19,6 +19,7 @@ from .gateways import CAPABILITY_NAMES, CARD, GatewayUnsupported, gateway_for, g
 from .models import Payment, PaymentMethod, ProviderEvent
 from .port import (
     PROVIDER_WALLETS,
+    BrowserCard,
     Capability,
     CardDetails,
     ChargeRequest,
@@ -46,18 +47,32 @@ def methods_for(customer) -> list[PaymentMethod]:
     return list(PaymentMethod.objects.filter(customer=customer, removed_at__isnull=True))
 
 
-def method_add(*, customer, card: CardDetails, gateway: PaymentGateway | None = None, actor=None) -> PaymentMethod:
+def _card_token(gateway: PaymentGateway, card: CardDetails | BrowserCard) -> PaymentToken:
+    """The provider token for a card: typed into Refill's form (``server_tokenisation``) or made by
+    the provider's own script in the browser (``browser_tokenisation``), whichever the adapter
+    declares; the other kind is refused with GatewayUnsupported before anything is sent."""
+    needed = Capability.BROWSER_TOKENISATION if isinstance(card, BrowserCard) else Capability.SERVER_TOKENISATION
+    if needed not in gateway.capabilities:
+        raise GatewayUnsupported(what=CAPABILITY_NAMES[needed])
+    if isinstance(card, BrowserCard):
+        return gateway.tokenize_browser(card)
+    return gateway.tokenize(card)
+
+
+def method_add(
+    *, customer, card: CardDetails | BrowserCard, gateway: PaymentGateway | None = None, actor=None
+) -> PaymentMethod:
     """Tokenise the card with the provider (default: the configured one), have the provider keep
     it for later (off-session) charges, and keep only its token and display details. The first
     saved method becomes the default. Raises TokenizationError when the provider refuses the card,
-    GatewayUnsupported when the provider does not declare saved methods."""
+    GatewayUnsupported when the provider does not declare saved methods or takes cards the other
+    way (typed into Refill's form, or in its own script in the browser)."""
     gateway = gateway or gateway_for(gateway_name_for(CARD))
-    for needed in (Capability.SERVER_TOKENISATION, Capability.SAVED_METHODS):
-        if needed not in gateway.capabilities:
-            raise GatewayUnsupported(what=CAPABILITY_NAMES[needed])
+    if Capability.SAVED_METHODS not in gateway.capabilities:
+        raise GatewayUnsupported(what=CAPABILITY_NAMES[Capability.SAVED_METHODS])
     if len(methods_for(customer)) >= MAX_METHODS:
         raise MethodRefused(reason=_("at most %(count)s methods can be saved") % {"count": MAX_METHODS})
-    token = gateway.tokenize(card)
+    token = _card_token(gateway, card)
     # One provider customer per Refill customer: reuse the one an earlier method created.
     known = (
         PaymentMethod.objects.filter(customer=customer, gateway=gateway.name)
@@ -99,11 +114,14 @@ def wallet_tokenize(*, method: str, gateway_name: str | None = None) -> tuple[Pa
     return gateway, gateway.tokenize_wallet(method)
 
 
-def card_tokenize(*, card: CardDetails, gateway_name: str | None = None) -> tuple[PaymentGateway, PaymentToken]:
-    """Typed card details as a token for a charge, with the adapter that will take it. An adapter
-    that takes cards only in the provider's own form refuses them with GatewayUnsupported."""
-    gateway = gateway_require(Capability.SERVER_TOKENISATION, gateway_name or gateway_name_for(CARD))
-    return gateway, gateway.tokenize(card)
+def card_tokenize(
+    *, card: CardDetails | BrowserCard, gateway_name: str | None = None
+) -> tuple[PaymentGateway, PaymentToken]:
+    """A card as a token for a charge, with the adapter that will take it: typed details for an
+    adapter that takes them (the sandbox), the reference the provider's script made in the browser
+    for one that tokenises there (Stripe). The other kind is refused with GatewayUnsupported."""
+    gateway = gateway_for(gateway_name or gateway_name_for(CARD))
+    return gateway, _card_token(gateway, card)
 
 
 def provider_charge(gateway: PaymentGateway, payment, request: ChargeRequest) -> ChargeResult:

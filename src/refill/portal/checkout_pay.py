@@ -21,6 +21,7 @@ from refill.promotions.services import normalise_code
 
 from .forms import CardForm
 from .pay_methods import provider_wallets
+from .provider_pages import provider_redirect
 
 
 @dataclass
@@ -111,7 +112,8 @@ def checkout_pay(request: HttpRequest, order: Order, choice: PayChoice, page) ->
         saved_method=choice.saved_method,
     )
     if outcome.redirect_to:
-        return redirect(outcome.redirect_to)  # the bank's confirmation step or the provider's page
+        # the bank's confirmation step or the provider's page
+        return provider_redirect(request, outcome.redirect_to, outcome.payment)
     if outcome.in_progress:
         return redirect("portal:order_detail", pk=order.pk)
     if outcome.error:

@@ -20,12 +20,15 @@ from refill.orders.creditnotes import (
 from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
-from refill.orders.receipts import item_validity, receipt_pdf
-from refill.orders.settling import payment_resume
+from refill.orders.receipts import item_validity, order_reference, receipt_pdf
+from refill.orders.settling import payment_follow
+from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
+from refill.payments.port import PROVIDER_WALLETS, ChargeStatus
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
+from .payment_qr import qr_page
 from .views import _customer, _owned_order, customer_orders
 
 
@@ -50,7 +53,9 @@ def _order_context(order: Order) -> dict:
         "in_progress": order.payments.filter(
             status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.REQUIRES_ACTION]
         ).exists(),
-        "awaiting_bank": order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first(),
+        "awaiting_bank": (awaiting := order.payments.filter(status=Payment.Status.REQUIRES_ACTION).first()),
+        # A payment app (Alipay, WeChat Pay...) waiting for the customer is named as itself.
+        "awaiting_provider": PROVIDER_WALLETS.get(awaiting.card_brand) if awaiting is not None else None,
         "wallet_balance": wallet_balance(order.customer, order.currency),
         "receipt": getattr(order, "receipt", None),
         "promotions": order_promotion_lines(order),
@@ -135,12 +140,18 @@ def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    """Back from the bank's confirmation step: settle the attempt and show how it ended."""
+    """Back from the bank's confirmation step: settle the attempt and show how it ended. A payment
+    made by scanning a QR code with the provider's app (WeChat Pay) is shown here until it ends."""
     order = _owned_order(request, pk)
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=request.user)
+        waiting, answer = payment_follow(payment=waiting, actor=request.user)
+        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+            return qr_page(request, order, waiting, answer)
         order.refresh_from_db()
+        step = bank_step(request, order, waiting)
+        if step is not None:
+            return step
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
@@ -154,13 +165,20 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        payment_resume(payment=waiting, actor=None)
+        waiting, answer = payment_follow(payment=waiting, actor=None)
+        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+            return qr_page(request, order, waiting, answer, gift_token=token)
         order.refresh_from_db()
+        step = bank_step(request, order, waiting)
+        if step is not None:
+            return step
     last = order.payments.filter(method=Payment.Method.CARD).order_by("-pk").first()
     context = {
         "order": order,
         "item": gift_item(order),
         "paid": order.status == Order.Status.PAID,
+        # The receipt's number once paid (as the guest's email says), else the order's.
+        "reference": order_reference(order),
         "declined": payment_decline_message(last) if last is not None and last.decline_code else "",
         # Try again (a guest's own gift): the same number and plan, a new payment (portal.refill_views).
         "again_token": token if order.payer == Order.Payer.GUEST else "",

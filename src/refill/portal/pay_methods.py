@@ -1,6 +1,7 @@
-"""The ways to pay a portal checkout (renewal, add-on) and the wallet top-up offer: which ones, in
-which order (refill.domain.payment_methods), named in the customer's language, with why one cannot
-be used, and what "wallet first, the rest by card" takes from each.
+"""The ways to pay a portal checkout (renewal, add-on) and the wallet top-up offer: which ones (the
+market's setting, payments.selectors.market_methods), in which order (refill.domain.payment_methods),
+named in the customer's language, with why one cannot be used, and what "wallet first, the rest by
+card" takes from each.
 
 The templates read these as they are (portal/_pay_with.html, portal/_quote.html, portal/wallet.html);
 the order and the reasons are decided here, never in a template."""
@@ -15,12 +16,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain import payment_methods as rule
+from refill.domain.money import minor_units
 from refill.formatting import money_text
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
 from refill.payments.port import PROVIDER_WALLETS
-from refill.payments.selectors import provider_wallets_offered
+from refill.payments.selectors import market_methods, provider_wallets_offered
 from refill.payments.services import methods_for
 
 from .forms import CardForm
@@ -146,10 +148,18 @@ def pay_options(
         offered.append(PayMethodOption(key=code, testid=f"pay-{code}", label=str(name)))
 
     last = last_used_key(customer, saved)
-    preferred = rule.preference_for(market=market_code, language=language)
+    # The market's setting (issue 28): the ways it switched off are not offered, the others follow
+    # its order; a market without one keeps the defaults.
+    market = market_methods(market_code)
+    preferred = rule.preference_for(
+        market=market_code, language=language, market_preferences=market.preferences(market_code)
+    )
     by_key = {option.key: option for option in offered}
     ordered = rule.pay_options_ordered(
-        [rule.PayOption(option.key, option.usable) for option in offered], last_used=last, preferred=preferred
+        [rule.PayOption(option.key, option.usable) for option in offered],
+        last_used=last,
+        preferred=preferred,
+        offered=market.offered,
     )
     return [_marked(by_key[option.key], last) for option in ordered]
 
@@ -227,4 +237,8 @@ def checkout_pay_context(line, quote, pay_with: str | None, card_form) -> dict:
         "provider_wallets": provider_wallets(),
         "saved_methods": saved,
         "card_choices": " ".join(CARD_CHOICES),
+        # The total in minor units, for the provider's wallet button (Apple Pay, Google Pay), which
+        # shows the amount in the browser's own payment sheet (static/refill/browser-card.js).
+        "pay_total_minor": int(total.scaleb(minor_units(currency))) if total is not None else None,
+        "pay_currency": currency,
     }

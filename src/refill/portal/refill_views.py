@@ -26,15 +26,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
 from refill.domain import payment_methods as rule
-from refill.domain.money import quantize
+from refill.domain.money import Money, quantize
 from refill.orders.errors import RefillError, decline_message
 from refill.orders.models import Order, OrderItem
-from refill.orders.pricing import RENEWABLE_PLAN_KINDS, renewal_plans
+from refill.orders.pricing import RENEWABLE_PLAN_KINDS, periods_parse, renewal_plans
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
 from refill.payments.port import TokenizationError
-from refill.payments.selectors import provider_wallets_offered
-from refill.renewals.checkout_choice import choice_key
+from refill.payments.selectors import market_methods, provider_wallets_offered
+from refill.renewals.checkout_choice import choice_key, choice_quote
 from refill.renewals.gift_pins import gift_pin_refill
 from refill.renewals.gifts import (
     GiftNumberNotFound,
@@ -47,7 +47,10 @@ from refill.renewals.gifts import (
 )
 
 from .forms import SecretInputPin
+from .provider_pages import provider_redirect
 
+# Above what the form's amount field holds (max_digits=10, decimal_places=2): not a payable amount.
+AMOUNT_LIMIT = Decimal("100000000")
 # Refusals that are a limit reached (answered 429, as the API does).
 LIMITED = ("too_many_gifts", "too_many_declines", "too_many_pin_attempts")
 
@@ -124,22 +127,68 @@ class RefillForm(forms.Form):
 
 
 def _methods(line) -> list[tuple[str, str]]:
-    """How a guest may pay, in the order offered: a card and the gateway's provider wallets ordered
-    by the one rule (refill.domain.payment_methods) for the number's market and the reader's
-    language, then a refill PIN. A guest has no "last used": nothing is remembered about them."""
+    """How a guest may pay, in the order offered: a card, the gateway's provider wallets and a
+    refill PIN, those the number's market offers (its setting, issue 28), ordered by the one rule
+    (refill.domain.payment_methods) for the market and the reader's language; the PIN after every
+    payment unless the market's order says otherwise. A guest has no "last used": nothing is
+    remembered about them."""
     # The gateway's redirect-and-return wallets, as the logged-in checkout offers them.
-    names = {rule.NEW_CARD: _("Card"), **provider_wallets_offered()}
-    preferred = rule.preference_for(market=line.market.code, language=translation.get_language() or "")
-    ordered = rule.pay_options_ordered([rule.PayOption(key) for key in names], preferred=preferred)
-    # A PIN pays only for a plan and is only the guest's: after every payment the rule orders.
-    return [(option.key, names[option.key]) for option in ordered] + [
-        ("pin", pgettext_lazy("the PIN printed on the card", "Refill PIN"))
-    ]
+    names = {
+        rule.NEW_CARD: _("Card"),
+        **provider_wallets_offered(),
+        rule.PIN: pgettext_lazy("the PIN printed on the card", "Refill PIN"),
+    }
+    code = line.market.code
+    market = market_methods(code)
+    preferred = rule.preference_for(
+        market=code, language=translation.get_language() or "", market_preferences=market.preferences(code)
+    )
+    options = [rule.PayOption(key) for key in names]
+    ordered = rule.pay_options_ordered(options, preferred=preferred, offered=market.offered)
+    return [(option.key, names[option.key]) for option in ordered]
 
 
 def _offers(line, plans: list[Plan]) -> list[dict]:
     currency = line.market.currency
     return [{"plan": plan, "price": plan.current_price(currency)} for plan in plans]
+
+
+def _pay_total(line, plans: list[Plan], gift, periods, amount) -> Money | None:
+    """What the Pay button says the guest will pay for this choice: the plan's total for the
+    periods (tax and running offers included, as the order will be), or the amount; None while
+    nothing payable is chosen."""
+    if gift == "amount":
+        try:
+            value = Decimal(str(amount or "").strip())
+        except ArithmeticError:
+            return None
+        if not value.is_finite() or value <= 0 or value >= AMOUNT_LIMIT:
+            return None
+        return Money(quantize(value, line.market.currency), line.market.currency)
+    plan = {plan.code: plan for plan in plans}.get(gift or "")
+    if plan is None:
+        return None
+    count = periods_parse(periods)
+    if count > settings.REFILL_GUEST_REFILLS["max_periods"]:
+        return None
+    priced = choice_quote(line=line, plan=plan, periods=count, code="", channel="web")
+    return priced.quote.quote.total if priced.quote is not None else None
+
+
+def _summary(form, card_form) -> list[tuple[str, str]]:
+    """Every error of a form sent back, in the form's order, each with the field it is about (the
+    error summary at the top of the form; the card fields' own are among them)."""
+    if not form.is_bound:
+        return []
+    anchors = {"gift": "refill-gift-1", "pay_with": "refill-pay-1"}
+    problems = [
+        (anchors.get(name, form[name].auto_id), str(message))
+        for name in ("gift", "amount", "periods", "pay_with", "pin", "email")
+        for message in form.errors.get(name, [])
+    ]
+    if card_form is not None and card_form.is_bound:
+        problems += [(field.auto_id, str(message)) for field in card_form for message in field.errors]
+    return problems
 
 
 def _checkout(request: HttpRequest, line, *, form=None, card_form=None, error="", decline=False, status=200):
@@ -149,13 +198,19 @@ def _checkout(request: HttpRequest, line, *, form=None, card_form=None, error=""
         form = RefillForm(
             plans=plans,
             methods=methods,
-            initial={"msisdn": line.msisdn, "idempotency_key": uuid.uuid4().hex, "pay_with": methods[0][0]},
+            initial={
+                "msisdn": line.msisdn,
+                "idempotency_key": uuid.uuid4().hex,
+                "pay_with": methods[0][0] if methods else None,
+            },
         )
     context = {
         "line": line,
         "offers": _offers(line, plans),
         "form": form,
         "card_form": card_form or CardForm(),
+        "summary": _summary(form, card_form),
+        "pay_total": _pay_total(line, plans, form["gift"].value(), form["periods"].value(), form["amount"].value()),
         "error": error,
         "decline": decline,
         "max_periods": settings.REFILL_GUEST_REFILLS["max_periods"],
@@ -190,6 +245,19 @@ def refill_to(request: HttpRequest, number: str) -> HttpResponse:
         form.add_error("msisdn", str(exc))
         return render(request, "portal/refill_number.html", {"form": form}, status=404)
     return _checkout(request, line)
+
+
+def refill_pay_label(request: HttpRequest) -> HttpResponse:
+    """The Pay button's words for the choice now (htmx swaps it in when the plan, the periods or
+    the amount change): only the number and the choice are sent, never the card's fields."""
+    try:
+        line = gift_line(request.GET.get("msisdn", ""))
+    except GiftNumberNotFound:
+        raise Http404 from None
+    total = _pay_total(
+        line, renewal_plans(line), request.GET.get("gift"), request.GET.get("periods"), request.GET.get("amount")
+    )
+    return render(request, "portal/_refill_pay_label.html", {"pay_total": total})
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -259,7 +327,8 @@ def refill_pay(request: HttpRequest) -> HttpResponse:
     if payment is not None and payment.status == Payment.Status.FAILED and outcome.charged_now:
         return page(402, decline_message(payment.decline_code), decline=True)
     if payment is not None and payment.status == Payment.Status.REQUIRES_ACTION:
-        return redirect(payment.action_url)  # the bank's confirmation step or the provider's page
+        # the bank's confirmation step or the provider's page
+        return provider_redirect(request, payment.action_url, payment)
     return redirect("portal:gift_return", token=gift_return_token(outcome.order))
 
 
@@ -287,7 +356,7 @@ def refill_again(request: HttpRequest, token: str) -> HttpResponse:
             "periods": item.periods if not topup else 1,
             "email": order.payer_email,
             "idempotency_key": uuid.uuid4().hex,
-            "pay_with": methods[0][0],
+            "pay_with": methods[0][0] if methods else None,
         },
     )
     return _checkout(request, line, form=form)

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import account_views, addon_views, esim_views, order_views, refill_views, renew_views, views, wallet
+from . import (
+    account_views,
+    addon_views,
+    esim_views,
+    order_views,
+    payment_qr,
+    refill_views,
+    renew_views,
+    views,
+    wallet,
+)
 
 app_name = "portal"
 
@@ -26,9 +36,14 @@ urlpatterns = [
         "orders/<int:pk>/credit-notes/<int:note>.pdf", order_views.order_credit_note_pdf, name="order_credit_note_pdf"
     ),
     path("orders/<int:pk>/payment-return/", order_views.payment_return, name="payment_return"),
+    path("orders/<int:pk>/payment-status/", payment_qr.payment_status, name="payment_status"),
+    path("orders/<int:pk>/payment-cancel/", payment_qr.payment_cancel, name="payment_cancel"),
     path("refills/<str:token>/", order_views.gift_return, name="gift_return"),
+    path("refills/<str:token>/payment-status/", payment_qr.gift_payment_status, name="gift_payment_status"),
+    path("refills/<str:token>/payment-cancel/", payment_qr.gift_payment_cancel, name="gift_payment_cancel"),
     path("refill/", refill_views.refill_start, name="refill_start"),
     path("refill/pay/", refill_views.refill_pay, name="refill_pay"),
+    path("refill/pay-label/", refill_views.refill_pay_label, name="refill_pay_label"),
     path("refill/again/<str:token>/", refill_views.refill_again, name="refill_again"),
     path("refill/to/<str:number>/", refill_views.refill_to, name="refill_to"),
     path("wallet/", wallet.wallet, name="wallet"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from refill.catalog.models import Plan
 from refill.lines.models import Line
 from refill.lines.selectors import line_lapse_deadlines
 from refill.orders.models import Order
+from refill.orders.selectors import customer_orders
 from refill.payments.services import methods_for
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
 from refill.renewals.autorenew_settings import autorenew_next
@@ -36,13 +36,6 @@ def _customer(request: HttpRequest):
 def _owned_line(request: HttpRequest, pk: int) -> Line:
     # Every object is looked up through its owner: another customer's line is simply not found.
     return get_object_or_404(Line.objects.select_related("market", "plan"), pk=pk, owner=_customer(request))
-
-
-def customer_orders(customer):
-    """The orders a customer sees as theirs: their own, and what someone else (a guest's gift, a
-    partner) paid for their number once it is paid. Someone else's unfinished or declined attempt is
-    that payer's business: the owner could not continue it, and it would read as their own."""
-    return Order.objects.filter(customer=customer).filter(Q(payer=Order.Payer.OWNER) | Q(status=Order.Status.PAID))
 
 
 def _owned_order(request: HttpRequest, pk: int) -> Order:

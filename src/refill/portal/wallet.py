@@ -33,6 +33,7 @@ from refill.payments.services import methods_for
 from .checkout_pay import pay_order
 from .forms import CardForm, TopupForm
 from .pay_methods import pay_chosen, pay_options, provider_wallets
+from .provider_pages import provider_redirect
 from .views import _customer
 
 STATEMENT_ROWS = 50
@@ -201,7 +202,8 @@ def _topup(request, customer, form, markets, pay_with: str, card_form, saved):
         saved_method=next((m for m in saved if f"saved-{m.pk}" == pay_with), None),
     )
     if outcome.redirect_to:
-        return None, False, redirect(outcome.redirect_to)  # the bank's step or the provider's page
+        # the bank's step or the provider's page
+        return None, False, provider_redirect(request, outcome.redirect_to, outcome.payment)
     if outcome.in_progress:
         return None, False, redirect("portal:order_detail", pk=order.pk)
     if outcome.error:

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refill.domain.payment_methods import PIN
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.orders.checkout import Guest
 from refill.orders.models import Order
-from refill.orders.paying import order_pay_wallet
+from refill.orders.paying import order_pay_wallet, pay_method_check
 from refill.vouchers.errors import VoucherAlreadyUsed
 from refill.vouchers.models import Voucher
 from refill.vouchers.services import voucher_peek, voucher_redeem
@@ -63,6 +64,8 @@ def gift_pin_refill(request: GiftRequest, *, pin: str, now: datetime | None = No
     ).first()
     if paid is not None:  # sent again (a double click, a reload): the PIN is spent already
         return GiftOutcome(paid, paid.payments.order_by("-pk").first(), charged_now=False)
+    # A market that switched the refill PIN off refuses it before the PIN is even looked at.
+    pay_method_check(market=line.market_id, family=PIN)
     guest = Guest(ip=request.ip, email=request.email)
     redeem = {
         "pin": pin,

@@ -36,9 +36,10 @@ from refill.orders.errors import PlanNotAvailable
 from refill.orders.models import Order, OrderItem
 from refill.orders.paying import PayWith, order_pay
 from refill.orders.pricing import renewal_plans
+from refill.orders.receipts import order_reference
 from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
-from refill.payments.port import CardDetails
+from refill.payments.port import BrowserCard, CardDetails
 
 from .tasks import send_gift_payer_confirmation
 
@@ -114,7 +115,8 @@ class GiftPayment(RefillError):
 @dataclass(frozen=True)
 class GiftRequest:
     msisdn: str
-    card: CardDetails | None  # None with a provider wallet, or for a refill PIN (refill.renewals.gift_pins)
+    # None with a provider wallet, or for a refill PIN (refill.renewals.gift_pins).
+    card: CardDetails | BrowserCard | None
     key: str  # the caller's Idempotency-Key
     ip: str
     email: str = ""
@@ -293,7 +295,12 @@ def gift_payer_confirmation_send(*, order_id: int) -> bool:
     if not Order.objects.filter(pk=order.pk, payer_notified_at__isnull=True).update(payer_notified_at=timezone.now()):
         return False
     with translation.override(order.language):
-        context = {"order": order, "item": gift_item(order), "line": order.gift_line}
+        context = {
+            "order": order,
+            "item": gift_item(order),
+            "line": order.gift_line,
+            "reference": order_reference(order),  # the receipt's number, as on the guest's page
+        }
         subject = render_to_string("notifications/gift_paid_subject.txt", context).strip()
         body = render_to_string("notifications/gift_paid.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[order.payer_email])

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.lines.models import Line
+from refill.orders.models import Order
+from refill.orders.selectors import customer_orders
 
 from .limits import attachments_check, max_file_bytes, max_files
 from .models import Category, Ticket
@@ -58,6 +60,8 @@ class ContactForm(_MessageFields):
     line_number = forms.CharField(label=_("Phone number (optional)"), max_length=32, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     topic = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    # "A problem with this order" on an order's page: one of the customer's own orders.
+    order = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     field_order = ["contact_name", "contact_email", "category", "line", "line_number", "subject", "body", "attachments"]
 
     def __init__(self, *args, customer=None, **kwargs):
@@ -71,7 +75,16 @@ class ContactForm(_MessageFields):
             )
             self.fields["line"].empty_label = _("None in particular")
         else:
-            del self.fields["line"]
+            del self.fields["line"], self.fields["order"]
+
+    def clean_order(self) -> Order | None:
+        pk = self.cleaned_data.get("order")
+        if pk is None:
+            return None
+        order = customer_orders(self.customer).filter(pk=pk).first()
+        if order is None:
+            raise forms.ValidationError(_("This order is not one of yours."), code="not_yours")
+        return order
 
     def clean_topic(self) -> str:
         # The help topic the customer came from: kept as a slug, whatever the link carried.

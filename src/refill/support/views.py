@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from refill.errors import RefillError
 from refill.lines.models import Line
 from refill.ops.request_context import current_client_ip
+from refill.orders.receipts import order_reference
+from refill.orders.selectors import customer_orders
 
 from . import selectors, services
 from .forms import ContactForm, ReplyForm
@@ -48,8 +50,11 @@ def _customer(request: HttpRequest):
 
 
 def _prefill(request: HttpRequest, customer) -> dict:
-    """``?category=<key>&line=<id>&topic=<help topic>``: a line that is not the customer's is ignored."""
-    initial = {}
+    """``?category=<key>&line=<id>&topic=<help topic>&order=<id>``: a line that is not the
+    customer's is ignored; an order that is not theirs is not found (404), as its own page is. An
+    order fills in its line, its reference in the subject and the refunds topic ("A problem with
+    this order" on the order's page)."""
+    initial = _order_prefill(request, customer)
     category = request.GET.get("category", "")
     if category in Category.values:
         initial["category"] = category
@@ -66,6 +71,41 @@ def _prefill(request: HttpRequest, customer) -> dict:
     return initial
 
 
+# refill.help.topics.REFUNDS (a topic key never changes; help's pages import support's).
+REFUNDS_TOPIC = "refunds"
+
+
+def _order_words(order) -> tuple[str, str]:
+    """The subject a request about ``order`` starts with, and the line that names it in the message:
+    by its receipt number once it has one (what the customer was given), else by its number."""
+    reference = order_reference(order)
+    if reference != str(order.pk):
+        return (
+            _("A problem with my order (receipt %(reference)s)") % {"reference": reference},
+            _("About the order with receipt number %(reference)s.") % {"reference": reference},
+        )
+    return (
+        _("A problem with order %(reference)s") % {"reference": reference},
+        _("About order %(reference)s.") % {"reference": reference},
+    )
+
+
+def _order_prefill(request: HttpRequest, customer) -> dict:
+    raw = request.GET.get("order", "")
+    if not raw.isdigit():
+        return {}
+    order = customer_orders(customer).filter(pk=int(raw[:18])).first() if customer is not None else None
+    if order is None:
+        raise Http404
+    initial = {"order": order.pk, "subject": _order_words(order)[0]}
+    if order.line_id is not None:
+        initial["line"] = order.line_id
+    if not request.GET.get("topic"):
+        initial["topic"] = REFUNDS_TOPIC
+        initial["category"] = CATEGORY_FOR_TOPIC.get(REFUNDS_TOPIC, Category.OTHER)
+    return initial
+
+
 def contact(request: HttpRequest) -> HttpResponse:
     customer = _customer_or_none(request)
     if request.method != "POST":
@@ -76,6 +116,10 @@ def contact(request: HttpRequest) -> HttpResponse:
         return render(request, "support/contact.html", {"form": form}, status=400)
     user_id = request.user.pk if request.user.is_authenticated else None
     data = form.cleaned_data
+    body = data["body"]
+    if data.get("order") is not None:
+        # Staff read which order it is about in the request itself, whatever the subject became.
+        body = _order_words(data["order"])[1] + "\n\n" + body
     if not rate_allows(ip=_client_ip(request), user_id=user_id, email=data.get("contact_email", "")):
         return render(request, "support/rate_limited.html", status=429)
     created = services.ticket_create(
@@ -83,7 +127,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         user=request.user if customer is not None else None,
         category=data["category"],
         subject=data["subject"],
-        body=data["body"],
+        body=body,
         files=data["attachments"],
         language=translation.get_language() or "en",
         line=data.get("line"),

@@ -55,6 +55,7 @@ TABLE: dict[str, tuple[str, set[str]]] = {
     "webhook_delete": ("post", {"admin"}),
     "catalog": ("get", {"catalog", "admin"}),
     "catalog_market": ("post", {"catalog", "admin"}),
+    "catalog_pay_methods": ("post", {"catalog", "admin"}),
     "catalog_plan": ("post", {"catalog", "admin"}),
     "catalog_price": ("post", {"catalog", "admin"}),
 }
@@ -87,6 +88,7 @@ def world():
         "promotion_detail": [promotion.pk], "promotion_edit": [promotion.pk],
         "promotion_pause": [promotion.pk], "promotion_resume": [promotion.pk], "report_csv": ["renewals"],
         "catalog_market": [market.pk], "catalog_plan": [plan.pk], "catalog_price": [plan.pk],
+        "catalog_pay_methods": [market.pk],
     }  # fmt: skip
     return args
 

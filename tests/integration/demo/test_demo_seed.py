@@ -9,7 +9,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from refill.audit.models import AuditEvent
 from refill.backoffice.dashboard import dashboard, operator_today
+from refill.catalog.selectors import market_pay_methods_on
 from refill.customers.models import User
 from refill.demo.seed import demo_seed
 from refill.orders.models import Order
@@ -67,3 +69,16 @@ def test_loading_the_demo_again_changes_nothing(demo):
     before = (Order.objects.count(), RenewalAttempt.objects.count(), Ticket.objects.count())
     assert demo_seed() is False
     assert (Order.objects.count(), RenewalAttempt.objects.count(), Ticket.objects.count()) == before
+
+
+def test_the_demo_markets_have_their_ways_to_pay_shown_in_the_back_office(demo, client):
+    """China's checkouts offer the wallet, 支付宝 and 微信支付 before cards, PayPal and Apple Pay off; the
+    US offers saved cards, a new card, Apple Pay and PayPal first (issue 28)."""
+    assert market_pay_methods_on("cn") == ["wallet", "alipay", "wechat_pay", "card", "saved", "wallet_card", "pin"]
+    assert market_pay_methods_on("us")[:4] == ["saved", "card", "apple_pay", "paypal"]
+    login(client, User.objects.get(email="catalog@example.com"))
+    body = client.get(reverse("backoffice:catalog")).content.decode()
+    shown = dict(re.findall(r'data-testid="market-([a-z]+)".*?data-testid="pay-methods">([^<]*)', body, re.S))
+    assert shown["cn"].startswith("The wallet · Alipay · WeChat Pay · A new card")
+    assert shown["us"].startswith("Saved cards · A new card · Apple Pay · PayPal")
+    assert AuditEvent.objects.filter(action="market.pay_methods_changed").count() == 2

@@ -19,6 +19,7 @@ from django.utils import translation
 
 from refill.integrations.payments.base import (
     PROVIDER_WALLETS,
+    BrowserCard,
     Capabilities,
     Capability,
     CardDetails,
@@ -39,7 +40,7 @@ from refill.renewals.autorenew import autorenew_sweep, autorenew_update
 from refill.renewals.models import RenewalAttempt
 from tests.factories import login, make_customer, make_line, make_market, make_plan, renew
 from tests.integration.api.clients import Client as ApiClient
-from tests.localstripe_server import LocalStripe
+from tests.localstripe_server import LocalStripe, browser_payment_method
 
 pytestmark = pytest.mark.django_db
 STRIPE_WEBHOOK_SECRET = "whsec_contract_test"
@@ -58,6 +59,8 @@ def stripe_settings(localstripe) -> dict:
         "REFILL_STRIPE_SECRET_KEY": LocalStripe.SECRET_KEY,
         "REFILL_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "REFILL_STRIPE_API_BASE": localstripe.url,
+        "REFILL_STRIPE_PUBLISHABLE_KEY": LocalStripe.PUBLISHABLE_KEY,
+        "REFILL_STRIPE_JS_URL": localstripe.js_url,
     }
 
 
@@ -82,6 +85,17 @@ def order():
 
 def card(number: str = "4242424242424242") -> CardDetails:
     return CardDetails(number=number, exp_month=12, exp_year=2031, cvc="123", holder="Li Wei")
+
+
+def card_for(adapter, number: str = "4242424242424242") -> CardDetails | BrowserCard:
+    """The card as the customer's page hands it to Refill for ``adapter``: typed details where the
+    adapter takes them (the sandbox), or, where the provider's script tokenises in the browser
+    (Stripe.js), the reference that script makes: the card posted with the publishable key straight
+    to the provider (localstripe's POST /v1/payment_methods), never to Refill."""
+    if Capability.BROWSER_TOKENISATION in adapter.capabilities:
+        setup = adapter.browser_setup()
+        return BrowserCard(reference=browser_payment_method(setup.connect_origins[0], number), holder="Li Wei")
+    return card(number)
 
 
 # A card each adapter's test double sends to the bank's confirmation step.
@@ -152,10 +166,32 @@ def test_server_tokenisation(adapter):
     assert "4242424242424242" not in token.token
 
 
+def test_browser_tokenisation(adapter):
+    needs(adapter, Capability.BROWSER_TOKENISATION)
+    setup = adapter.browser_setup()
+    assert setup.public_key.startswith("pk_") and setup.script_url
+    assert setup.script_origins and setup.connect_origins
+    gateway, token = card_tokenize(card=card_for(adapter, "4242 4242 4242 4242"))
+    assert gateway is adapter
+    assert (token.brand, token.last4, token.exp_month, token.exp_year) == ("visa", "4242", 12, 2031)
+    assert "4242424242424242" not in token.token
+
+
+def test_each_adapter_takes_cards_only_the_way_it_declares(adapter):
+    """Typed details to an adapter that tokenises in the browser, or a browser reference to one that
+    takes typed details: refused by the services before the provider is asked."""
+    if Capability.SERVER_TOKENISATION not in adapter.capabilities:
+        with pytest.raises(GatewayUnsupported):
+            card_tokenize(card=card())
+    if Capability.BROWSER_TOKENISATION not in adapter.capabilities:
+        with pytest.raises(GatewayUnsupported):
+            card_tokenize(card=BrowserCard(reference="pm_made_elsewhere"))
+
+
 def test_saved_methods_and_off_session_charges(adapter, order):
     needs(adapter, Capability.SAVED_METHODS)
     needs(adapter, Capability.OFF_SESSION)
-    method = method_add(customer=order.customer, card=card())
+    method = method_add(customer=order.customer, card=card_for(adapter))
     assert PaymentMethod.objects.get().gateway == adapter.name == method.gateway
     payment = order_pay_card(
         order=order,
@@ -173,7 +209,7 @@ def test_three_d_secure(adapter, order):
     needs(adapter, Capability.THREE_D_SECURE)
     payment = order_pay(
         order=order,
-        pay_with=PayWith(card=card(THREE_D_SECURE_CARD[adapter.name])),
+        pay_with=PayWith(card=card_for(adapter, THREE_D_SECURE_CARD[adapter.name])),
         return_url="https://refill.example/orders/1/payment-return/",
     )
     assert payment.status == Payment.Status.REQUIRES_ACTION and payment.action_url
@@ -186,7 +222,7 @@ def test_refunds_whole_and_partial(adapter, order, amount):
     needs(adapter, Capability.REFUNDS)
     if amount != "25.00":
         needs(adapter, Capability.PARTIAL_REFUNDS)
-    order_pay(order=order, pay_with=PayWith(card=card()))
+    order_pay(order=order, pay_with=PayWith(card=card_for(adapter)))
     order.refresh_from_db()
     refund = order_refund(
         order=order, amount=Decimal(amount), destination="original", reason="goodwill", idempotency_key="rf-c"
@@ -196,7 +232,7 @@ def test_refunds_whole_and_partial(adapter, order, amount):
 
 def test_webhooks(adapter, order, client):
     needs(adapter, Capability.WEBHOOKS)
-    payment = order_pay(order=order, pay_with=PayWith(card=card()))
+    payment = order_pay(order=order, pay_with=PayWith(card=card_for(adapter)))
     body, headers = signed_charge_event(adapter, payment)
     event = adapter.parse_webhook(body, headers)
     assert (event.type, event.idempotency_key) == ("charge.succeeded", payment.idempotency_key)
@@ -220,18 +256,60 @@ def test_each_provider_wallet_is_offered_exactly_as_declared(adapter, order):
             with pytest.raises(GatewayUnsupported):
                 wallet_tokenize(method=code)
     if adapter.capabilities.wallets:
-        payment = order_pay(order=order, pay_with=PayWith(provider_wallet=adapter.capabilities.wallets[0]))
-        assert payment.status == Payment.Status.REQUIRES_ACTION
+        payment = order_pay(
+            order=order,
+            pay_with=PayWith(provider_wallet=adapter.capabilities.wallets[0]),
+            return_url=f"https://refill.example/orders/{order.pk}/payment-return/",
+        )
+        assert payment.status == Payment.Status.REQUIRES_ACTION and payment.action_url
 
 
-def test_stripe_offers_no_provider_wallet_even_though_its_class_has_the_method(localstripe, order):
-    """Sniffing for ``tokenize_wallet`` would offer Alipay through Stripe; the declaration does not."""
+def test_stripe_offers_exactly_alipay_and_wechat_pay(localstripe, order):
+    """Stripe takes Alipay and WeChat Pay (PaymentIntents) and no other provider wallet: PayPal and
+    Apple Pay are refused before anything is recorded, whatever the class's methods could do."""
     with override_settings(**stripe_settings(localstripe)):
-        assert hasattr(gateway_for(), "tokenize_wallet")
-        assert provider_wallets_offered() == {}
-        with pytest.raises(GatewayUnsupported):
-            order_pay(order=order, pay_with=PayWith(provider_wallet="alipay"))
+        assert list(provider_wallets_offered()) == ["alipay", "wechat_pay"]
+        for method in ("paypal", "apple_pay"):
+            with pytest.raises(GatewayUnsupported):
+                order_pay(order=order, pay_with=PayWith(provider_wallet=method))
     assert not Payment.objects.exists()
+
+
+def answer_as_customer(request, payment: Payment, approve: bool, client) -> None:
+    """What the customer does in the wallet's app or on the provider's page."""
+    if payment.gateway == "sandbox":
+        reference = payment.action_url.rstrip("/").rsplit("/", 1)[-1]
+        answer = client.post(f"/sandbox/confirm/{reference}/", {"decision": "approve" if approve else "refuse"})
+        assert answer.status_code == 302
+    else:
+        localstripe = request.getfixturevalue("localstripe")
+        localstripe.wallet_pays(payment.card_brand, payment.provider_reference, "succeeded" if approve else "failed")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_each_declared_wallet_waits_for_the_customer_then_settles_as_they_answered(
+    request, adapter, order, client, approve
+):
+    """Every adapter, every wallet it declares: the payment waits for the customer (a page to send
+    them to, or a QR code Refill shows at the return address), and ends as they answered there."""
+    login(client, order.customer.users.get())
+    for method in adapter.capabilities.wallets:
+        wallet_order = order_create_renewal(
+            customer=order.customer, line=order.line, plan=order.items.get().plan, periods=1, idempotency_key=method
+        )
+        payment = order_pay(
+            order=wallet_order,
+            pay_with=PayWith(provider_wallet=method),
+            return_url=f"https://refill.example/orders/{wallet_order.pk}/payment-return/",
+        )
+        assert payment.status == Payment.Status.REQUIRES_ACTION and payment.card_brand == method
+        answer_as_customer(request, payment, approve, client)
+        back = client.get(f"/orders/{wallet_order.pk}/payment-return/")
+        assert back.status_code == 302 and "/accounts/" not in back.url
+        payment.refresh_from_db()
+        wallet_order.refresh_from_db()
+        assert payment.status == (Payment.Status.SUCCEEDED if approve else Payment.Status.FAILED), method
+        assert (wallet_order.status == Order.Status.PAID) is approve
 
 
 # A capability an adapter does not declare ------------------------------------------------------
@@ -385,7 +463,8 @@ def test_no_module_sniffs_a_gateway_for_features_or_builds_one_itself():
         if not relative.startswith(allowed) and any(b in text for b in building):
             offenders.append(f"{relative}: builds an adapter instead of asking refill.payments.gateways")
         calls = [f"gateway.{verb}(" for verb in ("charge", "fetch", "cancel", "refund", "tokenize", "save_method")]
-        calls.append("gateway.tokenize_wallet(")
+        browser = ("tokenize_wallet", "tokenize_browser", "browser_action", "browser_setup")
+        calls += [f"gateway.{verb}(" for verb in browser]
         if not relative.startswith(allowed) and any(call in text for call in calls):
             offenders.append(f"{relative}: calls a gateway instead of refill.payments.services")
     assert offenders == []

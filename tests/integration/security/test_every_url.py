@@ -64,6 +64,7 @@ ACCESS: dict[str, Access] = {
     # payments and eSIM callbacks from providers
     "sandbox_confirm": Access(SANDBOX, note="404 unless REFILL_PAYMENT_GATEWAY=sandbox"),
     "provider_webhook": Access(SECRET, method="post", note="provider signature checked"),
+    "apple_pay_domain_association": Access(PUBLIC, note="Apple's domain check; 404 until the operator sets the file"),
     "esim_download_progress": Access(SECRET, method="post", note="SM-DP+ bearer token checked"),
     # /api/v1/ beyond its operations (which the API matrix covers)
     f"{API_NAMESPACE}:openapi-json": Access(PUBLIC, note="the published API description"),
@@ -91,7 +92,13 @@ ACCESS: dict[str, Access] = {
     "portal:order_receipt_pdf": Access(CUSTOMER, "order"),
     "portal:order_credit_note_pdf": Access(CUSTOMER, "credit_note"),
     "portal:payment_return": Access(CUSTOMER, "order"),
+    "portal:payment_status": Access(CUSTOMER, "order"),
+    "portal:payment_cancel": Access(CUSTOMER, "order", method="post"),
     "portal:gift_return": Access(PUBLIC, note="a guest's payment return; the unguessable token is the key"),
+    "portal:gift_payment_status": Access(PUBLIC, note="a guest's QR payment followed; the token is the key"),
+    "portal:gift_payment_cancel": Access(
+        PUBLIC, method="post", note="a guest gives up a QR payment; the token is the key"
+    ),
     # Refill any number, no account (refill.portal.refill_views): the API gift refill's checks and limits
     "portal:refill_start": Access(PUBLIC),
     "portal:refill_to": Access(PUBLIC, note="a number's plans, as the number page shows them"),
@@ -279,7 +286,7 @@ def test_app_account_endpoints_need_an_app_session(name):
 @pytest.mark.parametrize("name", sorted(n for n, a in ACCESS.items() if a.who == PUBLIC and a.method == "get"))
 def test_public_pages_answer_anonymous_callers_without_a_server_error(name):
     rule = ACCESS[name]
-    if name in ("portal:gift_return", "portal:refill_again"):
+    if name in ("portal:gift_return", "portal:refill_again", "portal:gift_payment_status"):
         answer = Client().get(reverse(name, args=["not-a-real-token"]))
         assert answer.status_code == 404
         return

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from refill.domain.payment_methods import (
     BASE_ORDER,
+    FAMILIES,
     PayOption,
+    market_order,
     pay_option_chosen,
     pay_options_ordered,
     preference_for,
@@ -131,3 +133,39 @@ def test_the_split_adds_up_and_never_goes_negative(balance, total):
     split = wallet_card_split(balance, total, "USD")
     assert split.wallet + split.card == total
     assert split.wallet >= 0 and split.card >= Decimal("0.01") and split.wallet <= balance
+
+
+# Issue 28: the operator's setting per market (the families switched on, in their order).
+
+
+def test_a_family_the_market_switched_off_is_not_offered_at_all():
+    on = ["card", "saved", "apple_pay", "paypal"]
+    options = [PayOption(key) for key in OFFERED]
+    result = keys(pay_options_ordered(options, preferred=market_order("us", on), offered=on))
+    assert result == ["card", "saved-7", "saved-3", "apple_pay", "paypal"]
+    # not even as the way the customer paid last
+    last = keys(pay_options_ordered(options, last_used="alipay", preferred=on, offered=on))
+    assert "alipay" not in last and last[0] == "card"
+
+
+def test_the_markets_order_replaces_the_defaults_and_the_language():
+    on = ["wechat_pay", "card", "wallet", "alipay"]
+    preferred = preference_for(market="cn", language="zh-hans", market_preferences={"cn": market_order("cn", on)})
+    result = keys(pay_options_ordered([PayOption(key) for key in OFFERED], preferred=preferred, offered=on))
+    assert result == ["wechat_pay", "card", "wallet", "alipay"]
+
+
+def test_a_market_without_a_setting_keeps_the_defaults_every_family_on():
+    assert market_order("cn") == [
+        "wallet", "alipay", "wechat_pay", "saved", "wallet_card", "card", "apple_pay", "paypal", "pin",
+    ]  # fmt: skip
+    assert market_order("us") == list(FAMILIES) == list(BASE_ORDER)
+    # an unknown family in a stored setting is dropped, repeats kept once
+    assert market_order("us", ["paypal", "bitcoin", "paypal", "card"]) == ["paypal", "card"]
+
+
+def test_the_refill_pin_comes_after_every_payment_unless_the_market_says_otherwise():
+    guest = [PayOption(key) for key in ("card", "paypal", "alipay", "pin")]
+    assert keys(pay_options_ordered(guest))[-1] == "pin"
+    on = ["pin", "alipay", "card"]
+    assert keys(pay_options_ordered(guest, preferred=on, offered=on)) == ["pin", "alipay", "card"]

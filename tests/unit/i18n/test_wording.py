@@ -55,7 +55,6 @@ SHARED_WORDS = {
     ("cash drawer close time", "Closed"): "结账时间",
     ("help topic", "Account"): "账户",
     ("ledger account", "Account"): "科目",
-    ("payment reference", "Reference"): "付款编号",
     ("support ticket reference", "Reference"): "工单编号",
     ("ledger entry reference", "Reference"): "凭证编号",
     ("number of periods", "Periods"): "周期数",

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "refill.ops.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Widens the policy for the payment provider's script when it takes cards (refill.payments.csp).
+    "refill.payments.csp.ProviderScriptPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "refill.customers.middleware.StaffTwoFactorMiddleware",
@@ -438,6 +440,16 @@ REFILL_STRIPE_SECRET_KEY = os.environ.get("REFILL_STRIPE_SECRET_KEY", "")
 REFILL_STRIPE_WEBHOOK_SECRET = os.environ.get("REFILL_STRIPE_WEBHOOK_SECRET", "")
 REFILL_STRIPE_API_BASE = os.environ.get("REFILL_STRIPE_API_BASE", "")
 REFILL_STRIPE_TIMEOUT = float(os.environ.get("REFILL_STRIPE_TIMEOUT", "30"))
+# Cards are typed into Stripe's own field (Stripe.js) and reach Refill only as a pm_ reference: the
+# publishable key (pk_live_… / pk_test_…) given to the script, and the script's address (tests point
+# it at localstripe's stand-in). Without the publishable key the Stripe adapter takes no cards.
+REFILL_STRIPE_PUBLISHABLE_KEY = os.environ.get("REFILL_STRIPE_PUBLISHABLE_KEY", "")
+REFILL_STRIPE_JS_URL = os.environ.get("REFILL_STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# The Stripe account's country (two letters), asked for by the Apple Pay / Google Pay button.
+REFILL_STRIPE_COUNTRY = os.environ.get("REFILL_STRIPE_COUNTRY", "US")
+# Apple Pay on the web: the domain-association file Stripe's dashboard gives for this site's domain,
+# served at /.well-known/apple-developer-merchantid-domain-association (404 while unset).
+REFILL_APPLE_PAY_DOMAIN_ASSOCIATION_FILE = os.environ.get("REFILL_APPLE_PAY_DOMAIN_ASSOCIATION_FILE", "")
 
 # The SM-DP+ that prepares eSIM profiles (ES2+; see docs/esim.md). `make run` starts the bundled
 # simulator (tools/smdp_sim.py) on loopback; point these at a real SM-DP+ in production.

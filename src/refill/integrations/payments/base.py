@@ -96,6 +96,31 @@ class CardDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class BrowserCard:
+    """A card the provider's own script turned into a token in the customer's browser: Refill is
+    given only the provider's reference (Stripe: ``pm_…``), never the number or the security code."""
+
+    reference: str
+    holder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSetup:
+    """What a page needs to let the provider's script take a card (``browser_tokenisation``): the
+    script, the public key it is given, and the origins the Content-Security-Policy must allow for
+    it (the script itself, the frames it opens, the API it calls)."""
+
+    provider: str
+    script_url: str
+    public_key: str
+    script_origins: tuple[str, ...]
+    frame_origins: tuple[str, ...]
+    connect_origins: tuple[str, ...]
+    # The merchant account's country (two letters), which the wallet button (Apple Pay, Google Pay) asks for.
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentToken:
     token: str
     brand: str
@@ -135,6 +160,11 @@ class ChargeResult:
     provider_reference: str = ""
     decline_code: DeclineCode | None = None
     next_url: str = ""
+    # While ``requires_action``: what the customer scans with the provider's app to pay (WeChat
+    # Pay's QR code data; Refill draws the code on its own page), and a link that opens that app
+    # on a phone. Empty for redirect-only methods.
+    qr_code: str = ""
+    app_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +238,16 @@ class PaymentGateway(Protocol):
     def tokenize(self, card: CardDetails) -> PaymentToken: ...
 
     def tokenize_wallet(self, method: str) -> PaymentToken: ...
+
+    # Browser tokenisation (declared as ``browser_tokenisation``): the page set-up, the token the
+    # provider's script made (checked with the provider, which tells brand, last 4 and expiry), and
+    # the secret the script needs to carry out the bank's step in the page (``""`` when the attempt
+    # waits for nothing the script can do).
+    def browser_setup(self) -> BrowserSetup: ...
+
+    def tokenize_browser(self, card: BrowserCard) -> PaymentToken: ...
+
+    def browser_action(self, idempotency_key: str, provider_reference: str = "") -> str: ...
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str

@@ -23,6 +23,8 @@ from stdnum import luhn
 
 from .base import (
     PROVIDER_WALLETS,
+    BrowserCard,
+    BrowserSetup,
     Capabilities,
     Capability,
     CardDetails,
@@ -206,6 +208,17 @@ class SandboxGateway:
         if method not in PROVIDER_WALLETS:
             raise TokenizationError(DeclineCode.INVALID_CARD, f"unknown payment method {method!r}")
         return PaymentToken(token=f"tok_sandbox_wallet_{method}_x", brand=method, last4="", exp_month=0, exp_year=0)
+
+    # The sandbox takes cards in Refill's own form (the demo and the tests type its test numbers), so it
+    # does not declare ``browser_tokenisation``; Refill never calls these.
+    def browser_setup(self) -> BrowserSetup:
+        raise TokenizationError(DeclineCode.INVALID_CARD, "the sandbox has no script of its own")
+
+    def tokenize_browser(self, card: BrowserCard) -> PaymentToken:
+        raise TokenizationError(DeclineCode.INVALID_CARD, "the sandbox has no script of its own")
+
+    def browser_action(self, idempotency_key: str, provider_reference: str = "") -> str:
+        return ""
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str

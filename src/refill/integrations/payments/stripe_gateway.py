@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -21,6 +22,8 @@ from django.core.exceptions import ImproperlyConfigured
 from refill.domain.money import minor_units
 
 from .base import (
+    BrowserCard,
+    BrowserSetup,
     Capabilities,
     Capability,
     CardDetails,
@@ -60,6 +63,10 @@ DECLINES: dict[str, DeclineCode] = {
     "authentication_required": DeclineCode.AUTHENTICATION_FAILED,
     "payment_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
     "setup_intent_authentication_failure": DeclineCode.AUTHENTICATION_FAILED,
+    # Alipay and WeChat Pay: the customer refused or abandoned the payment in the app, or its QR
+    # code ran out before anyone paid (customers see "not completed in Alipay/WeChat Pay").
+    "payment_intent_payment_attempt_failed": DeclineCode.DO_NOT_HONOUR,
+    "payment_intent_payment_attempt_expired": DeclineCode.AUTHENTICATION_FAILED,
 }
 
 # Stripe event types onto the two Refill acts on; anything else is stored and ignored.
@@ -70,6 +77,22 @@ EVENT_TYPES = {
 }
 
 METADATA_KEY = "refill_key"
+
+# The provider wallets taken through Stripe's PaymentIntents (payment_method_types). Their token is
+# no provider object: the method is named at confirmation (payment_method_data), never saved.
+WALLETS = ("alipay", "wechat_pay")
+WALLET_TOKEN_PREFIX = "wallet:"
+
+# Stripe.js and what it needs besides its own origin (https://docs.stripe.com/security/guide#content-security-policy):
+# the frames of its card fields and of the bank's 3-D Secure step, and the API it calls.
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
+STRIPE_API = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def decline_for(error: dict | None) -> DeclineCode:
@@ -88,12 +111,17 @@ def to_minor(amount: Decimal, currency: str) -> int:
 class StripeGateway:
     name = "stripe"
     TOLERANCE_SECONDS = 300
-    # Cards only, typed into Refill's form for now (browser tokenisation and Stripe's Alipay and
-    # WeChat Pay come with issue 28): no provider wallets are offered through this adapter.
+    # Cards are typed into Stripe's own card field (Stripe.js) and reach Refill as a ``pm_…``
+    # reference only: the number never touches Refill (PCI SAQ A). Typed card details posted to
+    # Refill are refused (no ``server_tokenisation``): Stripe allows raw card numbers on its API only
+    # to SAQ D merchants. Without a publishable key the page cannot show Stripe's card field, so the
+    # adapter then takes no cards at all (``browser_tokenisation`` is left out; see ``__init__``).
+    # Alipay and WeChat Pay are PaymentIntents too (Alipay by redirect and return, WeChat Pay as a
+    # QR code Refill shows on its own page): ``wallets``.
     capabilities = Capabilities(
         features=frozenset(
             {
-                Capability.SERVER_TOKENISATION,
+                Capability.BROWSER_TOKENISATION,
                 Capability.SAVED_METHODS,
                 Capability.OFF_SESSION,
                 Capability.THREE_D_SECURE,
@@ -102,13 +130,33 @@ class StripeGateway:
                 Capability.WEBHOOKS,
             }
         ),
+        wallets=WALLETS,
     )
 
-    def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "", timeout: float = 30) -> None:
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        timeout: float = 30,
+        publishable_key: str = "",
+        js_url: str = STRIPE_JS_URL,
+        country: str = "US",
+    ) -> None:
         # No usage reports to Stripe beyond the API calls themselves.
         stripe.enable_telemetry = False
         self._stripe = stripe
         self.webhook_secret = webhook_secret
+        self.publishable_key = publishable_key
+        self.js_url = js_url or STRIPE_JS_URL
+        self.country = country.upper()
+        self.api_origin = _origin(api_base) if api_base else STRIPE_API
+        if not publishable_key:
+            declared = self.capabilities
+            self.capabilities = Capabilities(
+                features=declared.features - {Capability.BROWSER_TOKENISATION}, wallets=declared.wallets
+            )
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -126,30 +174,48 @@ class StripeGateway:
             webhook_secret=settings.REFILL_STRIPE_WEBHOOK_SECRET,
             api_base=settings.REFILL_STRIPE_API_BASE,
             timeout=settings.REFILL_STRIPE_TIMEOUT,
+            publishable_key=settings.REFILL_STRIPE_PUBLISHABLE_KEY,
+            js_url=settings.REFILL_STRIPE_JS_URL,
+            country=settings.REFILL_STRIPE_COUNTRY,
         )
 
     # Saving and tokenising -------------------------------------------------------------------
 
     def tokenize(self, card: CardDetails) -> PaymentToken:
-        """Create a PaymentMethod from card details. The number goes to Stripe and nowhere else;
-        Refill keeps the pm_ id, brand, last 4 and expiry."""
-        params: dict = {
-            "type": "card",
-            "card": {
-                "number": "".join(ch for ch in card.number if ch.isdigit()),
-                "exp_month": card.exp_month,
-                "exp_year": card.exp_year,
-                "cvc": card.cvc,
-            },
-        }
-        if card.holder:
-            params["billing_details"] = {"name": card.holder}
+        """Refused: a card number is never sent from Refill's server to Stripe (that needs PCI SAQ D
+        and Stripe's permission for raw card data). Cards are taken by Stripe.js in the browser
+        (``tokenize_browser``); Refill does not declare ``server_tokenisation`` for Stripe, so the
+        payments services refuse typed cards before this is reached."""
+        raise TokenizationError(DeclineCode.INVALID_CARD, "Stripe takes cards only in Stripe.js, in the browser")
+
+    def browser_setup(self) -> BrowserSetup:
+        """Stripe.js with the publishable key, and the origins the page's policy must allow for it."""
+        script_origin = _origin(self.js_url)
+        # A stand-in script (tests) opens no frames of its own origin's kind; listing it is harmless.
+        frames = tuple(dict.fromkeys((script_origin, *STRIPE_FRAME_ORIGINS)))
+        return BrowserSetup(
+            provider=self.name,
+            script_url=self.js_url,
+            public_key=self.publishable_key,
+            script_origins=(script_origin,),
+            frame_origins=frames,
+            connect_origins=(self.api_origin,),
+            country=self.country,
+        )
+
+    def tokenize_browser(self, card: BrowserCard) -> PaymentToken:
+        """The PaymentMethod Stripe.js made in the browser, as Stripe describes it: only a card that
+        exists at Stripe under this account is taken, with the brand, last 4 and expiry Stripe
+        reports (nothing the browser says about the card is believed)."""
+        reference = card.reference.strip()
+        if not reference.startswith("pm_") or not reference[3:].replace("_", "").isalnum():
+            raise TokenizationError(DeclineCode.INVALID_CARD, "not a Stripe PaymentMethod reference")
         try:
-            method = self.client.v1.payment_methods.create(params)
-        except self._stripe.CardError as exc:
-            raise TokenizationError(decline_for((exc.json_body or {}).get("error")), str(exc)) from None
+            method = self.client.v1.payment_methods.retrieve(reference)
         except self._stripe.InvalidRequestError as exc:
             raise TokenizationError(DeclineCode.INVALID_CARD, str(exc)) from None
+        if method.type != "card" or method.card is None:
+            raise TokenizationError(DeclineCode.INVALID_CARD, f"payment method is a {method.type}, not a card")
         return PaymentToken(
             token=method.id,
             brand=str(method.card.brand).lower(),
@@ -158,9 +224,25 @@ class StripeGateway:
             exp_year=int(method.card.exp_year),
         )
 
+    def browser_action(self, idempotency_key: str, provider_reference: str = "") -> str:
+        """The intent's client secret when the bank's step is to be carried out by Stripe.js in the
+        page (``next_action`` ``use_stripe_sdk``); "" when the intent waits for a redirect (Stripe
+        then gave ``redirect_to_url``, which the customer is sent to) or for nothing."""
+        if not provider_reference:
+            return ""
+        data = self.client.v1.payment_intents.retrieve(provider_reference).to_dict()
+        if data.get("status") != "requires_action":
+            return ""
+        if (data.get("next_action") or {}).get("type") != "use_stripe_sdk":
+            return ""
+        return str(data.get("client_secret") or "")
+
     def tokenize_wallet(self, method: str) -> PaymentToken:
-        """Not offered (``capabilities.wallets`` is empty); Refill checks that before calling."""
-        raise TokenizationError(DeclineCode.INVALID_CARD, f"payment method {method!r} is not offered by Stripe here")
+        """Alipay or WeChat Pay: nothing to create at Stripe yet (the PaymentIntent names the
+        method when it is confirmed), so the token only says which."""
+        if method not in WALLETS:
+            raise TokenizationError(DeclineCode.INVALID_CARD, f"{method!r} is not taken through Stripe")
+        return PaymentToken(token=f"{WALLET_TOKEN_PREFIX}{method}", brand=method, last4="", exp_month=0, exp_year=0)
 
     def save_method(
         self, token: PaymentToken, *, customer_reference: str, email: str, idempotency_key: str
@@ -199,8 +281,19 @@ class StripeGateway:
         if status == "succeeded":
             return ChargeResult(ChargeStatus.SUCCEEDED, provider_reference=reference)
         if status == "requires_action":
-            url = ((data.get("next_action") or {}).get("redirect_to_url") or {}).get("url", "")
-            return ChargeResult(ChargeStatus.REQUIRES_ACTION, provider_reference=reference, next_url=url)
+            action = data.get("next_action") or {}
+            # 3-D Secure and other redirects, or Alipay's own redirect to its cashier page.
+            url = (action.get("redirect_to_url") or action.get("alipay_handle_redirect") or {}).get("url") or ""
+            # WeChat Pay: a QR code for the customer to scan with WeChat; its data is WeChat's own
+            # weixin:// link, which opens the app on a phone that has it.
+            qr = (action.get("wechat_pay_display_qr_code") or {}).get("data") or ""
+            return ChargeResult(
+                ChargeStatus.REQUIRES_ACTION,
+                provider_reference=reference,
+                next_url=url,
+                qr_code=qr,
+                app_url=qr if qr.startswith("weixin://") else "",
+            )
         if status in ("requires_payment_method", "canceled"):
             error = data.get("last_payment_error")
             decline = decline_for(error) if error else DeclineCode.AUTHENTICATION_FAILED
@@ -209,6 +302,8 @@ class StripeGateway:
         return ChargeResult(ChargeStatus.UNKNOWN, provider_reference=reference)
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        if request.token.startswith(WALLET_TOKEN_PREFIX):
+            return self._charge_wallet(request, request.token.removeprefix(WALLET_TOKEN_PREFIX))
         create: dict = {
             "amount": to_minor(request.amount, request.currency),
             "currency": request.currency.lower(),
@@ -243,6 +338,45 @@ class StripeGateway:
         if result.status == ChargeStatus.REQUIRES_ACTION and not result.next_url:
             # Confirmed with a return_url, Stripe answers with a redirect to the bank's page. Without
             # one (Stripe.js flows, localstripe) the return page waits for the outcome instead.
+            return replace(result, next_url=request.return_url)
+        return result
+
+    def _charge_wallet(self, request: ChargeRequest, method: str) -> ChargeResult:
+        """Alipay or WeChat Pay as a PaymentIntent of that one method: created with Refill's key,
+        its reference recorded, then confirmed with the method (Alipay needs the return address;
+        WeChat Pay is paid from a web page by scanning its QR code). The answer is always
+        ``requires_action``: the customer pays in the app."""
+        if method not in WALLETS or request.off_session:
+            # Neither wallet can be charged with nobody there (and neither is ever saved).
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
+        create: dict = {
+            "amount": to_minor(request.amount, request.currency),
+            "currency": request.currency.lower(),
+            "payment_method_types": [method],
+            "metadata": {METADATA_KEY: request.idempotency_key, "description": request.description},
+        }
+        try:
+            intent = self.client.v1.payment_intents.create(create, {"idempotency_key": request.idempotency_key})
+        except self._stripe.InvalidRequestError:
+            # Refused before anything existed (the method is not enabled for this account or currency).
+            return ChargeResult(ChargeStatus.FAILED, decline_code=DeclineCode.INVALID_CARD)
+        if request.on_reference is not None:
+            request.on_reference(intent.id)
+        confirm: dict = {"payment_method_data": {"type": method}}
+        if request.return_url:
+            confirm["return_url"] = request.return_url
+        if method == "wechat_pay":
+            confirm["payment_method_options"] = {"wechat_pay": {"client": "web"}}
+        try:
+            intent = self.client.v1.payment_intents.confirm(
+                intent.id, confirm, {"idempotency_key": f"{request.idempotency_key}:confirm"}
+            )
+        except (self._stripe.CardError, self._stripe.InvalidRequestError) as exc:
+            error = (exc.json_body or {}).get("error") or {}
+            return ChargeResult(ChargeStatus.FAILED, provider_reference=intent.id, decline_code=decline_for(error))
+        result = self._result(intent)
+        if result.status == ChargeStatus.REQUIRES_ACTION and not result.next_url:
+            # WeChat Pay: Refill shows the QR code at its return address, which follows the payment.
             return replace(result, next_url=request.return_url)
         return result
 

@@ -95,9 +95,28 @@
     return problems;
   };
 
+  // A choice the form cannot go without (<fieldset data-required-choice data-msg-required>, e.g.
+  // the plan of "Refill any number"): said in the same summary as the card's errors.
+  const choiceProblems = (form) => {
+    const problems = [];
+    form.querySelectorAll("fieldset[data-required-choice]").forEach((fieldset) => {
+      if (!fieldset.getClientRects().length) return;
+      const missing = !fieldset.querySelector("input:checked");
+      const message = missing ? fieldset.dataset.msgRequired : "";
+      const error = fieldset.querySelector("[data-choice-error]");
+      if (error) {
+        error.textContent = message;
+        error.hidden = !message;
+      }
+      if (missing) problems.push([fieldset.querySelector("input"), message]);
+    });
+    return problems;
+  };
+
   const setUp = (box) => {
     const form = box.closest("form");
-    const summary = box.querySelector("[data-card-summary]");
+    // A form with its own summary (data-form-summary) says every problem there, the card's too.
+    const summary = (form && form.querySelector("[data-form-summary]")) || box.querySelector("[data-card-summary]");
     if (!form || !summary || box.dataset.cardReady) return;
     box.dataset.cardReady = "1";
     // The summary belongs at the top of the form, where the eye and the focus go first (under the
@@ -113,8 +132,10 @@
       document.getElementById(link.getAttribute("href").slice(1))?.focus();
     });
     form.addEventListener("submit", (event) => {
-      if (!cardNeeded(box, form, event.submitter)) return;
-      const problems = check(box);
+      const choices = summary.matches("[data-form-summary]") ? choiceProblems(form) : [];
+      const card = cardNeeded(box, form, event.submitter);
+      if (!card && !choices.length) return;
+      const problems = [...choices, ...(card ? check(box) : [])];
       showSummary(summary, problems);
       if (problems.length) {
         event.preventDefault();
