@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from refill.esim.models import Profile
 from refill.esim.newlines import waiting_context
-from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeStatus
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.creditnotes import (
@@ -25,6 +24,7 @@ from refill.orders.receipts import item_validity, order_reference, receipt_pdf
 from refill.orders.settling import payment_abandon, payment_follow
 from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
+from refill.payments.port import PROVIDER_WALLETS, ChargeStatus
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
