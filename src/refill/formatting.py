@@ -11,6 +11,7 @@ from html import escape
 
 from babel.dates import format_date, get_timezone_location, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -268,3 +269,9 @@ def _zone_choice_text(key: str, locale: str) -> str:
     # Without a CLDR city Babel falls back to the key's tail ("Argentina/La_Rioja").
     city = (city or key).rsplit("/", 1)[-1].replace("_", " ")
     return _("%(zone)s (%(city)s)") % {"zone": name, "city": city}
+
+
+def public_url(path: str) -> str:
+    """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL): in
+    emails, messages and anything read away from the site."""
+    return settings.REFILL_PUBLIC_URL.rstrip("/") + path
