@@ -103,6 +103,7 @@ ACCESS: dict[str, Access] = {
     "portal:refill_start": Access(PUBLIC),
     "portal:refill_to": Access(PUBLIC, note="a number's plans, as the number page shows them"),
     "portal:refill_pay": Access(PUBLIC, method="post", note="guest limits per address and number"),
+    "portal:refill_pay_label": Access(PUBLIC, note="the Pay button's words for a number's choice"),
     "portal:refill_again": Access(PUBLIC, note="a guest's own order by its signed token, as gift_return"),
     "portal:wallet": Access(CUSTOMER),
     "portal:payment_methods": Access(CUSTOMER),
