@@ -58,3 +58,11 @@ def clock(value) -> str:
 def percent(rate) -> str:
     """A rate stored as a fraction (a tax rate of 0.0600) as a percentage: "6%"."""
     return formatting.percent_text(rate)
+
+
+@register.filter
+def in_sentence(name) -> str:
+    """A name set into a sentence: in Chinese it sits against Chinese words without spaces
+    (使用支付宝向), and gets a space on a side where it begins or ends with Latin letters or digits
+    (使用 PayPal 向); English sentences carry their own spaces."""
+    return formatting.name_in_sentence(str(name))
