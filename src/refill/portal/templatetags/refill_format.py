@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from html import escape
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -66,3 +69,13 @@ def in_sentence(name) -> str:
     (使用支付宝向), and gets a space on a side where it begins or ends with Latin letters or digits
     (使用 PayPal 向); English sentences carry their own spaces."""
     return formatting.name_in_sentence(str(name))
+
+
+@register.filter
+def unbroken_words(name) -> str:
+    """``name`` with each hyphenated word kept on one line ("7-Day" never ends a line at "7-"),
+    while a long name may still wrap between its words on a phone."""
+    words = re.split(r"(\s+)", str(name))
+    return mark_safe(
+        "".join(f'<span class="nowrap">{escape(w)}</span>' if "-" in w else escape(w) for w in words)
+    )
