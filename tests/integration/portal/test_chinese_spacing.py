@@ -65,6 +65,8 @@ def test_the_chinese_addon_confirmation_does_not_glue_the_pass_name_to_chinese(c
         "pay_with": "card", "card_number": "4242 4242 4242 4242", "card_expiry": "12/39", "card_cvc": "123",
         "action": "pay",
     }  # fmt: skip
+    # two sentences in a row: no space after the Chinese full stop
+    assert "结束时到期。它会增加" in visible_text(page)
     answer = client.post(reverse("portal:addons", args=[line.pk]), form)
     order = Order.objects.get(customer=customer, items__kind=OrderItem.Kind.ADDON)
     assert answer.status_code == 302

@@ -4,6 +4,7 @@ import re
 from html import escape
 
 from django import template
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from refill import formatting
@@ -79,3 +80,13 @@ def unbroken_words(name) -> str:
     return mark_safe(
         "".join(f'<span class="nowrap">{escape(w)}</span>' if "-" in w else escape(w) for w in words)
     )
+
+
+@register.simple_tag
+def sentence_gap() -> str:
+    """The space between two sentences: one in English, none after a Chinese full stop (。)."""
+    return "" if _chinese() else " "
+
+
+def _chinese() -> bool:
+    return (translation.get_language() or "").startswith("zh")
