@@ -59,9 +59,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# Lighthouse, pinned in tools/node/package-lock.json, installed in tools/node/node_modules.
+# Lighthouse and PayPal's published OpenAPI descriptions (tests/paypal_server.py checks requests
+# against them), pinned in tools/node/package-lock.json, installed in tools/node/node_modules.
+# Without install scripts: only files are needed, and some of the descriptions package's tooling
+# dependencies would report usage over the network when installed.
 if [ "$profile" = "test" ]; then
   if [ ! -f tools/node/node_modules/.package-lock.json ] || [ tools/node/package-lock.json -nt tools/node/node_modules/.package-lock.json ]; then
-    npm ci --prefix tools/node --no-audit --no-fund --silent
+    npm ci --prefix tools/node --ignore-scripts --no-audit --no-fund --silent
   fi
 fi

@@ -3,7 +3,9 @@
 ``LocalStripe`` runs it in a child process with its own temporary directory and an in-memory store,
 and waits until it answers. Run as a script, this module is that child:
 localstripe's confirm endpoint refuses two parameters the real API documents and the adapter
-sends (``return_url``, ``off_session``); the child accepts and drops them before serving.
+sends (``return_url``, ``off_session``); the child accepts and drops them before serving; and it
+ignores ``Idempotency-Key``, which the child honours as Stripe does (a POST sent again with the same
+key answers the first answer).
 
 Refill's extension for Alipay and WeChat Pay (``_refill_wallets``; localstripe implements neither):
 PaymentIntents keep their ``payment_method_types``; confirming one with ``payment_method_data[type]``
@@ -165,6 +167,30 @@ def _serve(port: int) -> None:
 
     _refill_wallet_pages(server.app, resources)
     server.app.middlewares.insert(0, _browser_tokenisation(web, server, resources))
+
+    # localstripe ignores the Idempotency-Key header, which Stripe honours (a POST sent again with
+    # the same key answers the first answer; the key on another path is refused). The double
+    # replays answers the same way (used by the contract's idempotent retry case).
+    answered: dict[str, tuple[str, int, bytes, str]] = {}
+
+    @web.middleware
+    async def idempotency(request, handler):
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key:
+            return await handler(request)
+        if key in answered:
+            path, status, body, content_type = answered[key]
+            if path != request.path:
+                return web.json_response(
+                    {"error": {"type": "idempotency_error", "message": "Keys are for one request only."}}, status=400
+                )
+            return web.Response(status=status, body=body, content_type=content_type)
+        response = await handler(request)
+        if response.status < 500:
+            answered[key] = (request.path, response.status, response.body, response.content_type)
+        return response
+
+    server.app.middlewares.append(idempotency)
     web.run_app(server.app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 

@@ -11,6 +11,7 @@ from html import escape
 
 from babel.dates import format_date, get_timezone_location, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -283,3 +284,9 @@ def name_in_sentence(name: str) -> str:
     before = " " if name[0].isascii() and name[0].isalnum() else ""
     after = " " if name[-1].isascii() and name[-1].isalnum() else ""
     return f"{before}{name}{after}"
+
+
+def public_url(path: str) -> str:
+    """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL): in
+    emails, messages and anything read away from the site."""
+    return settings.REFILL_PUBLIC_URL.rstrip("/") + path

@@ -1,11 +1,13 @@
 """Small steps the browser journeys share: choosing the language, logging in through the real
-form (with a TOTP code when asked), and checking the page's language."""
+form (with a TOTP code when asked), checking the page's language, typing a card, and a guest's
+"Refill any number" checkout up to the choice of plan."""
 
 import re
 import time
 from urllib.parse import urlencode
 
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from playwright.sync_api import expect
 
 LANG_ATTRIBUTE = {"en": "en", "zh-hans": "zh-Hans"}
 
@@ -56,3 +58,25 @@ def log_out(page) -> None:
     # logged out when the page in front has no "More" menu (a logged-out page's links are all in view)
     page.get_by_test_id("nav-more").wait_for(state="detached")
     page.wait_for_load_state()
+
+
+def fill_card(page, number: str = "4242 4242 4242 4242", expiry: str = "12/39", cvc: str = "123") -> None:
+    """Type a card into the card fields every face shows (payments.card_form.CardForm)."""
+    page.get_by_test_id("card-number").fill(number)
+    page.get_by_test_id("card-expiry").fill(expiry)
+    page.get_by_test_id("card-cvc").fill(cvc)
+
+
+def refill_checkout(
+    page, base_url: str, language: str, plan: str, *, number: str = "202 555 0143", shown: str = "+1 202-555-0143"
+) -> None:
+    """A guest in ``language`` gives ``number`` on "Refill any number" (the page shows it as
+    ``shown``) and chooses the plan whose code is ``plan``."""
+    choose_language(page, base_url, language)
+    page.goto(base_url + "/refill/")
+    assert_language(page, language)
+    page.get_by_test_id("refill-msisdn").fill(number)
+    page.get_by_test_id("refill-number-submit").click()
+    expect(page.get_by_test_id("refill-form")).to_be_visible()
+    expect(page.get_by_test_id("refill-number")).to_have_text(shown)
+    page.get_by_test_id(f"refill-plan-{plan}").check()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from refill.orders.models import Order
 from refill.subscriptions.models import Period
-from tests.e2e.helpers import assert_language, log_in
+from tests.e2e.helpers import assert_language, fill_card, log_in
 from tests.factories import make_30day_plan, make_customer, make_line, make_market, renew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,9 +40,7 @@ def test_the_card_form_checks_before_sending_and_keeps_the_number(live_server, p
     page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
 
     # when they type a number with a wrong check digit and pay
-    page.get_by_test_id("card-number").fill("4242 4242 4242 4241")
-    page.get_by_test_id("card-expiry").fill("12/39")
-    page.get_by_test_id("card-cvc").fill("123")
+    fill_card(page, "4242 4242 4242 4241")
     page.get_by_test_id("pay").click()
 
     # then the browser says so by the field and in the summary, which has the focus; nothing is sent

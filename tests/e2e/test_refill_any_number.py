@@ -19,7 +19,7 @@ from refill.orders.models import Order
 from refill.renewals.gifts import gift_return_token
 from refill.subscriptions.models import Period
 from refill.vouchers.services import voucher_batch_generate
-from tests.e2e.helpers import assert_language, choose_language
+from tests.e2e.helpers import assert_language, choose_language, fill_card, refill_checkout
 from tests.factories import make_30day_plan, make_customer, make_line, make_market, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,20 +95,9 @@ def no_console_errors(page) -> None:
     assert [e for e in page.console_errors if "status of 402" not in e] == []
 
 
-def to_checkout(page, base, language, number="202 555 0143"):
-    page.goto(base + "/refill/")
-    assert_language(page, language)
-    page.get_by_test_id("refill-msisdn").fill(number)
-    page.get_by_test_id("refill-number-submit").click()
-    expect(page.get_by_test_id("refill-form")).to_be_visible()
-    expect(page.get_by_test_id("refill-number")).to_have_text("+1 202-555-0143")
-
-
-def fill_card(page, number="4242 4242 4242 4242"):
+def pay_by_card(page, number="4242 4242 4242 4242"):
     page.get_by_test_id("refill-pay-card").check()
-    page.get_by_test_id("card-number").fill(number)
-    page.get_by_test_id("card-expiry").fill("12/39")
-    page.get_by_test_id("card-cvc").fill("123")
+    fill_card(page, number)
 
 
 def receipt_paid(page, language, amount="25.00"):
@@ -142,7 +131,7 @@ def test_number_plan_card_receipt(live_server, phone_page, snap, owner, language
     expect(page.get_by_test_id("refill-plan-us-30day")).to_be_visible()
     expect(page.get_by_test_id("refill-plan-cn-30day")).to_have_count(0)
     page.get_by_test_id("refill-plan-us-30day").check()
-    fill_card(page)
+    pay_by_card(page)
     page.get_by_test_id("refill-email").fill("payer@example.net")
     snap(page, f"refill-{language}-3-checkout")
     # at most two phone screens with a new card's fields filled (PIN and payment apps are shorter)
@@ -162,12 +151,10 @@ def test_number_plan_card_receipt(live_server, phone_page, snap, owner, language
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_decline_then_a_retry_with_the_number_and_plan_kept(live_server, phone_page, snap, owner, language):
     page, base = phone_page, live_server.url
-    choose_language(page, base, language)
-    to_checkout(page, base, language)
-    page.get_by_test_id("refill-plan-us-week").check()
+    refill_checkout(page, base, language, "us-week")
 
     # when the card is declined
-    fill_card(page, "4000 0000 0000 0002")
+    pay_by_card(page, "4000 0000 0000 0002")
     page.get_by_test_id("refill-submit").click()
 
     # then the page says why, keeps the number, the plan and the card number, and nothing is paid
@@ -191,9 +178,7 @@ def test_a_decline_then_a_retry_with_the_number_and_plan_kept(live_server, phone
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_alipay_through_the_providers_page_and_back(live_server, phone_page, snap, owner, language):
     page, base = phone_page, live_server.url
-    choose_language(page, base, language)
-    to_checkout(page, base, language)
-    page.get_by_test_id("refill-plan-us-30day").check()
+    refill_checkout(page, base, language, "us-30day")
     page.get_by_test_id("refill-pay-alipay").check()
     expect(page.get_by_test_id("card-number")).to_be_hidden()  # no card fields for a payment app
     snap(page, f"refill-{language}-6-alipay")
@@ -219,9 +204,7 @@ def test_alipay_through_the_providers_page_and_back(live_server, phone_page, sna
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_declined_at_the_provider_then_tried_again(live_server, phone_page, snap, owner, language):
     page, base = phone_page, live_server.url
-    choose_language(page, base, language)
-    to_checkout(page, base, language)
-    page.get_by_test_id("refill-plan-us-week").check()
+    refill_checkout(page, base, language, "us-week")
     page.get_by_test_id("refill-pay-wechat_pay").check()
     page.get_by_test_id("refill-submit").click()
     page.get_by_test_id("bank-decline").click()
@@ -233,7 +216,7 @@ def test_declined_at_the_provider_then_tried_again(live_server, phone_page, snap
     page.get_by_test_id("refill-again").click()
     expect(page.get_by_test_id("refill-number")).to_have_text("+1 202-555-0143")
     expect(page.get_by_test_id("refill-plan-us-week")).to_be_checked()
-    fill_card(page)
+    pay_by_card(page)
     page.get_by_test_id("refill-submit").click()
     receipt_paid(page, language, "7.00")
     assert Order.objects.filter(status="paid").count() == 1
@@ -244,9 +227,7 @@ def test_declined_at_the_provider_then_tried_again(live_server, phone_page, snap
 def test_a_refill_pin(live_server, phone_page, snap, owner, language):
     page, base = phone_page, live_server.url
     batch, pins = voucher_batch_generate(count=1, face_value="30.00", currency="USD")
-    choose_language(page, base, language)
-    to_checkout(page, base, language)
-    page.get_by_test_id("refill-plan-us-30day").check()
+    refill_checkout(page, base, language, "us-30day")
     expect(page.get_by_test_id("refill-pin")).to_be_hidden()
     page.get_by_test_id("refill-pay-pin").check()
     expect(page.get_by_test_id("refill-pin")).to_be_visible()

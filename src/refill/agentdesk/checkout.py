@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from refill.domain.money import minor_units
 from refill.errors import RefillError
 from refill.formatting import money_text
-from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.errors import PaymentInProgress, WalletTooLow, decline_message
@@ -28,6 +27,7 @@ from refill.orders.models import Order
 from refill.orders.paying import PayWith, order_pay, order_pay_cash
 from refill.payments.card_form import CardForm
 from refill.payments.models import Payment
+from refill.payments.port import TokenizationError
 
 # The buttons of the counter's payment form (name="action").
 CARD_ACTIONS = {"card", "wallet_card"}

@@ -4,6 +4,8 @@ agent changes the form and paid in cash, from the owner's wallet or by card (``c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +18,7 @@ from refill.formatting import money_text
 from refill.lines.models import Line
 from refill.orders.checkout import order_create_renewal
 from refill.orders.errors import PriceChanged
+from refill.orders.models import Order
 from refill.orders.pricing import periods_parse, renewal_plan_pick, renewal_plans
 from refill.payments.card_form import CardForm
 from refill.portal.forms import AddonForm
@@ -34,6 +37,99 @@ from .forms import (
 from .services import (
     shop_sale_record,
 )
+
+
+class _CounterSale:
+    """One sale at the counter, a renewal or an add-on pass, as both views handle it: the agent's
+    choice (``data``), whether this request pays (``paying``), the card fields, the sale's own form
+    (with the idempotency key it keeps across a decline), the page that shows them again, and the
+    payment once the order is made."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.data = request.POST if request.method == "POST" else request.GET
+        self.action = self.data.get("action", "")
+        self.paying = request.method == "POST" and self.action in PAY_ACTIONS
+        card_data = request.POST if self.paying and self.action in CARD_ACTIONS else None
+        self.card_form = CardForm(card_data, keep_number=False)
+
+    def form_for(self, form_class, **kwargs):
+        """The sale's form (bound only when paying), its key new unless the page brought one back."""
+        self.form = form_class(
+            self.request.POST if self.paying else None,
+            initial={"idempotency_key": self.data.get("idempotency_key") or uuid.uuid4().hex},
+            **kwargs,
+        )
+        return self.form
+
+    def refusal(self, plan) -> str | None:
+        """Why the form cannot be paid as sent (None when it can). The card fields show their own
+        errors; the sale form's are said here."""
+        if plan is not None and self.form.is_valid() and (self.action not in CARD_ACTIONS or self.card_form.is_valid()):
+            return None
+        return " ".join(str(e) for errors in self.form.errors.values() for e in errors)
+
+    def page(
+        self,
+        template: str,
+        context: Callable[[], dict],
+        status: int = 200,
+        error: str = "",
+        fresh_key: bool = False,
+        repriced: bool = False,
+    ) -> HttpResponse:
+        key = (
+            uuid.uuid4().hex
+            if fresh_key
+            else (self.data.get("idempotency_key") or self.form.initial["idempotency_key"])
+        )
+        shown = {**context(), "card_form": self.card_form, "idempotency_key": key, "error": error, "repriced": repriced}
+        return render(self.request, template, shown, status=status)
+
+    def sell(
+        self,
+        create: Callable[..., Order],
+        line: Line,
+        key: str,
+        page: Callable[..., HttpResponse],
+        said: Callable[[Order], str],
+        **choice,
+    ) -> HttpResponse:
+        """Make the order with ``create`` (a renewal's or an add-on's), record the shop's sale, take
+        the payment the agent chose and show the receipt (``said`` of the paid order as the
+        message); or the page again with why not. ``key`` names this form *and* this choice: a
+        double click replays one order, while another choice after a decline makes a new order
+        instead of a conflict."""
+        try:
+            order = create(
+                customer=line.owner,
+                line=line,
+                idempotency_key=key,
+                expected_total=self.form.cleaned_data.get("expected_total"),
+                language=line.owner.preferred_language,
+                actor=self.request.user,
+                channel="shop",
+                **choice,
+            )
+        except PriceChanged:
+            # The price on the button was for another choice (changed without the price being
+            # refreshed: no script), or it moved meanwhile. Nothing was taken: show this choice's
+            # price and let the agent confirm it with the customer.
+            return page(repriced=True)
+        except RefillError as exc:
+            return page(status=409, error=str(exc))
+        shop_sale_record(order=order, shop=self.request.shop, agent=self.request.user)
+        refusal = take_payment(self.request, order, self.action, self.card_form)
+        if refusal is not None:
+            status, error, fresh_key = refusal
+            return page(status=status, error=error, fresh_key=fresh_key)
+        order.refresh_from_db()
+        messages.success(self.request, said(order))
+        return redirect("agentdesk:receipt", pk=order.pk)
+
+    def key(self, prefix: str, choice: str) -> str:
+        """The order's idempotency key: the counter, the agent, this form's key and the choice."""
+        return f"{prefix}:{self.request.user.pk}:{self.form.cleaned_data['idempotency_key']}:{choice}"[:80]
 
 
 def _renew_choice(line: Line, data):
@@ -77,73 +173,32 @@ def renew(request: HttpRequest, line: Line) -> HttpResponse:
     choice changes, by htmx; without script by "Update price", or on paying), then take cash, pay
     from the customer's wallet, or charge a card typed at the counter (tokenised by the gateway at
     once, never stored or shown), the wallet first if the agent chooses."""
-    data = request.POST if request.method == "POST" else request.GET
-    action = data.get("action", "")
-    paying = request.method == "POST" and action in PAY_ACTIONS
-    plans, plan, periods, code = _renew_choice(line, data)
-    card_form = CardForm(request.POST if paying and action in CARD_ACTIONS else None, keep_number=False)
-    form = ShopRenewForm(
-        request.POST if paying else None,
-        plans=plans,
-        max_periods=plan.max_prepaid_periods if plan else 1,
-        initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
-    )
-
-    def page(status: int = 200, error: str = "", fresh_key: bool = False, repriced: bool = False) -> HttpResponse:
-        key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
-        context = {
-            **_renew_context(line, plans, plan, periods, code),
-            "card_form": card_form,
-            "idempotency_key": key,
-            "error": error,
-            "repriced": repriced,
-        }
-        return render(request, "agentdesk/renew.html", context, status=status)
-
-    if not paying:
+    sale = _CounterSale(request)
+    plans, plan, periods, code = _renew_choice(line, sale.data)
+    sale.form_for(ShopRenewForm, plans=plans, max_periods=plan.max_prepaid_periods if plan else 1)
+    page = partial(sale.page, "agentdesk/renew.html", lambda: _renew_context(line, plans, plan, periods, code))
+    if not sale.paying:
         return page()
-    if plan is None or not form.is_valid() or (action in CARD_ACTIONS and not card_form.is_valid()):
-        # The card fields show their own errors; the plan and periods' errors are said here.
-        return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
-    # The key names this form *and* this choice: a double click replays one order, while a change
-    # of plan after a decline makes a new order instead of a conflict.
-    choice = choice_key(plan.code, periods, code, limit=30)
-    try:
-        order = order_create_renewal(
-            customer=line.owner,
-            line=line,
-            plan=plan,
-            periods=periods,
-            idempotency_key=f"shop:{request.user.pk}:{form.cleaned_data['idempotency_key']}:{choice}"[:80],
-            expected_total=form.cleaned_data.get("expected_total"),
-            language=line.owner.preferred_language,
-            actor=request.user,
-            promotion_code=code,
-            channel="shop",
-        )
-    except PriceChanged:
-        # The price on the button was for another choice (the plan or periods were changed and the
-        # price not refreshed: no script), or it moved meanwhile. Nothing was taken: show this
-        # choice's price and let the agent confirm it with the customer.
-        return page(repriced=True)
-    except RefillError as exc:
-        return page(status=409, error=str(exc))
-    shop_sale_record(order=order, shop=request.shop, agent=request.user)
-    refusal = take_payment(request, order, action, card_form)
+    refusal = sale.refusal(plan)
     if refusal is not None:
-        status, error, fresh_key = refusal
-        return page(status=status, error=error, fresh_key=fresh_key)
-    order.refresh_from_db()
-    messages.success(
-        request,
-        _("%(number)s renewed: %(amount)s paid. Receipt %(receipt)s.")
-        % {
-            "number": line.msisdn_display,
-            "amount": money_text(order.total, order.currency),
-            "receipt": order.receipt.display_number,
-        },
+        return page(status=400, error=refusal)
+    return sale.sell(
+        order_create_renewal,
+        line,
+        sale.key("shop", choice_key(plan.code, periods, code, limit=30)),
+        page,
+        lambda paid: (
+            _("%(number)s renewed: %(amount)s paid. Receipt %(receipt)s.")
+            % {
+                "number": line.msisdn_display,
+                "amount": money_text(paid.total, paid.currency),
+                "receipt": paid.receipt.display_number,
+            }
+        ),
+        plan=plan,
+        periods=periods,
+        promotion_code=code,
     )
-    return redirect("agentdesk:receipt", pk=order.pk)
 
 
 @agent_required
@@ -194,66 +249,29 @@ def sell_addon(request: HttpRequest, line: Line) -> HttpResponse:
     """Sell an add-on pass for the verified line's running period, paid exactly as a renewal is
     at the counter (cash, the customer's wallet, a card typed there; one order per form, a
     ShopSale with the pass's commission, the receipt)."""
-    data = request.POST if request.method == "POST" else request.GET
+    sale = _CounterSale(request)
     plans = addon_plans(line)
-    plan = addon_plan_pick(plans, data.get("plan"))
-    action = data.get("action", "")
-    paying = request.method == "POST" and action in PAY_ACTIONS
-    card_form = CardForm(request.POST if paying and action in CARD_ACTIONS else None, keep_number=False)
-    form = AddonForm(
-        request.POST if paying else None,
-        plans=plans,
-        initial={"idempotency_key": data.get("idempotency_key") or uuid.uuid4().hex},
-    )
-
-    def page(status: int = 200, error: str = "", fresh_key: bool = False, repriced: bool = False) -> HttpResponse:
-        key = uuid.uuid4().hex if fresh_key else (data.get("idempotency_key") or form.initial["idempotency_key"])
-        context = {
-            **_addon_context(line, plans, plan),
-            "repriced": repriced,
-            "card_form": card_form,
-            "idempotency_key": key,
-            "error": error,
-        }
-        return render(request, "agentdesk/addon.html", context, status=status)
-
-    if not paying:
+    plan = addon_plan_pick(plans, sale.data.get("plan"))
+    sale.form_for(AddonForm, plans=plans)
+    page = partial(sale.page, "agentdesk/addon.html", lambda: _addon_context(line, plans, plan))
+    if not sale.paying:
         return page()
-    if plan is None or not form.is_valid() or (action in CARD_ACTIONS and not card_form.is_valid()):
-        return page(status=400, error=" ".join(str(e) for errors in form.errors.values() for e in errors))
-    # The key names this form *and* this pass: a double click replays one order, while another
-    # pass chosen after a decline makes a new order instead of a conflict.
-    chosen = choice_key(plan.code, limit=24)
-    try:
-        order = order_create_addon(
-            customer=line.owner,
-            line=line,
-            plan=plan,
-            idempotency_key=f"shop-addon:{request.user.pk}:{form.cleaned_data['idempotency_key']}:{chosen}"[:80],
-            expected_total=form.cleaned_data.get("expected_total"),
-            language=line.owner.preferred_language,
-            actor=request.user,
-            channel="shop",
-        )
-    except PriceChanged:
-        # Another pass was chosen without refreshing the price, or the price moved: nothing taken.
-        return page(repriced=True)
-    except RefillError as exc:
-        return page(status=409, error=str(exc))
-    shop_sale_record(order=order, shop=request.shop, agent=request.user)
-    refusal = take_payment(request, order, action, card_form)
+    refusal = sale.refusal(plan)
     if refusal is not None:
-        status, error, fresh_key = refusal
-        return page(status=status, error=error, fresh_key=fresh_key)
-    order.refresh_from_db()
-    messages.success(
-        request,
-        _("%(addon)s added to %(number)s: %(amount)s paid. Receipt %(receipt)s.")
-        % {
-            "addon": plan.name,
-            "number": line.msisdn_display,
-            "amount": money_text(order.total, order.currency),
-            "receipt": order.receipt.display_number,
-        },
+        return page(status=400, error=refusal)
+    return sale.sell(
+        order_create_addon,
+        line,
+        sale.key("shop-addon", choice_key(plan.code, limit=24)),
+        page,
+        lambda paid: (
+            _("%(addon)s added to %(number)s: %(amount)s paid. Receipt %(receipt)s.")
+            % {
+                "addon": plan.name,
+                "number": line.msisdn_display,
+                "amount": money_text(paid.total, paid.currency),
+                "receipt": paid.receipt.display_number,
+            }
+        ),
+        plan=plan,
     )
-    return redirect("agentdesk:receipt", pk=order.pk)

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from refill.errors import RefillError
-from refill.integrations.payments.base import TokenizationError
 from refill.orders.errors import decline_message
+from refill.payments.port import TokenizationError
 from refill.renewals.gifts import GiftOutcome, GiftRequest, gift_refill, gift_return_token
 
 

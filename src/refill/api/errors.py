@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from refill.errors import RefillError
+from refill.errors import RefillError, problem
 from refill.help.selectors import help_url
 
-from .problems import problem, server_error_problem
+from .problems import server_error_problem
 
 # The name the API's faults were always logged under (log filters and alerts look for it).
 logger = logging.getLogger("refill.api.v1")

@@ -19,11 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from refill.errors import RefillError
+from refill.errors import RefillError, problem_response
 
 from .callers import api_key_of, app_user_of
 from .models import IdempotencyRecord
-from .problems import problem_response
 
 KEEP_FOR = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=5)  # a request whose process died frees its key after this

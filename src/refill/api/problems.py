@@ -11,20 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.parser import Parser
 
-
-def problem(status: int, code: str, detail: str) -> dict:
-    return {
-        "type": f"https://refill.example/problems/{code}",
-        "title": code.replace("_", " "),
-        "status": status,
-        "code": code,
-        "detail": detail,
-    }
-
-
-def problem_response(status: int, code: str, detail: str) -> JsonResponse:
-    """For refusals made before the API's views run (middleware)."""
-    return JsonResponse(problem(status, code, detail), status=status, content_type="application/problem+json")
+from refill.errors import problem, problem_response
 
 
 def _unstorable(value) -> bool:

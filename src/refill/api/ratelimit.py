@@ -17,10 +17,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from refill.errors import problem_response
 from refill.ops.bulk import counter_add
 
 from .models import RateWindow
-from .problems import problem_response
 
 
 def key_caller(prefix: str) -> str:

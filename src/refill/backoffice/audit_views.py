@@ -16,9 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refill.audit.models import AuditEvent
+from refill.customers.staff import require_perm
 from refill.ops.safetext import csv_response
-
-from .views import require_perm
 
 PER_PAGE = 50
 PERMISSION = "audit.view_auditevent"

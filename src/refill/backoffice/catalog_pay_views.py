@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 
 from refill.catalog import selectors, services
 from refill.catalog.models import PAY_METHOD_NAMES, Market
+from refill.customers.staff import require_perm
 from refill.domain import payment_methods as pay_rule
 from refill.payments.selectors import pay_methods_unavailable
-
-from .views import require_perm
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from refill.subscriptions.models import Period
 
 # Lines that count a period towards reminders and auto-renew (as the sweeps do).
 RUNNING = (LineStatus.ACTIVE, LineStatus.RETAINED)
-# Lines auto-renew still tries (refill.renewals.autorenew.RENEWS).
+# Lines auto-renew still tries (refill.renewals.autorenew_due.RENEWS).
 AUTO_RENEWED = (LineStatus.ACTIVE, LineStatus.RETAINED, LineStatus.GRACE)
 
 

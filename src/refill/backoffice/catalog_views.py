@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from refill.catalog import selectors, services
 from refill.catalog.models import PAY_METHOD_NAMES, Market, Plan
+from refill.customers.staff import require_perm
 
 from . import catalog_previews
 from .forms import WINDOW_FORMAT
-from .views import require_perm
 
 HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
 

@@ -100,7 +100,7 @@ class Customer360:
 
 def renewal_methods(settings, methods: list[PaymentMethod]) -> list[RenewalMethod]:
     """The ways auto-renew would pay with ``settings`` (AutoRenew, or None for the defaults), in the
-    engine's order (refill.renewals.autorenew._pay_all): the wallet when it covers the price, then
+    engine's order (refill.renewals.autorenew_charging.jobs_pay): the wallet when it covers the price, then
     the primary card, then the backup card; a card chosen but not saved is marked missing."""
     use_wallet, use_default, use_backup = (
         (settings.use_wallet, settings.use_default_method, settings.use_backup_method)

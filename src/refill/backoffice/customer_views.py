@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from refill.audit.services import audit_record
 from refill.customers.models import Customer
 from refill.customers.privacy import customer_is_erased
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.esim.services import esim_reissue
 from refill.formatting import day_text
@@ -29,7 +30,6 @@ from refill.subscriptions.models import Bucket
 from refill.subscriptions.services import bucket_adjust
 
 from .customer360 import customer_360, customers_find
-from .views import require_perm
 
 
 class ReasonForm(forms.Form):

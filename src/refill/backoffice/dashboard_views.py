@@ -8,8 +8,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from refill.customers.staff import require_perm
+
 from .dashboard import dashboard, lines_needing_attention, operator_today, with_reason_text
-from .views import require_perm
 
 
 @staff_member_required

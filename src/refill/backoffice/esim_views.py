@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.esim.inventory import inventory_import
 from refill.esim.models import NewLineWait, Profile, ProfileBatch
@@ -18,7 +19,6 @@ from refill.esim.newlines import refund_after
 from refill.esim.stock import stock_alert_set, stock_levels
 
 from .forms import ProfileImportForm
-from .views import require_perm
 
 
 def _inventory_context(form: ProfileImportForm, batch=None, threshold_error: str = "") -> dict:

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from refill.catalog.models import Market
+from refill.customers.staff import require_perm
 from refill.ops.safetext import csv_response
 
 from . import report_columns, reports
 from . import report_sections as sections
-from .views import require_perm
 
 PERMISSION = "backoffice.view_reports"
 DEFAULT_DAYS = 30

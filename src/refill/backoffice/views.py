@@ -4,10 +4,8 @@ Every change goes through a service that writes its audit row."""
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +19,7 @@ from refill.apikeys.models import SCOPES, ApiKey
 from refill.apikeys.services import apikey_create, apikey_revoke
 from refill.catalog.models import Market
 from refill.customers.models import Customer
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.ledger.models import JournalEntry
@@ -52,23 +51,6 @@ from .selectors import (
     promotions_list,
     trial_balance,
 )
-
-
-def require_perm(permission: str):
-    """Staff only, and only staff granted ``permission`` (superusers have all): editing the catalog
-    in the admin must not also allow minting PINs, crediting wallets or refunding."""
-
-    def decorator(view):
-        @staff_member_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.has_perm(permission):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 @require_perm("ledger.view_journalentry")

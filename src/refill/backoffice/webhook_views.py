@@ -9,12 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 from refill.integrations.http_guard import REASONS
 from refill.webhooks.models import WebhookDelivery, WebhookEndpoint
 from refill.webhooks.outbox import EVENTS, delivery_replay, endpoint_create, endpoint_delete
-
-from .views import require_perm
 
 
 @require_perm("webhooks.view_webhookdelivery")

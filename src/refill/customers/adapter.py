@@ -11,13 +11,16 @@ from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
+from refill.formatting import public_url
 from refill.integrations.sms.base import send_sms
 
 from .forms import MobileNumberField
@@ -91,8 +94,6 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             return normalize_msisdn(phone, region)
         except InvalidIdentifier:
-            from django import forms
-
             raise forms.ValidationError(_("Enter a valid mobile number, e.g. +1 202 555 0143.")) from None
 
     def phone_form_field(self, **kwargs):
@@ -146,8 +147,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request, **credentials):
         login = (credentials.get("email") or credentials.get("login") or "").lower()
         if not settings.REFILL_DEMO and login in DEMO_EMAILS:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied("demo accounts are disabled")
         return super().pre_authenticate(request, **credentials)
 
@@ -223,11 +222,6 @@ def fresh_login_sets_up_totp(request) -> bool:
     # No authenticator yet, or the one set up in this very session (its recovery codes are next).
     set_up_here = any(r.get("method") == "mfa" and r.get("set_up") for r in records)
     return set_up_here or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def public_url(path: str) -> str:
-    """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL)."""
-    return settings.REFILL_PUBLIC_URL.rstrip("/") + path
 
 
 def _customer_for(email: str, user) -> Customer | None:

@@ -22,9 +22,11 @@ from django.utils.translation import gettext_lazy as _
 from refill.audit.models import AuditEvent
 from refill.audit.services import audit_record
 from refill.errors import RefillError
+from refill.esim.models import EsimOrder, Profile
 from refill.ledger.models import Account, JournalLine
 from refill.ledger.services import account_balances
 from refill.lines.models import Line
+from refill.notifications.models import Notification
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
 from refill.payments.services import method_remove
@@ -92,9 +94,6 @@ def _wallet_accounts(customer: Customer):
 def customer_data(customer: Customer) -> dict[str, Any]:
     """Everything Refill holds about ``customer``, as plain JSON-able data. Every query is filtered
     by the customer (or by lines and orders that are theirs): nothing of anyone else's is read."""
-    from refill.esim.models import EsimOrder, Profile
-    from refill.notifications.models import Notification
-
     lines = list(Line.objects.filter(owner=customer).select_related("plan", "market").order_by("pk"))
     line_ids = [line.pk for line in lines]
     orders = list(Order.objects.filter(customer=customer).prefetch_related("items", "items__plan").order_by("pk"))
@@ -396,8 +395,6 @@ def _forget_logins_elsewhere(users) -> None:
 def customer_erase(*, customer: Customer, actor, reason: str = "asked by the customer") -> Customer:
     """Anonymise ``customer``: personal data erased, logins disabled, saved cards forgotten; money
     records kept. Refuses (the first ``ErasureRefused``) while service or money is outstanding."""
-    from refill.notifications.models import Notification
-
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         blockers = erasure_blockers(customer)

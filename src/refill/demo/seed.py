@@ -28,12 +28,12 @@ from refill.esim.inventory import inventory_import
 from refill.esim.models import EsimOrder, Profile
 from refill.fleets.models import FleetMember, GroupedLine, LineGroup
 from refill.help.demo import articles_seed
-from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.models import Line, PoolNumber
 from refill.lines.services import lines_lapse_sweep
 from refill.orders.checkout import order_create_renewal
 from refill.orders.paying import order_pay_card
+from refill.payments.port import CardDetails
 from refill.payments.selectors import pay_methods_unavailable
 from refill.payments.services import method_add
 from refill.promotions.models import Promotion

@@ -18,11 +18,11 @@ from stdnum import luhn
 from refill.catalog.models import Market, Plan
 from refill.customers.models import Customer, User
 from refill.domain.identifiers import normalize_iccid
-from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.models import Line
 from refill.orders.checkout import order_create_renewal
 from refill.orders.paying import order_pay_card
+from refill.payments.port import CardDetails
 from refill.payments.services import method_add
 from refill.renewals.autorenew import autorenew_run_due, autorenew_schedule, autorenew_update
 from refill.support import services as support

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from refill.domain.activation import qr_png
 from refill.notifications.models import Notification
-from refill.notifications.services import _claim, _deliver
+from refill.notifications.services import notification_claim, notification_deliver
 
 from .models import EsimOrder, NewLineWait
 from .newlines import refund_after
@@ -36,7 +36,7 @@ def esim_ready_send(*, order_id: int) -> Notification | None:
         return None
     customer = order.line.owner
     key = f"esim:{order.pk}"
-    notification = _claim(
+    notification = notification_claim(
         rule="esim_ready", subject_key=key, channel="email", customer=customer, recipient=customer.email_address()
     )
     if notification is None:
@@ -60,7 +60,7 @@ def esim_ready_send(*, order_id: int) -> Notification | None:
     image = MIMEPart()
     image.set_content(qr_png(code, scale=6), maintype="image", subtype="png", disposition="inline", cid=f"<{QR_CID}>")
     message.attach(image)
-    notification = _deliver(notification, message, customer.preferred_language)
+    notification = notification_deliver(notification, message, customer.preferred_language)
     logger.info("eSIM activation code sent for order %s (%s)", order.pk, code.masked)
     return notification
 
@@ -74,7 +74,7 @@ def esim_waiting_send(*, wait_id: int, kind: str) -> Notification | None:
         return None
     customer = wait.line.owner
     rule, key = f"esim_{kind}", f"esim-wait:{wait.pk}"
-    notification = _claim(rule=rule, subject_key=key, channel="email", customer=customer,
+    notification = notification_claim(rule=rule, subject_key=key, channel="email", customer=customer,
                           recipient=customer.email_address())  # fmt: skip
     if notification is None:
         return Notification.objects.filter(rule=rule, subject_key=key, channel="email").first()
@@ -92,4 +92,4 @@ def esim_waiting_send(*, wait_id: int, kind: str) -> Notification | None:
         html = render_to_string("esim/waiting.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.recipient])
     message.attach_alternative(html, "text/html")
-    return _deliver(notification, message, customer.preferred_language)
+    return notification_deliver(notification, message, customer.preferred_language)

@@ -50,15 +50,6 @@ def refund_after() -> timedelta:
     return timedelta(hours=settings.REFILL_ESIM_REFUND_AFTER_HOURS)
 
 
-def order_activates_line(order) -> bool:
-    """Whether ``order`` was its line's first purchase (the payment that took it out of pending):
-    an activation, told as such, not a renewal."""
-    line = getattr(order, "line", None)
-    return bool(
-        line is not None and line.status_changes.filter(from_status="pending", reference=f"order:{order.pk}").exists()
-    )
-
-
 def checkout_plans(line: Line) -> list:
     """The plans the portal's checkout offers a line: a new number's first purchase (the line is
     still pending) is an activation onto a base plan, never a "keep my number" plan."""

@@ -9,8 +9,7 @@ from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.utils.translation import gettext_lazy as _
 
-from refill.api.problems import problem_response
-from refill.errors import RefillError
+from refill.errors import RefillError, problem_response
 
 from .models import FleetMember
 

@@ -21,7 +21,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refill.domain.lifecycle import LineStatus
-from refill.integrations.payments.base import TokenizationError
 from refill.ledger.services import wallet_balance
 from refill.lines.models import STATUS_LABELS, Line
 from refill.ops.safetext import csv_response
@@ -31,6 +30,7 @@ from refill.orders.settling import payment_resume
 from refill.payments.bank_step import bank_step
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
+from refill.payments.port import TokenizationError
 from refill.payments.services import methods_for
 
 from . import groups as fleet_groups

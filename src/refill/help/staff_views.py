@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from refill.backoffice.views import require_perm
 from refill.catalog.models import Market
+from refill.customers.staff import require_perm
 
 from . import selectors, services
 from .forms import ArticleForm

@@ -14,11 +14,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from refill.customers.adapter import public_url
 from refill.domain.autorenew import quiet_until
-from refill.esim.newlines import order_activates_line
+from refill.formatting import public_url
 from refill.integrations.sms.base import SmsRejected, send_sms
 from refill.lines.models import Line
+from refill.lines.selectors import order_activates_line
 from refill.ops.bulk import bulk_insert, unsaved
 from refill.orders.creditnotes import credit_note_pdf, credit_notes_number
 from refill.orders.models import Order, Refund
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 CLAIM_EXPIRES = timedelta(minutes=10)
 
 
-def _claim(*, rule: str, subject_key: str, channel: str, customer, recipient: str) -> Notification | None:
+def notification_claim(*, rule: str, subject_key: str, channel: str, customer, recipient: str) -> Notification | None:
     """Claim the right to send a notification, in a short transaction of its own. Returns None if
     it was sent, skipped, or is being sent by someone else (a claim older than 10 minutes, left by
     a process that died, may be taken over)."""
@@ -64,7 +64,7 @@ def _claim(*, rule: str, subject_key: str, channel: str, customer, recipient: st
         return notification
 
 
-def _deliver(notification: Notification, message: EmailMultiAlternatives, language: str) -> Notification:
+def notification_deliver(notification: Notification, message: EmailMultiAlternatives, language: str) -> Notification:
     """Send outside any transaction, then mark the claimed notification sent; on failure give the
     claim back (pending) so a later run retries, and re-raise."""
     message.extra_headers["Content-Language"] = language
@@ -87,7 +87,7 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
     customer = order.customer
     recipient = customer.email_address()
     subject_key = f"order:{order.pk}" + (f":resend:{resend}" if resend else "")
-    notification = _claim(
+    notification = notification_claim(
         rule="order_confirmation",
         subject_key=subject_key,
         channel="email",
@@ -124,7 +124,7 @@ def order_confirmation_send(*, order_id: int, resend: str = "") -> Notification:
 
     order.refresh_from_db()
     message.attach(f"receipt-{order.receipt.display_number}.pdf", receipt_pdf(order), "application/pdf")
-    notification = _deliver(notification, message, customer.preferred_language)
+    notification = notification_deliver(notification, message, customer.preferred_language)
     logger.info("order confirmation sent for order %s", order.pk)
     return notification
 
@@ -137,7 +137,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
     )
     customer = refund.order.customer
     recipient = customer.email_address()
-    notification = _claim(
+    notification = notification_claim(
         rule="refund", subject_key=f"refund:{refund.pk}", channel="email", customer=customer, recipient=recipient
     )
     if notification is None:
@@ -161,7 +161,7 @@ def refund_notice_send(*, refund_id: int) -> Notification:
     message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
     if credit_note is not None:
         message.attach(f"credit-note-{credit_note.display_number}.pdf", credit_note_pdf(credit_note), "application/pdf")
-    return _deliver(notification, message, customer.preferred_language)
+    return notification_deliver(notification, message, customer.preferred_language)
 
 
 def card_expiry_reminders_send(*, today=None) -> int:

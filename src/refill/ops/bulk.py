@@ -137,10 +137,10 @@ def unsaved[M: models.Model](model: type[M], **values) -> M:
 _sequences: dict[str, str] = {}
 
 
-def bulk_insert(objs: Iterable[models.Model]) -> list[models.Model]:
-    """Insert ``objs`` (new instances of one model); afterwards each knows its primary key.
+def bulk_insert[M: models.Model](rows: Iterable[M]) -> list[M]:
+    """Insert ``rows`` (new instances of one model); afterwards each knows its primary key.
     Raises IntegrityError as the ORM would if a row breaks a constraint (nothing is inserted)."""
-    objs = list(objs)
+    objs = list(rows)
     if not objs:
         return objs
     connection = default_connection

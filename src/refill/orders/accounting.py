@@ -74,6 +74,7 @@ def capture_spec(
     shares = allocate(order.total - order.tax - topups, [item.amount for item in sales], currency)
     by_kind: dict[str, Decimal] = {}
     for item, share in zip(sales, shares, strict=True):
+        assert item.plan is not None  # renewals and add-ons always name the plan they sold
         by_kind[item.plan.kind] = by_kind.get(item.plan.kind, Decimal(0)) + share
     for kind, amount in by_kind.items():
         postings.append((accounts(Account.Purpose.REVENUE, currency, reference=kind), -amount))
@@ -102,7 +103,9 @@ def promotion_specs(
     specs = []
     for order_id, redemptions in by_order.items():
         order = orders[order_id]
-        kind = next(item.plan.kind for item in items[order_id] if item.kind == OrderItem.Kind.RENEWAL)
+        renewal = next(item for item in items[order_id] if item.kind == OrderItem.Kind.RENEWAL)
+        assert renewal.plan is not None  # a renewal always names its plan
+        kind = renewal.plan.kind
         postings = []
         for redemption in redemptions:
             cost_account = accounts(Account.Purpose.PROMOTIONS, order.currency, reference=str(redemption.promotion_id))

@@ -23,12 +23,12 @@ from refill.api.problems import Problem
 from refill.api.schemas import CardIn
 from refill.api.types import Id, Money, SmallInt
 from refill.domain.money import quantize
-from refill.integrations.payments.base import PROVIDER_WALLETS, CardDetails, TokenizationError
 from refill.lines.models import Line
 from refill.orders.checkout import order_create_renewal
 from refill.orders.errors import NotOwner, OrderNotPayable, PlanNotAvailable, decline_message
 from refill.orders.paying import PayWith, order_pay
 from refill.orders.pricing import renewal_plans, renewal_quote_promoted
+from refill.payments.port import PROVIDER_WALLETS, CardDetails, TokenizationError
 from refill.promotions.errors import PromotionUnknown
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import GiftRequest

@@ -83,7 +83,7 @@ class RenewalRequest:
 
     @property
     def fingerprint(self) -> str:
-        payload = {"line": self.line.pk, "plan": self.plan.pk, "periods": self.periods}
+        payload: dict[str, object] = {"line": self.line.pk, "plan": self.plan.pk, "periods": self.periods}
         if code := normalise_code(self.promotion_code):
             payload["promotion_code"] = code
         return payload_fingerprint(payload)
@@ -145,10 +145,10 @@ def orders_create_renewals(*, requests: list[RenewalRequest], now: datetime | No
             else:
                 # It won the insert: answer as a replay would.
                 index, request = fresh[0]
-                order = _existing_orders([request]).get((request.customer.pk, request.idempotency_key))
-                if order is None:
+                won = _existing_orders([request]).get((request.customer.pk, request.idempotency_key))
+                if won is None:
                     raise
-                answers[index] = order if order.request_fingerprint == request.fingerprint else IdempotencyConflict()
+                answers[index] = won if won.request_fingerprint == request.fingerprint else IdempotencyConflict()
     return [answers[index] for index in range(len(requests))]
 
 

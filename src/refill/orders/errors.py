@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from refill.errors import RefillError
-from refill.integrations.payments.base import PROVIDER_WALLETS
+from refill.payments.port import PROVIDER_WALLETS
 
 
 class LineNotRenewable(RefillError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -78,7 +79,11 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     if not paid:
         return
     items = items_of([order for order, _ in paid])
-    renewed = [order.line for order, _ in paid if any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])]
+    renewed = [
+        order.line
+        for order, _ in paid
+        if order.line is not None and any(i.kind == OrderItem.Kind.RENEWAL for i in items[order.pk])
+    ]
     addons = [order for order, _ in paid if any(i.kind == OrderItem.Kind.ADDON for i in items[order.pk])]
     # Add-on lines are locked with the renewed ones (one primary-key order), but only renewed lines
     # are moved on: an add-on never changes its line's end, plan or status.
@@ -96,6 +101,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
         for item in items[order.pk]:
             if item.kind != OrderItem.Kind.RENEWAL:
                 continue
+            assert order.line_id is not None and item.plan is not None  # a renewal names its line and plan
             line, plan = lines[order.line_id], item.plan
             spans = spans_for(line, plan, item.periods + item.free_periods, now)
             if plan.validity_kind == ValidityKind.DAYS:
@@ -133,11 +139,11 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
             current.setdefault(period.line_id, period.plan)
         changes = []
         for order, _ in paid:
-            line = lines.get(order.line_id)
+            line = lines.get(order.line_id) if order.line_id is not None else None  # a top-up has none
             if line is None:
                 continue
-            plan = current.get(line.pk)
-            target = status_after_renewal(keeps_number_only=plan is not None and plan.kind == Plan.Kind.RETENTION)
+            running = current.get(line.pk)
+            target = status_after_renewal(keeps_number_only=running is not None and running.kind == Plan.Kind.RETENTION)
             change = line_move(line=line, target=target, cause="renewal", reference=f"order:{order.pk}")
             if change is not None:
                 changes.append(change)
@@ -165,7 +171,7 @@ def orders_fulfil(*, paid: list[tuple[Order, list[Payment]]], actor=None, now: d
     receipts = receipts_issue(orders=[order for order, _ in paid], now=now)
     events = []
     for (order, payments), receipt in zip(paid, receipts, strict=True):
-        line = locked.get(order.line_id)
+        line = locked.get(order.line_id) if order.line_id is not None else None
         events.append(
             audit_event(
                 actor=actor or order.customer,
@@ -207,12 +213,13 @@ def _addon_buckets(orders: list[Order], items: dict[int, list[OrderItem]], lines
     running = periods_running({order.line_id for order in orders}, now)
     new = []
     for order in orders:
+        assert order.line_id is not None  # an add-on is bought for a line
         line = lines[order.line_id]
         period = running.get(line.pk)
         if period is None:
             # The money is kept as paid (receipt, capture) only to give it back through the one
             # refund path, with its credit note; never charged without the pass.
-            transaction.on_commit(lambda order_id=order.pk: _refund_undelivered_safely(order_id, now))
+            transaction.on_commit(partial(_refund_undelivered_safely, order.pk, now))
             continue
         for item in items[order.pk]:
             if item.kind != OrderItem.Kind.ADDON:

@@ -32,6 +32,8 @@ class Order(models.Model):
     # The number a guest typed: the line renewed, or the line whose owner's wallet a top-up fills
     # (a top-up's ``line`` stays empty).
     gift_line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Its items, once a batch read them (orders.batch.items_of): not a field, never stored.
+    _batch_items: list[OrderItem]
     # The line renewed; empty for a wallet top-up.
     line = models.ForeignKey("lines.Line", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     market = models.ForeignKey("catalog.Market", on_delete=models.PROTECT, related_name="orders")

@@ -221,6 +221,7 @@ def payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErro
     if addon_lines:
         running_periods = periods_running(addon_lines, now)
     for order in renewals:
+        assert order.line_id is not None  # only orders for a line are here
         line, item = lines[order.line_id], items[order.pk]
         addon = item.kind == OrderItem.Kind.ADDON
         if doubtful.get(line.pk, set()) - {order.pk} or order.pk in open_orders:
@@ -232,6 +233,7 @@ def payable_refusals(orders: list[Order], now: datetime) -> dict[int, RefillErro
         if not addon and not is_renewable(LineStatus(line.status)):
             refusals[order.pk] = LineNotRenewable()
             continue
+        assert item.plan_id is not None  # renewals and add-ons name the plan they sell
         active, limit = plans[item.plan_id]
         if not active:
             refusals[order.pk] = PlanNotAvailable()

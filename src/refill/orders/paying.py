@@ -24,14 +24,6 @@ from refill.domain import payment_methods as pay_rule
 from refill.domain.money import quantize
 from refill.domain.payment_methods import wallet_card_split
 from refill.errors import RefillError
-from refill.integrations.payments.base import (
-    PROVIDER_WALLETS,
-    BrowserCard,
-    CardDetails,
-    ChargeRequest,
-    PaymentGateway,
-    PaymentToken,
-)
 from refill.ledger.models import Account
 from refill.ledger.services import (
     InsufficientFunds,
@@ -51,6 +43,14 @@ from refill.orders.models import Order, OrderItem, Receipt
 from refill.orders.services import receipts_number
 from refill.payments.gateways import gateway_for
 from refill.payments.models import Payment, PaymentMethod
+from refill.payments.port import (
+    PROVIDER_WALLETS,
+    BrowserCard,
+    CardDetails,
+    ChargeRequest,
+    PaymentGateway,
+    PaymentToken,
+)
 from refill.payments.services import card_tokenize, provider_charge, wallet_tokenize
 from refill.promotions.services import (
     redemptions_release,
@@ -382,9 +382,10 @@ def order_pay_wallet(*, order: Order, actor=None, now: datetime | None = None) -
     )
 
 
-def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment:
+def order_pay_cash(*, order: Order, agent, now: datetime | None = None) -> Payment | None:
     """A shop agent took the order's total in cash: record it and fulfil in one transaction. The
-    cash is owed by the agent's drawer (ledger account shop_cash:<agent>)."""
+    cash is owed by the agent's drawer (ledger account shop_cash:<agent>). None for an order that
+    was already paid without a payment of its own (one its promotions made free)."""
     return _order_pay_in_house(
         order=order, method=Payment.Method.CASH, gateway=f"agent-{agent.pk}", actor=agent, now=now
     )

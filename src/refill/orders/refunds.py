@@ -17,13 +17,13 @@ from refill.catalog.models import Plan
 from refill.domain.money import quantize
 from refill.errors import RefillError
 from refill.events import emit
-from refill.integrations.payments.base import ChargeStatus, RefundRequest
 from refill.ledger.models import Account, JournalEntry
 from refill.ledger.services import InsufficientFunds, account_for, entry_post, wallet_hold
 from refill.lines.models import Line
 from refill.lines.services import line_lapse_catch_up
 from refill.payments.gateways import GatewayUnsupported
 from refill.payments.models import Payment
+from refill.payments.port import ChargeStatus, RefundRequest
 from refill.payments.services import provider_refund, provider_refund_check
 from refill.subscriptions.models import Bucket, Period
 from refill.subscriptions.shifting import line_end_after_revoke, line_plan_after_revoke, periods_move_up

@@ -17,10 +17,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from refill.audit.services import audit_event, audit_record, audit_records
-from refill.integrations.payments.base import (
-    ChargeResult,
-    ChargeStatus,
-)
 from refill.ledger.services import (
     entries_post,
 )
@@ -28,6 +24,10 @@ from refill.ops.bulk import bulk_set
 from refill.orders.models import Order
 from refill.orders.services import receipts_number
 from refill.payments.models import Payment
+from refill.payments.port import (
+    ChargeResult,
+    ChargeStatus,
+)
 from refill.payments.services import provider_cancel, provider_fetch
 from refill.promotions.services import (
     redemptions_release,

@@ -103,6 +103,24 @@ class SecretInput(forms.TextInput):
         return None
 
 
+def _card_field(
+    label,
+    card: str,
+    *,
+    max_length: int,
+    autocomplete: str,
+    placeholder: str,
+    errors: dict,
+    widget=forms.TextInput,
+    **extra,
+) -> forms.CharField:
+    """One of the typed card fields: the numeric keyboard, the browser's autofill name, and the
+    hooks that card-form.js checks it by (``data-card``) and tests find it by (``data-testid``)."""
+    attrs = {"inputmode": "numeric", "autocomplete": autocomplete, "placeholder": placeholder, **extra}
+    attrs |= {"data-card": card, "data-testid": f"card-{card}"}
+    return forms.CharField(label=label, max_length=max_length, error_messages=errors, widget=widget(attrs=attrs))
+
+
 class CardForm(forms.Form):
     """Card fields for the gateway, checked as the browser checks them. ``card_details()`` gives
     the ``CardDetails`` to pay or save with once the form is valid."""
@@ -112,48 +130,31 @@ class CardForm(forms.Form):
     use_required_attribute = False
     messages = MESSAGES
 
-    card_number = forms.CharField(
-        label=_("Card number"),
+    card_number = _card_field(
+        _("Card number"),
+        "number",
         max_length=30,
-        error_messages={"required": MESSAGES["number_required"]},
-        widget=forms.TextInput(
-            attrs={
-                "inputmode": "numeric",
-                "autocomplete": "cc-number",
-                "placeholder": "4242 4242 4242 4242",
-                "spellcheck": "false",
-                "data-card": "number",
-                "data-testid": "card-number",
-            }
-        ),
+        autocomplete="cc-number",
+        placeholder="4242 4242 4242 4242",
+        errors={"required": MESSAGES["number_required"]},
+        spellcheck="false",
     )
-    card_expiry = forms.CharField(
-        label=_("Expiry (MM/YY)"),
+    card_expiry = _card_field(
+        _("Expiry (MM/YY)"),
+        "expiry",
         max_length=12,
-        error_messages={"required": MESSAGES["expiry_required"]},
-        widget=forms.TextInput(
-            attrs={
-                "inputmode": "numeric",
-                "autocomplete": "cc-exp",
-                "placeholder": "MM/YY",
-                "data-card": "expiry",
-                "data-testid": "card-expiry",
-            }
-        ),
+        autocomplete="cc-exp",
+        placeholder="MM/YY",
+        errors={"required": MESSAGES["expiry_required"]},
     )
-    card_cvc = forms.CharField(
-        label=_("Security code"),
+    card_cvc = _card_field(
+        _("Security code"),
+        "cvc",
         max_length=4,
-        error_messages={"required": MESSAGES["cvc_required"], "max_length": MESSAGES["cvc_invalid"]},
-        widget=SecretInput(
-            attrs={
-                "inputmode": "numeric",
-                "autocomplete": "cc-csc",
-                "placeholder": "123",
-                "data-card": "cvc",
-                "data-testid": "card-cvc",
-            }
-        ),
+        autocomplete="cc-csc",
+        placeholder="123",
+        errors={"required": MESSAGES["cvc_required"], "max_length": MESSAGES["cvc_invalid"]},
+        widget=SecretInput,
     )
     card_holder = forms.CharField(
         label=_("Name on card"),

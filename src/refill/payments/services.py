@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from refill import events
 from refill.audit.services import audit_record
 from refill.errors import RefillError
-from refill.integrations.payments.base import (
+from refill.integrations.payments.limits import Limited, limiter_for
+
+from .gateways import CAPABILITY_NAMES, CARD, GatewayUnsupported, gateway_for, gateway_name_for, gateway_require
+from .models import Payment, PaymentMethod, ProviderEvent
+from .port import (
     PROVIDER_WALLETS,
     BrowserCard,
     Capability,
@@ -27,9 +31,6 @@ from refill.integrations.payments.base import (
     RefundRequest,
     RefundResult,
 )
-
-from .gateways import CAPABILITY_NAMES, CARD, GatewayUnsupported, gateway_for, gateway_name_for, gateway_require
-from .models import Payment, PaymentMethod, ProviderEvent
 from .tasks import process_provider_event
 
 MAX_METHODS = 10
@@ -132,6 +133,20 @@ def provider_charge(gateway: PaymentGateway, payment, request: ChargeRequest) ->
     except Exception:
         logger.exception("payment %s: provider call failed", payment.pk)
         return ChargeResult(ChargeStatus.UNKNOWN)
+
+
+def provider_charge_paced(gateway: PaymentGateway, payment, request: ChargeRequest) -> ChargeResult:
+    """provider_charge for bulk work (the auto-renew engine): the call waits for its share of the
+    provider's rate across all workers (REFILL_PROVIDER_RATE) and for one of this process's
+    REFILL_PROVIDER_CONCURRENCY slots (``integrations.payments.limits``)."""
+    return provider_charge(Limited(gateway), payment, request)
+
+
+def provider_rate_take(gateway_name: str) -> None:
+    """Wait for one call's share of ``gateway_name``'s rate across all workers, for a caller that
+    bounds its own concurrency (the auto-renew engine's charging threads): taken before the call
+    is handed to a thread, so the calls start evenly and no thread waits on another."""
+    limiter_for(gateway_name).take()
 
 
 def provider_fetch(*, payment) -> ChargeResult:

@@ -21,10 +21,10 @@ from refill.customers.models import LANGUAGE_CHOICES
 from refill.customers.privacy import ErasureRefused, ExportTooSoon, customer_erase, customer_export, erasure_blockers
 from refill.fleets.middleware import is_viewer
 from refill.formatting import money_text
-from refill.integrations.payments.base import TokenizationError
 from refill.orders.errors import RefillError, decline_message
 from refill.payments.card_form import card_page
 from refill.payments.models import PaymentMethod
+from refill.payments.port import TokenizationError
 from refill.payments.services import method_add, method_remove, method_set_role, methods_for
 from refill.vouchers.services import voucher_redeem
 

@@ -11,11 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from refill.integrations.payments.base import TokenizationError
 from refill.orders.errors import PaymentInProgress, RefillError, decline_message
 from refill.orders.models import Order
 from refill.orders.paying import PayWith, order_pay
 from refill.payments.models import Payment
+from refill.payments.port import TokenizationError
 from refill.payments.services import methods_for
 from refill.promotions.services import normalise_code
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from refill.catalog.models import Market, Plan
 from refill.domain.activation import qr_png, qr_svg
 from refill.errors import RefillError
 from refill.esim.models import EsimOrder, Profile
@@ -21,14 +22,15 @@ from refill.esim.services import (
     NoNumberAvailable,
     esim_code_may_leave,
     esim_for_new_line,
+    esim_line_open,
     esim_reissue,
     esim_view,
 )
 from refill.esim.stock import new_lines_can_get_esim
-from refill.lines.models import Line
+from refill.lines.models import Line, PoolNumber
 from refill.lines.selectors import customer_markets_ranked
 
-from .views import _owned_line
+from .views import _customer, _owned_line
 
 POLLING = [EsimOrder.Status.ORDERING, EsimOrder.Status.RELEASED, EsimOrder.Status.DOWNLOADED]
 KEPT = ["active", "grace", "suspended", "deactivated", "retained"]
@@ -135,12 +137,6 @@ def esim_refund(request: HttpRequest, pk: int) -> HttpResponse:
 def line_new(request: HttpRequest) -> HttpResponse:
     """Get a new number with an eSIM: choose the country, the plan and the number, then pay for
     the first period on the renewal page. The eSIM's activation code comes once it is paid."""
-    from refill.catalog.models import Market, Plan
-    from refill.esim.services import esim_line_open
-    from refill.lines.models import PoolNumber
-
-    from .views import _customer
-
     customer = _customer(request)
     markets = [
         market

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from refill.esim.models import Profile
 from refill.esim.newlines import waiting_context
-from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeStatus
 from refill.ledger.services import wallet_balance
 from refill.lines.models import Line
 from refill.orders.creditnotes import (
@@ -22,9 +21,10 @@ from refill.orders.errors import payment_decline_message
 from refill.orders.models import CreditNote, Order
 from refill.orders.payable import orders_display_state, orders_superseded
 from refill.orders.receipts import item_validity, order_reference, receipt_pdf
-from refill.orders.settling import payment_follow
+from refill.orders.settling import payment_abandon, payment_follow
 from refill.payments.bank_step import bank_step
 from refill.payments.models import Payment
+from refill.payments.port import PROVIDER_WALLETS, ChargeStatus
 from refill.promotions.texts import order_promotion_lines
 from refill.renewals.gifts import gift_item, gift_order_for_token
 
@@ -145,9 +145,12 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     order = _owned_order(request, pk)
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        waiting, answer = payment_follow(payment=waiting, actor=request.user)
-        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
-            return qr_page(request, order, waiting, answer)
+        if _cancelled(request):
+            waiting = payment_abandon(payment=waiting, actor=request.user)
+        else:
+            waiting, answer = payment_follow(payment=waiting, actor=request.user)
+            if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+                return qr_page(request, order, waiting, answer)
         order.refresh_from_db()
         step = bank_step(request, order, waiting)
         if step is not None:
@@ -155,6 +158,14 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     if order.status == Order.Status.PAID:
         return redirect("portal:order_confirmation", pk=order.pk)
     return redirect("portal:order_detail", pk=order.pk)
+
+
+def _cancelled(request: HttpRequest) -> bool:
+    """Whether the payer came back by the provider's cancel address (``?cancelled=1``, which the
+    PayPal adapter gives PayPal as its cancel_url; PayPal's order stays approvable after a buyer
+    cancels there): the attempt is given up (``payment_abandon``), not looked up. Only the payer's
+    own waiting attempt can be given up this way, and one already paid stays paid."""
+    return request.GET.get("cancelled") == "1"
 
 
 def gift_return(request: HttpRequest, token: str) -> HttpResponse:
@@ -165,9 +176,12 @@ def gift_return(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     waiting = order.payments.filter(status=Payment.Status.REQUIRES_ACTION, method=Payment.Method.CARD).first()
     if waiting is not None:
-        waiting, answer = payment_follow(payment=waiting, actor=None)
-        if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
-            return qr_page(request, order, waiting, answer, gift_token=token)
+        if _cancelled(request):
+            waiting = payment_abandon(payment=waiting, actor=None)
+        else:
+            waiting, answer = payment_follow(payment=waiting, actor=None)
+            if answer is not None and answer.status == ChargeStatus.REQUIRES_ACTION and answer.qr_code:
+                return qr_page(request, order, waiting, answer, gift_token=token)
         order.refresh_from_db()
         step = bank_step(request, order, waiting)
         if step is not None:

@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from refill.domain import payment_methods as rule
 from refill.domain.money import minor_units
 from refill.formatting import money_text
-from refill.integrations.payments.base import PROVIDER_WALLETS
 from refill.ledger.services import wallet_balance
 from refill.orders.models import Order
 from refill.payments.models import Payment, PaymentMethod
+from refill.payments.port import PROVIDER_WALLETS
 from refill.payments.selectors import market_methods, provider_wallets_offered
 from refill.payments.services import methods_for
+
+from .forms import CardForm
 
 # The ways to pay that need the card fields (templates/portal/_card_fields.html ``card_choices``).
 CARD_CHOICES = (rule.NEW_CARD, rule.WALLET_CARD)
@@ -213,8 +215,6 @@ def pay_split(pay_with: str, wallet: Decimal, total: Decimal | None, currency: s
 def checkout_pay_context(line, quote, pay_with: str | None, card_form) -> dict:
     """What the "How to pay" part of a checkout shows (portal/_pay_with.html) and the price panel's
     split (portal/_quote.html). ``quote`` is anything with a ``quote`` (the priced order), or None."""
-    from .forms import CardForm
-
     currency = line.market.currency
     wallet = wallet_balance(line.owner, currency)
     total = quote.quote.total.amount if quote is not None else None

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from refill.integrations.payments.base import PROVIDER_WALLETS, ChargeResult, ChargeStatus
 from refill.orders.models import Order
 from refill.orders.settling import payment_abandon, payment_follow
 from refill.payments.models import Payment
+from refill.payments.port import PROVIDER_WALLETS, ChargeResult, ChargeStatus
 from refill.renewals.gifts import gift_order_for_token
 
 from .views import _owned_order

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from refill.integrations.payments.base import PROVIDER_WALLETS
 from refill.payments.models import Payment
+from refill.payments.port import PROVIDER_WALLETS
 
 
 def provider_redirect(request: HttpRequest, url: str, payment: Payment | None = None) -> HttpResponse:

@@ -27,12 +27,12 @@ from refill.catalog.models import Plan
 from refill.catalog.selectors import markets_overview
 from refill.domain import payment_methods as rule
 from refill.domain.money import Money, quantize
-from refill.integrations.payments.base import TokenizationError
 from refill.orders.errors import RefillError, decline_message
 from refill.orders.models import Order, OrderItem
 from refill.orders.pricing import RENEWABLE_PLAN_KINDS, periods_parse, renewal_plans
 from refill.payments.card_form import CardForm, card_page
 from refill.payments.models import Payment
+from refill.payments.port import TokenizationError
 from refill.payments.selectors import market_methods, provider_wallets_offered
 from refill.renewals.checkout_choice import choice_key, choice_quote
 from refill.renewals.gift_pins import gift_pin_refill

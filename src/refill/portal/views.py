@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 from refill.catalog.models import Plan
 from refill.formatting import days_left
 from refill.lines.models import Line
-from refill.lines.selectors import line_lapse_deadlines, line_queued
+from refill.lines.selectors import line_lapse_deadlines
 from refill.orders.models import Order
 from refill.orders.selectors import customer_orders
 from refill.payments.services import methods_for
 from refill.renewals.autorenew import autorenew_settings, autorenew_update
 from refill.renewals.autorenew_settings import autorenew_next
 from refill.renewals.models import AutoRenew
-from refill.subscriptions.selectors import line_allowances, lines_for_customer, period_current
+from refill.subscriptions.selectors import line_allowances, line_queued, lines_for_customer, period_current
 
 from .forms import AutoRenewForm
 from .refill_views import landing_markets

@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from refill.domain.promotions import Refusal
 from refill.errors import RefillError
+
+if TYPE_CHECKING:
+    from .models import Promotion
 
 
 class PromotionUnknown(RefillError):
@@ -31,6 +38,8 @@ REFUSALS = {
 
 class PromotionRefused(RefillError):
     code = "promotion_refused"
+    # The promotion that refused, named by promotions_take when it passes the refusal on.
+    promotion: Promotion
 
     def __init__(self, refusal: Refusal) -> None:
         self.refusal = refusal

@@ -17,10 +17,10 @@ from refill.api.problems import Problem
 from refill.api.schemas import CardIn
 from refill.api.types import Money
 from refill.domain.money import quantize
-from refill.integrations.payments.base import CardDetails
 from refill.lines.models import Line
 from refill.orders.errors import NotOwner, decline_message
 from refill.orders.models import OrderItem
+from refill.payments.port import CardDetails
 
 from .autorenew import autorenew_settings, autorenew_update
 from .autorenew_settings import autorenew_settings_check

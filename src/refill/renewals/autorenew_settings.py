@@ -20,10 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from refill.catalog.models import Plan
+from refill.domain.lifecycle import LineStatus, is_renewable
 from refill.domain.money import Money, minor_units
 from refill.errors import RefillError
 from refill.formatting import money_text
 from refill.lines.models import Line
+from refill.orders.pricing import renewal_quote
 from refill.payments.models import PaymentMethod
 
 from .models import RenewalAttempt
@@ -56,9 +58,6 @@ class NextRenewal:
 def autorenew_next(line: Line, now: datetime | None = None) -> NextRenewal | None:
     """The next automatic renewal of ``line`` (whether or not auto-renew is on: the page says what
     turning it on would do). None for a line with no period to renew."""
-    from refill.domain.lifecycle import LineStatus, is_renewable
-    from refill.orders.pricing import renewal_quote
-
     now = now or timezone.now()
     if line.period_end is None or line.status == LineStatus.PENDING or not is_renewable(LineStatus(line.status)):
         return None
@@ -82,8 +81,6 @@ def autorenew_next(line: Line, now: datetime | None = None) -> NextRenewal | Non
 def _first_renewal(line: Line, now: datetime | None) -> NextRenewal | None:
     """For a line with no period yet (its caps may be set before its first purchase): its plan's
     price today, so a cap below it is refused all the same."""
-    from refill.orders.pricing import renewal_quote
-
     now = now or timezone.now()
     try:
         quote = renewal_quote(line=line, plan=line.renewal_plan, periods=1, now=now)

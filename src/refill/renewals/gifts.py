@@ -19,16 +19,18 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from refill.domain.identifiers import InvalidIdentifier, normalize_msisdn
 from refill.domain.lifecycle import LineStatus
 from refill.errors import RefillError
 from refill.events.models import Event
-from refill.integrations.payments.base import BrowserCard, CardDetails
 from refill.lines.models import Line
+from refill.notifications.services import Notice, notices_owe
 from refill.orders.checkout import Guest, order_create_renewal
 from refill.orders.errors import PlanNotAvailable
 from refill.orders.models import Order, OrderItem
@@ -37,6 +39,9 @@ from refill.orders.pricing import renewal_plans
 from refill.orders.receipts import order_reference
 from refill.orders.topups import order_create_topup
 from refill.payments.models import Payment
+from refill.payments.port import BrowserCard, CardDetails
+
+from .tasks import send_gift_payer_confirmation
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +256,6 @@ def gift_orders(events: list[Event]) -> list[Event]:
 def gifts_notify(order_ids: list[int]) -> None:
     """Tell the owners of guest-paid orders what they were given (once per order), and send each
     guest who left an address a confirmation of what they paid."""
-    from refill.notifications.services import Notice, notices_owe
-
     orders = list(
         Order.objects.filter(pk__in=order_ids)
         .exclude(payer=Order.Payer.OWNER)
@@ -277,8 +280,6 @@ def gifts_notify(order_ids: list[int]) -> None:
             for order in orders
         ]
     )
-    from .tasks import send_gift_payer_confirmation
-
     for order in orders:
         if order.payer_email:
             send_gift_payer_confirmation.enqueue(order.pk)
@@ -287,10 +288,6 @@ def gifts_notify(order_ids: list[int]) -> None:
 def gift_payer_confirmation_send(*, order_id: int) -> bool:
     """Email the guest what they paid, once, in the language they asked in. Nothing about the line
     beyond the number and what was bought."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
     order = Order.objects.select_related("gift_line", "market").get(pk=order_id)
     if not order.payer_email or order.status != Order.Status.PAID:
         return False

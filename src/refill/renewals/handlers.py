@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from refill.events.models import Event
-from refill.integrations.payments.base import ChargeResult, ChargeStatus, DeclineCode
 
 # Through the module, not the name: tests stand in for payment_complete there.
 from refill.orders import settling
 from refill.payments.models import Payment
+from refill.payments.port import ChargeResult, ChargeStatus, DeclineCode
 
 
 def on_payment_settled(events: list[Event]) -> None:

@@ -92,3 +92,49 @@ def lines_for_customer(customer) -> list[Line]:
         .select_related("plan", "market", "auto_renew")
         .order_by("msisdn")
     )
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """Periods of one plan in a row among the queued ones."""
+
+    plan: Plan
+    count: int
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The paid periods of a line that start after the one running now: the first of them (its
+    plan and start) and where the last one ends (the date the line is paid through)."""
+
+    first: Period
+    count: int
+    paid_through: datetime
+    # The plans in the order they run, each with how many periods in a row it has: one run when
+    # every queued period is the same plan, several when they differ ("Monthly → 30-Day × 2").
+    runs: tuple[PlanRun, ...] = ()
+
+    @property
+    def plans_text(self) -> str:
+        """The queued plans in order, in the active language: "Monthly Unlimited → 30-Day Plan × 2"."""
+        names = (f"{run.plan.name} × {run.count}" if run.count > 1 else str(run.plan.name) for run in self.runs)
+        return " → ".join(names)
+
+
+def line_queued(line: Line, now: datetime) -> Queued | None:
+    """What follows the running period (None when nothing does). A period refunded before it
+    starts is not counted; only live periods that start from now on are."""
+    ahead = list(
+        Period.objects.filter(live_at(now), line=line, start__gt=now)
+        .select_related("plan")
+        .order_by("start")
+    )
+    if not ahead:
+        return None
+    runs: list[PlanRun] = []
+    for period in ahead:
+        if runs and runs[-1].plan == period.plan:
+            runs[-1] = PlanRun(plan=period.plan, count=runs[-1].count + 1)
+        else:
+            runs.append(PlanRun(plan=period.plan, count=1))
+    return Queued(first=ahead[0], count=len(ahead), paid_through=ahead[-1].end, runs=tuple(runs))

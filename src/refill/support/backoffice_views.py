@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from refill.backoffice.views import require_perm
 from refill.customers.models import LANGUAGE_CHOICES
+from refill.customers.staff import require_perm
 from refill.errors import RefillError
 
 from . import selectors, services

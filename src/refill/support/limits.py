@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from refill.api.models import RateWindow
 from refill.ops.bulk import counter_add
 
 MAX_FILES = 3
@@ -155,8 +156,6 @@ def rate_keys(*, ip: str | None, user_id: int | None, email: str = "") -> list[s
 def _count(keys: list[str], limit: int) -> bool:
     """Count one more under each key in the current hour, in the database every process shares;
     False once any of them is over ``limit``. Counted before anything is stored."""
-    from refill.api.models import RateWindow
-
     window = _window()
     counts = [counter_add(RateWindow, {"caller": key, "window_start": window}, "count", 1) for key in keys]
     return all(count <= limit for count in counts)

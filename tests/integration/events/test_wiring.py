@@ -48,8 +48,8 @@ def test_the_emitters_import_none_of_their_subscribers():
     for module in checkout:
         assert "refill.renewals.gifts.gifts_notify" not in imported(SRC / module)
     # The sweeps tell partners through events, never through the API layer or the outbox.
-    for emitter in ("renewals/autorenew.py", "vouchers/services.py", "esim/services.py", "notifications/reminders.py",
-                    "lines/services.py"):
+    for emitter in ("renewals/autorenew.py", "renewals/autorenew_outcomes.py", "vouchers/services.py",
+                    "esim/services.py", "notifications/reminders.py", "lines/services.py"):
         reached = {name for name in imported(SRC / emitter) if name.startswith(("refill.api", "refill.webhooks"))}
         assert reached == set(), emitter
 

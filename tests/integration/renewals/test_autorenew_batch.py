@@ -165,7 +165,7 @@ def three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, st
 
 
 def test_a_batch_that_breaks_after_charging_is_left_to_the_stuck_attempt_sweep(market_plan, monkeypatch):
-    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "_settle_all")
+    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "jobs_settle")
     with time_machine.travel(end - timedelta(hours=23), tick=False):
         assert autorenew_sweep()["ran"] == 3
     # The batch charged before it broke: those attempts are left for the stuck-attempt sweep,
@@ -179,7 +179,7 @@ def test_a_batch_that_breaks_after_charging_is_left_to_the_stuck_attempt_sweep(m
 
 
 def test_a_batch_that_breaks_before_charging_is_run_attempt_by_attempt(market_plan, monkeypatch):
-    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "_pay_all")
+    end = three_lines_due_with_a_step_that_breaks_batches(market_plan, monkeypatch, "jobs_pay")
     with time_machine.travel(end - timedelta(hours=23), tick=False):
         assert autorenew_sweep()["ran"] == 3
     assert set(RenewalAttempt.objects.values_list("status", flat=True)) == {"succeeded"}

@@ -16,7 +16,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("ops/bulk.py", "counter_add"): "quote_name'd model table/columns and %s placeholders; values in params",
     ("lines/services.py", "_move_set_postgres"): "ORM-compiled subquery (sql_with_params), quoted table names",
     ("renewals/autorenew.py", "_claim"): "quote_name'd names and %s placeholders; values in params",
-    ("renewals/autorenew.py", "_finish_many"): "quote_name'd names and one %s per id; values in params",
+    ("renewals/autorenew_outcomes.py", "attempts_finish"): "quote_name'd names and one %s per id; values in params",
     ("integrations/payments/sandbox.py", "_insert"): "quote_name'd columns and %s placeholders; values in params",
     ("subscriptions/usage.py", "lines"): "table names from model meta; IN/ANY of %s placeholders only",
     ("subscriptions/usage.py", "known"): "table names from model meta; IN/ANY of %s placeholders only",

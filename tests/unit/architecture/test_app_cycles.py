@@ -21,19 +21,7 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 # Module-level imports that still close a cycle between apps, each with why it is wrong and where it
 # should go. Fix one and delete its line: the test fails while a listed import no longer exists, so
 # the list only shrinks. Nothing may be added to it to make a new cycle pass.
-ALLOWED: dict[tuple[str, str], str] = {
-    # notifications -> esim -> notifications: the new-line confirmation asks esim whether the order
-    # activates a line; esim/emails.py uses notifications' _claim/_deliver. The eSIM delivery
-    # becomes a handler of the order.paid event (issue 27, "Domain events").
-    ("refill.notifications.services", "esim"): "notifications asks esim.newlines.order_activates_line",
-    # support -> backoffice -> support: support's staff pages borrow the back office's permission
-    # decorator, and the dashboard counts open requests. require_perm belongs below both (a
-    # staff-permissions module the back office and support share).
-    ("refill.support.backoffice_views", "backoffice"): "support's staff pages use backoffice.views.require_perm",
-    # api -> fleets -> api: the API's auth asks fleets whether a viewer is read-only, and the fleets
-    # middleware answers API requests with the API's problem response.
-    ("refill.api.auth", "fleets"): "the API's auth imports fleets.middleware.ViewerReadOnly/read_only",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path, src: Path) -> tuple[str, bool]:

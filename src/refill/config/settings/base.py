@@ -313,6 +313,7 @@ REFILL_PAYMENT_GATEWAY = os.environ.get("REFILL_PAYMENT_GATEWAY", "sandbox")
 REFILL_PAYMENT_ADAPTERS = {
     "sandbox": "refill.integrations.payments.sandbox.SandboxGateway",
     "stripe": "refill.integrations.payments.stripe_gateway.StripeGateway",
+    "paypal": "refill.integrations.payments.paypal_gateway.PayPalGateway",
 }
 # Which adapter takes each way to pay: "card" and each provider wallet ("paypal", "apple_pay",
 # "alipay", "wechat_pay"); a way not named here goes to REFILL_PAYMENT_GATEWAY. From the
@@ -450,6 +451,15 @@ REFILL_STRIPE_COUNTRY = os.environ.get("REFILL_STRIPE_COUNTRY", "US")
 # Apple Pay on the web: the domain-association file Stripe's dashboard gives for this site's domain,
 # served at /.well-known/apple-developer-merchantid-domain-association (404 while unset).
 REFILL_APPLE_PAY_DOMAIN_ASSOCIATION_FILE = os.environ.get("REFILL_APPLE_PAY_DOMAIN_ASSOCIATION_FILE", "")
+
+# PayPal (Orders v2; route PayPal to it with REFILL_PAYMENT_ROUTES=paypal=paypal): the REST app's
+# client id and secret, the id of the webhook set up for /webhooks/payments/paypal/, and the API
+# base (live by default; https://api-m.sandbox.paypal.com for PayPal's sandbox).
+REFILL_PAYPAL_CLIENT_ID = os.environ.get("REFILL_PAYPAL_CLIENT_ID", "")
+REFILL_PAYPAL_CLIENT_SECRET = os.environ.get("REFILL_PAYPAL_CLIENT_SECRET", "")
+REFILL_PAYPAL_WEBHOOK_ID = os.environ.get("REFILL_PAYPAL_WEBHOOK_ID", "")
+REFILL_PAYPAL_API_BASE = os.environ.get("REFILL_PAYPAL_API_BASE", "https://api-m.paypal.com")
+REFILL_PAYPAL_TIMEOUT = float(os.environ.get("REFILL_PAYPAL_TIMEOUT", "30"))
 
 # The SM-DP+ that prepares eSIM profiles (ES2+; see docs/esim.md). `make run` starts the bundled
 # simulator (tools/smdp_sim.py) on loopback; point these at a real SM-DP+ in production.
