@@ -271,6 +271,29 @@ def _zone_choice_text(key: str, locale: str) -> str:
     return _("%(zone)s (%(city)s)") % {"zone": name, "city": city}
 
 
+def days_left(until: datetime | None, now: datetime) -> int | None:
+    """Whole days left until ``until``, rounded up (1 day 23 hours is 2 days: the customer has the
+    second day too); 0 for the last hours (pages say "less than a day"); None once it has ended.
+    The one count every page shows for "Days left"."""
+    if until is None or until <= now:
+        return None
+    remaining = until - now
+    if remaining < timedelta(days=1):
+        return 0
+    whole, rest = divmod(remaining, timedelta(days=1))
+    return whole + (1 if rest else 0)
+
+
+def name_in_sentence(name: str) -> str:
+    """``name`` as it sits inside a sentence of the active language: Chinese puts a space between
+    Chinese and Latin letters or digits, and none between Chinese words; English is left alone."""
+    if not name or not (translation.get_language() or "").startswith("zh"):
+        return name
+    before = " " if name[0].isascii() and name[0].isalnum() else ""
+    after = " " if name[-1].isascii() and name[-1].isalnum() else ""
+    return f"{before}{name}{after}"
+
+
 def public_url(path: str) -> str:
     """An absolute link to ``path`` on this Refill, as customers reach it (REFILL_PUBLIC_URL): in
     emails, messages and anything read away from the site."""

@@ -18,13 +18,13 @@ from refill.orders.errors import AddonLineNotRunning, RefillError
 from refill.payments.card_form import card_page
 from refill.renewals.addons import addon_plan_pick, addon_plans, addon_quote, order_create_addon
 from refill.renewals.checkout_choice import choice_key
-from refill.subscriptions.grants import addon_line_running, periods_running
+from refill.subscriptions.grants import addon_cut_at, addon_line_running, periods_running
 from refill.subscriptions.selectors import line_current_plan
 
 from .checkout_pay import checkout_pay, pay_choice, pay_oob
 from .forms import AddonForm, CardForm
 from .pay_methods import checkout_pay_context
-from .views import _customer, _owned_line
+from .views import _customer, _owned_line, line_validity
 
 
 def _addon_context(
@@ -56,7 +56,15 @@ def _addon_context(
     return {
         "line": line,
         "plans": plans,
-        "offers": [{"plan": p, "price": p.current_price(currency, now)} for p in plans],
+        # A pass the period's end cuts short says until when it runs, not its own length.
+        "offers": [
+            {
+                "plan": p,
+                "price": p.current_price(currency, now),
+                "cut_at": addon_cut_at(line, p, period, now) if running and period is not None else None,
+            }
+            for p in plans
+        ],
         "plan": plan,
         "period": period if running else None,
         "running": running,
@@ -67,6 +75,7 @@ def _addon_context(
         "error": error,
         "decline": decline,
         "current_plan": line_current_plan(line, now),
+        "validity": line_validity(line, now),
         **checkout_pay_context(line, quote, pay_with, card_form),
     }
 

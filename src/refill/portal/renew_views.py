@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.debug import sensitive_post_parameters
 
 from refill.esim.newlines import checkout_plans
@@ -23,7 +23,7 @@ from refill.subscriptions.selectors import line_current_plan
 from .checkout_pay import checkout_pay, pay_choice, pay_oob, typed_code
 from .forms import CardForm, RenewForm
 from .pay_methods import checkout_pay_context
-from .views import _customer, _owned_line
+from .views import _customer, _owned_line, line_validity
 
 
 def _renew_context(
@@ -70,6 +70,7 @@ def _renew_context(
         "error": error,
         "decline": decline,
         "current_plan": line_current_plan(line),
+        "validity": line_validity(line, timezone.now()),
         # Every plan card shows its price now (per period), as the add-on page does.
         "offers": [{"plan": p, "price": p.current_price(line.market.currency)} for p in plans],
         **checkout_pay_context(line, quote, pay_with, card_form),

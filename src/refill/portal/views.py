@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refill.catalog.models import Plan
+from refill.formatting import days_left
 from refill.lines.models import Line
 from refill.lines.selectors import line_lapse_deadlines
 from refill.orders.models import Order
@@ -48,17 +49,26 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/landing.html", {"markets": landing_markets()})
 
 
-def _line_card(line: Line, now) -> dict:
-    """A line as its card shows it. An active line speaks of the period running now (its plan,
-    end and buckets); periods paid ahead are "next", not folded into one long validity."""
+def line_validity(line: Line, now) -> dict:
+    """What "Valid until" means on every page: the end of the period running now (the line's end
+    when none runs); the end of the periods paid ahead is said apart ("Paid ahead until"), None
+    when nothing is queued."""
     current = period_current(line, now)
     running = line.status in ("active", "retained")  # a kept number may have a plan queued too
     queued = line_queued(line, now) if running else None
-    # The running period's own end; the line's (the last paid period's) when nothing is queued.
-    valid_until = current.end if current is not None and running else line.period_end
-    days_left = None
-    if valid_until:
-        days_left = max((valid_until - now).days, 0) if valid_until > now else 0
+    return {
+        "current": current,
+        "queued": queued,
+        "valid_until": current.end if current is not None and running else line.period_end,
+        "paid_ahead_until": queued.paid_through if queued is not None else None,
+    }
+
+
+def _line_card(line: Line, now) -> dict:
+    """A line as its card shows it. An active line speaks of the period running now (its plan,
+    end and buckets); periods paid ahead are "next", not folded into one long validity."""
+    validity = line_validity(line, now)
+    current, queued, valid_until = validity["current"], validity["queued"], validity["valid_until"]
     service_days = max((line.period_end - now).days, 0) if line.period_end and line.period_end > now else 0
     return {
         "line": line,
@@ -66,7 +76,7 @@ def _line_card(line: Line, now) -> dict:
         "allowances": line_allowances(line, now),
         "valid_until": valid_until,
         "ended": valid_until is not None and valid_until <= now,
-        "days_left": days_left,
+        "days_left": days_left(valid_until, now),
         "queued": queued,
         # "Ends soon" is about the service, not the period: a queued period keeps the line running.
         "expiring_soon": line.status == "active" and line.period_end is not None and service_days <= 3,

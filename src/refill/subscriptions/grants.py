@@ -156,6 +156,19 @@ def addon_until(line: Line, plan: Plan, period: Period, now: datetime) -> dateti
     return min(span.end, period.end)
 
 
+def addon_cut_at(line: Line, plan: Plan, period: Period, now: datetime) -> datetime | None:
+    """The running period's end when it cuts a pass bought now short of its own validity (the
+    offer then says "until <day>", not "30 days"); None when the pass runs its full length."""
+    until = addon_until(line, plan, period, now)
+    return until if until == period.end and until < _addon_own_end(line, plan, now) else None
+
+
+def _addon_own_end(line: Line, plan: Plan, now: datetime) -> datetime:
+    return plan_periods(current_end=None, now=now, lapsed=True, validity=plan.validity, count=1, zone=line.market.zone)[
+        0
+    ].end
+
+
 def addon_pass_buckets(line: Line, period: Period, item: OrderItem, now: datetime) -> list[Bucket]:
     """The buckets an add-on pass grants (unsaved): its allowances from now until the line's
     running ``period`` ends (or the pass's validity, if sooner), hung on that period so that

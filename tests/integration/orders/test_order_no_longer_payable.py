@@ -14,6 +14,9 @@ from refill.orders.paying import order_pay_card
 from refill.subscriptions.models import Period
 from tests.factories import card_token, login, make_customer, make_line, make_market, make_plan, renew
 
+# An order card on the list: its state, then its title linking to the order.
+CARD_STATE = r'data-state="([a-z_]+)">\s*<div class="order-head">\s*<a href="/orders/(\d+)/"'
+
 pytestmark = pytest.mark.django_db(transaction=True)
 DECLINED = "4000000000009995"  # insufficient funds
 
@@ -45,7 +48,7 @@ def test_a_declined_order_replaced_by_a_paid_one_is_shown_not_completed(client, 
 
     page = client.get("/orders/").content.decode()
     assert f'href="/orders/{declined.pk}/"' in page
-    states = {int(pk): state for state, pk in re.findall(r'data-state="([a-z_]+)">\s*<a href="/orders/(\d+)/"', page)}
+    states = {int(pk): state for state, pk in re.findall(CARD_STATE, page)}
     assert states[declined.pk] == "not_completed"
     assert states[replacement.pk] == "paid"
 
@@ -95,7 +98,7 @@ def test_an_order_too_old_to_pay_is_shown_not_completed_not_awaiting_payment(cli
         now=timezone.now() - ORDER_PAYABLE_FOR - timedelta(hours=1),
     )
     page = client.get("/orders/").content.decode()
-    states = {int(pk): state for state, pk in re.findall(r'data-state="([a-z_]+)">\s*<a href="/orders/(\d+)/"', page)}
+    states = {int(pk): state for state, pk in re.findall(CARD_STATE, page)}
     assert states[old.pk] == "not_completed"
     detail = client.get(f"/orders/{old.pk}/").content.decode()
     assert 'data-testid="not-completed"' in detail

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from refill.formatting import day_text
 from refill.integrations.payments.base import CardDetails
 from refill.integrations.payments.sandbox import SandboxGateway
 from refill.lines.services import lines_lapse_sweep
@@ -63,7 +64,9 @@ def test_the_line_offers_its_markets_passes_with_price_and_allowance(client, wor
     page = client.get(reverse("portal:addons", args=[line.pk]))
     body = page.content.decode()
     assert page.status_code == 200
-    assert "5 GB Data Booster" in body and "$10.00" in body and "5 GB" in body and "30 days" in body
+    assert "5 GB Data Booster" in body and "$10.00" in body and "5 GB" in body
+    # 20 days are left of the period: the 30-day pass is offered for what it gives, until the period's end
+    assert "30 days" not in body and f"until {day_text(Period.objects.get(line=line).end)}" in body
     assert "Keep" not in body and "30-Day Plan" in body  # the current plan is named, not offered
     # the pass would outlast the period (30 days from now): it ends with it
     quote = page.context["quote"]

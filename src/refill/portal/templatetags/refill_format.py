@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from html import escape
+
 from django import template
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from refill import formatting
@@ -64,3 +68,31 @@ def rate(value) -> str:
 def percent(rate) -> str:
     """A rate stored as a fraction (a tax rate of 0.0600) as a percentage: "6%"."""
     return formatting.percent_text(rate)
+
+
+@register.filter
+def in_sentence(name) -> str:
+    """A name set into a sentence: in Chinese it sits against Chinese words without spaces
+    (使用支付宝向), and gets a space on a side where it begins or ends with Latin letters or digits
+    (使用 PayPal 向); English sentences carry their own spaces."""
+    return formatting.name_in_sentence(str(name))
+
+
+@register.filter
+def unbroken_words(name) -> str:
+    """``name`` with each hyphenated word kept on one line ("7-Day" never ends a line at "7-"),
+    while a long name may still wrap between its words on a phone."""
+    words = re.split(r"(\s+)", str(name))
+    return mark_safe(
+        "".join(f'<span class="nowrap">{escape(w)}</span>' if "-" in w else escape(w) for w in words)
+    )
+
+
+@register.simple_tag
+def sentence_gap() -> str:
+    """The space between two sentences: one in English, none after a Chinese full stop (。)."""
+    return "" if _chinese() else " "
+
+
+def _chinese() -> bool:
+    return (translation.get_language() or "").startswith("zh")
