@@ -116,6 +116,36 @@ def test_a_card_typed_into_stripes_field_pays_and_no_request_to_refill_carries_t
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_a_browser_with_a_wallet_shows_the_apple_pay_button_and_it_pays(
+    live_server, phone_page, shot, stripe_on, language
+):
+    page, base = phone_page, live_server.url
+    requests = RefillRequests(page, base)
+    # The test double's wallet (tests/localstripe_stripejs.js): canMakePayment() answers this object.
+    page.add_init_script("window.__refillTestWallet = {applePay: true, payerName: 'Wallet Holder'};")
+    open_renewal(page, base, language)
+    button = page.get_by_test_id("wallet-button")
+    expect(button).to_be_visible()
+    expect(button.get_by_role("button")).to_be_visible()
+    shot(page, f"stripejs-{language}-wallet-button")
+    button.get_by_role("button").click()
+    page.wait_for_url(re.compile(r".*/orders/\d+/confirmation/$"))
+    expect(page.get_by_test_id("confirmation")).to_be_visible()
+    assert_language(page, language)
+    shot(page, f"stripejs-{language}-wallet-paid")
+    # The page told the wallet the payment went through, once.
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('refillTestWalletCompleted'))") == ["success"]
+    order = Order.objects.get()
+    payment = Payment.objects.get(order=order)
+    assert (payment.method, payment.status, payment.gateway) == ("card", "succeeded", "stripe")
+    assert payment.card_last4 == "4242"
+    assert order.status == "paid" and Period.objects.count() == 1
+    posts = [body for url, body in requests.seen if body]
+    assert any("card_reference=pm_" in body for body in posts)
+    assert requests.carrying(*card_digits("4242424242424242")) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("confirm", [True, False])
 def test_three_d_secure_through_stripes_own_step(live_server, phone_page, shot, stripe_on, language, confirm):
     page, base = phone_page, live_server.url
