@@ -1,8 +1,9 @@
 """Cards taken by the provider's own script (Stripe.js) in a phone-sized Chromium, in both languages,
 against localstripe and its Stripe.js stand-in (with the test double's additions,
 tests/localstripe_stripejs.js): a renewal paid, one through the bank's 3-D Secure step (confirmed,
-refused, abandoned), a declined card, a card saved in the account; and every request the browser
-sends to Refill is captured to show that no card number is among them."""
+refused, abandoned), a declined card, a card saved in the account, a renewal paid with the Apple Pay /
+Google Pay button where the test declares a wallet (the double's, not a real one); and every request
+the browser sends to Refill is captured to show that no card number is among them."""
 
 import re
 from datetime import timedelta
