@@ -17,10 +17,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 
 
+def _free_ports(count: int) -> list[int]:
+    """``count`` different free ports: every socket is held open until all are chosen, so the
+    kernel cannot hand the same just-freed port out twice (it did once: the web server and the
+    SM-DP+ simulator were given one port, and the demo could not start)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return _free_ports(1)[0]
 
 
 def _children(pid: int) -> set[int]:
@@ -45,12 +57,13 @@ def _alive(pid: int) -> bool:
 
 
 def test_up_serves_demo_and_stops_on_ctrl_c(tmp_path):
+    web_port, smdp_port = _free_ports(2)
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}},
         "REFILL_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "refill.config.settings.dev",
-        "PORT": str(_free_port()),
-        "REFILL_SMDP_URL": f"http://127.0.0.1:{_free_port()}",
+        "PORT": str(web_port),
+        "REFILL_SMDP_URL": f"http://127.0.0.1:{smdp_port}",
     }
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=REPO)
